@@ -1,0 +1,3 @@
+from hyosan.cli import main
+
+main()

@@ -1,0 +1,228 @@
+"""The model catalogue: Munz et al. (2009) and Alemi et al. (2015), each declared once.
+
+Sources
+-------
+- P. Munz, I. Hudea, J. Imad, R. J. Smith?, "When zombies attack!: Mathematical modelling of an
+  outbreak of zombie infection", in *Infectious Disease Modelling Research Progress*, Nova
+  Science, 2009, pp. 133-150. Time unit: days.
+- A. A. Alemi, M. Bierbaum, C. R. Myers, J. P. Sethna, "You can run, you can hide: The
+  epidemiology and statistical mechanics of zombies", *Phys. Rev. E* 92, 052801 (2015).
+
+Where a paper leaves a default open (the quarantine and cure rates, Alemi's bite rate and
+latency), the value here is ours and says so in its parameter's doc.
+"""
+
+from __future__ import annotations
+
+from hyosan.compartmental.network import Param, Reaction, ReactionNetwork, Species, Strike
+from hyosan.errors import HyosanError
+
+MUNZ = "Munz, Hudea, Imad & Smith? (2009), When zombies attack!"
+ALEMI = "Alemi, Bierbaum, Myers & Sethna (2015), Phys. Rev. E 92, 052801"
+
+
+def _munz_params(**defaults: float) -> tuple[Param, ...]:
+    """Munz's shared parameters; keyword arguments change their defaults."""
+    base = {
+        "Pi": (0.0, "humans/day", "birth rate (Munz: 0 on the outbreak's short time scale)"),
+        "beta": (0.0095, "1/(zombie*day)", "transmission: a human meeting a zombie is bitten"),
+        "alpha": (0.005, "1/(human*day)", "zombie destruction: a human meeting a zombie kills it"),
+        "zeta": (0.0001, "1/day", "resurrection of the removed (dead) as zombies"),
+        "delta": (0.0001, "1/day", "natural (non-zombie) death rate"),
+        "N": (500.0, "humans", "initial human population"),
+        "Z0": (1.0, "zombies", "initial zombies"),
+    }
+    for key, value in defaults.items():
+        unit, doc = base[key][1], base[key][2]
+        base[key] = (value, unit, doc)
+    return tuple(Param(k, v[0], v[1], v[2], integer=k in ("N", "Z0")) for k, v in base.items())
+
+
+_BIRTH = Reaction("birth", {}, {"S": +1}, "Pi", "humans are born")
+_HUMAN_DEATH = Reaction("death", {"S": 1}, {"S": -1, "R": +1}, "delta", "humans die of other causes")
+_KILL = Reaction("kill", {"S": 1, "Z": 1}, {"Z": -1, "R": +1}, "alpha", "a human kills a zombie")
+_RESURRECT = Reaction("resurrect", {"R": 1}, {"R": -1, "Z": +1}, "zeta", "the dead rise")
+_SZR = (
+    Species("S", "N", "susceptible humans"),
+    Species("Z", "Z0", "zombies"),
+    Species("R", "0", "removed: dead humans and destroyed zombies (may resurrect)"),
+)
+_SIZR = (
+    Species("S", "N", "susceptible humans"),
+    Species("I", "0", "infected (bitten, not yet zombies)"),
+    Species("Z", "Z0", "zombies"),
+    Species("R", "0", "removed: dead humans and destroyed zombies (may resurrect)"),
+)
+_LATENT_REACTIONS = (
+    _BIRTH,
+    Reaction("bite", {"S": 1, "Z": 1}, {"S": -1, "I": +1}, "beta", "a zombie bites a human"),
+    Reaction("turn", {"I": 1}, {"I": -1, "Z": +1}, "rho", "the infected turn"),
+    _HUMAN_DEATH,
+    Reaction("infected death", {"I": 1}, {"I": -1, "R": +1}, "delta", "the infected die first"),
+    _KILL,
+    _RESURRECT,
+)
+_RHO = Param("rho", 0.005, "1/day", "latent infected turn into zombies")
+
+MUNZ_BASIC = ReactionNetwork(
+    name="munz-basic",
+    title="Munz basic SZR",
+    source=MUNZ,
+    time_unit="days",
+    species=_SZR,
+    params=_munz_params(),
+    reactions=(
+        _BIRTH,
+        Reaction("bite", {"S": 1, "Z": 1}, {"S": -1, "Z": +1}, "beta", "a zombie bites a human"),
+        _HUMAN_DEATH,
+        _KILL,
+        _RESURRECT,
+    ),
+    t_end=10.0,
+    doc="Humans (S), zombies (Z) and the removed (R). With the defaults, zombies win: the only "
+    "stable outcome of the basic model is the doomsday equilibrium.",
+)
+
+MUNZ_LATENT = ReactionNetwork(
+    name="munz-latent",
+    title="Munz SIZR with a latent period",
+    source=MUNZ,
+    time_unit="days",
+    species=_SIZR,
+    params=(*_munz_params(), _RHO),
+    reactions=_LATENT_REACTIONS,
+    t_end=10.0,
+    doc="The bitten first become infected (I) and turn at rate rho; zombies still win, later.",
+)
+
+MUNZ_QUARANTINE = ReactionNetwork(
+    name="munz-quarantine",
+    title="Munz SIZRQ with quarantine",
+    source=MUNZ,
+    time_unit="days",
+    species=(*_SIZR, Species("Q", "0", "quarantined infected and zombies")),
+    params=(
+        *_munz_params(),
+        _RHO,
+        Param("kappa", 0.001, "1/day", "infected put in quarantine (our default)"),
+        Param("sigma", 0.0001, "1/day", "zombies put in quarantine (our default)"),
+        Param("gamma", 0.0001, "1/day", "quarantined removed, killed trying to escape (our default)"),
+    ),
+    reactions=(
+        *_LATENT_REACTIONS,
+        Reaction("quarantine infected", {"I": 1}, {"I": -1, "Q": +1}, "kappa"),
+        Reaction("quarantine zombie", {"Z": 1}, {"Z": -1, "Q": +1}, "sigma"),
+        Reaction("escape killed", {"Q": 1}, {"Q": -1, "R": +1}, "gamma"),
+    ),
+    t_end=10.0,
+    r0="beta * N * rho / ((rho + kappa) * (alpha * N + sigma))",
+    doc="Quarantine of infected (kappa) and zombies (sigma). The outbreak is eradicated when "
+    "R0 = beta N rho / ((rho + kappa)(alpha N + sigma)) < 1.",
+)
+
+MUNZ_TREATMENT = ReactionNetwork(
+    name="munz-treatment",
+    title="Munz SIZR with treatment",
+    source=MUNZ,
+    time_unit="days",
+    species=_SIZR,
+    params=(*_munz_params(), _RHO, Param("c", 0.05, "1/day", "cure: zombies become human again (our default)")),
+    reactions=(
+        *_LATENT_REACTIONS,
+        Reaction("cure", {"Z": 1}, {"Z": -1, "S": +1}, "c", "a zombie is cured"),
+    ),
+    t_end=10.0,
+    doc="A cure returns zombies to the susceptible class. With Pi = delta = 0 humans and "
+    "zombies coexist, with S tending to c / beta.",
+)
+
+MUNZ_IMPULSIVE = ReactionNetwork(
+    name="munz-impulsive",
+    title="Munz SZR with impulsive eradication",
+    source=MUNZ,
+    time_unit="days",
+    species=_SZR,
+    params=(
+        *_munz_params(alpha=0.0075, beta=0.0055, zeta=0.09, delta=0.0001, N=1000.0),
+        Param("k", 0.25, "1", "the n-th strike destroys a fraction k*n of the zombies"),
+        Param("T", 2.5, "days", "time between strikes"),
+    ),
+    reactions=MUNZ_BASIC.reactions,
+    strikes=(Strike("Z", "T", "k * n", None, "strike n destroys a fraction min(1, k n) of zombies"),),
+    t_end=12.0,
+    doc="The basic model with ever stronger strikes at t = T, 2T, ...; the strike with k n >= 1 "
+    "(the fourth with the defaults, at t = 10) destroys every zombie.",
+)
+
+_ALEMI_PARAMS = (
+    Param("beta", 1.0, "1/day", "bite rate of one zombie in a population of humans (our default)"),
+    Param("alpha", 0.8, "1", "kappa / beta: zombies killed per human bitten (Alemi's fit: 0.8)"),
+    Param("N", 1000.0, "people", "total population, humans plus initial zombies", integer=True),
+    Param("Z0", 1.0, "zombies", "initial zombies", integer=True),
+)
+_ALEMI_KILL = Reaction(
+    "kill", {"S": 1, "Z": 1}, {"Z": -1, "R": +1}, "alpha * beta / N", "a human kills a zombie"
+)
+
+ALEMI = ReactionNetwork(
+    name="alemi",
+    title="Alemi SZR",
+    source=ALEMI,
+    time_unit="days",
+    species=(
+        Species("S", "N - Z0", "susceptible humans"),
+        Species("Z", "Z0", "zombies"),
+        Species("R", "0", "removed zombies"),
+    ),
+    params=_ALEMI_PARAMS,
+    reactions=(
+        Reaction("bite", {"S": 1, "Z": 1}, {"S": -1, "Z": +1}, "beta / N", "a zombie bites a human"),
+        _ALEMI_KILL,
+    ),
+    t_end=100.0,
+    r0="1 / alpha",
+    doc="Every meeting ends in a bite (rate beta) or a kill (kappa = alpha beta). Mean field: "
+    "for alpha < 1, S -> 0 and Z -> Z0 + (1 - alpha) S0; for alpha > 1, S -> S0 - Z0/(alpha - 1).",
+)
+
+ALEMI_LATENT = ReactionNetwork(
+    name="alemi-latent",
+    title="Alemi SEZR with a latent period",
+    source=ALEMI,
+    time_unit="days",
+    species=(
+        Species("S", "N - Z0", "susceptible humans"),
+        Species("E", "0", "exposed: bitten, turning at rate eta"),
+        Species("Z", "Z0", "zombies"),
+        Species("R", "0", "removed zombies"),
+    ),
+    params=(*_ALEMI_PARAMS, Param("eta", 1.0, "1/day", "the bitten turn (our default: a day)")),
+    reactions=(
+        Reaction("bite", {"S": 1, "Z": 1}, {"S": -1, "E": +1}, "beta / N", "a zombie bites a human"),
+        Reaction("turn", {"E": 1}, {"E": -1, "Z": +1}, "eta", "the bitten turn"),
+        _ALEMI_KILL,
+    ),
+    t_end=100.0,
+    r0="1 / alpha",
+    doc="Alemi's SZR with a latent class E between the bite and turning.",
+)
+
+CATALOGUE: dict[str, ReactionNetwork] = {
+    m.name: m
+    for m in (MUNZ_BASIC, MUNZ_LATENT, MUNZ_QUARANTINE, MUNZ_TREATMENT, MUNZ_IMPULSIVE, ALEMI, ALEMI_LATENT)
+}
+
+
+def names() -> list[str]:
+    """The catalogue's model names."""
+    return list(CATALOGUE)
+
+
+def get(name: str) -> ReactionNetwork:
+    """The model called ``name``; a :class:`HyosanError` lists the known names otherwise."""
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise HyosanError(
+            f"unknown model {name!r} (known: {', '.join(CATALOGUE)})", source="model"
+        ) from None

@@ -1,0 +1,150 @@
+"""What a compartment-model simulation returns: trajectories and their summaries as DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Quantiles of the ensemble bands (5/25/50/75/95 %).
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass
+class ModelResult:
+    """Runs of one model with one method and one parameter set.
+
+    ``values`` has shape (runs, times, species); for the ODE there is one run, whose time axis
+    may end early when a stop condition fired (``stopped_by``).
+    """
+
+    model: str
+    method: str
+    params: dict[str, float]
+    t_end: float
+    seed: int | None
+    species: tuple[str, ...]
+    humans: str
+    zombies: str
+    times: np.ndarray
+    values: np.ndarray
+    reactions_fired: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    r0: float | None = None
+    stopped_by: str | None = None
+    time_unit: str = "days"
+
+    # -- tables ---------------------------------------------------------------------------------
+    @property
+    def runs(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def trajectories(self) -> pd.DataFrame:
+        """Tidy table: one row per (run, t), one column per species."""
+        runs, n_t, _ = self.values.shape
+        frame = pd.DataFrame(self.values.reshape(runs * n_t, -1), columns=list(self.species))
+        frame.insert(0, "t", np.tile(self.times, runs))
+        frame.insert(0, "run", np.repeat(np.arange(runs), n_t))
+        return frame
+
+    @property
+    def trajectory(self) -> pd.DataFrame:
+        """The first run's trajectory: one row per time, one column per species."""
+        frame = pd.DataFrame(self.values[0], columns=list(self.species))
+        frame.insert(0, "t", self.times)
+        return frame
+
+    @property
+    def final(self) -> pd.DataFrame:
+        """Final state of each run (index: run)."""
+        return pd.DataFrame(self.values[:, -1, :], columns=list(self.species)).rename_axis("run")
+
+    def final_stats(self) -> pd.DataFrame:
+        """Mean, standard deviation and quantiles of the final state over runs."""
+        final = self.final
+        stats = final.agg(["mean", "std", "min", "max"]).T
+        for q in QUANTILES:
+            stats[f"q{round(q * 100):02d}"] = final.quantile(q)
+        return stats
+
+    def bands(self, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
+        """Time-series quantile bands over runs: one row per (t, species)."""
+        qs = np.quantile(self.values, quantiles, axis=0)  # (Q, T, S)
+        mean = self.values.mean(axis=0)
+        rows = []
+        for s, name in enumerate(self.species):
+            part = pd.DataFrame({"t": self.times, "species": name, "mean": mean[:, s]})
+            for k, q in enumerate(quantiles):
+                part[f"q{round(q * 100):02d}"] = qs[k, :, s]
+            rows.append(part)
+        return pd.concat(rows, ignore_index=True)
+
+    @property
+    def zombies_extinct_fraction(self) -> float:
+        """Fraction of runs that end with no zombies while humans remain."""
+        z = self.species.index(self.zombies)
+        h = self.species.index(self.humans)
+        last = self.values[:, -1, :]
+        return float(np.mean((last[:, z] < 0.5) & (last[:, h] >= 0.5)))
+
+    # -- summaries --------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """The JSON-able summary printed by ``hyosan model --json``."""
+        final = self.final.mean(axis=0) if self.runs > 1 else self.final.iloc[0]
+        out: dict[str, Any] = {
+            "model": self.model,
+            "method": self.method,
+            "params": dict(self.params),
+            "t_end": self.t_end,
+            "time_unit": self.time_unit,
+            "runs": self.runs,
+            "seed": self.seed,
+            "final": {k: float(v) for k, v in final.items()},
+            "t_final": float(self.times[-1]),
+        }
+        if self.runs > 1:
+            out["zombies_extinct_fraction"] = self.zombies_extinct_fraction
+            out["final_std"] = {k: float(v) for k, v in self.final.std(axis=0).items()}
+        if self.r0 is not None:
+            out["r0"] = self.r0
+        if self.stopped_by is not None:
+            out["stopped_by"] = self.stopped_by
+        if self.reactions_fired.size:
+            out["reactions_fired_mean"] = float(self.reactions_fired.mean())
+        return out
+
+    def plot(self, path: str | Path | None = None, title: str | None = None):
+        """Trajectories (one run) or median with 5-95 % and 25-75 % bands (ensembles)."""
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for s, name in enumerate(self.species):
+            color = colors[s % len(colors)]
+            if self.runs == 1:
+                ax.plot(self.times, self.values[0, :, s], color=color, label=name)
+            else:
+                lo, q1, med, q3, hi = np.quantile(self.values[:, :, s], QUANTILES, axis=0)
+                ax.fill_between(self.times, lo, hi, color=color, alpha=0.15, linewidth=0)
+                ax.fill_between(self.times, q1, q3, color=color, alpha=0.3, linewidth=0)
+                ax.plot(self.times, med, color=color, label=f"{name} (median)")
+        ax.set_xlabel(f"time ({self.time_unit})")
+        ax.set_ylabel("individuals")
+        runs = f", {self.runs} runs" if self.runs > 1 else ""
+        ax.set_title(title or f"{self.model} ({self.method}{runs})")
+        ax.legend(loc="best")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        if path is not None:
+            from hyosan.io import atomic_path
+
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
+            plt.close(fig)
+        return fig
