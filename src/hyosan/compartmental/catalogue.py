@@ -126,7 +126,11 @@ MUNZ_TREATMENT = ReactionNetwork(
     source=MUNZ,
     time_unit="days",
     species=_SIZR,
-    params=(*_munz_params(), _RHO, Param("c", 0.05, "1/day", "cure: zombies become human again (our default)")),
+    params=(
+        *_munz_params(),
+        _RHO,
+        Param("c", 0.05, "1/day", "cure: zombies become human again (our default)"),
+    ),
     reactions=(
         *_LATENT_REACTIONS,
         Reaction("cure", {"Z": 1}, {"Z": -1, "S": +1}, "c", "a zombie is cured"),
@@ -223,6 +227,4 @@ def get(name: str) -> ReactionNetwork:
     try:
         return CATALOGUE[name]
     except KeyError:
-        raise HyosanError(
-            f"unknown model {name!r} (known: {', '.join(CATALOGUE)})", source="model"
-        ) from None
+        raise HyosanError(f"unknown model {name!r} (known: {', '.join(CATALOGUE)})", source="model") from None

@@ -175,9 +175,7 @@ class ReactionNetwork:
             except (TypeError, ValueError):
                 raise HyosanError(f"not a number: {value!r}", source=source, field=key) from None
             if not math.isfinite(number) or number < 0:
-                raise HyosanError(
-                    f"must be a finite number >= 0, got {value!r}", source=source, field=key
-                )
+                raise HyosanError(f"must be a finite number >= 0, got {value!r}", source=source, field=key)
             values[key] = number
         return values
 

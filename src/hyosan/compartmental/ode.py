@@ -96,7 +96,9 @@ def solve_ode(
             if sol.status == 1:  # a terminal event fired
                 for condition, t_ev, y_ev in zip(stop, sol.t_events, sol.y_events, strict=True):
                     if len(t_ev):
-                        stopped_by = f"{condition.species}{'<' if condition.below else '>'}{condition.threshold:g}"
+                        stopped_by = (
+                            f"{condition.species}{'<' if condition.below else '>'}{condition.threshold:g}"
+                        )
                         times.append(t_ev[:1])
                         states.append(y_ev[:1])
                         break
