@@ -228,3 +228,31 @@ def get(name: str) -> ReactionNetwork:
         return CATALOGUE[name]
     except KeyError:
         raise HyosanError(f"unknown model {name!r} (known: {', '.join(CATALOGUE)})", source="model") from None
+
+
+def markdown() -> str:
+    """The catalogue as Markdown (equations, parameters, source): docs/models.md embeds it."""
+    parts = []
+    for m in CATALOGUE.values():
+        lines = [
+            f"### `{m.name}`: {m.title}",
+            "",
+            m.doc,
+            "",
+            f"Source: {m.source}. Time unit: {m.time_unit}.",
+            "",
+        ]
+        lines += ["```", *m.equations()]
+        for s in m.strikes:
+            lines.append(
+                f"at t = n*{s.period} (n = 1, 2, ...): {s.species} -= min(1, {s.fraction}) * {s.species}"
+            )
+        lines += ["```", ""]
+        if m.r0:
+            lines += [f"R0 = `{m.r0}`", ""]
+        lines += ["| compartment | initial value | meaning |", "|---|---|---|"]
+        lines += [f"| {s.name} | `{s.initial}` | {s.doc} |" for s in m.species]
+        lines += ["", "| parameter | default | unit | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{p.name}` | {p.default:g} | {p.unit} | {p.doc} |" for p in m.params]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"

@@ -75,14 +75,15 @@ def solve_ode(
     boundaries = [t for t, _ in strikes] + ([t_end] if not strikes or strikes[-1][0] < t_end else [])
     strike_at = {t: k for t, k in strikes}
     for t1 in boundaries:
-        inside = grid[(grid > t0) & (grid <= t1)]
+        inside = grid[(grid > t0) & (grid < t1)]
         if t1 > t0:
+            # Always evaluate at t1 itself: the state there starts the next segment.
             sol = solve_ivp(
                 lambda _t, y: net.rhs(y),
                 (t0, t1),
                 x,
                 method=method,
-                t_eval=inside,
+                t_eval=np.append(inside, t1),
                 events=events or None,
                 jac=lambda _t, y: net.jacobian(y),
                 rtol=rtol,
@@ -90,19 +91,23 @@ def solve_ode(
             )
             if not sol.success:
                 raise RuntimeError(f"ODE solver failed: {sol.message}")
-            times.append(sol.t)
-            states.append(sol.y.T)
-            x = sol.y[:, -1].copy() if sol.y.shape[1] else x
-            if sol.status == 1:  # a terminal event fired
+            ts = np.asarray(sol.t, dtype=float)
+            ys = np.asarray(sol.y, dtype=float).reshape(len(x), -1).T  # SciPy gives [] if no point
+            if sol.status == 1:  # a terminal event fired before t1
+                times.append(ts)
+                states.append(ys)
                 for condition, t_ev, y_ev in zip(stop, sol.t_events, sol.y_events, strict=True):
                     if len(t_ev):
-                        stopped_by = (
-                            f"{condition.species}{'<' if condition.below else '>'}{condition.threshold:g}"
-                        )
+                        op = "<" if condition.below else ">"
+                        stopped_by = f"{condition.species}{op}{condition.threshold:g}"
                         times.append(t_ev[:1])
                         states.append(y_ev[:1])
                         break
                 break
+            x = ys[-1].copy()
+            on_grid = np.isin(ts, grid)
+            times.append(ts[on_grid])
+            states.append(ys[on_grid])
         t0 = t1
         if t1 in strike_at:
             k = strike_at[t1]

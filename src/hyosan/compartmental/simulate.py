@@ -33,7 +33,7 @@ def simulate(
     n_points: int = 201,
     stop: Iterable[str] = (),
     max_steps: int = 10**10,
-    epsilon: float = 0.03,
+    epsilon: float = 0.01,
     n_critical: int = 10,
     source: str = "params",
 ) -> ModelResult:
@@ -53,7 +53,9 @@ def simulate(
     stop:
         ODE only: terminal conditions such as ``"Z<1"`` or ``"S<1"``.
     epsilon, n_critical:
-        Tau-leaping's error control and critical-reaction threshold (Cao et al. 2006).
+        Tau-leaping's error control and critical-reaction threshold (Cao et al. 2006). Their
+        suggested epsilon = 0.03 biases fast exponential growth by about 3 % (explicit leaps lag
+        behind); the default 0.01 keeps that under 1 % at twice the cost.
     """
     if isinstance(model, str):
         from hyosan.compartmental.catalogue import get

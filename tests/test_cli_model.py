@@ -1,0 +1,94 @@
+"""The ``hyosan model`` command: output, JSON fields, figures and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hyosan.cli import main
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_list_shows_catalogue(capsys):
+    code, out, _ = run_cli(capsys, "model", "--list")
+    assert code == 0
+    for name in ("munz-basic", "munz-quarantine", "munz-impulsive", "alemi-latent"):
+        assert name in out
+
+
+def test_json_has_the_promised_fields(capsys):
+    code, out, _ = run_cli(capsys, "model", "munz-quarantine", "--json", "--set", "kappa=0.05")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("model", "method", "params", "t_end", "runs", "final", "r0"):
+        assert key in data
+    assert data["params"]["kappa"] == 0.05
+    assert data["params"]["beta"] == 0.0095  # every parameter, not only the overridden
+    assert set(data["final"]) == {"S", "I", "Z", "R", "Q"}
+    assert data["r0"] < 1
+
+
+def test_json_ensemble_mean_and_extinct_fraction(capsys):
+    args = ["model", "alemi", "--method", "ssa", "--runs", "40", "--seed", "3", "--json"]
+    code, out, _ = run_cli(capsys, *args, "--t-end", "50")
+    data = json.loads(out)
+    assert code == 0 and data["runs"] == 40 and data["t_end"] == 50
+    assert 0 <= data["zombies_extinct_fraction"] <= 1
+    again = json.loads(run_cli(capsys, *args, "--t-end", "50")[1])
+    assert again == data  # same seed, same numbers
+
+
+def test_table_output_and_plot(capsys, tmp_path):
+    png = tmp_path / "fig.png"
+    code, out, _ = run_cli(capsys, "model", "alemi", "-m", "tau", "-n", "10", "--plot", str(png))
+    assert code == 0
+    assert "zombies died out" in out and "R0" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".*tmp"))  # written atomically, nothing left behind
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["model", "zombieland"], "unknown model 'zombieland'"),
+        (["model", "alemi", "--set", "gamma=1"], "--set: gamma: unknown parameter"),
+        (["model", "alemi", "--set", "alpha=-0.5"], "--set: alpha: must be a finite number >= 0"),
+        (["model", "alemi", "--set", "alpha=lots"], "--set: alpha: not a number"),
+        (["model", "alemi", "--set", "alpha"], "--set: expected KEY=VALUE"),
+        (["model", "alemi", "--method", "euler"], "unknown method 'euler'"),
+        (["model", "alemi", "--runs", "5"], "the ODE is deterministic"),
+        (["model", "alemi", "--stop", "Q<1"], "unknown species 'Q'"),
+    ],
+)
+def test_bad_input_one_line_exit_2(args, needle):
+    proc = subprocess.run(
+        [sys.executable, "-m", "hyosan", *args], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert needle in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_flag_type_exits_2_without_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "hyosan", "model", "alemi", "--runs", "many"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "--runs" in proc.stderr
+    assert "Traceback" not in proc.stderr
