@@ -1,0 +1,436 @@
+"""Decisions and movement: who goes where this tick, opening, barricading and battering doors (numba).
+
+Humans: the calm shuffle inside their room; the alert *flee* along the goal field (exits and
+goal areas) and away from the nearest zombie in sight, following their group's leader; the
+timid *hide* in the nearest refuge room and barricade its doors; bitten altruists *hold* the
+nearest doorway. Zombies: chase prey in sight, else head up the loudest sound, else wander;
+a shut door in their way is battered until it breaks. Every agent moves as far as its speed
+allows (1 m orthogonal, 1.41 m diagonal, a stair link costs more), never into a wall, a full
+tile or a shut door; humans open closed doors (a tick's work) but not locked or barricaded ones.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+
+from hyosan.rules.consts import (
+    BITTEN,
+    CALM,
+    CHASE,
+    D_BARRICADED,
+    D_BROKEN,
+    D_CLOSED,
+    D_LOCKED,
+    D_OPEN,
+    EV_BARRICADE,
+    EV_DOOR_BREACH,
+    EV_DOOR_OPEN,
+    FLEE,
+    HALFBIE,
+    HIDDEN,
+    HIDE,
+    HOLD,
+    HUMAN,
+    I_BATTER_TICKS,
+    I_CORDON,
+    I_H,
+    I_HUMANS_WANDER,
+    I_W,
+    P_BARRICADE_HP,
+    P_BARRICADE_S,
+    P_BATTER_DB,
+    P_CALM_MOVE,
+    P_DOOR_LOSS,
+    P_FOLLOW,
+    P_HB_SPEED,
+    P_NOISE_FLOOR,
+    P_PER_METRE,
+    P_TICK_S,
+    P_WALL_LOSS,
+    P_Z_BREAK,
+    P_Z_RUN,
+    P_Z_WALK,
+    SEEK,
+    T_DOOR,
+    T_EXIT,
+    T_STAIRS,
+    TR_RUN,
+    TR_WALK,
+    WANDER,
+    ZOMBIE,
+)
+from hyosan.rules.log import emit
+from hyosan.rules.noise import heard, stamp_noise
+from hyosan.rules.spatial import coords, euclid
+
+# Wandering headings (dy, dx), clockwise from north.
+_DY = (-1, -1, 0, 1, 1, 1, 0, -1)
+_DX = (0, 1, 1, 1, 0, -1, -1, -1)
+_MAX_STEPS = 4  # steps per tick at most (a sprinting zombie covers 4 m in a second)
+
+
+@numba.njit(cache=True, inline="always")
+def walkable(t):
+    return t == 1 or t == 3 or t == 5 or t == 6 or t == 7
+
+
+@numba.njit(cache=True, inline="always")
+def shut(ds):
+    return ds == D_CLOSED or ds == D_LOCKED or ds == D_BARRICADED
+
+
+@numba.njit(cache=True)
+def human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+    """Walkable, not a locked or barricaded door (a closed one they open), no exit under cordon."""
+    t = tiles[m]
+    if not walkable(t):
+        return False
+    if t == T_DOOR:
+        ds = door_state[door_of_cell[m]]
+        return not (ds == D_LOCKED or ds == D_BARRICADED)
+    if t == T_EXIT and cordon:
+        return False
+    return True
+
+
+@numba.njit(cache=True)
+def zombie_may_enter(m, tiles, door_of_cell, door_state):
+    t = tiles[m]
+    if not walkable(t):
+        return False
+    if t == T_DOOR:
+        return not shut(door_state[door_of_cell[m]])
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def finite(d):
+    return d if d < math.inf else 1e9
+
+
+@numba.njit(cache=True)
+def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop, p, ip, gen):
+    """The walking-graph edge agent ``i`` (a human or friendly halfbie) takes next, or -1."""
+    nbr_start, nbr_idx, nbr_cost, tiles, door_of_cell, room_of_cell, refuge_room = world[:7]
+    cap, occupancy = world[9], world[13]
+    door_state = doors[1]
+    cell, leader, state = pop[2], pop[4], pop[1]
+    cordon = ip[I_CORDON] != 0
+    best = -1
+    if mode == FLEE or mode == HIDE:
+        field = goal if mode == FLEE else refuge
+        # Follow the leader when it is ahead on this floor and the group has spread out.
+        ldr = leader[i]
+        if ldr != i and (state[ldr] == HUMAN or state[ldr] == BITTEN) and (pop[10][ldr] == mode):
+            lc = cell[ldr]
+            d0 = euclid(c, lc, W, H)
+            if d0 > p[P_FOLLOW] and d0 < math.inf:
+                bd = d0
+                for e in range(nbr_start[c], nbr_start[c + 1]):
+                    m = nbr_idx[e]
+                    if occupancy[m] >= cap[m] or not human_may_enter(
+                        m, tiles, door_of_cell, door_state, cordon
+                    ):
+                        continue
+                    d = euclid(m, lc, W, H)
+                    if d < bd - 0.01:
+                        bd = d
+                        best = e
+                if best >= 0:
+                    return best
+        if threat >= 0 and euclid(c, threat, W, H) <= 6.0:
+            # Away from the zombie, preferring ground that also brings the goal nearer.
+            here = euclid(c, threat, W, H) - 0.5 * finite(field[c])
+            bs = here
+            for e in range(nbr_start[c], nbr_start[c + 1]):
+                m = nbr_idx[e]
+                if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+                    continue
+                s = euclid(m, threat, W, H)
+                if s == math.inf:
+                    s = 20.0  # stairs away from the zombie's floor: the best escape
+                s -= 0.5 * finite(field[m])
+                if s > bs + 0.01:
+                    bs = s
+                    best = e
+            if best >= 0:
+                return best
+        bd = field[c]
+        for e in range(nbr_start[c], nbr_start[c + 1]):
+            m = nbr_idx[e]
+            if field[m] < bd and occupancy[m] < cap[m]:
+                if human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+                    bd = field[m]
+                    best = e
+        return best
+    if mode == HOLD:
+        t = tiles[c]
+        if t == T_DOOR or t == T_STAIRS:
+            return -1
+        bd = choke[c]
+        for e in range(nbr_start[c], nbr_start[c + 1]):
+            m = nbr_idx[e]
+            if choke[m] < bd and occupancy[m] < cap[m]:
+                if human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+                    bd = choke[m]
+                    best = e
+        return best
+    # CALM, HIDDEN with nothing to barricade, or the "wander" behaviour: a random step.
+    wander = ip[I_HUMANS_WANDER] != 0
+    if not wander and gen.random() >= p[P_CALM_MOVE]:
+        return -1
+    n = nbr_start[c + 1] - nbr_start[c]
+    if n == 0:
+        return -1
+    e = nbr_start[c] + gen.integers(0, n)
+    m = nbr_idx[e]
+    if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+        return -1
+    if not wander:
+        # The calm stay in their room: no doors, stairs or exits.
+        t = tiles[m]
+        if t == T_DOOR or t == T_EXIT or t == T_STAIRS:
+            return -1
+        room = room_of_cell[c]
+        if room >= 0 and room_of_cell[m] != room:
+            return -1
+    return e
+
+
+@numba.njit(cache=True)
+def barricade_work(i, c, now, W, H, world, doors, p, ev, flags):
+    """A hidden human works on the first unbarricaded door of its room; returns an edge or -1."""
+    nbr_start, nbr_idx = world[0], world[1]
+    tiles, door_of_cell, room_of_cell = world[3], world[4], world[5]
+    room_door_start, room_door_idx, cap, occupancy = world[7], world[8], world[9], world[13]
+    door_cells, door_state, door_strength, door_progress = doors
+    room = room_of_cell[c]
+    if room < 0:
+        return -2
+    for k in range(room_door_start[room], room_door_start[room + 1]):
+        d = room_door_idx[k]
+        ds = door_state[d]
+        if ds != D_OPEN and ds != D_CLOSED:
+            continue
+        dc = door_cells[d]
+        if occupancy[dc] > 0:
+            continue
+        if euclid(c, dc, W, H) <= 1.5:
+            if ds == D_OPEN:
+                door_state[d] = D_CLOSED  # shut it first: zombies can no longer walk in
+            door_progress[d] += p[P_TICK_S]
+            if door_progress[d] >= p[P_BARRICADE_S]:
+                door_state[d] = D_BARRICADED
+                door_strength[d] = max(door_strength[d], p[P_BARRICADE_HP])
+                emit(ev, now, EV_BARRICADE, i, d, dc)
+                flags[0] = 1
+            return -1
+        # Walk towards the door, staying inside the room.
+        best = -1
+        bd = euclid(c, dc, W, H)
+        for e in range(nbr_start[c], nbr_start[c + 1]):
+            m = nbr_idx[e]
+            if room_of_cell[m] != room or occupancy[m] >= cap[m] or not walkable(tiles[m]):
+                continue
+            d2 = euclid(m, dc, W, H)
+            if d2 < bd - 0.01:
+                bd = d2
+                best = e
+        return best
+    return -2  # nothing left to barricade
+
+
+@numba.njit(cache=True)
+def batter(d, now, W, H, world, doors, p, ip, noise, ev, flags):
+    """A zombie batters door ``d``: wears its strength, makes noise, breaks it at zero."""
+    door_cells, door_state, door_strength = doors[0], doors[1], doors[2]
+    door_strength[d] -= p[P_Z_BREAK] * p[P_TICK_S]
+    dc = door_cells[d]
+    noise_level, noise_until = noise[0], noise[1]
+    if noise_until[dc] < now + 1:
+        noise[6][0] += 1
+        stamp_noise(
+            dc, p[P_BATTER_DB], now, now + ip[I_BATTER_TICKS], noise_level, noise_until,
+            world[10], world[11], world[3], world[4], door_state,
+            p[P_PER_METRE], p[P_WALL_LOSS], p[P_DOOR_LOSS], p[P_NOISE_FLOOR],
+            noise[2], noise[3], noise[4], noise[5], noise[6][0],
+        )  # fmt: skip
+    if door_strength[d] <= 0.0:
+        door_strength[d] = 0.0
+        if door_state[d] == D_LOCKED or door_state[d] == D_BARRICADED:
+            flags[0] = 1
+        door_state[d] = D_BROKEN
+        emit(ev, now, EV_DOOR_BREACH, -1, d, dc)
+
+
+@numba.njit(cache=True)
+def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, flags, pop, gen):
+    """The edge zombie ``i`` takes next, or -1 (it may batter a door instead)."""
+    nbr_start, nbr_idx, tiles, door_of_cell = world[0], world[1], world[3], world[4]
+    cap, occupancy = world[9], world[13]
+    door_state = doors[1]
+    heading = pop[12]
+    if mode == CHASE and target >= 0:
+        d0 = euclid(c, target, W, H)
+        if d0 <= 1.5:
+            return -1  # next to its prey: contact does the rest
+        best = -1
+        bd = d0 - 0.01
+        door_hit = -1
+        door_d = d0 - 0.01
+        for e in range(nbr_start[c], nbr_start[c + 1]):
+            m = nbr_idx[e]
+            t = tiles[m]
+            if not walkable(t):
+                continue
+            d = euclid(m, target, W, H)
+            if t == T_DOOR and shut(door_state[door_of_cell[m]]):
+                if d < door_d:
+                    door_d = d
+                    door_hit = door_of_cell[m]
+                continue
+            if d < bd and occupancy[m] < cap[m]:
+                bd = d
+                best = e
+        if best < 0 and door_hit >= 0:
+            batter(door_hit, now, W, H, world, doors, p, ip, noise, ev, flags)
+        return best
+    if mode == SEEK:
+        noise_level, noise_until = noise[0], noise[1]
+        here = heard(noise_level, noise_until, c, now)
+        best = -1
+        bl = here
+        door_hit = -1
+        for e in range(nbr_start[c], nbr_start[c + 1]):
+            m = nbr_idx[e]
+            t = tiles[m]
+            if not walkable(t):
+                continue
+            lv = heard(noise_level, noise_until, m, now)
+            if lv <= bl:
+                continue
+            if t == T_DOOR and shut(door_state[door_of_cell[m]]):
+                door_hit = door_of_cell[m]
+                best = -1
+                bl = lv
+                continue
+            if occupancy[m] < cap[m]:
+                bl = lv
+                best = e
+                door_hit = -1
+        if door_hit >= 0:
+            batter(door_hit, now, W, H, world, doors, p, ip, noise, ev, flags)
+        return best
+    # Wander: keep a heading, turn now and then or when blocked.
+    if gen.random() < 0.1:
+        heading[i] = gen.integers(0, 8)
+    f, y, x = coords(c, W, H)
+    for attempt in range(3):
+        h = heading[i]
+        ny = y + _DY[h]
+        nx = x + _DX[h]
+        if 0 <= ny < H and 0 <= nx < W:
+            m = (f * H + ny) * W + nx
+            for e in range(nbr_start[c], nbr_start[c + 1]):
+                if nbr_idx[e] == m:
+                    if occupancy[m] < cap[m] and zombie_may_enter(m, tiles, door_of_cell, door_state):
+                        return e
+                    break
+        heading[i] = gen.integers(0, 8)
+    return -1
+
+
+@numba.njit(cache=True)
+def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, gen):
+    """Every agent on the map decides and moves, starting from agent ``offset`` (round robin)."""
+    W, H = ip[I_W], ip[I_H]
+    nbr_idx, nbr_cost, tiles, door_of_cell, occupancy = world[1], world[2], world[3], world[4], world[13]
+    door_state = doors[1]
+    state, cell, traits, hostile, mode, budget, target = (
+        pop[1],
+        pop[2],
+        pop[5],
+        pop[8],
+        pop[10],
+        pop[11],
+        pop[13],
+    )
+    goal, refuge, choke = fields
+    tick_s = p[P_TICK_S]
+    n = state.shape[0]
+    for k in range(n):
+        i = (offset + k) % n
+        s = state[i]
+        m0 = mode[i]
+        zombie_like = s == ZOMBIE or (s == HALFBIE and hostile[i])
+        if zombie_like:
+            if s == HALFBIE:
+                speed = p[P_HB_SPEED]
+            elif m0 == WANDER:
+                speed = p[P_Z_WALK]
+            else:
+                speed = p[P_Z_RUN]
+        elif s == HUMAN or s == BITTEN or s == HALFBIE:
+            if s == HALFBIE:
+                speed = p[P_HB_SPEED]
+            elif m0 == FLEE or m0 == HIDE:
+                speed = traits[i, TR_RUN]
+            else:
+                speed = traits[i, TR_WALK]
+        else:
+            continue
+        budget[i] = min(budget[i] + speed * tick_s, speed * tick_s + 1.5)
+        for _ in range(_MAX_STEPS):
+            c = cell[i]
+            if zombie_like:
+                e = zombie_step(
+                    i, c, mode[i], target[i], now, W, H, world, doors, p, ip, noise, ev, flags, pop, gen
+                )
+            elif mode[i] == HIDDEN:
+                e = barricade_work(i, c, now, W, H, world, doors, p, ev, flags)
+                if e == -2:
+                    e = human_step(i, c, CALM, -1, goal, refuge, choke, W, H, world, doors, pop, p, ip, gen)
+            else:
+                e = human_step(
+                    i, c, mode[i], target[i], goal, refuge, choke, W, H, world, doors, pop, p, ip, gen
+                )
+            if e < 0:
+                break
+            cost = nbr_cost[e]
+            if budget[i] < cost:
+                break
+            m = nbr_idx[e]
+            if tiles[m] == T_DOOR and door_state[door_of_cell[m]] == D_CLOSED:
+                # Opening a closed door takes the rest of the tick; the agent walks through next tick.
+                door_state[door_of_cell[m]] = D_OPEN
+                emit(ev, now, EV_DOOR_OPEN, i, door_of_cell[m], m)
+                budget[i] = 0.0
+                break
+            occupancy[c] -= 1
+            occupancy[m] += 1
+            cell[i] = m
+            budget[i] -= cost
+            if mode[i] == CALM or mode[i] == HIDDEN:
+                break  # the calm shuffle one tile at a time
+    return 0
+
+
+@numba.njit(cache=True)
+def update_hiding(i, c, world, pop):
+    """A hiding human who reached a refuge room is hidden."""
+    room = world[5][c]
+    if room >= 0 and world[6][room]:
+        pop[10][i] = HIDDEN
+        return True
+    return False
+
+
+@numba.njit(cache=True)
+def settle_modes(world, pop):
+    """After moving: the hiding who reached a refuge are hidden."""
+    state, cell, mode = pop[1], pop[2], pop[10]
+    for i in range(state.shape[0]):
+        if mode[i] == HIDE and (state[i] == HUMAN or state[i] == BITTEN):
+            update_hiding(i, cell[i], world, pop)

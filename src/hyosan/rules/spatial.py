@@ -1,0 +1,109 @@
+"""Who is where: the spatial index the other systems query (numba).
+
+Two linked-list indexes, rebuilt from scratch each tick in O(agents) (cheaper and safer than
+updating them on every move):
+
+- by *block* (``BLOCK`` x ``BLOCK`` tiles of one floor), with per-block counts of humans and of
+  threats, so that looking for the nearest zombie skips empty blocks at once (senses);
+- by *cell*, for adjacency (contact) and occupancy (movement keeps occupancy current itself).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from hyosan.rules.consts import BITTEN, HALFBIE, HUMAN, ZOMBIE
+
+
+@numba.njit(cache=True, inline="always")
+def coords(c, W, H):
+    """Flat cell -> (floor, y, x)."""
+    f = c // (H * W)
+    r = c - f * H * W
+    y = r // W
+    return f, y, r - y * W
+
+
+@numba.njit(cache=True, inline="always")
+def euclid(a, b, W, H):
+    """Distance in metres between two cells of the same floor (inf across floors)."""
+    fa, ya, xa = coords(a, W, H)
+    fb, yb, xb = coords(b, W, H)
+    if fa != fb:
+        return math.inf
+    return math.sqrt((ya - yb) ** 2 + (xa - xb) ** 2)
+
+
+@numba.njit(cache=True, inline="always")
+def on_map(s):
+    return s == HUMAN or s == BITTEN or s == ZOMBIE or s == HALFBIE
+
+
+@numba.njit(cache=True, inline="always")
+def is_threat(s, hostile):
+    """Zombies, and halfbies who hunt humans."""
+    return s == ZOMBIE or (s == HALFBIE and hostile)
+
+
+@numba.njit(cache=True, inline="always")
+def is_prey(s):
+    """What zombies go for: uninfected humans (the bitten smell of the virus and are ignored)."""
+    return s == HUMAN
+
+
+@numba.njit(cache=True)
+def rebuild_blocks(state, cell, hostile, block_of_cell, block_head, block_next, block_prey, block_threat):
+    """Index agents on the map by block; count prey and threats per block."""
+    block_head[:] = -1
+    block_prey[:] = 0
+    block_threat[:] = 0
+    for i in range(state.shape[0]):
+        s = state[i]
+        if not on_map(s):
+            continue
+        b = block_of_cell[cell[i]]
+        block_next[i] = block_head[b]
+        block_head[b] = i
+        if is_prey(s):
+            block_prey[b] += 1
+        elif is_threat(s, hostile[i]):
+            block_threat[b] += 1
+
+
+@numba.njit(cache=True)
+def rebuild_cells(state, cell, cell_head, cell_next, touched):
+    """Index agents on the map by cell (``touched`` records the heads set, to clear them next time)."""
+    n_touched = touched[-1]
+    for k in range(n_touched):
+        cell_head[touched[k]] = -1
+    n_touched = 0
+    for i in range(state.shape[0]):
+        if not on_map(state[i]):
+            continue
+        c = cell[i]
+        if cell_head[c] == -1:
+            touched[n_touched] = c
+            n_touched += 1
+        cell_next[i] = cell_head[c]
+        cell_head[c] = i
+    touched[-1] = n_touched
+
+
+@numba.njit(cache=True)
+def count_occupancy(state, cell, occupancy):
+    occupancy[:] = 0
+    for i in range(state.shape[0]):
+        if on_map(state[i]):
+            occupancy[cell[i]] += 1
+
+
+def block_layout(floors: int, height: int, width: int, block: int) -> tuple[np.ndarray, int, int]:
+    """Block index of every flat cell, and the number of blocks per row and column."""
+    bw = -(-width // block)
+    bh = -(-height // block)
+    f, y, x = np.meshgrid(np.arange(floors), np.arange(height), np.arange(width), indexing="ij")
+    blocks = (f * bh + y // block) * bw + x // block
+    return blocks.ravel().astype(np.int32), bw, bh

@@ -1,0 +1,123 @@
+"""Reading scenarios: TOML files, built-ins, ``--set section.key=value`` overrides, clear errors."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hyosan.errors import HyosanError
+from hyosan.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario, where it came from, and the raw table it was read from."""
+
+    scenario: Scenario
+    source: str  # file path or "builtin:NAME"
+    base_dir: Path  # folder against which the map path resolves
+    name: str  # short name (file stem), used for output folders
+
+    def map_path(self) -> Path:
+        return (self.base_dir / self.scenario.world.map).resolve()
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("hyosan") / "data"))
+
+
+def builtins() -> dict[str, Path]:
+    """Built-in scenarios by name (file stem with '-' for '_')."""
+    return {p.stem.replace("_", "-"): p for p in sorted(builtin_dir().glob("*.toml"))}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def validate(raw: dict[str, Any], source: str) -> Scenario:
+    """Validate a raw table; the first problem becomes a HyosanError naming source and field."""
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        message = err["msg"].removeprefix("Value error, ")
+        field = _field(err["loc"])
+        # Cross-reference checks name their own field ("population[2].role: ...").
+        if ": " in message and field == "(top level)":
+            field, message = message.split(": ", 1)
+        raise HyosanError(message, source=source, field=field) from None
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: TOML syntax when it parses (numbers, booleans, arrays), else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """Set dotted keys (``roles.student.courage``, ``population.0.count``) in a copy of ``raw``."""
+    out = copy.deepcopy(raw)
+    for key, text in overrides.items():
+        parts = key.split(".")
+        node: Any = out
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise HyosanError(f"no item {part!r} in this list", source="--set", field=key)
+                if last:
+                    node[int(part)] = parse_value(text)
+                else:
+                    node = node[int(part)]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = parse_value(text)
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                raise HyosanError(f"{'.'.join(parts[:i])} is not a table", source="--set", field=key)
+    return out
+
+
+def load_scenario(spec: str | Path | None = None, overrides: dict[str, str] | None = None) -> LoadedScenario:
+    """A scenario from a file path or a built-in name (default: Hyosan High), with overrides."""
+    spec = "hyosan-high" if spec is None else spec
+    known = builtins()
+    path = Path(spec)
+    if str(spec) in known and not path.exists():
+        path, source = known[str(spec)], f"builtin:{spec}"
+    elif path.exists():
+        source = str(path)
+    else:
+        raise HyosanError(
+            f"no such file or built-in scenario (built-ins: {', '.join(known) or 'none'})",
+            source=str(spec),
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise HyosanError(f"not valid TOML: {exc}", source=source) from None
+    except OSError as exc:
+        raise HyosanError(f"cannot read: {exc.strerror}", source=source) from None
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+        try:
+            scenario = validate(raw, source)
+        except HyosanError as exc:
+            # Blame the override when the failing field is one that --set touched.
+            if exc.field and any(exc.field.startswith(key) or key.startswith(exc.field) for key in overrides):
+                raise HyosanError(exc.message, source="--set", field=exc.field) from None
+            raise
+    else:
+        scenario = validate(raw, source)
+    name = path.stem.replace("_", "-")
+    return LoadedScenario(scenario=scenario, source=source, base_dir=path.parent, name=name)

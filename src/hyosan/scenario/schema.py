@@ -1,0 +1,275 @@
+"""The scenario file's schema: every value with its default, unit and meaning.
+
+A scenario is a TOML file validated by these pydantic models. Times are clock times ("08:40")
+or durations ("90s", "15min", "6h", or a number of seconds); distances are metres (1 tile = 1 m);
+speeds are metres per second; probabilities are per tick unless said otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from hyosan.scenario.timefmt import parse_clock, parse_duration
+
+
+def _duration(v: str | float) -> str | float:
+    parse_duration(v)
+    return v
+
+
+def _clock(v: str) -> str:
+    parse_clock(v)
+    return v
+
+
+Duration = Annotated[str | float, AfterValidator(_duration)]
+Clock = Annotated[str, AfterValidator(_clock)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ScenarioInfo(Strict):
+    name: str = "Untitled outbreak"
+    description: str = ""
+
+
+class WorldConfig(Strict):
+    map: str = Field(description="Map file (.tmj Tiled or .txt ASCII), relative to the scenario file")
+    max_per_tile: int = Field(2, ge=1, le=8, description="agents that fit on one floor tile")
+    door_capacity: int = Field(1, ge=1, le=4, description="agents that fit in a doorway or on a stair tile")
+
+
+class ClockConfig(Strict):
+    start: Clock = Field("08:00", description="clock time of tick 0")
+    duration: Duration = Field("6h", description="simulated time")
+    tick: Duration = Field("1s", description="length of one tick")
+    frame_every: Duration = Field("10s", description="positions are recorded this often (replay)")
+
+
+class RoleConfig(Strict):
+    """Traits of a role; each agent's values scatter around them by ``jitter`` (clipped)."""
+
+    label: str = Field("", description="plural name for tables, e.g. 'students'")
+    adult: bool = Field(False, description="counts as an adult in survival comparisons")
+    walk_speed: float = Field(1.3, gt=0, le=10, description="m/s when calm")
+    run_speed: float = Field(3.0, gt=0, le=12, description="m/s when fleeing")
+    strength: Probability = Field(
+        0.05, description="chance per contact tick of killing the attacking zombie (head or neck)"
+    )
+    courage: Unit = Field(0.5, description="0-1: the brave run for a goal, the timid hide")
+    altruism: Unit = Field(0.3, description="0-1: the bitten and selfless hold a chokepoint")
+    sight: float = Field(15.0, ge=0, le=100, description="m: how far zombies are seen (line of sight)")
+    hearing: float = Field(30.0, ge=0, le=140, description="dB: quietest sound noticed")
+    jitter: float = Field(0.15, ge=0, le=1, description="relative spread of traits between agents")
+
+
+class ZombieConfig(Strict):
+    walk_speed: float = Field(0.8, gt=0, le=10, description="m/s when wandering")
+    run_speed: float = Field(3.5, gt=0, le=12, description="m/s when chasing (fast, as in the story)")
+    sight: float = Field(6.0, ge=0, le=100, description="m: poor vision")
+    hearing: float = Field(10.0, ge=0, le=140, description="dB: sharp hearing, quietest sound followed")
+    bite_prob: Probability = Field(0.5, description="chance per tick that a zombie next to a human bites")
+    break_rate: float = Field(1.0, ge=0, description="door hit points one battering zombie removes per s")
+    noise_memory: Duration = Field("60s", description="how long a zombie keeps heading for a sound")
+
+
+class HalfbieConfig(Strict):
+    fraction: Probability = Field(0.01, description="share of the bitten who become halfbies")
+    hostile_fraction: Probability = Field(0.5, description="share of halfbies who hunt humans")
+    strength: Probability = Field(0.6, description="a halfbie's chance per contact tick to kill a zombie")
+    speed: float = Field(4.0, gt=0, le=12, description="m/s (stronger and faster than humans)")
+    bite_prob: Probability = Field(0.2, description="a hostile halfbie's chance per tick to bite")
+    bite_makes_halfbie: Probability = Field(0.3, description="chance a halfbie bite makes a halfbie")
+
+
+class IncubationConfig(Strict):
+    """Time from bite to turning: seconds to hours, most within minutes (as in the story)."""
+
+    distribution: Literal["lognormal", "exponential", "uniform", "fixed"] = "lognormal"
+    median: Duration = Field("2min", description="median (lognormal), mean (exponential), value (fixed)")
+    sigma: float = Field(1.2, ge=0, le=5, description="lognormal shape: spread of log-times")
+    min: Duration = Field("5s", description="clipped below at")
+    max: Duration = Field("6h", description="clipped above at")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IncubationConfig:
+        if parse_duration(self.min) > parse_duration(self.max):
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class InfectionConfig(Strict):
+    incubation: IncubationConfig = Field(default_factory=IncubationConfig)
+    hide_bite: Probability = Field(0.25, description="chance that a bitten human hides the bite")
+    sacrifice_altruism: Unit = Field(
+        0.85, description="bitten humans this altruistic hold a doorway against zombies"
+    )
+
+
+class BehaviourConfig(Strict):
+    humans: Literal["flee", "wander"] = Field("flee", description="'wander': no senses, random walk")
+    zombies: Literal["hunt", "wander"] = Field(
+        "hunt", description="'wander': bite neighbours, else random walk (no sight or hearing)"
+    )
+    hide_below: Unit = Field(0.45, description="alert humans less courageous than this hide in a room")
+    calm_move: Probability = Field(0.05, description="chance per tick that a calm human shifts a tile")
+    scream_db: float = Field(80.0, ge=0, le=140, description="dB of a scream (bitten, or seeing a zombie)")
+    scream_duration: Duration = Field("4s", description="how long a scream is heard")
+    batter_db: float = Field(65.0, ge=0, le=140, description="dB of zombies battering a door")
+    barricade_time: Duration = Field("20s", description="time for one human to barricade a door")
+    barricade_strength: float = Field(600.0, ge=0, description="hit points of a barricaded door")
+    follow_distance: float = Field(3.0, ge=0, description="m: group members keep this close to the leader")
+    refuge_kinds: list[str] = Field(
+        default_factory=lambda: ["classroom", "lab", "library", "office", "music", "broadcast", "storage"],
+        description="room kinds where the timid hide and barricade",
+    )
+
+
+class GoalsConfig(Strict):
+    exits: bool = Field(True, description="exits to the town are goals for the brave")
+    areas: list[str] = Field(default_factory=list, description="extra goal areas (rooms, spawn areas)")
+
+
+class PopulationConfig(Strict):
+    role: str
+    count: int = Field(ge=0, le=10_000_000)
+    areas: list[str] = Field(
+        min_length=1, description="rooms or spawn areas; 'kind:classroom' means every room of that kind"
+    )
+    groups: Literal["area", "none"] = Field("area", description="'area': those spawned together are a group")
+
+
+class CharacterConfig(Strict):
+    """A named agent with pinned traits (unset traits come from the role)."""
+
+    name: str
+    role: str
+    area: str
+    walk_speed: float | None = Field(None, gt=0, le=10)
+    run_speed: float | None = Field(None, gt=0, le=12)
+    strength: Probability | None = None
+    courage: Unit | None = None
+    altruism: Unit | None = None
+    sight: float | None = Field(None, ge=0, le=100)
+    hearing: float | None = Field(None, ge=0, le=140)
+    halfbie: bool | None = Field(None, description="if bitten: true = always a halfbie, false = never")
+    hostile: bool | None = Field(None, description="as a halfbie: hunts humans")
+    note: str = ""
+
+
+EventKind = Literal[
+    "patient_zero",
+    "alarm",
+    "broadcast",
+    "goal",
+    "lock",
+    "unlock",
+    "open",
+    "close",
+    "barricade",
+    "cordon",
+    "lift_cordon",
+    "rescue",
+    "strike",
+]
+
+
+class EventConfig(Strict):
+    """A timeline event, fired at a clock time, after a delay, or when a condition first holds."""
+
+    kind: EventKind
+    at: Clock | None = Field(None, description="clock time")
+    after: Duration | None = Field(None, description="delay after the start, or after `when` holds")
+    when: str | None = Field(
+        None, description="condition such as 'infected >= 0.5', 'humans <= 20', 'zombies >= 100'"
+    )
+    area: str | None = Field(None, description="room or spawn area; '*' for the whole map")
+    who: str | None = Field(None, description="patient_zero: a named character (default: anyone in area)")
+    level: float = Field(95.0, ge=0, le=140, description="dB of an alarm or broadcast")
+    duration: Duration = Field("60s", description="how long an alarm sounds")
+    text: str = Field("", description="what the chronicle says")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> EventConfig:
+        if self.at is not None and (self.after is not None or self.when is not None):
+            raise ValueError("give either 'at', or 'after' and/or 'when'")
+        if self.at is None and self.after is None and self.when is None:
+            raise ValueError("give a trigger: 'at', 'after' or 'when'")
+        if self.when is not None:
+            from hyosan.scenario.conditions import parse_condition
+
+            parse_condition(self.when)
+        needs_area = {"alarm", "broadcast", "goal", "lock", "unlock", "open", "close", "barricade"}
+        if self.kind in needs_area | {"rescue", "strike"} and self.area is None:
+            raise ValueError(f"a {self.kind} event needs an 'area'")
+        if self.kind == "patient_zero" and self.area is None and self.who is None:
+            raise ValueError("patient_zero needs 'who' or 'area'")
+        return self
+
+
+class Scenario(Strict):
+    """A whole scenario file."""
+
+    scenario: ScenarioInfo = Field(default_factory=ScenarioInfo)
+    world: WorldConfig
+    clock: ClockConfig = Field(default_factory=ClockConfig)
+    roles: dict[str, RoleConfig] = Field(min_length=1)
+    zombies: ZombieConfig = Field(default_factory=ZombieConfig)
+    halfbies: HalfbieConfig = Field(default_factory=HalfbieConfig)
+    infection: InfectionConfig = Field(default_factory=InfectionConfig)
+    behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
+    goals: GoalsConfig = Field(default_factory=GoalsConfig)
+    population: list[PopulationConfig] = Field(default_factory=list)
+    characters: list[CharacterConfig] = Field(default_factory=list)
+    events: list[EventConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        for i, p in enumerate(self.population):
+            if p.role not in self.roles:
+                raise ValueError(f"population[{i}].role: unknown role {p.role!r}")
+        names = set()
+        for i, c in enumerate(self.characters):
+            if c.role not in self.roles:
+                raise ValueError(f"characters[{i}].role: unknown role {c.role!r}")
+            if c.name in names:
+                raise ValueError(f"characters[{i}].name: {c.name!r} appears twice")
+            names.add(c.name)
+        for i, e in enumerate(self.events):
+            if e.who is not None and e.who not in names:
+                raise ValueError(f"events[{i}].who: no character named {e.who!r}")
+        if parse_duration(self.clock.tick) <= 0:
+            raise ValueError("clock.tick must be positive")
+        return self
+
+    # -- derived times ----------------------------------------------------------------------
+    @property
+    def tick_seconds(self) -> float:
+        return parse_duration(self.clock.tick)
+
+    @property
+    def start_seconds(self) -> float:
+        return parse_clock(self.clock.start)
+
+    @property
+    def n_ticks(self) -> int:
+        return round(parse_duration(self.clock.duration) / self.tick_seconds)
+
+    def ticks(self, duration: str | float) -> int:
+        """A duration in whole ticks (at least 0)."""
+        return max(0, round(parse_duration(duration) / self.tick_seconds))
+
+    def clock_tick(self, clock: str) -> int:
+        """The tick of a clock time (times before the start wrap to the next day)."""
+        delta = parse_clock(clock) - self.start_seconds
+        if delta < 0:
+            delta += 86400
+        return round(delta / self.tick_seconds)
