@@ -105,6 +105,8 @@ class Population:
         if self.mode is None:
             self.mode = np.zeros(n, dtype=np.int8)
             self.mode[self.state == State.ZOMBIE] = Mode.WANDER
+            self.mode[(self.state == State.HALFBIE) & self.hostile] = Mode.CHASE
+            self.mode[(self.state == State.HALFBIE) & ~self.hostile] = Mode.FLEE
         for name, dtype, value in (
             ("budget", np.float32, 0.0),
             ("heading", np.int8, 0),

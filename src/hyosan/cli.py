@@ -20,7 +20,7 @@ from hyosan.errors import HyosanError
 
 app = typer.Typer(
     name="hyosan",
-    help="Simulate zombie outbreaks: classic compartment models, and (soon) a whole school.",
+    help="Simulate zombie outbreaks: a whole school of agents, or the classic compartment models.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -53,7 +53,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    """hyosan: zombie outbreaks as ODEs, exact stochastic simulations and (soon) agents."""
+    """hyosan: zombie outbreaks as agents in a school, or as ODEs and exact stochastic models."""
 
 
 def _catalogue_table() -> Table:
@@ -158,6 +158,130 @@ def _print_summary(network, summary: dict, result, plot: Path | None) -> None:
         console.print(f"  stopped when {summary['stopped_by']}")
     if plot is not None:
         console.print(f"  figure written to {plot}")
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario file or built-in name (default: hyosan-high).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Root seed of the run.")] = 0,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-s", help="Override a scenario value: section.key=value (repeatable)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: out/<scenario>/).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a school outbreak (Hyosan High by default) and write summary.json."""
+    from hyosan.engine import Simulation
+    from hyosan.io import write_text
+    from hyosan.scenario import load_scenario
+    from hyosan.scenario.timefmt import format_clock
+
+    loaded = load_scenario(scenario, parse_assignments(set_))
+    sim = Simulation(loaded, seed=seed)
+    start = loaded.scenario.start_seconds
+    tick_s = sim.tick_seconds
+    if quiet:
+        result = sim.run()
+    else:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[clock]}"),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(loaded.scenario.scenario.name, total=sim.n_ticks, clock="", status="")
+
+            def progress(tick: int) -> None:
+                c = sim.counts[tick].sum(axis=1)
+                status = f"humans {c[0] + c[1]}  zombies {c[2]}  halfbies {c[3]}"
+                bar.update(task, completed=tick, clock=format_clock(start + tick * tick_s), status=status)
+
+            result = sim.run(progress)
+    summary = result.summary()
+    folder = out if out is not None else Path("out") / loaded.name
+    write_text(folder / "summary.json", json.dumps(summary, indent=2) + "\n")
+    _print_run(summary, folder)
+
+
+def _print_run(summary: dict, folder: Path) -> None:
+    from hyosan.scenario.timefmt import format_clock, format_duration
+    from hyosan.states import STATE_NAMES
+
+    start = summary["start_clock_s"]
+    console.print(
+        f"[bold]{summary['title']}[/bold]  seed {summary['seed']}, "
+        f"{format_duration(summary['duration_s'])} from {format_clock(start)}, {summary['agents']} agents"
+    )
+    table = Table(title="Final state by role", title_justify="left")
+    table.add_column("role")
+    shown = [s for s in STATE_NAMES if summary["final"][s]]
+    for s in shown:
+        table.add_column(s, justify="right")
+    for role, states in summary["final_by_role"].items():
+        table.add_row(role, *[str(states[s]) for s in shown])
+    table.add_row("[bold]all[/bold]", *[f"[bold]{summary['final'][s]}[/bold]" for s in shown])
+    console.print(table)
+
+    def when(key: str) -> str:
+        t = summary[key]
+        return "never" if t is None else f"{format_clock(start + t)} (+{format_duration(t)})"
+
+    console.print(f"  first turn: {when('first_turn_s')}")
+    console.print(f"  half the school infected: {when('half_infected_s')}")
+    for label, s in summary["survivors"].items():
+        if s["total"]:
+            console.print(f"  {label}: {s['survived']} of {s['total']} survived ({s['fraction']:.0%})")
+    g = summary["groups"]
+    console.print(
+        f"  human group {g['human_group']} vs zombie group {g['zombie_group']}; "
+        f"escaped {g['escaped']}, rescued {g['rescued']}, dead {g['dead']}"
+    )
+    console.print(f"  written: {folder / 'summary.json'}")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    from hyosan.scenario import builtins, load_scenario
+
+    table = Table(title="Built-in scenarios", title_justify="left")
+    table.add_column("name")
+    table.add_column("title")
+    table.add_column("description")
+    for name in builtins():
+        sc = load_scenario(name).scenario
+        table.add_row(name, sc.scenario.name, sc.scenario.description)
+    console.print(table)
+
+
+@app.command()
+def check(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (or built-in name) to validate.")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", "-s", help="Override a value before checking.")
+    ] = None,
+) -> None:
+    """Validate a scenario and its map without running it: one line per problem, exit status 2."""
+    from hyosan.engine import Simulation
+    from hyosan.scenario import load_scenario
+
+    loaded = load_scenario(scenario, parse_assignments(set_))
+    sim = Simulation(loaded, seed=0)
+    w = sim.world
+    roles = ", ".join(f"{(sim.pop.role == i).sum()} {r}" for i, r in enumerate(sim.pop.role_names))
+    console.print(f"[green]ok[/green] {loaded.source}: {loaded.scenario.scenario.name}")
+    console.print(f"  map {loaded.map_path().name}: {len(w.floors)} floors, {len(w.rooms)} rooms, "
+                  f"{len(w.door_cells)} doors, {len(w.exits())} exit tiles")  # fmt: skip
+    console.print(f"  {sim.pop.n} agents: {roles}; {len(loaded.scenario.events)} timeline events")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -145,7 +145,7 @@ class Simulation:
     def _room_doors(self) -> list[list[int]]:
         """Doors of each room: door tiles orthogonally next to one of its cells."""
         w = self.world
-        F, H, W = w.tiles.shape
+        H, W = w.tiles.shape[1:]
         door_of_cell = w.door_of_cell
         out = []
         for room in w.rooms:

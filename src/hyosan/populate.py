@@ -79,7 +79,7 @@ def build_population(
     roles = list(scenario.roles)
     occupancy = np.zeros(world.n_cells, dtype=np.int32)
     max_pt = scenario.world.max_per_tile
-    cells, role_idx, groups, trait_rows = [], [], [], []
+    cells, role_idx, groups, trait_rows, states = [], [], [], [], []
     room_group: dict[int, int] = {}  # room id -> the first group spawned in it
     next_group = 0
     for p_i, pop in enumerate(scenario.population):
@@ -91,8 +91,9 @@ def build_population(
             placed = _spawn(world, area, int(k), occupancy, max_pt, rng, source, f"population[{p_i}].count")
             cells.append(placed)
             role_idx.append(np.full(k, roles.index(pop.role), dtype=np.int8))
+            states.append(np.full(k, int(State[pop.state.upper()]), dtype=np.int8))
             trait_rows.append(_traits(scenario.roles[pop.role], int(k), rng))
-            if pop.groups == "area" and k > 0:
+            if pop.groups == "area" and pop.state == "human" and k > 0:
                 groups.append(np.full(k, next_group, dtype=np.int32))
                 room_group.setdefault(int(world.room_id.ravel()[area[0]]), next_group)
                 next_group += 1
@@ -106,6 +107,7 @@ def build_population(
         placed = _spawn(world, area, 1, occupancy, max_pt, rng, source, field)
         cells.append(placed)
         role_idx.append(np.array([roles.index(ch.role)], dtype=np.int8))
+        states.append(np.array([int(State.HUMAN)], dtype=np.int8))
         row = _traits(scenario.roles[ch.role], 1, rng)
         for k, name in enumerate(TRAITS):
             if getattr(ch, name) is not None:
@@ -138,7 +140,7 @@ def build_population(
     return Population(
         role_names=roles,
         role=role,
-        state=np.full(n, int(State.HUMAN), dtype=np.int8),
+        state=np.concatenate(states) if states else np.zeros(0, dtype=np.int8),
         cell=cell,
         group=group,
         leader=leader,

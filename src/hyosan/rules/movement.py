@@ -113,7 +113,7 @@ def finite(d):
 @numba.njit(cache=True)
 def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop, p, ip, gen):
     """The walking-graph edge agent ``i`` (a human or friendly halfbie) takes next, or -1."""
-    nbr_start, nbr_idx, nbr_cost, tiles, door_of_cell, room_of_cell, refuge_room = world[:7]
+    nbr_start, nbr_idx, tiles, door_of_cell, room_of_cell = world[0], world[1], world[3], world[4], world[5]
     cap, occupancy = world[9], world[13]
     door_state = doors[1]
     cell, leader, state = pop[2], pop[4], pop[1]
@@ -203,7 +203,7 @@ def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop,
 def barricade_work(i, c, now, W, H, world, doors, p, ev, flags):
     """A hidden human works on the first unbarricaded door of its room; returns an edge or -1."""
     nbr_start, nbr_idx = world[0], world[1]
-    tiles, door_of_cell, room_of_cell = world[3], world[4], world[5]
+    tiles, room_of_cell = world[3], world[5]
     room_door_start, room_door_idx, cap, occupancy = world[7], world[8], world[9], world[13]
     door_cells, door_state, door_strength, door_progress = doors
     room = room_of_cell[c]
@@ -327,7 +327,7 @@ def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, f
     if gen.random() < 0.1:
         heading[i] = gen.integers(0, 8)
     f, y, x = coords(c, W, H)
-    for attempt in range(3):
+    for _attempt in range(3):
         h = heading[i]
         ny = y + _DY[h]
         nx = x + _DX[h]
@@ -381,7 +381,7 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
                 speed = traits[i, TR_WALK]
         else:
             continue
-        budget[i] = min(budget[i] + speed * tick_s, speed * tick_s + 1.5)
+        budget[i] = min(budget[i] + speed * tick_s, max(speed * tick_s, 1.5))
         for _ in range(_MAX_STEPS):
             c = cell[i]
             if zombie_like:

@@ -90,7 +90,7 @@ def nearest_seen(
         return -1
     c = cell[i]
     f, y, x = coords(c, W, H)
-    r = int(math.ceil(radius))
+    r = math.ceil(radius)
     by0 = max(0, (y - r) // block)
     by1 = min(bh - 1, (y + r) // block)
     bx0 = max(0, (x - r) // block)

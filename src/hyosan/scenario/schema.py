@@ -145,6 +145,9 @@ class PopulationConfig(Strict):
         min_length=1, description="rooms or spawn areas; 'kind:classroom' means every room of that kind"
     )
     groups: Literal["area", "none"] = Field("area", description="'area': those spawned together are a group")
+    state: Literal["human", "zombie", "halfbie"] = Field(
+        "human", description="what they are at the start (a horde already there, a halfbie lurking)"
+    )
 
 
 class CharacterConfig(Strict):

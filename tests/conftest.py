@@ -1,0 +1,47 @@
+"""Shared helpers: small scenarios built in memory on ASCII maps."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hyosan.engine import Simulation
+from hyosan.scenario.load import LoadedScenario, validate
+
+BASE = {
+    "scenario": {"name": "test"},
+    "clock": {"start": "08:00", "duration": "10min", "frame_every": "10s"},
+    "roles": {"student": {"adult": False}, "teacher": {"adult": True, "courage": 0.8}},
+}
+
+
+def scenario(tmp_path: Path, map_text: str, **sections) -> LoadedScenario:
+    """A validated scenario on ``map_text`` (written to tmp_path/map.txt); sections override BASE."""
+    (tmp_path / "map.txt").write_text(map_text, encoding="utf-8")
+    raw = copy.deepcopy(BASE)
+    raw["world"] = {"map": "map.txt"}
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(raw.get(key), dict):
+            raw[key] = {**raw[key], **value}
+        else:
+            raw[key] = value
+    return LoadedScenario(
+        scenario=validate(raw, "test.toml"), source="test.toml", base_dir=tmp_path, name="test"
+    )
+
+
+def run(loaded: LoadedScenario, seed: int = 0) -> tuple[Simulation, object]:
+    sim = Simulation(loaded, seed=seed)
+    return sim, sim.run()
+
+
+@pytest.fixture
+def make_scenario(tmp_path):
+    return lambda map_text, **sections: scenario(tmp_path, map_text, **sections)
+
+
+def agents_where(sim: Simulation, cells: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(np.isin(sim.pop.cell, cells))

@@ -1,0 +1,241 @@
+"""The school engine's behaviour on purpose-built small buildings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import run
+from hyosan.engine import Simulation
+from hyosan.states import State
+
+SCHOOL = """\
+[floor 1F]
+####################
+#aaaaaaa#bbbbbbbbbb#
+#aaaaaaa#bbbbbbbbbb#
+#aaaaaaa#bbbbbbbbbb#
+####/#########/#####
+#cccccccccccccccccc#
+#cccccccccccccccccc#
+#ccccccccccccccccccE
+####################
+[rooms]
+a: lab (lab)
+b: classroom 1 (classroom)
+c: corridor (corridor)
+"""
+
+
+def school_population(students=30, teachers=3, zombies=0):
+    pop = [
+        {"role": "student", "count": students, "areas": ["classroom 1"]},
+        {"role": "teacher", "count": teachers, "areas": ["lab"]},
+    ]
+    if zombies:
+        pop.append({"role": "student", "count": zombies, "areas": ["corridor"], "state": "zombie"})
+    return pop
+
+
+def test_no_patient_zero_nobody_is_ever_infected(make_scenario):
+    loaded = make_scenario(SCHOOL, population=school_population())
+    sim, res = run(loaded)
+    assert (sim.pop.bitten_at == -1).all()
+    infected = res.counts[:, [State.BITTEN, State.ZOMBIE, State.HALFBIE], :]
+    assert infected.sum() == 0
+    assert (res.events.kind == "bite").sum() == 0
+
+
+def test_bite_probability_zero_nobody_is_infected(make_scenario):
+    loaded = make_scenario(
+        SCHOOL,
+        population=school_population(zombies=6),
+        zombies={"bite_prob": 0.0},
+        halfbies={"bite_prob": 0.0},
+        events=[{"kind": "alarm", "at": "08:00", "area": "corridor", "duration": "10min"}],
+    )
+    sim, res = run(loaded)
+    assert (res.events.kind == "bite").sum() == 0
+    assert (sim.pop.bitten_at == -1).all()
+    # The zombies were among the humans: contact happened, humans even killed some.
+    assert (res.events.kind == "kill").sum() > 0
+
+
+def test_patient_zero_starts_an_outbreak(make_scenario):
+    loaded = make_scenario(
+        SCHOOL,
+        population=school_population(),
+        infection={"incubation": {"distribution": "fixed", "median": "30s"}},
+        events=[{"kind": "patient_zero", "at": "08:00", "area": "classroom 1"}],
+    )
+    _sim, res = run(loaded)
+    bites = res.events[res.events.kind == "bite"]
+    assert bites.a.iloc[0] == -2  # the first bite is the scenario's (the lab rat)
+    assert len(bites) > 1  # and it spreads
+    assert res.summary()["first_turn_s"] == 30.0
+
+
+BUNKER = """\
+[floor 1F]
+##############
+#aaaa#bbbbbbb#
+#aaaaBbbbbbbb#
+#aaaa#bbbbbbb#
+##############
+[rooms]
+a: refuge (classroom)
+b: hall (corridor)
+[doors]
+1F 5 2: {strength}
+"""
+
+
+def bunker(make_scenario, strength):
+    return make_scenario(
+        BUNKER.format(strength=strength),
+        population=[
+            {"role": "student", "count": 8, "areas": ["refuge"]},
+            {"role": "student", "count": 8, "areas": ["hall"], "state": "zombie"},
+        ],
+        roles={"student": {"strength": 0.0}},
+        events=[{"kind": "alarm", "at": "08:00", "area": "refuge", "level": 90, "duration": "10min"}],
+    )
+
+
+def test_strong_barricade_keeps_the_room_safe(make_scenario):
+    sim, res = run(bunker(make_scenario, 1e6))
+    assert res.summary()["final_by_role"]["student"]["human"] == 8
+    assert (res.events.kind == "door_breach").sum() == 0
+    # The zombies did come: they battered the door all along.
+    assert sim.door_strength[0] < 1e6 - 100
+
+
+def test_weak_barricade_falls(make_scenario):
+    sim, res = run(bunker(make_scenario, 20))
+    assert (res.events.kind == "door_breach").sum() == 1
+    assert (sim.pop.bitten_at >= 0).sum() > 0
+
+
+HALL = """\
+[floor 1F]
+##################################################
+#aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa#
+#aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa#
+#aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa#
+#aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa#
+##################################################
+[rooms]
+a: hall (corridor)
+[spawns]
+west: 1F 1 1 10 4
+east: 1F 45 1 4 4
+"""
+
+
+def zombie_x(make_scenario, events, seed=0):
+    loaded = make_scenario(
+        HALL,
+        clock={"duration": "90s"},
+        population=[{"role": "student", "count": 20, "areas": ["west"], "state": "zombie"}],
+        events=events,
+    )
+    sim, _ = run(loaded, seed)
+    return (sim.pop.cell % sim.world.tiles.shape[2]).mean()
+
+
+def test_noise_draws_zombies(make_scenario):
+    alarm = [{"kind": "alarm", "at": "08:00", "area": "east", "level": 90, "duration": "90s"}]
+    quiet = [{"kind": "lift_cordon", "at": "08:00"}]  # a no-op event, same streams
+    for seed in (0, 1):
+        assert zombie_x(make_scenario, alarm, seed) > zombie_x(make_scenario, quiet, seed) + 15
+
+
+GATE = """\
+[floor 1F]
+##############
+#aaaaaaaaaaaaE
+#aaaaaaaaaaaaE
+#aaaaaaaaaaaaE
+##############
+[rooms]
+a: yard (corridor)
+"""
+
+
+def gate(make_scenario, cordon: bool):
+    events = [{"kind": "alarm", "at": "08:00", "area": "yard", "level": 90, "duration": "30s"}]
+    if cordon:
+        events.append({"kind": "cordon", "at": "08:00"})
+    return make_scenario(
+        GATE,
+        clock={"duration": "3min"},
+        roles={"student": {"courage": 1.0, "jitter": 0.0}},
+        population=[{"role": "student", "count": 15, "areas": ["yard"]}],
+        events=events,
+    )
+
+
+def test_cordon_stops_escapes(make_scenario):
+    _, free = run(gate(make_scenario, cordon=False))
+    _, sealed = run(gate(make_scenario, cordon=True))
+    assert free.summary()["final"]["escaped"] == 15
+    assert sealed.summary()["final"]["escaped"] == 0
+    assert (sealed.events.kind == "escape").sum() == 0
+
+
+ROOF = """\
+[floor 1F]
+############
+#aaaaaaaaaa#
+#aaaaaaaaaa#
+#####S######
+[floor roof]
+############
+#rrrrrrrrrr#
+#rrrrSrrrrr#
+############
+[rooms]
+a: classroom (classroom)
+r: rooftop (rooftop)
+"""
+
+
+def test_rescue_takes_exactly_the_humans_on_the_rooftop(make_scenario):
+    loaded = make_scenario(
+        ROOF,
+        population=[
+            {"role": "student", "count": 12, "areas": ["rooftop"]},
+            {"role": "student", "count": 10, "areas": ["classroom"]},
+            {"role": "student", "count": 2, "areas": ["rooftop"], "state": "zombie"},
+            {"role": "student", "count": 1, "areas": ["rooftop"], "state": "halfbie"},
+        ],
+        events=[
+            {"kind": "patient_zero", "at": "08:00", "area": "rooftop"},
+            {"kind": "rescue", "at": "08:01", "area": "rooftop"},
+        ],
+    )
+    sim = Simulation(loaded, seed=2)
+    sim.run_until(60)
+    roof = sim.world.cells_of("rooftop")
+    on_roof = np.isin(sim.pop.cell, roof)
+    expected = set(np.flatnonzero(on_roof & np.isin(sim.pop.state, (State.HUMAN, State.BITTEN))))
+    others = {i: sim.pop.state[i] for i in range(sim.pop.n) if i not in expected}
+    sim.step(1)
+    rescued = set(np.flatnonzero(sim.pop.state == State.RESCUED))
+    assert rescued == expected and len(expected) >= 5
+    assert all(sim.pop.state[i] != State.RESCUED for i in others)
+    assert set(sim.result().events.a[sim.result().events.kind == "rescue"]) == expected
+
+
+def test_same_seed_same_run_other_seed_other_run(make_scenario):
+    loaded = make_scenario(
+        SCHOOL,
+        population=school_population(zombies=3),
+        events=[{"kind": "alarm", "at": "08:02", "area": "lab"}],
+    )
+    _, a = run(loaded, 5)
+    _, b = run(loaded, 5)
+    _, c = run(loaded, 6)
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(a.frame_cells, b.frame_cells)
+    assert a.events.equals(b.events)
+    assert not np.array_equal(a.frame_cells, c.frame_cells)
