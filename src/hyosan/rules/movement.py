@@ -110,7 +110,7 @@ def finite(d):
     return d if d < math.inf else 1e9
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop, p, ip, gen):
     """The walking-graph edge agent ``i`` (a human or friendly halfbie) takes next, or -1."""
     nbr_start, nbr_idx, tiles, door_of_cell, room_of_cell = world[0], world[1], world[3], world[4], world[5]
@@ -125,7 +125,7 @@ def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop,
         ldr = leader[i]
         if ldr != i and (state[ldr] == HUMAN or state[ldr] == BITTEN) and (pop[10][ldr] == mode):
             lc = cell[ldr]
-            d0 = euclid(c, lc, W, H)
+            d0 = euclid(c, lc, world[14])
             if d0 > p[P_FOLLOW] and d0 < math.inf:
                 bd = d0
                 for e in range(nbr_start[c], nbr_start[c + 1]):
@@ -134,21 +134,21 @@ def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop,
                         m, tiles, door_of_cell, door_state, cordon
                     ):
                         continue
-                    d = euclid(m, lc, W, H)
+                    d = euclid(m, lc, world[14])
                     if d < bd - 0.01:
                         bd = d
                         best = e
                 if best >= 0:
                     return best
-        if threat >= 0 and euclid(c, threat, W, H) <= 6.0:
+        if threat >= 0 and euclid(c, threat, world[14]) <= 6.0:
             # Away from the zombie, preferring ground that also brings the goal nearer.
-            here = euclid(c, threat, W, H) - 0.5 * finite(field[c])
+            here = euclid(c, threat, world[14]) - 0.5 * finite(field[c])
             bs = here
             for e in range(nbr_start[c], nbr_start[c + 1]):
                 m = nbr_idx[e]
                 if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
                     continue
-                s = euclid(m, threat, W, H)
+                s = euclid(m, threat, world[14])
                 if s == math.inf:
                     s = 20.0  # stairs away from the zombie's floor: the best escape
                 s -= 0.5 * finite(field[m])
@@ -179,8 +179,8 @@ def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop,
         return best
     # CALM, HIDDEN with nothing to barricade, or the "wander" behaviour: a random step.
     wander = ip[I_HUMANS_WANDER] != 0
-    if not wander and gen.random() >= p[P_CALM_MOVE]:
-        return -1
+    if not wander and mode != CALM and gen.random() >= p[P_CALM_MOVE]:
+        return -1  # (CALM agents rolled already in move_all)
     n = nbr_start[c + 1] - nbr_start[c]
     if n == 0:
         return -1
@@ -199,7 +199,7 @@ def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop,
     return e
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def barricade_work(i, c, now, W, H, world, doors, p, ev, flags):
     """A hidden human works on the first unbarricaded door of its room; returns an edge or -1."""
     nbr_start, nbr_idx = world[0], world[1]
@@ -217,7 +217,7 @@ def barricade_work(i, c, now, W, H, world, doors, p, ev, flags):
         dc = door_cells[d]
         if occupancy[dc] > 0:
             continue
-        if euclid(c, dc, W, H) <= 1.5:
+        if euclid(c, dc, world[14]) <= 1.5:
             if ds == D_OPEN:
                 door_state[d] = D_CLOSED  # shut it first: zombies can no longer walk in
             door_progress[d] += p[P_TICK_S]
@@ -229,12 +229,12 @@ def barricade_work(i, c, now, W, H, world, doors, p, ev, flags):
             return -1
         # Walk towards the door, staying inside the room.
         best = -1
-        bd = euclid(c, dc, W, H)
+        bd = euclid(c, dc, world[14])
         for e in range(nbr_start[c], nbr_start[c + 1]):
             m = nbr_idx[e]
             if room_of_cell[m] != room or occupancy[m] >= cap[m] or not walkable(tiles[m]):
                 continue
-            d2 = euclid(m, dc, W, H)
+            d2 = euclid(m, dc, world[14])
             if d2 < bd - 0.01:
                 bd = d2
                 best = e
@@ -273,7 +273,7 @@ def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, f
     door_state = doors[1]
     heading = pop[12]
     if mode == CHASE and target >= 0:
-        d0 = euclid(c, target, W, H)
+        d0 = euclid(c, target, world[14])
         if d0 <= 1.5:
             return -1  # next to its prey: contact does the rest
         best = -1
@@ -285,7 +285,7 @@ def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, f
             t = tiles[m]
             if not walkable(t):
                 continue
-            d = euclid(m, target, W, H)
+            d = euclid(m, target, world[14])
             if t == T_DOOR and shut(door_state[door_of_cell[m]]):
                 if d < door_d:
                     door_d = d
@@ -326,7 +326,7 @@ def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, f
     # Wander: keep a heading, turn now and then or when blocked.
     if gen.random() < 0.1:
         heading[i] = gen.integers(0, 8)
-    f, y, x = coords(c, W, H)
+    f, y, x = coords(c, world[14])
     for _attempt in range(3):
         h = heading[i]
         ny = y + _DY[h]
@@ -359,6 +359,8 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
     )
     goal, refuge, choke = fields
     tick_s = p[P_TICK_S]
+    calm_move = p[P_CALM_MOVE]
+    humans_wander = ip[I_HUMANS_WANDER] != 0
     n = state.shape[0]
     for k in range(n):
         i = (offset + k) % n
@@ -382,6 +384,8 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
         else:
             continue
         budget[i] = min(budget[i] + speed * tick_s, max(speed * tick_s, 1.5))
+        if m0 == CALM and not humans_wander and gen.random() >= calm_move:
+            continue  # the calm mostly stand still (decided here: the step functions cost more)
         for _ in range(_MAX_STEPS):
             c = cell[i]
             if zombie_like:
@@ -391,7 +395,7 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
             elif mode[i] == HIDDEN:
                 e = barricade_work(i, c, now, W, H, world, doors, p, ev, flags)
                 if e == -2:
-                    e = human_step(i, c, CALM, -1, goal, refuge, choke, W, H, world, doors, pop, p, ip, gen)
+                    e = human_step(i, c, HIDDEN, -1, goal, refuge, choke, W, H, world, doors, pop, p, ip, gen)
             else:
                 e = human_step(
                     i, c, mode[i], target[i], goal, refuge, choke, W, H, world, doors, pop, p, ip, gen

@@ -12,7 +12,7 @@ import math
 import numba
 
 from hyosan.rules.consts import D_BARRICADED, D_CLOSED, T_DOOR, T_WALL
-from hyosan.rules.spatial import coords, is_prey, is_threat
+from hyosan.rules.spatial import coords, is_prey, is_threat, rect_total
 
 
 @numba.njit(cache=True, inline="always")
@@ -27,10 +27,10 @@ def opaque(c, tiles, door_of_cell, door_state):
 
 
 @numba.njit(cache=True)
-def sees(a, b, W, H, tiles, door_of_cell, door_state):
+def sees(a, b, geo, W, H, tiles, door_of_cell, door_state):
     """Line of sight between two cells of the same floor (Bresenham; endpoints never block)."""
-    f, y0, x0 = coords(a, W, H)
-    f1, y1, x1 = coords(b, W, H)
+    f, y0, x0 = coords(a, geo)
+    f1, y1, x1 = coords(b, geo)
     if f != f1:
         return False
     if (y1, x1) < (y0, x0):
@@ -65,7 +65,12 @@ def sees(a, b, W, H, tiles, door_of_cell, door_state):
     return True
 
 
-@numba.njit(cache=True)
+#: Candidates an agent looks at in one tick, nearest first (lines of sight are the costly part:
+#: an agent in a corridor lined with full classrooms would otherwise test every one of them).
+MAX_LOOKS = 6
+
+
+@numba.njit(cache=True, inline="always")
 def nearest_seen(
     i,
     want_prey,
@@ -73,6 +78,7 @@ def nearest_seen(
     state,
     cell,
     hostile,
+    geo,
     W,
     H,
     block,
@@ -81,39 +87,57 @@ def nearest_seen(
     block_head,
     block_next,
     block_count,
+    sat,
     tiles,
     door_of_cell,
     door_state,
+    buf_idx,
+    buf_d2,
 ):
-    """The nearest agent in sight of agent ``i`` (prey if ``want_prey`` else threats), or -1."""
+    """The nearest agent in sight of ``i`` (prey if ``want_prey`` else threats), or -1.
+
+    Candidates within ``radius`` are gathered from the blocks around ``i`` (empty blocks are
+    skipped by their counts) into ``buf_*``; lines of sight are tested nearest first, at most
+    ``MAX_LOOKS`` of them.
+    """
     if radius <= 0.0:
         return -1
     c = cell[i]
-    f, y, x = coords(c, W, H)
-    r = math.ceil(radius)
+    f, y, x = coords(c, geo)
+    r = int(math.ceil(radius))
     by0 = max(0, (y - r) // block)
     by1 = min(bh - 1, (y + r) // block)
     bx0 = max(0, (x - r) // block)
     bx1 = min(bw - 1, (x + r) // block)
-    best = -1
-    best_d2 = radius * radius + 1e-9
+    if rect_total(sat, f, by0, bx0, by1, bx1, bw, bh) == 0:
+        return -1  # nobody of interest anywhere near: the common case, answered in O(1)
+    r2 = radius * radius
+    cap = buf_idx.shape[0]
+    k = 0
     for by in range(by0, by1 + 1):
         for bx in range(bx0, bx1 + 1):
             b = (f * bh + by) * bw + bx
             if block_count[b] == 0:
                 continue
             j = block_head[b]
-            while j >= 0:
+            while j >= 0 and k < cap:
                 s = state[j]
-                if want_prey:
-                    ok = is_prey(s)
-                else:
-                    ok = is_threat(s, hostile[j])
+                ok = is_prey(s) if want_prey else is_threat(s, hostile[j])
                 if ok and j != i:
-                    _, yj, xj = coords(cell[j], W, H)
+                    _, yj, xj = coords(cell[j], geo)
                     d2 = float((yj - y) ** 2 + (xj - x) ** 2)
-                    if d2 < best_d2 and sees(c, cell[j], W, H, tiles, door_of_cell, door_state):
-                        best = j
-                        best_d2 = d2
+                    if d2 <= r2:
+                        buf_idx[k] = j
+                        buf_d2[k] = d2
+                        k += 1
                 j = block_next[j]
-    return best
+    for _ in range(min(k, MAX_LOOKS)):
+        best = 0
+        for m in range(1, k):
+            if buf_d2[m] < buf_d2[best]:
+                best = m
+        j = buf_idx[best]
+        if sees(c, cell[j], geo, W, H, tiles, door_of_cell, door_state):
+            return j
+        buf_d2[best] = math.inf
+    return -1

@@ -19,19 +19,16 @@ from hyosan.rules.consts import BITTEN, HALFBIE, HUMAN, ZOMBIE
 
 
 @numba.njit(cache=True, inline="always")
-def coords(c, W, H):
-    """Flat cell -> (floor, y, x)."""
-    f = c // (H * W)
-    r = c - f * H * W
-    y = r // W
-    return f, y, r - y * W
+def coords(c, geo):
+    """Flat cell -> (floor, y, x), looked up in ``geo`` (integer division is slow in a hot loop)."""
+    return geo[c, 0], geo[c, 1], geo[c, 2]
 
 
 @numba.njit(cache=True, inline="always")
-def euclid(a, b, W, H):
+def euclid(a, b, geo):
     """Distance in metres between two cells of the same floor (inf across floors)."""
-    fa, ya, xa = coords(a, W, H)
-    fb, yb, xb = coords(b, W, H)
+    fa, ya, xa = coords(a, geo)
+    fb, yb, xb = coords(b, geo)
     if fa != fb:
         return math.inf
     return math.sqrt((ya - yb) ** 2 + (xa - xb) ** 2)
@@ -74,6 +71,39 @@ def rebuild_blocks(state, cell, hostile, block_of_cell, block_head, block_next, 
 
 
 @numba.njit(cache=True)
+def summed_area(counts, sat, bw, bh):
+    """Per-floor summed-area table of block counts: any block rectangle's total in four lookups.
+
+    ``sat`` has (bh + 1) x (bw + 1) entries per floor; entry (y, x) holds the total of blocks
+    above and left of (y, x).
+    """
+    floors = counts.shape[0] // (bw * bh)
+    for f in range(floors):
+        base = f * (bh + 1) * (bw + 1)
+        for x in range(bw + 1):
+            sat[base + x] = 0
+        for y in range(bh):
+            row = 0
+            sat[base + (y + 1) * (bw + 1)] = 0
+            for x in range(bw):
+                row += counts[(f * bh + y) * bw + x]
+                sat[base + (y + 1) * (bw + 1) + x + 1] = sat[base + y * (bw + 1) + x + 1] + row
+
+
+@numba.njit(cache=True, inline="always")
+def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
+    """Total of blocks by0..by1 x bx0..bx1 (inclusive) on floor f, from a summed-area table."""
+    base = f * (bh + 1) * (bw + 1)
+    w = bw + 1
+    return (
+        sat[base + (by1 + 1) * w + bx1 + 1]
+        - sat[base + by0 * w + bx1 + 1]
+        - sat[base + (by1 + 1) * w + bx0]
+        + sat[base + by0 * w + bx0]
+    )
+
+
+@numba.njit(cache=True)
 def rebuild_cells(state, cell, cell_head, cell_next, touched):
     """Index agents on the map by cell (``touched`` records the heads set, to clear them next time)."""
     n_touched = touched[-1]
@@ -98,6 +128,12 @@ def count_occupancy(state, cell, occupancy):
     for i in range(state.shape[0]):
         if on_map(state[i]):
             occupancy[cell[i]] += 1
+
+
+def geometry(floors: int, height: int, width: int) -> np.ndarray:
+    """(floor, y, x) of every flat cell, as int32 columns."""
+    f, y, x = np.meshgrid(np.arange(floors), np.arange(height), np.arange(width), indexing="ij")
+    return np.stack([f.ravel(), y.ravel(), x.ravel()], axis=1).astype(np.int32)
 
 
 def block_layout(floors: int, height: int, width: int, block: int) -> tuple[np.ndarray, int, int]:

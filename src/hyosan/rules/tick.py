@@ -48,7 +48,7 @@ from hyosan.rules.log import emit
 from hyosan.rules.movement import move_all, settle_modes
 from hyosan.rules.noise import heard
 from hyosan.rules.senses import nearest_seen
-from hyosan.rules.spatial import rebuild_blocks, rebuild_cells
+from hyosan.rules.spatial import rebuild_blocks, rebuild_cells, summed_area
 
 
 @numba.njit(cache=True)
@@ -65,7 +65,7 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
         pop[10],
         pop[13],
     )
-    block_head, block_next, block_prey, block_threat = blocks
+    block_head, block_next, block_prey, block_threat, buf_idx, buf_d2, sat_prey, sat_threat = blocks
     noise_level, noise_until = noise[0], noise[1]
     W, H, bw, bh = ip[I_W], ip[I_H], ip[I_BW], ip[I_BH]
     for i in range(state.shape[0]):
@@ -76,8 +76,8 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
                 continue
             sight = p[P_Z_SIGHT] if s == ZOMBIE else traits[i, TR_SIGHT]
             j = nearest_seen(
-                i, True, sight, state, cell, hostile, W, H, BLOCK, bw, bh,
-                block_head, block_next, block_prey, tiles, door_of_cell, door_state,
+                i, True, sight, state, cell, hostile, world[14], W, H, BLOCK, bw, bh,
+                block_head, block_next, block_prey, sat_prey, tiles, door_of_cell, door_state, buf_idx, buf_d2,
             )  # fmt: skip
             if j >= 0:
                 mode[i] = CHASE
@@ -92,8 +92,8 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
             if ip[I_HUMANS_WANDER]:
                 continue
             j = nearest_seen(
-                i, False, traits[i, TR_SIGHT], state, cell, hostile, W, H, BLOCK, bw, bh,
-                block_head, block_next, block_threat, tiles, door_of_cell, door_state,
+                i, False, traits[i, TR_SIGHT], state, cell, hostile, world[14], W, H, BLOCK, bw, bh,
+                block_head, block_next, block_threat, sat_threat, tiles, door_of_cell, door_state, buf_idx, buf_d2,
             )  # fmt: skip
             target[i] = cell[j] if j >= 0 else -1
             if mode[i] == CALM:
@@ -144,11 +144,13 @@ def run_ticks(
     more than half full.
     """
     n = pop[1].shape[0]
-    block_head, block_next, block_prey, block_threat = blocks
+    block_head, block_next, block_prey, block_threat = blocks[:4]
     cell_head, cell_next, touched = cells
     for now in range(t0, t1):
         turn_due(now, pop, ev)
         rebuild_blocks(pop[1], pop[2], pop[8], world[12], block_head, block_next, block_prey, block_threat)
+        summed_area(block_prey, blocks[6], ip[I_BW], ip[I_BH])
+        summed_area(block_threat, blocks[7], ip[I_BW], ip[I_BH])
         senses_all(now, world, doors, pop, p, ip, noise, ev, blocks)
         offset = gen_move.integers(0, n) if n > 0 else 0
         move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, gen_move)
