@@ -104,7 +104,7 @@ def nearest_seen(
         return -1
     c = cell[i]
     f, y, x = coords(c, geo)
-    r = int(math.ceil(radius))
+    r = int(math.ceil(radius))  # noqa: RUF046 (numba's ceil returns a float here)
     by0 = max(0, (y - r) // block)
     by1 = min(bh - 1, (y + r) // block)
     bx0 = max(0, (x - r) // block)

@@ -76,8 +76,8 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
                 continue
             sight = p[P_Z_SIGHT] if s == ZOMBIE else traits[i, TR_SIGHT]
             j = nearest_seen(
-                i, True, sight, state, cell, hostile, world[14], W, H, BLOCK, bw, bh,
-                block_head, block_next, block_prey, sat_prey, tiles, door_of_cell, door_state, buf_idx, buf_d2,
+                i, True, sight, state, cell, hostile, world[14], W, H, BLOCK, bw, bh, block_head,
+                block_next, block_prey, sat_prey, tiles, door_of_cell, door_state, buf_idx, buf_d2,
             )  # fmt: skip
             if j >= 0:
                 mode[i] = CHASE
@@ -93,7 +93,8 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
                 continue
             j = nearest_seen(
                 i, False, traits[i, TR_SIGHT], state, cell, hostile, world[14], W, H, BLOCK, bw, bh,
-                block_head, block_next, block_threat, sat_threat, tiles, door_of_cell, door_state, buf_idx, buf_d2,
+                block_head, block_next, block_threat, sat_threat, tiles, door_of_cell, door_state,
+                buf_idx, buf_d2,
             )  # fmt: skip
             target[i] = cell[j] if j >= 0 else -1
             if mode[i] == CALM:
