@@ -37,8 +37,8 @@ class Strict(BaseModel):
 
 
 class ScenarioInfo(Strict):
-    name: str = "Untitled outbreak"
-    description: str = ""
+    name: str = Field("Untitled outbreak", description="title shown in summaries and reports")
+    description: str = Field("", description="a line or two for `hyosan scenarios`")
 
 
 class WorldConfig(Strict):
@@ -78,7 +78,6 @@ class ZombieConfig(Strict):
     hearing: float = Field(10.0, ge=0, le=140, description="dB: sharp hearing, quietest sound followed")
     bite_prob: Probability = Field(0.5, description="chance per tick that a zombie next to a human bites")
     break_rate: float = Field(1.0, ge=0, description="door hit points one battering zombie removes per s")
-    noise_memory: Duration = Field("60s", description="how long a zombie keeps heading for a sound")
 
 
 class HalfbieConfig(Strict):
@@ -93,7 +92,9 @@ class HalfbieConfig(Strict):
 class IncubationConfig(Strict):
     """Time from bite to turning: seconds to hours, most within minutes (as in the story)."""
 
-    distribution: Literal["lognormal", "exponential", "uniform", "fixed"] = "lognormal"
+    distribution: Literal["lognormal", "exponential", "uniform", "fixed"] = Field(
+        "lognormal", description="'uniform' draws between min and max"
+    )
     median: Duration = Field("2min", description="median (lognormal), mean (exponential), value (fixed)")
     sigma: float = Field(1.2, ge=0, le=5, description="lognormal shape: spread of log-times")
     min: Duration = Field("5s", description="clipped below at")
