@@ -20,6 +20,7 @@ from hyosan.errors import HyosanError
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder
 from hyosan.rules import consts as K
+from hyosan.rules.contact import infect
 from hyosan.rules.log import emit, event_buffer
 from hyosan.rules.noise import noise_workspace, stamp_noise
 from hyosan.rules.spatial import block_layout, count_occupancy, geometry
@@ -262,9 +263,8 @@ class Simulation:
                     )
                 i = int(self.rng["timeline"].choice(cand))
             if pop.state[i] == State.HUMAN:
-                pop.state[i] = State.BITTEN
-                pop.bitten_at[i], pop.turn_at[i], pop.bitten_by[i] = now, now + pop.incubation[i], -2
-                emit(ev, now, K.EV_BITE, -2, i, pop.cell[i])
+                infect(i, -2, now, self.world_arrays, self.doors, self.pop_arrays, self.params,
+                       self.iparams, self.noise, ev)  # fmt: skip
             center = int(pop.cell[i])
         elif e.kind in ("alarm", "broadcast"):
             cells = self._area(e.area)

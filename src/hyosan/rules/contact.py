@@ -100,27 +100,37 @@ def alert_mode(i, pop, p):
 
 
 @numba.njit(cache=True)
-def bite(h, z, now, world, doors, pop, p, ip, noise, ev, gen):
+def infect(h, biter, now, world, doors, pop, p, ip, noise, ev):
+    """Human ``h`` is bitten by ``biter`` (-2: a scenario event, the lab rat).
+
+    They scream and are alarmed; unless they hide the bite, their group leaves them behind, and
+    the selfless among those hold the nearest doorway.
+    """
     state, cell, group, leader, traits = pop[1], pop[2], pop[3], pop[4], pop[5]
-    halfbie, hides, mode = pop[7], pop[9], pop[10]
+    hides, mode = pop[9], pop[10]
     state[h] = BITTEN
     pop[14][h] = now
     pop[15][h] = now + pop[6][h]
-    pop[16][h] = z
-    pop[18][z] += 1
-    if state[z] == HALFBIE:
-        halfbie[h] = gen.random() < p[P_HB_MAKES]
-    emit(ev, now, EV_BITE, z, h, cell[h])
+    pop[16][h] = biter
+    emit(ev, now, EV_BITE, biter, h, cell[h])
     scream(cell[h], now, world, doors, p, ip, noise)
     if mode[h] == CALM:
         mode[h] = alert_mode(h, pop, p)
     if not hides[h]:
-        # The bite is seen: the group leaves them behind.
         group[h] = -1
         leader[h] = h
         if traits[h, TR_ALTRUISM] >= p[P_SACRIFICE]:
             mode[h] = HOLD
             emit(ev, now, EV_HOLD, h, -1, cell[h])
+
+
+@numba.njit(cache=True)
+def bite(h, z, now, world, doors, pop, p, ip, noise, ev, gen):
+    """Zombie or hostile halfbie ``z`` bites human ``h``."""
+    pop[18][z] += 1
+    if pop[1][z] == HALFBIE:
+        pop[7][h] = gen.random() < p[P_HB_MAKES]
+    infect(h, z, now, world, doors, pop, p, ip, noise, ev)
 
 
 @numba.njit(cache=True)

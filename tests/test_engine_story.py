@@ -1,0 +1,159 @@
+"""The story's mechanics: holding a doorway, hidden bites, halfbies, sight, names, user systems."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import run
+from hyosan.agents import Mode
+from hyosan.engine import Simulation
+from hyosan.states import State
+from hyosan.world.tiles import Tile
+
+CORRIDOR = """\
+[floor 1F]
+####################
+#aaaaaaa#bbbbbbbbbb#
+#aaaaaaa#bbbbbbbbbb#
+#aaaaaaa/bbbbbbbbbb#
+#aaaaaaa#bbbbbbbbbb#
+####################
+[rooms]
+a: classroom (classroom)
+b: hall (corridor)
+"""
+
+
+def hero(make_scenario, hide_bite: float, altruism: float):
+    return make_scenario(
+        CORRIDOR,
+        clock={"duration": "3min"},
+        infection={"hide_bite": hide_bite, "incubation": {"distribution": "fixed", "median": "10min"}},
+        population=[{"role": "student", "count": 10, "areas": ["classroom"]}],
+        characters=[{"name": "Lee Cheong-san", "role": "student", "area": "classroom", "altruism": altruism}],
+        events=[{"kind": "patient_zero", "at": "08:00", "who": "Lee Cheong-san"}],
+    )
+
+
+def test_bitten_altruist_holds_a_doorway(make_scenario):
+    sim = Simulation(hero(make_scenario, hide_bite=0.0, altruism=1.0), seed=0)
+    i = sim.pop.find("Lee Cheong-san")
+    sim.run_until(60)
+    assert sim.pop.mode[i] == Mode.HOLD
+    assert sim.pop.group[i] == -1  # the bite was seen: he left his group
+    door = sim.world.tiles.ravel()[sim.pop.cell[i]]
+    assert door in (Tile.DOOR, Tile.STAIRS)
+    where = sim.pop.cell[i]
+    sim.run_until(180)
+    assert sim.pop.cell[i] == where  # and stays there
+    assert (sim.result().events.kind == "hold").sum() == 1
+
+
+def test_hidden_bite_stays_with_the_group(make_scenario):
+    sim = Simulation(hero(make_scenario, hide_bite=1.0, altruism=1.0), seed=0)
+    i = sim.pop.find("Lee Cheong-san")
+    group = sim.pop.group[i]
+    assert group >= 0
+    sim.run_until(60)
+    assert sim.pop.state[i] == State.BITTEN
+    assert sim.pop.group[i] == group and sim.pop.mode[i] != Mode.HOLD
+
+
+def test_selfish_bitten_do_not_hold(make_scenario):
+    sim = Simulation(hero(make_scenario, hide_bite=0.0, altruism=0.0), seed=0)
+    sim.run_until(60)
+    assert sim.pop.mode[sim.pop.find("Lee Cheong-san")] != Mode.HOLD
+
+
+WALLED = """\
+[floor 1F]
+#############
+#aaaaa{sep}bbbbb#
+#aaaaa{sep}bbbbb#
+#aaaaa{sep}bbbbb#
+#############
+[rooms]
+a: left (classroom)
+b: right (classroom)
+"""
+
+
+def chasing(make_scenario, separator: str) -> bool:
+    loaded = make_scenario(
+        WALLED.format(sep=separator),
+        clock={"duration": "30s"},
+        behaviour={"calm_move": 0.0},
+        population=[
+            {"role": "student", "count": 4, "areas": ["left"]},
+            {"role": "student", "count": 1, "areas": ["right"], "state": "zombie"},
+        ],
+        zombies={"sight": 10.0},
+    )
+    sim = Simulation(loaded, seed=0)
+    chased = False
+    while not sim.done:
+        sim.step(1)
+        chased |= bool((sim.pop.mode[sim.pop.state == State.ZOMBIE] == Mode.CHASE).any())
+    return chased
+
+
+def test_zombies_see_through_windows_not_walls(make_scenario):
+    assert not chasing(make_scenario, "#")
+    assert chasing(make_scenario, "=")
+
+
+def test_halfbies_ignored_by_zombies_and_friendly_ones_fight(make_scenario):
+    loaded = make_scenario(
+        CORRIDOR,
+        clock={"duration": "3min"},
+        halfbies={"hostile_fraction": 0.0, "strength": 0.5},
+        population=[
+            {"role": "student", "count": 4, "areas": ["hall"], "state": "halfbie"},
+            {"role": "student", "count": 12, "areas": ["hall"], "state": "zombie"},
+        ],
+        world={"map": "map.txt", "max_per_tile": 3},
+    )
+    sim, res = run(loaded, seed=1)
+    kills = res.events[res.events.kind == "kill"]
+    assert len(kills) > 0
+    assert set(kills.a) <= set(range(4))  # the halfbies (agents 0-3) did the killing
+    assert (res.events.kind == "bite").sum() == 0
+    assert (sim.pop.state[:4] == State.HALFBIE).all()
+
+
+def test_hostile_halfbies_hunt_humans(make_scenario):
+    loaded = make_scenario(
+        CORRIDOR,
+        clock={"duration": "5min"},
+        roles={"student": {"strength": 0.0}},
+        halfbies={"hostile_fraction": 1.0, "bite_prob": 1.0, "bite_makes_halfbie": 1.0},
+        infection={"incubation": {"distribution": "fixed", "median": "5s"}},
+        population=[
+            {"role": "student", "count": 10, "areas": ["classroom"]},
+            {"role": "student", "count": 1, "areas": ["hall"], "state": "halfbie"},
+        ],
+        events=[{"kind": "alarm", "at": "08:00", "area": "classroom", "duration": "5min"}],
+    )
+    sim, res = run(loaded, seed=0)
+    bites = res.events[res.events.kind == "bite"]
+    assert len(bites) > 0 and bites.a.iloc[0] == 10
+    # A halfbie's bite made halfbies here (bite_makes_halfbie = 1): no zombies at all.
+    assert (sim.pop.state == State.ZOMBIE).sum() == 0
+    assert (sim.pop.state == State.HALFBIE).sum() > 1
+
+
+def test_generated_korean_names_and_characters(make_scenario):
+    sim = Simulation(hero(make_scenario, hide_bite=0.0, altruism=1.0), seed=3)
+    names = sim.pop.names()
+    assert "Lee Cheong-san" in names
+    generated = [n for n in names if n != "Lee Cheong-san"]
+    assert all(re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]*-[a-z]+", n) for n in generated)
+    assert len(set(n.split()[0] for n in generated)) > 1  # several family names
+
+
+def test_user_systems_run_in_the_pipeline(make_scenario):
+    sim = Simulation(hero(make_scenario, hide_bite=0.0, altruism=1.0), seed=0)
+    seen = []
+    sim.add_system(lambda s: seen.append(s.tick), every=30)
+    sim.run()
+    assert seen == [30, 60, 90, 120, 150, 180]
