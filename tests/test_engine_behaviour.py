@@ -67,11 +67,14 @@ def test_patient_zero_starts_an_outbreak(make_scenario):
         infection={"incubation": {"distribution": "fixed", "median": "30s"}},
         events=[{"kind": "patient_zero", "at": "08:00", "area": "classroom 1"}],
     )
-    _sim, res = run(loaded)
-    bites = res.events[res.events.kind == "bite"]
-    assert bites.a.iloc[0] == -2  # the first bite is the scenario's (the lab rat)
-    assert len(bites) > 1  # and it spreads
-    assert res.summary()["first_turn_s"] == 30.0
+    spread = 0
+    for seed in range(4):
+        _, res = run(loaded, seed)
+        bites = res.events[res.events.kind == "bite"]
+        assert bites.a.iloc[0] == -2  # the first bite is the scenario's (the lab rat)
+        assert res.summary()["first_turn_s"] == 30.0
+        spread += len(bites) > 1
+    assert spread >= 3  # it spreads, unless a classmate kills the first zombie at once
 
 
 BUNKER = """\

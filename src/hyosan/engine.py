@@ -23,6 +23,7 @@ from hyosan.rules import consts as K
 from hyosan.rules.contact import infect
 from hyosan.rules.log import emit, event_buffer
 from hyosan.rules.noise import noise_workspace, stamp_noise
+from hyosan.rules.rng import stream
 from hyosan.rules.spatial import block_layout, count_occupancy, geometry
 from hyosan.rules.tick import count_states, run_ticks
 from hyosan.scenario.conditions import holds, parse_condition
@@ -47,8 +48,10 @@ class Simulation:
         self.scenario = sc = loaded.scenario
         self.seed = int(seed)
         self.world = world if world is not None else load_map(loaded.map_path())
-        rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(len(STREAMS))]
-        self.rng = dict(zip(STREAMS, rngs, strict=True))
+        children = np.random.SeedSequence(self.seed).spawn(len(STREAMS))
+        # Python-side systems draw from NumPy generators, the kernels from xoshiro states.
+        self.rng = {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
+        self.kernel_rng = {name: stream(child) for name, child in zip(STREAMS, children, strict=True)}
         self.pop: Population = build_population(
             sc, self.world, self.rng["population"], self.rng["infection"], source=loaded.source
         )
@@ -209,14 +212,14 @@ class Simulation:
 
     def metrics(self) -> dict[str, float]:
         """What trigger conditions look at, measured now."""
-        st, n = self.pop.state, max(1, self.pop.n)
+        by_state = self.counts[self.tick].sum(axis=1)  # the kernel's counts, current to this tick
         return {
-            "infected": float((self.pop.bitten_at >= 0).sum()) / n,
-            "humans": float(np.isin(st, (State.HUMAN, State.BITTEN)).sum()),
-            "zombies": float((st == State.ZOMBIE).sum()),
-            "halfbies": float((st == State.HALFBIE).sum()),
-            "dead": float((st == State.DEAD).sum()),
-            "escaped": float((st == State.ESCAPED).sum()),
+            "infected": float(np.count_nonzero(self.pop.bitten_at >= 0)) / max(1, self.pop.n),
+            "humans": float(by_state[State.HUMAN] + by_state[State.BITTEN]),
+            "zombies": float(by_state[State.ZOMBIE]),
+            "halfbies": float(by_state[State.HALFBIE]),
+            "dead": float(by_state[State.DEAD]),
+            "escaped": float(by_state[State.ESCAPED]),
         }
 
     def _fire_due(self) -> None:
@@ -263,7 +266,8 @@ class Simulation:
                     )
                 i = int(self.rng["timeline"].choice(cand))
             if pop.state[i] == State.HUMAN:
-                infect(i, -2, now, self.world_arrays, self.doors, self.pop_arrays, self.params,
+                # The lab rat's bite is quiet: nobody screams, patient zero carries on.
+                infect(i, -2, False, now, self.world_arrays, self.doors, self.pop_arrays, self.params,
                        self.iparams, self.noise, ev)  # fmt: skip
             center = int(pop.cell[i])
         elif e.kind in ("alarm", "broadcast"):
@@ -349,7 +353,7 @@ class Simulation:
             self.tick = int(run_ticks(
                 self.tick, stop, self.world_arrays, self.doors, self.pop_arrays, self.fields,
                 self.params, self.iparams, self.noise, self.events, self.flags, self.blocks,
-                self.cells, self.counts, self.rng["movement"], self.rng["contact"],
+                self.cells, self.counts, self.kernel_rng["movement"], self.kernel_rng["contact"],
             ))  # fmt: skip
             self.recorder.drain()
             if self.flags[0]:

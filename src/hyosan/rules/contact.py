@@ -10,8 +10,6 @@ halfbies also attack zombies next to them.
 
 from __future__ import annotations
 
-import numba
-
 from hyosan.rules.consts import (
     BITTEN,
     CALM,
@@ -42,11 +40,13 @@ from hyosan.rules.consts import (
     TR_STRENGTH,
     ZOMBIE,
 )
+from hyosan.rules.jit import kernel
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
+from hyosan.rules.rng import uniform
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def _in_cell(m, i, want_prey, state, cell_head, cell_next):
     j = cell_head[m]
     while j >= 0:
@@ -57,7 +57,7 @@ def _in_cell(m, i, want_prey, state, cell_head, cell_next):
     return -1
 
 
-@numba.njit(cache=True)
+@kernel
 def adjacent(i, want_prey, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next):
     """An agent next to ``i`` (same tile or one step, not by stairs): prey or a zombie; -1 if none."""
     c = cell[i]
@@ -72,7 +72,7 @@ def adjacent(i, want_prey, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head,
     return -1
 
 
-@numba.njit(cache=True)
+@kernel
 def scream(c, now, world, doors, p, ip, noise):
     noise[6][0] += 1
     stamp_noise(
@@ -83,7 +83,7 @@ def scream(c, now, world, doors, p, ip, noise):
     )  # fmt: skip
 
 
-@numba.njit(cache=True)
+@kernel
 def kill(z, by, now, pop, world, ev):
     state, cell, fate_tick = pop[1], pop[2], pop[17]
     state[z] = DEAD
@@ -92,19 +92,19 @@ def kill(z, by, now, pop, world, ev):
     emit(ev, now, EV_KILL, by, z, cell[z])
 
 
-@numba.njit(cache=True)
+@kernel
 def alert_mode(i, pop, p):
     """Flee or hide: decided by the courage of the group's leader (the group decides together)."""
     ldr = pop[4][i]
     return FLEE if pop[5][ldr, TR_COURAGE] >= p[P_HIDE_BELOW] else HIDE
 
 
-@numba.njit(cache=True)
-def infect(h, biter, now, world, doors, pop, p, ip, noise, ev):
+@kernel
+def infect(h, biter, loud, now, world, doors, pop, p, ip, noise, ev):
     """Human ``h`` is bitten by ``biter`` (-2: a scenario event, the lab rat).
 
-    They scream and are alarmed; unless they hide the bite, their group leaves them behind, and
-    the selfless among those hold the nearest doorway.
+    A ``loud`` bite (a zombie's) makes them scream and alarms them; unless they hide the bite,
+    their group leaves them behind, and the selfless among those hold the nearest doorway.
     """
     state, cell, group, leader, traits = pop[1], pop[2], pop[3], pop[4], pop[5]
     hides, mode = pop[9], pop[10]
@@ -113,9 +113,10 @@ def infect(h, biter, now, world, doors, pop, p, ip, noise, ev):
     pop[15][h] = now + pop[6][h]
     pop[16][h] = biter
     emit(ev, now, EV_BITE, biter, h, cell[h])
-    scream(cell[h], now, world, doors, p, ip, noise)
-    if mode[h] == CALM:
-        mode[h] = alert_mode(h, pop, p)
+    if loud:
+        scream(cell[h], now, world, doors, p, ip, noise)
+        if mode[h] == CALM:
+            mode[h] = alert_mode(h, pop, p)
     if not hides[h]:
         group[h] = -1
         leader[h] = h
@@ -124,16 +125,16 @@ def infect(h, biter, now, world, doors, pop, p, ip, noise, ev):
             emit(ev, now, EV_HOLD, h, -1, cell[h])
 
 
-@numba.njit(cache=True)
+@kernel
 def bite(h, z, now, world, doors, pop, p, ip, noise, ev, gen):
     """Zombie or hostile halfbie ``z`` bites human ``h``."""
     pop[18][z] += 1
     if pop[1][z] == HALFBIE:
-        pop[7][h] = gen.random() < p[P_HB_MAKES]
-    infect(h, z, now, world, doors, pop, p, ip, noise, ev)
+        pop[7][h] = uniform(gen) < p[P_HB_MAKES]
+    infect(h, z, True, now, world, doors, pop, p, ip, noise, ev)
 
 
-@numba.njit(cache=True)
+@kernel
 def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, gen):
     """Every attacker attacks once; every holder and friendly halfbie strikes once."""
     nbr_start, nbr_idx, nbr_cost = world[0], world[1], world[2]
@@ -146,10 +147,10 @@ def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cel
             h = adjacent(i, True, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next)
             if h < 0:
                 continue
-            if gen.random() < traits[h, TR_STRENGTH]:
+            if uniform(gen) < traits[h, TR_STRENGTH]:
                 kill(i, h, now, pop, world, ev)
                 continue
-            if gen.random() < (p[P_Z_BITE] if s == ZOMBIE else p[P_HB_BITE]):
+            if uniform(gen) < (p[P_Z_BITE] if s == ZOMBIE else p[P_HB_BITE]):
                 bite(h, i, now, world, doors, pop, p, ip, noise, ev, gen)
         elif (s == HALFBIE and not hostile[i]) or (s == BITTEN and mode[i] == HOLD):
             z = adjacent(i, False, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next)
@@ -158,5 +159,5 @@ def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cel
             strength = (
                 p[P_HB_STRENGTH] if s == HALFBIE else min(1.0, traits[i, TR_STRENGTH] * p[P_HOLD_STRENGTH])
             )
-            if gen.random() < strength:
+            if uniform(gen) < strength:
                 kill(z, i, now, pop, world, ev)

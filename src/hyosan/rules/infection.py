@@ -7,16 +7,16 @@ agent or a rule never reshuffles them; the kernel only reads them.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from hyosan.rules.consts import BITTEN, CHASE, EV_TURN, FLEE, HALFBIE, WANDER, ZOMBIE
+from hyosan.rules.jit import kernel
 from hyosan.rules.log import emit
 from hyosan.scenario.schema import IncubationConfig
 from hyosan.scenario.timefmt import parse_duration
 
 
-@numba.njit(cache=True)
+@kernel
 def turn_due(now, pop, ev):
     """Every bitten agent whose incubation is over turns (event TURN: a turned, bitten by b)."""
     state, cell, group, leader, halfbie, hostile, mode, turn_at, bitten_by = (

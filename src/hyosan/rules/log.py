@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from hyosan.rules.jit import kernel
 
-@numba.njit(cache=True, inline="always")
+
+@kernel
 def emit(ev, tick, kind, a, b, c):
     """Append one event to the buffer ``ev = (tick, kind, a, b, cell, count)``."""
     k = ev[5][0]

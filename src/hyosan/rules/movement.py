@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 
-import numba
-
 from hyosan.rules.consts import (
     BITTEN,
     CALM,
@@ -61,8 +59,10 @@ from hyosan.rules.consts import (
     WANDER,
     ZOMBIE,
 )
+from hyosan.rules.jit import kernel
 from hyosan.rules.log import emit
 from hyosan.rules.noise import heard, stamp_noise
+from hyosan.rules.rng import below, uniform
 from hyosan.rules.spatial import coords, euclid
 
 # Wandering headings (dy, dx), clockwise from north.
@@ -71,17 +71,17 @@ _DX = (0, 1, 1, 1, 0, -1, -1, -1)
 _MAX_STEPS = 4  # steps per tick at most (a sprinting zombie covers 4 m in a second)
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def walkable(t):
     return t == 1 or t == 3 or t == 5 or t == 6 or t == 7
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def shut(ds):
     return ds == D_CLOSED or ds == D_LOCKED or ds == D_BARRICADED
 
 
-@numba.njit(cache=True)
+@kernel
 def human_may_enter(m, tiles, door_of_cell, door_state, cordon):
     """Walkable, not a locked or barricaded door (a closed one they open), no exit under cordon."""
     t = tiles[m]
@@ -95,7 +95,7 @@ def human_may_enter(m, tiles, door_of_cell, door_state, cordon):
     return True
 
 
-@numba.njit(cache=True)
+@kernel
 def zombie_may_enter(m, tiles, door_of_cell, door_state):
     t = tiles[m]
     if not walkable(t):
@@ -105,28 +105,30 @@ def zombie_may_enter(m, tiles, door_of_cell, door_state):
     return True
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def finite(d):
     return d if d < math.inf else 1e9
 
 
-@numba.njit(cache=True, inline="always")
-def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop, p, ip, gen):
-    """The walking-graph edge agent ``i`` (a human or friendly halfbie) takes next, or -1."""
-    nbr_start, nbr_idx, tiles, door_of_cell, room_of_cell = world[0], world[1], world[3], world[4], world[5]
-    cap, occupancy = world[9], world[13]
-    door_state = doors[1]
-    cell, leader, state = pop[2], pop[4], pop[1]
-    cordon = ip[I_CORDON] != 0
+@kernel
+def human_step(
+    i, c, mode, threat, goal, refuge, choke, nbr_start, nbr_idx, tiles, door_of_cell, room_of_cell,
+    cap, occupancy, door_state, cell, leader, state, modes, geo, follow, calm_move, wander, cordon, gen,
+):  # fmt: skip
+    """The walking-graph edge agent ``i`` (a human or friendly halfbie) takes next, or -1.
+
+    Takes plain arrays, not the tuples they live in: taking an array out of a tuple inside the
+    per-agent loop costs two atomic reference-count updates per array and agent.
+    """
     best = -1
     if mode == FLEE or mode == HIDE:
         field = goal if mode == FLEE else refuge
         # Follow the leader when it is ahead on this floor and the group has spread out.
         ldr = leader[i]
-        if ldr != i and (state[ldr] == HUMAN or state[ldr] == BITTEN) and (pop[10][ldr] == mode):
+        if ldr != i and (state[ldr] == HUMAN or state[ldr] == BITTEN) and (modes[ldr] == mode):
             lc = cell[ldr]
-            d0 = euclid(c, lc, world[14])
-            if d0 > p[P_FOLLOW] and d0 < math.inf:
+            d0 = euclid(c, lc, geo)
+            if d0 > follow and d0 < math.inf:
                 bd = d0
                 for e in range(nbr_start[c], nbr_start[c + 1]):
                     m = nbr_idx[e]
@@ -134,21 +136,21 @@ def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop,
                         m, tiles, door_of_cell, door_state, cordon
                     ):
                         continue
-                    d = euclid(m, lc, world[14])
+                    d = euclid(m, lc, geo)
                     if d < bd - 0.01:
                         bd = d
                         best = e
                 if best >= 0:
                     return best
-        if threat >= 0 and euclid(c, threat, world[14]) <= 6.0:
+        if threat >= 0 and euclid(c, threat, geo) <= 6.0:
             # Away from the zombie, preferring ground that also brings the goal nearer.
-            here = euclid(c, threat, world[14]) - 0.5 * finite(field[c])
+            here = euclid(c, threat, geo) - 0.5 * finite(field[c])
             bs = here
             for e in range(nbr_start[c], nbr_start[c + 1]):
                 m = nbr_idx[e]
                 if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
                     continue
-                s = euclid(m, threat, world[14])
+                s = euclid(m, threat, geo)
                 if s == math.inf:
                     s = 20.0  # stairs away from the zombie's floor: the best escape
                 s -= 0.5 * finite(field[m])
@@ -178,13 +180,12 @@ def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop,
                     best = e
         return best
     # CALM, HIDDEN with nothing to barricade, or the "wander" behaviour: a random step.
-    wander = ip[I_HUMANS_WANDER] != 0
-    if not wander and mode != CALM and gen.random() >= p[P_CALM_MOVE]:
+    if not wander and mode != CALM and uniform(gen) >= calm_move:
         return -1  # (CALM agents rolled already in move_all)
     n = nbr_start[c + 1] - nbr_start[c]
     if n == 0:
         return -1
-    e = nbr_start[c] + gen.integers(0, n)
+    e = nbr_start[c] + below(gen, n)
     m = nbr_idx[e]
     if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
         return -1
@@ -199,13 +200,12 @@ def human_step(i, c, mode, threat, goal, refuge, choke, W, H, world, doors, pop,
     return e
 
 
-@numba.njit(cache=True, inline="always")
-def barricade_work(i, c, now, W, H, world, doors, p, ev, flags):
+@kernel
+def barricade_work(
+    i, c, now, nbr_start, nbr_idx, tiles, room_of_cell, room_door_start, room_door_idx, cap, occupancy,
+    door_cells, door_state, door_strength, door_progress, geo, tick_s, barricade_s, barricade_hp, ev, flags,
+):  # fmt: skip
     """A hidden human works on the first unbarricaded door of its room; returns an edge or -1."""
-    nbr_start, nbr_idx = world[0], world[1]
-    tiles, room_of_cell = world[3], world[5]
-    room_door_start, room_door_idx, cap, occupancy = world[7], world[8], world[9], world[13]
-    door_cells, door_state, door_strength, door_progress = doors
     room = room_of_cell[c]
     if room < 0:
         return -2
@@ -217,24 +217,24 @@ def barricade_work(i, c, now, W, H, world, doors, p, ev, flags):
         dc = door_cells[d]
         if occupancy[dc] > 0:
             continue
-        if euclid(c, dc, world[14]) <= 1.5:
+        if euclid(c, dc, geo) <= 1.5:
             if ds == D_OPEN:
                 door_state[d] = D_CLOSED  # shut it first: zombies can no longer walk in
-            door_progress[d] += p[P_TICK_S]
-            if door_progress[d] >= p[P_BARRICADE_S]:
+            door_progress[d] += tick_s
+            if door_progress[d] >= barricade_s:
                 door_state[d] = D_BARRICADED
-                door_strength[d] = max(door_strength[d], p[P_BARRICADE_HP])
+                door_strength[d] = max(door_strength[d], barricade_hp)
                 emit(ev, now, EV_BARRICADE, i, d, dc)
                 flags[0] = 1
             return -1
         # Walk towards the door, staying inside the room.
         best = -1
-        bd = euclid(c, dc, world[14])
+        bd = euclid(c, dc, geo)
         for e in range(nbr_start[c], nbr_start[c + 1]):
             m = nbr_idx[e]
             if room_of_cell[m] != room or occupancy[m] >= cap[m] or not walkable(tiles[m]):
                 continue
-            d2 = euclid(m, dc, world[14])
+            d2 = euclid(m, dc, geo)
             if d2 < bd - 0.01:
                 bd = d2
                 best = e
@@ -242,8 +242,8 @@ def barricade_work(i, c, now, W, H, world, doors, p, ev, flags):
     return -2  # nothing left to barricade
 
 
-@numba.njit(cache=True)
-def batter(d, now, W, H, world, doors, p, ip, noise, ev, flags):
+@kernel
+def batter(d, now, world, doors, p, ip, noise, ev, flags):
     """A zombie batters door ``d``: wears its strength, makes noise, breaks it at zero."""
     door_cells, door_state, door_strength = doors[0], doors[1], doors[2]
     door_strength[d] -= p[P_Z_BREAK] * p[P_TICK_S]
@@ -265,15 +265,15 @@ def batter(d, now, W, H, world, doors, p, ip, noise, ev, flags):
         emit(ev, now, EV_DOOR_BREACH, -1, d, dc)
 
 
-@numba.njit(cache=True)
-def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, flags, pop, gen):
-    """The edge zombie ``i`` takes next, or -1 (it may batter a door instead)."""
-    nbr_start, nbr_idx, tiles, door_of_cell = world[0], world[1], world[3], world[4]
-    cap, occupancy = world[9], world[13]
-    door_state = doors[1]
-    heading = pop[12]
+@kernel
+def zombie_step(
+    i, c, mode, target, now, nbr_start, nbr_idx, tiles, door_of_cell, cap, occupancy, door_state, heading,
+    geo, noise_level, noise_until, W, H, world, doors, p, ip, noise, ev, flags, gen,
+):  # fmt: skip
+    """The edge zombie ``i`` takes next, or -1 (it may batter a door instead: the tuples are only
+    handed on to :func:`batter`)."""
     if mode == CHASE and target >= 0:
-        d0 = euclid(c, target, world[14])
+        d0 = euclid(c, target, geo)
         if d0 <= 1.5:
             return -1  # next to its prey: contact does the rest
         best = -1
@@ -285,7 +285,7 @@ def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, f
             t = tiles[m]
             if not walkable(t):
                 continue
-            d = euclid(m, target, world[14])
+            d = euclid(m, target, geo)
             if t == T_DOOR and shut(door_state[door_of_cell[m]]):
                 if d < door_d:
                     door_d = d
@@ -295,10 +295,9 @@ def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, f
                 bd = d
                 best = e
         if best < 0 and door_hit >= 0:
-            batter(door_hit, now, W, H, world, doors, p, ip, noise, ev, flags)
+            batter(door_hit, now, world, doors, p, ip, noise, ev, flags)
         return best
     if mode == SEEK:
-        noise_level, noise_until = noise[0], noise[1]
         here = heard(noise_level, noise_until, c, now)
         best = -1
         bl = here
@@ -321,12 +320,12 @@ def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, f
                 best = e
                 door_hit = -1
         if door_hit >= 0:
-            batter(door_hit, now, W, H, world, doors, p, ip, noise, ev, flags)
+            batter(door_hit, now, world, doors, p, ip, noise, ev, flags)
         return best
     # Wander: keep a heading, turn now and then or when blocked.
-    if gen.random() < 0.1:
-        heading[i] = gen.integers(0, 8)
-    f, y, x = coords(c, world[14])
+    if uniform(gen) < 0.1:
+        heading[i] = below(gen, 8)
+    f, y, x = coords(c, geo)
     for _attempt in range(3):
         h = heading[i]
         ny = y + _DY[h]
@@ -338,29 +337,28 @@ def zombie_step(i, c, mode, target, now, W, H, world, doors, p, ip, noise, ev, f
                     if occupancy[m] < cap[m] and zombie_may_enter(m, tiles, door_of_cell, door_state):
                         return e
                     break
-        heading[i] = gen.integers(0, 8)
+        heading[i] = below(gen, 8)
     return -1
 
 
-@numba.njit(cache=True)
+@kernel
 def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, gen):
     """Every agent on the map decides and moves, starting from agent ``offset`` (round robin)."""
     W, H = ip[I_W], ip[I_H]
-    nbr_idx, nbr_cost, tiles, door_of_cell, occupancy = world[1], world[2], world[3], world[4], world[13]
-    door_state = doors[1]
-    state, cell, traits, hostile, mode, budget, target = (
-        pop[1],
-        pop[2],
-        pop[5],
-        pop[8],
-        pop[10],
-        pop[11],
-        pop[13],
-    )
+    nbr_start, nbr_idx, nbr_cost, tiles, door_of_cell = world[0], world[1], world[2], world[3], world[4]
+    room_of_cell, room_door_start, room_door_idx = world[5], world[7], world[8]
+    cap, occupancy, geo = world[9], world[13], world[14]
+    door_cells, door_state, door_strength, door_progress = doors
+    state, cell, leader, traits, hostile = pop[1], pop[2], pop[4], pop[5], pop[8]
+    mode, budget, heading, target = pop[10], pop[11], pop[12], pop[13]
+    noise_level, noise_until = noise[0], noise[1]
     goal, refuge, choke = fields
     tick_s = p[P_TICK_S]
     calm_move = p[P_CALM_MOVE]
+    follow = p[P_FOLLOW]
+    barricade_s, barricade_hp = p[P_BARRICADE_S], p[P_BARRICADE_HP]
     humans_wander = ip[I_HUMANS_WANDER] != 0
+    cordon = ip[I_CORDON] != 0
     n = state.shape[0]
     for k in range(n):
         i = (offset + k) % n
@@ -384,22 +382,30 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
         else:
             continue
         budget[i] = min(budget[i] + speed * tick_s, max(speed * tick_s, 1.5))
-        if m0 == CALM and not humans_wander and gen.random() >= calm_move:
+        if m0 == CALM and not humans_wander and uniform(gen) >= calm_move:
             continue  # the calm mostly stand still (decided here: the step functions cost more)
         for _ in range(_MAX_STEPS):
             c = cell[i]
             if zombie_like:
                 e = zombie_step(
-                    i, c, mode[i], target[i], now, W, H, world, doors, p, ip, noise, ev, flags, pop, gen
-                )
-            elif mode[i] == HIDDEN:
-                e = barricade_work(i, c, now, W, H, world, doors, p, ev, flags)
-                if e == -2:
-                    e = human_step(i, c, HIDDEN, -1, goal, refuge, choke, W, H, world, doors, pop, p, ip, gen)
+                    i, c, mode[i], target[i], now, nbr_start, nbr_idx, tiles, door_of_cell, cap, occupancy,
+                    door_state, heading, geo, noise_level, noise_until, W, H, world, doors, p, ip, noise,
+                    ev, flags, gen,
+                )  # fmt: skip
             else:
-                e = human_step(
-                    i, c, mode[i], target[i], goal, refuge, choke, W, H, world, doors, pop, p, ip, gen
-                )
+                e = -2
+                if mode[i] == HIDDEN:
+                    e = barricade_work(
+                        i, c, now, nbr_start, nbr_idx, tiles, room_of_cell, room_door_start, room_door_idx,
+                        cap, occupancy, door_cells, door_state, door_strength, door_progress, geo, tick_s,
+                        barricade_s, barricade_hp, ev, flags,
+                    )  # fmt: skip
+                if e == -2:
+                    e = human_step(
+                        i, c, mode[i], target[i], goal, refuge, choke, nbr_start, nbr_idx, tiles,
+                        door_of_cell, room_of_cell, cap, occupancy, door_state, cell, leader, state, mode,
+                        geo, follow, calm_move, humans_wander, cordon, gen,
+                    )  # fmt: skip
             if e < 0:
                 break
             cost = nbr_cost[e]
@@ -421,20 +427,13 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
     return 0
 
 
-@numba.njit(cache=True)
-def update_hiding(i, c, world, pop):
-    """A hiding human who reached a refuge room is hidden."""
-    room = world[5][c]
-    if room >= 0 and world[6][room]:
-        pop[10][i] = HIDDEN
-        return True
-    return False
-
-
-@numba.njit(cache=True)
+@kernel
 def settle_modes(world, pop):
-    """After moving: the hiding who reached a refuge are hidden."""
+    """After moving: the hiding who reached a refuge room are hidden."""
+    room_of_cell, refuge_room = world[5], world[6]
     state, cell, mode = pop[1], pop[2], pop[10]
     for i in range(state.shape[0]):
         if mode[i] == HIDE and (state[i] == HUMAN or state[i] == BITTEN):
-            update_hiding(i, cell[i], world, pop)
+            room = room_of_cell[cell[i]]
+            if room >= 0 and refuge_room[room]:
+                mode[i] = HIDDEN

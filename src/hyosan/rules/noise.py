@@ -10,20 +10,20 @@ kernel can stamp a scream the tick it happens.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from hyosan.rules.consts import D_BARRICADED, D_CLOSED, T_DOOR, T_WALL
+from hyosan.rules.jit import kernel
 from hyosan.world.fields import _pop, _push
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def heard(noise_level, noise_until, c, now):
     """Loudness at cell ``c`` now (0 when the sound there has faded)."""
     return noise_level[c] if noise_until[c] >= now else 0.0
 
 
-@numba.njit(cache=True)
+@kernel
 def stamp_noise(
     src,
     level,

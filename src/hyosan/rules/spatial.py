@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from hyosan.rules.consts import BITTEN, HALFBIE, HUMAN, ZOMBIE
+from hyosan.rules.jit import kernel
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def coords(c, geo):
     """Flat cell -> (floor, y, x), looked up in ``geo`` (integer division is slow in a hot loop)."""
     return geo[c, 0], geo[c, 1], geo[c, 2]
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def euclid(a, b, geo):
     """Distance in metres between two cells of the same floor (inf across floors)."""
     fa, ya, xa = coords(a, geo)
@@ -34,24 +34,24 @@ def euclid(a, b, geo):
     return math.sqrt((ya - yb) ** 2 + (xa - xb) ** 2)
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def on_map(s):
     return s == HUMAN or s == BITTEN or s == ZOMBIE or s == HALFBIE
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def is_threat(s, hostile):
     """Zombies, and halfbies who hunt humans."""
     return s == ZOMBIE or (s == HALFBIE and hostile)
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def is_prey(s):
     """What zombies go for: uninfected humans (the bitten smell of the virus and are ignored)."""
     return s == HUMAN
 
 
-@numba.njit(cache=True)
+@kernel
 def rebuild_blocks(state, cell, hostile, block_of_cell, block_head, block_next, block_prey, block_threat):
     """Index agents on the map by block; count prey and threats per block."""
     block_head[:] = -1
@@ -70,7 +70,7 @@ def rebuild_blocks(state, cell, hostile, block_of_cell, block_head, block_next, 
             block_threat[b] += 1
 
 
-@numba.njit(cache=True)
+@kernel
 def summed_area(counts, sat, bw, bh):
     """Per-floor summed-area table of block counts: any block rectangle's total in four lookups.
 
@@ -90,7 +90,7 @@ def summed_area(counts, sat, bw, bh):
                 sat[base + (y + 1) * (bw + 1) + x + 1] = sat[base + y * (bw + 1) + x + 1] + row
 
 
-@numba.njit(cache=True, inline="always")
+@kernel
 def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
     """Total of blocks by0..by1 x bx0..bx1 (inclusive) on floor f, from a summed-area table."""
     base = f * (bh + 1) * (bw + 1)
@@ -103,7 +103,7 @@ def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
     )
 
 
-@numba.njit(cache=True)
+@kernel
 def rebuild_cells(state, cell, cell_head, cell_next, touched):
     """Index agents on the map by cell (``touched`` records the heads set, to clear them next time)."""
     n_touched = touched[-1]
@@ -122,7 +122,7 @@ def rebuild_cells(state, cell, cell_head, cell_next, touched):
     touched[-1] = n_touched
 
 
-@numba.njit(cache=True)
+@kernel
 def count_occupancy(state, cell, occupancy):
     occupancy[:] = 0
     for i in range(state.shape[0]):

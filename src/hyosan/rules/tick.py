@@ -4,13 +4,11 @@
 
 It runs many ticks per call and returns early when Python has work to do: door changes that
 alter the humans' routes (the goal fields must be recomputed), or an event buffer half full.
-Random draws come from two generators passed in (movement, contact), each its own stream, so
-the systems never reshuffle each other's draws.
+Random draws come from two xoshiro256** states passed in (movement, contact; see rules/rng.py),
+each its own stream, so the systems never reshuffle each other's draws.
 """
 
 from __future__ import annotations
-
-import numba
 
 from hyosan.rules.consts import (
     BITTEN,
@@ -44,17 +42,19 @@ from hyosan.rules.consts import (
 )
 from hyosan.rules.contact import alert_mode, contact_all, scream
 from hyosan.rules.infection import turn_due
+from hyosan.rules.jit import kernel
 from hyosan.rules.log import emit
 from hyosan.rules.movement import move_all, settle_modes
 from hyosan.rules.noise import heard
+from hyosan.rules.rng import below
 from hyosan.rules.senses import nearest_seen
 from hyosan.rules.spatial import rebuild_blocks, rebuild_cells, summed_area
 
 
-@numba.njit(cache=True)
+@kernel
 def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
     """Zombies pick prey or a sound; humans notice zombies, screams and alarms and become alert."""
-    tiles, door_of_cell, room_of_cell = world[3], world[4], world[5]
+    tiles, door_of_cell, room_of_cell, geo = world[3], world[4], world[5], world[14]
     door_state = doors[1]
     state, cell, leader, traits, hostile, mode, target = (
         pop[1],
@@ -76,7 +76,7 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
                 continue
             sight = p[P_Z_SIGHT] if s == ZOMBIE else traits[i, TR_SIGHT]
             j = nearest_seen(
-                i, True, sight, state, cell, hostile, world[14], W, H, BLOCK, bw, bh, block_head,
+                i, True, sight, state, cell, hostile, geo, W, H, BLOCK, bw, bh, block_head,
                 block_next, block_prey, sat_prey, tiles, door_of_cell, door_state, buf_idx, buf_d2,
             )  # fmt: skip
             if j >= 0:
@@ -92,7 +92,7 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
             if ip[I_HUMANS_WANDER]:
                 continue
             j = nearest_seen(
-                i, False, traits[i, TR_SIGHT], state, cell, hostile, world[14], W, H, BLOCK, bw, bh,
+                i, False, traits[i, TR_SIGHT], state, cell, hostile, geo, W, H, BLOCK, bw, bh,
                 block_head, block_next, block_threat, sat_threat, tiles, door_of_cell, door_state,
                 buf_idx, buf_d2,
             )  # fmt: skip
@@ -109,7 +109,7 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
                 mode[i] = FLEE  # a zombie got into the hiding place: run
 
 
-@numba.njit(cache=True)
+@kernel
 def exits_all(now, world, pop, ip, ev):
     """Humans (bitten or not) and friendly halfbies on an exit leave for the town, unless cordoned."""
     if ip[I_CORDON]:
@@ -125,7 +125,7 @@ def exits_all(now, world, pop, ip, ev):
             emit(ev, now, EV_ESCAPE, i, -1, cell[i])
 
 
-@numba.njit(cache=True)
+@kernel
 def count_states(row, pop):
     """row[state, role] = number of agents."""
     row[:, :] = 0
@@ -134,7 +134,7 @@ def count_states(row, pop):
         row[state[i], role[i]] += 1
 
 
-@numba.njit(cache=True)
+@kernel
 def run_ticks(
     t0, t1, world, doors, pop, fields, p, ip, noise, ev, flags, blocks, cells, counts, gen_move, gen_contact
 ):
@@ -153,11 +153,11 @@ def run_ticks(
         summed_area(block_prey, blocks[6], ip[I_BW], ip[I_BH])
         summed_area(block_threat, blocks[7], ip[I_BW], ip[I_BH])
         senses_all(now, world, doors, pop, p, ip, noise, ev, blocks)
-        offset = gen_move.integers(0, n) if n > 0 else 0
+        offset = below(gen_move, n) if n > 0 else 0
         move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, gen_move)
         settle_modes(world, pop)
         rebuild_cells(pop[1], pop[2], cell_head, cell_next, touched)
-        offset = gen_contact.integers(0, n) if n > 0 else 0
+        offset = below(gen_contact, n) if n > 0 else 0
         contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, gen_contact)
         exits_all(now, world, pop, ip, ev)
         count_states(counts[now + 1], pop)
