@@ -133,3 +133,13 @@ def test_docs_reference_is_in_sync():
     start = text.index("<!-- reference:start -->\n") + len("<!-- reference:start -->\n")
     end = text.index("<!-- reference:end -->")
     assert text[start:end] == markdown(), "regenerate docs/scenarios.md's reference section"
+
+
+def test_scenarios_lists_the_builtins():
+    from hyosan.scenario import builtins
+
+    assert "hyosan-high" in builtins()
+    proc = subprocess.run([sys.executable, "-m", "hyosan", "scenarios"], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert proc.returncode == 0
+    assert "hyosan-high" in proc.stdout and "Hyosan High" in proc.stdout
