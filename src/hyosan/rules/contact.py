@@ -22,7 +22,9 @@ from hyosan.rules.consts import (
     HIDE,
     HOLD,
     HUMAN,
+    I_HUMANS_WANDER,
     I_SCREAM_TICKS,
+    I_ZOMBIES_WANDER,
     P_DOOR_LOSS,
     P_HB_BITE,
     P_HB_MAKES,
@@ -40,13 +42,13 @@ from hyosan.rules.consts import (
     TR_STRENGTH,
     ZOMBIE,
 )
-from hyosan.rules.jit import kernel
+from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
 from hyosan.rules.rng import uniform
 
 
-@kernel
+@kernel_inline
 def _in_cell(m, i, want_prey, state, cell_head, cell_next):
     j = cell_head[m]
     while j >= 0:
@@ -57,7 +59,7 @@ def _in_cell(m, i, want_prey, state, cell_head, cell_next):
     return -1
 
 
-@kernel
+@kernel_inline
 def adjacent(i, want_prey, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next):
     """An agent next to ``i`` (same tile or one step, not by stairs): prey or a zombie; -1 if none."""
     c = cell[i]
@@ -74,6 +76,12 @@ def adjacent(i, want_prey, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head,
 
 @kernel
 def scream(c, now, world, doors, p, ip, noise):
+    """A scream at cell ``c``, unless nobody listens or a scream still rings there (the noise map
+    would hardly change, and a crowd's screams would cost one sound propagation each)."""
+    if ip[I_HUMANS_WANDER] and ip[I_ZOMBIES_WANDER]:
+        return
+    if noise[1][c] >= now and noise[0][c] >= p[P_SCREAM_DB] - 3.0:
+        return
     noise[6][0] += 1
     stamp_noise(
         c, p[P_SCREAM_DB], now, now + ip[I_SCREAM_TICKS], noise[0], noise[1],
@@ -115,7 +123,7 @@ def infect(h, biter, loud, now, world, doors, pop, p, ip, noise, ev):
     emit(ev, now, EV_BITE, biter, h, cell[h])
     if loud:
         scream(cell[h], now, world, doors, p, ip, noise)
-        if mode[h] == CALM:
+        if mode[h] == CALM and not ip[I_HUMANS_WANDER]:
             mode[h] = alert_mode(h, pop, p)
     if not hides[h]:
         group[h] = -1

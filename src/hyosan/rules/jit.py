@@ -11,3 +11,6 @@ from __future__ import annotations
 import numba
 
 kernel = numba.njit(cache=True, _nrt=False)
+#: For the small per-agent functions in the hot loops: inlined into their caller, so that the
+#: dozens of arrays they take are not copied into a call frame for every agent and step.
+kernel_inline = numba.njit(cache=True, _nrt=False, inline="always")

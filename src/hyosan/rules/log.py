@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hyosan.rules.jit import kernel
+from hyosan.rules.jit import kernel_inline
 
 
-@kernel
+@kernel_inline
 def emit(ev, tick, kind, a, b, c):
     """Append one event to the buffer ``ev = (tick, kind, a, b, cell, count)``."""
     k = ev[5][0]

@@ -59,7 +59,7 @@ from hyosan.rules.consts import (
     WANDER,
     ZOMBIE,
 )
-from hyosan.rules.jit import kernel
+from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import heard, stamp_noise
 from hyosan.rules.rng import below, uniform
@@ -71,17 +71,17 @@ _DX = (0, 1, 1, 1, 0, -1, -1, -1)
 _MAX_STEPS = 4  # steps per tick at most (a sprinting zombie covers 4 m in a second)
 
 
-@kernel
+@kernel_inline
 def walkable(t):
     return t == 1 or t == 3 or t == 5 or t == 6 or t == 7
 
 
-@kernel
+@kernel_inline
 def shut(ds):
     return ds == D_CLOSED or ds == D_LOCKED or ds == D_BARRICADED
 
 
-@kernel
+@kernel_inline
 def human_may_enter(m, tiles, door_of_cell, door_state, cordon):
     """Walkable, not a locked or barricaded door (a closed one they open), no exit under cordon."""
     t = tiles[m]
@@ -95,7 +95,7 @@ def human_may_enter(m, tiles, door_of_cell, door_state, cordon):
     return True
 
 
-@kernel
+@kernel_inline
 def zombie_may_enter(m, tiles, door_of_cell, door_state):
     t = tiles[m]
     if not walkable(t):
@@ -105,12 +105,12 @@ def zombie_may_enter(m, tiles, door_of_cell, door_state):
     return True
 
 
-@kernel
+@kernel_inline
 def finite(d):
     return d if d < math.inf else 1e9
 
 
-@kernel
+@kernel_inline
 def human_step(
     i, c, mode, threat, goal, refuge, choke, nbr_start, nbr_idx, tiles, door_of_cell, room_of_cell,
     cap, occupancy, door_state, cell, leader, state, modes, geo, follow, calm_move, wander, cordon, gen,
@@ -121,7 +121,7 @@ def human_step(
     per-agent loop costs two atomic reference-count updates per array and agent.
     """
     best = -1
-    if mode == FLEE or mode == HIDE:
+    if (mode == FLEE or mode == HIDE) and not wander:
         field = goal if mode == FLEE else refuge
         # Follow the leader when it is ahead on this floor and the group has spread out.
         ldr = leader[i]
@@ -167,7 +167,7 @@ def human_step(
                     bd = field[m]
                     best = e
         return best
-    if mode == HOLD:
+    if mode == HOLD and not wander:
         t = tiles[c]
         if t == T_DOOR or t == T_STAIRS:
             return -1
@@ -200,7 +200,7 @@ def human_step(
     return e
 
 
-@kernel
+@kernel_inline
 def barricade_work(
     i, c, now, nbr_start, nbr_idx, tiles, room_of_cell, room_door_start, room_door_idx, cap, occupancy,
     door_cells, door_state, door_strength, door_progress, geo, tick_s, barricade_s, barricade_hp, ev, flags,
@@ -265,7 +265,7 @@ def batter(d, now, world, doors, p, ip, noise, ev, flags):
         emit(ev, now, EV_DOOR_BREACH, -1, d, dc)
 
 
-@kernel
+@kernel_inline
 def zombie_step(
     i, c, mode, target, now, nbr_start, nbr_idx, tiles, door_of_cell, cap, occupancy, door_state, heading,
     geo, noise_level, noise_until, W, H, world, doors, p, ip, noise, ev, flags, gen,
@@ -385,6 +385,8 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
         if m0 == CALM and not humans_wander and uniform(gen) >= calm_move:
             continue  # the calm mostly stand still (decided here: the step functions cost more)
         for _ in range(_MAX_STEPS):
+            if budget[i] < 1.0:
+                break  # not even an orthogonal step left: decide nothing (deciding has side effects)
             c = cell[i]
             if zombie_like:
                 e = zombie_step(

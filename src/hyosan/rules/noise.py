@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from hyosan.rules.consts import D_BARRICADED, D_CLOSED, T_DOOR, T_WALL
-from hyosan.rules.jit import kernel
+from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.world.fields import _pop, _push
 
 
-@kernel
+@kernel_inline
 def heard(noise_level, noise_until, c, now):
     """Loudness at cell ``c`` now (0 when the sound there has faded)."""
     return noise_level[c] if noise_until[c] >= now else 0.0

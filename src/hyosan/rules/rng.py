@@ -13,17 +13,17 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hyosan.rules.jit import kernel
+from hyosan.rules.jit import kernel_inline
 
 _U = numba.uint64
 
 
-@kernel
+@kernel_inline
 def _rotl(x, k):
     return (x << _U(k)) | (x >> _U(64 - k))
 
 
-@kernel
+@kernel_inline
 def next_u64(s):
     """The next 64 random bits of state ``s`` (advanced in place)."""
     result = _rotl(s[1] * _U(5), 7) * _U(9)
@@ -37,13 +37,13 @@ def next_u64(s):
     return result
 
 
-@kernel
+@kernel_inline
 def uniform(s):
     """A float in [0, 1) with 53 random bits."""
     return float(next_u64(s) >> _U(11)) * (1.0 / 9007199254740992.0)
 
 
-@kernel
+@kernel_inline
 def below(s, n):
     """An integer in [0, n) (n > 0; the bias is below 2**-50 for any n a kernel uses)."""
     return min(int(uniform(s) * n), n - 1)

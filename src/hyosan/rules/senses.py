@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 
 from hyosan.rules.consts import D_BARRICADED, D_CLOSED, T_DOOR, T_WALL
-from hyosan.rules.jit import kernel
+from hyosan.rules.jit import kernel_inline
 from hyosan.rules.spatial import coords, is_prey, is_threat, rect_total
 
 
-@kernel
+@kernel_inline
 def opaque(c, tiles, door_of_cell, door_state):
     t = tiles[c]
     if t == T_WALL or t == 0:
@@ -25,7 +25,7 @@ def opaque(c, tiles, door_of_cell, door_state):
     return False
 
 
-@kernel
+@kernel_inline
 def sees(a, b, geo, W, H, tiles, door_of_cell, door_state):
     """Line of sight between two cells of the same floor (Bresenham; endpoints never block)."""
     f, y0, x0 = coords(a, geo)
@@ -69,7 +69,7 @@ def sees(a, b, geo, W, H, tiles, door_of_cell, door_state):
 MAX_LOOKS = 6
 
 
-@kernel
+@kernel_inline
 def nearest_seen(
     i,
     want_prey,

@@ -15,16 +15,16 @@ import math
 import numpy as np
 
 from hyosan.rules.consts import BITTEN, HALFBIE, HUMAN, ZOMBIE
-from hyosan.rules.jit import kernel
+from hyosan.rules.jit import kernel, kernel_inline
 
 
-@kernel
+@kernel_inline
 def coords(c, geo):
     """Flat cell -> (floor, y, x), looked up in ``geo`` (integer division is slow in a hot loop)."""
     return geo[c, 0], geo[c, 1], geo[c, 2]
 
 
-@kernel
+@kernel_inline
 def euclid(a, b, geo):
     """Distance in metres between two cells of the same floor (inf across floors)."""
     fa, ya, xa = coords(a, geo)
@@ -34,18 +34,18 @@ def euclid(a, b, geo):
     return math.sqrt((ya - yb) ** 2 + (xa - xb) ** 2)
 
 
-@kernel
+@kernel_inline
 def on_map(s):
     return s == HUMAN or s == BITTEN or s == ZOMBIE or s == HALFBIE
 
 
-@kernel
+@kernel_inline
 def is_threat(s, hostile):
     """Zombies, and halfbies who hunt humans."""
     return s == ZOMBIE or (s == HALFBIE and hostile)
 
 
-@kernel
+@kernel_inline
 def is_prey(s):
     """What zombies go for: uninfected humans (the bitten smell of the virus and are ignored)."""
     return s == HUMAN
@@ -90,7 +90,7 @@ def summed_area(counts, sat, bw, bh):
                 sat[base + (y + 1) * (bw + 1) + x + 1] = sat[base + y * (bw + 1) + x + 1] + row
 
 
-@kernel
+@kernel_inline
 def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
     """Total of blocks by0..by1 x bx0..bx1 (inclusive) on floor f, from a summed-area table."""
     base = f * (bh + 1) * (bw + 1)
