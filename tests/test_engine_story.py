@@ -157,3 +157,44 @@ def test_user_systems_run_in_the_pipeline(make_scenario):
     sim.add_system(lambda s: seen.append(s.tick), every=30)
     sim.run()
     assert seen == [30, 60, 90, 120, 150, 180]
+
+
+STAIRS = """\
+[floor 1F]
+########
+#S....E#
+########
+[floor 2F]
+########
+#Saaaaa#
+########
+[rooms]
+a: classroom (classroom)
+"""
+
+
+def test_slow_runners_take_the_stairs(make_scenario):
+    """A flight of stairs costs more than a second's run: it must still be climbable."""
+    loaded = make_scenario(
+        STAIRS,
+        clock={"duration": "2min"},
+        roles={"student": {"courage": 1.0, "jitter": 0.0, "run_speed": 1.2, "walk_speed": 1.0}},
+        population=[{"role": "student", "count": 3, "areas": ["classroom"]}],
+        events=[{"kind": "alarm", "at": "08:00:05", "area": "classroom", "duration": "10s"}],
+    )
+    sim, res = run(loaded)
+    assert res.summary()["final"]["escaped"] == 3
+
+
+def test_school_wide_alarm_is_heard_everywhere(make_scenario):
+    loaded = make_scenario(
+        STAIRS,
+        clock={"duration": "30s"},
+        population=[{"role": "student", "count": 3, "areas": ["classroom"]}],
+        events=[{"kind": "alarm", "at": "08:00", "area": "*", "level": 70, "duration": "20s"}],
+    )
+    sim = Simulation(loaded, seed=0)
+    sim.step(1)
+    walkable = sim.world.tiles.ravel() != Tile.VOID
+    assert (sim.noise_level[walkable] == 70).all()
+    assert (sim.pop.mode != Mode.CALM).all()  # everybody heard it

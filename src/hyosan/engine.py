@@ -147,6 +147,7 @@ class Simulation:
         hearing = [z.hearing] + [r.hearing for r in sc.roles.values()]
         p[K.P_NOISE_FLOOR] = max(1.0, min(hearing))
         p[K.P_HOLD_STRENGTH] = HOLD_STRENGTH
+        p[K.P_STAIR_COST] = float(self.world.nbr_cost.max()) if self.world.nbr_cost.size else 1.0
         return p
 
     def _room_doors(self) -> list[list[int]]:
@@ -270,9 +271,20 @@ class Simulation:
                 infect(i, -2, False, now, self.world_arrays, self.doors, self.pop_arrays, self.params,
                        self.iparams, self.noise, ev)  # fmt: skip
             center = int(pop.cell[i])
+        elif e.kind in ("alarm", "broadcast") and e.area == "*":
+            # A school-wide bell: every tile hears it at its level, nothing to propagate.
+            until = now + self.scenario.ticks(e.duration)
+            ring = self.world_arrays[3] != Tile.VOID
+            self.noise_level[ring] = np.maximum(
+                self.noise_level[ring] * (self.noise_until[ring] >= now), e.level
+            )
+            self.noise_until[ring] = np.maximum(self.noise_until[ring], until)
         elif e.kind in ("alarm", "broadcast"):
             cells = self._area(e.area)
-            center = int(cells[len(cells) // 2])
+            walkable = cells[WALKABLE_LUT[self.world_arrays[3][cells]] == 1]
+            center = int(
+                (walkable if walkable.size else cells)[len(walkable if walkable.size else cells) // 2]
+            )
             self.noise[6][0] += 1
             stamp_noise(center, e.level, now, now + self.scenario.ticks(e.duration), self.noise_level,
                         self.noise_until, self.world.snd_start, self.world.snd_idx, self.world_arrays[3],

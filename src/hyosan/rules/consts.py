@@ -69,8 +69,9 @@ TR_WALK, TR_RUN, TR_STRENGTH, TR_COURAGE, TR_ALTRUISM, TR_SIGHT, TR_HEARING = ra
     P_DOOR_LOSS,
     P_NOISE_FLOOR,
     P_HOLD_STRENGTH,
+    P_STAIR_COST,
     N_PARAMS,
-) = range(25)
+) = range(26)
 
 # Slots of the integer parameter vector.
 (

@@ -45,6 +45,7 @@ from hyosan.rules.consts import (
     P_HB_SPEED,
     P_NOISE_FLOOR,
     P_PER_METRE,
+    P_STAIR_COST,
     P_TICK_S,
     P_WALL_LOSS,
     P_Z_BREAK,
@@ -123,9 +124,15 @@ def human_step(
     best = -1
     if (mode == FLEE or mode == HIDE) and not wander:
         field = goal if mode == FLEE else refuge
-        # Follow the leader when it is ahead on this floor and the group has spread out.
+        # Follow the leader when it is ahead on the route, on this floor, and the group has spread
+        # out (a leader behind its followers, at the back of a full room, is not waited for).
         ldr = leader[i]
-        if ldr != i and (state[ldr] == HUMAN or state[ldr] == BITTEN) and (modes[ldr] == mode):
+        if (
+            ldr != i
+            and (state[ldr] == HUMAN or state[ldr] == BITTEN)
+            and modes[ldr] == mode
+            and field[cell[ldr]] < field[c]
+        ):
             lc = cell[ldr]
             d0 = euclid(c, lc, geo)
             if d0 > follow and d0 < math.inf:
@@ -356,6 +363,7 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
     tick_s = p[P_TICK_S]
     calm_move = p[P_CALM_MOVE]
     follow = p[P_FOLLOW]
+    stair_cost = p[P_STAIR_COST]
     barricade_s, barricade_hp = p[P_BARRICADE_S], p[P_BARRICADE_HP]
     humans_wander = ip[I_HUMANS_WANDER] != 0
     cordon = ip[I_CORDON] != 0
@@ -381,7 +389,12 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
                 speed = traits[i, TR_WALK]
         else:
             continue
-        budget[i] = min(budget[i] + speed * tick_s, max(speed * tick_s, 1.5))
+        # Budget carried over is capped (no sprint after standing still), but one step must
+        # always be affordable in time: a diagonal, or on a stair tile the flight of stairs.
+        most = max(speed * tick_s, 1.5)
+        if tiles[cell[i]] == T_STAIRS:
+            most = max(most, stair_cost)
+        budget[i] = min(budget[i] + speed * tick_s, most)
         if m0 == CALM and not humans_wander and uniform(gen) >= calm_move:
             continue  # the calm mostly stand still (decided here: the step functions cost more)
         for _ in range(_MAX_STEPS):
