@@ -182,7 +182,7 @@ def test_slow_runners_take_the_stairs(make_scenario):
         population=[{"role": "student", "count": 3, "areas": ["classroom"]}],
         events=[{"kind": "alarm", "at": "08:00:05", "area": "classroom", "duration": "10s"}],
     )
-    sim, res = run(loaded)
+    _, res = run(loaded)
     assert res.summary()["final"]["escaped"] == 3
 
 
