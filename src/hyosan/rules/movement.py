@@ -112,6 +112,20 @@ def finite(d):
 
 
 @kernel_inline
+def downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon):
+    """The edge to the free neighbour a human may enter with the lowest ``field`` below ``field[c]``."""
+    best = -1
+    bd = field[c]
+    for e in range(nbr_start[c], nbr_start[c + 1]):
+        m = nbr_idx[e]
+        if field[m] < bd and occupancy[m] < cap[m]:
+            if human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+                bd = field[m]
+                best = e
+    return best
+
+
+@kernel_inline
 def human_step(
     i, c, mode, threat, goal, refuge, choke, nbr_start, nbr_idx, tiles, door_of_cell, room_of_cell,
     cap, occupancy, door_state, cell, leader, state, modes, geo, follow, calm_move, wander, cordon, gen,
@@ -166,26 +180,12 @@ def human_step(
                     best = e
             if best >= 0:
                 return best
-        bd = field[c]
-        for e in range(nbr_start[c], nbr_start[c + 1]):
-            m = nbr_idx[e]
-            if field[m] < bd and occupancy[m] < cap[m]:
-                if human_may_enter(m, tiles, door_of_cell, door_state, cordon):
-                    bd = field[m]
-                    best = e
-        return best
+        return downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
     if mode == HOLD and not wander:
         t = tiles[c]
         if t == T_DOOR or t == T_STAIRS:
             return -1
-        bd = choke[c]
-        for e in range(nbr_start[c], nbr_start[c + 1]):
-            m = nbr_idx[e]
-            if choke[m] < bd and occupancy[m] < cap[m]:
-                if human_may_enter(m, tiles, door_of_cell, door_state, cordon):
-                    bd = choke[m]
-                    best = e
-        return best
+        return downhill(c, choke, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
     # CALM, HIDDEN with nothing to barricade, or the "wander" behaviour: a random step.
     if not wander and mode != CALM and uniform(gen) >= calm_move:
         return -1  # (CALM agents rolled already in move_all)
