@@ -148,8 +148,11 @@ def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cel
     nbr_start, nbr_idx, nbr_cost = world[0], world[1], world[2]
     state, cell, traits, hostile, mode = pop[1], pop[2], pop[5], pop[8], pop[10]
     n = state.shape[0]
-    for k in range(n):
-        i = (offset + k) % n
+    i = offset - 1
+    for _ in range(n):
+        i += 1  # round robin from offset, without a division per agent
+        if i == n:
+            i = 0
         s = state[i]
         if s == ZOMBIE or (s == HALFBIE and hostile[i]):
             h = adjacent(i, True, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next)

@@ -368,8 +368,11 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
     humans_wander = ip[I_HUMANS_WANDER] != 0
     cordon = ip[I_CORDON] != 0
     n = state.shape[0]
-    for k in range(n):
-        i = (offset + k) % n
+    i = offset - 1
+    for _ in range(n):
+        i += 1  # round robin from offset, without a division per agent
+        if i == n:
+            i = 0
         s = state[i]
         m0 = mode[i]
         zombie_like = s == ZOMBIE or (s == HALFBIE and hostile[i])
