@@ -29,7 +29,6 @@ from hyosan.rules.consts import (
     I_HUMANS_WANDER,
     I_W,
     I_ZOMBIES_WANDER,
-    N_STATES,
     P_SCREAM_DB,
     P_Z_HEARING,
     P_Z_SIGHT,
@@ -165,5 +164,3 @@ def run_ticks(
             return now + 1
     return t1
 
-
-_n_states = N_STATES
