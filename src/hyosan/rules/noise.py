@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hyosan.rules.consts import D_BARRICADED, D_CLOSED, T_DOOR, T_WALL
 from hyosan.rules.jit import kernel, kernel_inline
-from hyosan.world.fields import _pop, _push
+from hyosan.world.fields import _pop, _push, sound_loss
 
 
 @kernel_inline
@@ -72,15 +71,7 @@ def stamp_noise(
             noise_until[c] = until
         for e in range(snd_start[c], snd_start[c + 1]):
             m = snd_idx[e]
-            loss = per_metre
-            t = tiles[m]
-            if t == T_WALL:
-                loss += wall_loss
-            elif t == T_DOOR:
-                ds = door_state[door_of_cell[m]]
-                if ds >= D_CLOSED and ds <= D_BARRICADED:
-                    loss += door_loss
-            nl = lv - loss
+            nl = lv - sound_loss(m, tiles, door_of_cell, door_state, per_metre, wall_loss, door_loss)
             if nl < floor:
                 continue
             if work_mark[m] != stamp or nl > work_level[m]:

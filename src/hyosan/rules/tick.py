@@ -163,4 +163,3 @@ def run_ticks(
         if flags[0] or 2 * ev[5][0] > ev[0].shape[0]:
             return now + 1
     return t1
-

@@ -202,6 +202,20 @@ def step_away(cell, dist, nbr_start, nbr_idx, blocked, occupancy, capacity):
     return best
 
 
+@numba.njit(cache=True, inline="always")
+def sound_loss(m, tiles_flat, door_of_cell, door_state, per_metre, wall_loss, door_loss):
+    """dB a sound loses stepping into cell ``m``: per metre, plus a wall's or a shut door's loss."""
+    loss = per_metre
+    t = tiles_flat[m]
+    if t == _WALL:
+        loss += wall_loss
+    elif t == _DOOR:
+        ds = door_state[door_of_cell[m]]
+        if ds >= _CLOSED and ds <= _BARRICADED:
+            loss += door_loss
+    return loss
+
+
 @numba.njit(cache=True)
 def sound_field(
     snd_start,
@@ -253,15 +267,7 @@ def sound_field(
             m = snd_idx[e]
             if seen[m] == 2:
                 continue
-            loss = per_metre
-            t = tiles_flat[m]
-            if t == _WALL:
-                loss += wall_loss
-            elif t == _DOOR:
-                ds = door_state[door_of_cell[m]]
-                if ds >= _CLOSED and ds <= _BARRICADED:
-                    loss += door_loss
-            nl = lv - loss
+            nl = lv - sound_loss(m, tiles_flat, door_of_cell, door_state, per_metre, wall_loss, door_loss)
             if nl >= threshold and (seen[m] == 0 or nl > best[m]):
                 best[m] = nl
                 seen[m] = 1
