@@ -29,7 +29,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from school_common import Clock, load, machine, median, now_utc, table, write_json
+from school_common import Clock, load, median, new_report, table, write_json
 
 GOAL_RUN_S = 5.0
 GOAL_SPEEDUP = 4000.0
@@ -86,12 +86,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    report: dict = {
-        "date": now_utc(),
-        "machine": machine(),
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "load_average_start": load(),
-    }
+    report: dict = new_report(args)
     print("machine:", ", ".join(f"{k} {v}" for k, v in report["machine"].items()), flush=True)
     print(f"load average (1 min) at start: {report['load_average_start']:.2f}", flush=True)
     if not args.no_compile:

@@ -195,3 +195,26 @@ def write_json(path: Path | None, report: dict) -> None:
     tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     tmp.replace(path)
     print(f"\nwrote {path}")
+
+
+def new_report(args: Any, **versions: str) -> dict[str, Any]:
+    """The head every script's report starts with: date, machine, settings, load at start."""
+    return {
+        "date": now_utc(),
+        "machine": machine(**versions),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "load_average_start": load(),
+    }
+
+
+def run_row(seed: int, build: Clock, run: Clock, ticks: int, final: dict) -> dict[str, Any]:
+    """One timed run as a report row: build and run time, time per tick (wall and CPU), final counts."""
+    return {
+        "seed": seed,
+        "build_s": build.wall,
+        "run_s": run.wall,
+        "run_cpu_s": run.cpu,
+        "tick_s": run.wall / ticks,
+        "tick_cpu_s": run.cpu / ticks,
+        "final": final,
+    }

@@ -41,9 +41,8 @@ from school_common import (
     counts,
     kernel_cache_stats,
     load,
-    machine,
     median,
-    now_utc,
+    new_report,
     open_floor,
     open_floor_world_arrays,
     open_floor_world_ascii,
@@ -199,13 +198,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    report: dict = {
-        "date": now_utc(),
-        "machine": machine(),
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "load_average_start": load(),
-        "notes": [],
-    }
+    report: dict = {**new_report(args), "notes": []}
     print("machine:", ", ".join(f"{k} {v}" for k, v in report["machine"].items()), flush=True)
     print(f"load average (1 min) at start: {report['load_average_start']:.2f}", flush=True)
 

@@ -43,11 +43,11 @@ from school_common import (
     counts,
     kernel_cache_stats,
     load,
-    machine,
     median,
-    now_utc,
+    new_report,
     open_floor,
     open_floor_world_ascii,
+    run_row,
     table,
     write_json,
 )
@@ -62,15 +62,7 @@ def run_hyosan(args: argparse.Namespace, world, seed: int, deaf: bool) -> dict:
         sim = Simulation(loaded, seed=seed, world=world)
     with Clock() as run:
         sim.run_until(sim.n_ticks)
-    return {
-        "seed": seed,
-        "build_s": build.wall,
-        "run_s": run.wall,
-        "run_cpu_s": run.cpu,
-        "tick_s": run.wall / args.ticks,
-        "tick_cpu_s": run.cpu / args.ticks,
-        "final": counts(sim.pop.state),
-    }
+    return run_row(seed, build, run, args.ticks, counts(sim.pop.state))
 
 
 def warm_up(args: argparse.Namespace, world) -> dict:
@@ -160,15 +152,7 @@ def run_mesa(args: argparse.Namespace, outbreak, seed: int) -> dict:
     with Clock() as run:
         for _ in range(args.ticks):
             model.step()
-    return {
-        "seed": seed,
-        "build_s": build.wall,
-        "run_s": run.wall,
-        "run_cpu_s": run.cpu,
-        "tick_s": run.wall / args.ticks,
-        "tick_cpu_s": run.cpu / args.ticks,
-        "final": model.final(),
-    }
+    return run_row(seed, build, run, args.ticks, model.final())
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -220,13 +204,7 @@ def main(argv: list[str] | None = None) -> None:
             outbreak = mesa_model(mesa, discrete_space)
         except ImportError as error:
             notes.append(f"Mesa not timed ({error}); run with benchmarks/.venv-mesa/bin/python")
-    report: dict = {
-        "date": now_utc(),
-        "machine": machine(**versions),
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "load_average_start": load(),
-        "notes": notes,
-    }
+    report: dict = {**new_report(args, **versions), "notes": notes}
     print("machine:", ", ".join(f"{k} {v}" for k, v in report["machine"].items()), flush=True)
     print(f"load average (1 min) at start: {report['load_average_start']:.2f}", flush=True)
 
