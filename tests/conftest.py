@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from browser import browser, browser_page  # noqa: F401  (fixtures: one browser per test process)
 from hyosan.engine import Simulation
 from hyosan.scenario.load import LoadedScenario, validate
 

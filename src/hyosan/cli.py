@@ -165,19 +165,29 @@ def run(
     scenario: Annotated[
         str | None, typer.Argument(help="Scenario file or built-in name (default: hyosan-high).")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Root seed of the run.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Root seed (default: the scenario's run.seed, else 0).")
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", "-s", help="Override a scenario value: section.key=value (repeatable)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output folder (default: out/<scenario>/).")
+        Path | None, typer.Option("--out", "-o", help="Run folder to write (default: out/<scenario>/).")
     ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Run a school outbreak (Hyosan High by default) and write summary.json."""
+    """Run a school outbreak (Hyosan High by default) and write its run folder.
+
+    The folder holds summary.json, the tables (counts, events, agents as Parquet and CSV), the
+    frames, the resolved scenario.toml, chronicle.md and report.html; it is written whole or not
+    at all. Frames are recorded every clock.frame_every (--set clock.frame_every=5s).
+    """
     from hyosan.engine import Simulation
-    from hyosan.io import write_text
+    from hyosan.results.store import save
     from hyosan.scenario import load_scenario
     from hyosan.scenario.timefmt import format_clock
 
@@ -206,13 +216,39 @@ def run(
                 bar.update(task, completed=tick, clock=format_clock(start + tick * tick_s), status=status)
 
             result = sim.run(progress)
-    summary = result.summary()
     folder = out if out is not None else Path("out") / loaded.name
-    write_text(folder / "summary.json", json.dumps(summary, indent=2) + "\n")
-    _print_run(summary, folder)
+    save(result, folder, report=report)
+    _print_run(result.summary(), folder, report)
 
 
-def _print_run(summary: dict, folder: Path) -> None:
+@app.command("report")
+def report_cmd(
+    folder: Annotated[Path, typer.Argument(help="A run folder written by `hyosan run`.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Where to write the report (default: FOLDER/report.html)."),
+    ] = None,
+    video: Annotated[
+        Path | None,
+        typer.Option("--video", help="Also render the replay as a video (.mp4; needs hyosan[video])."),
+    ] = None,
+    fps: Annotated[int, typer.Option("--fps", help="Video frames per second (one per recorded frame).")] = 24,
+) -> None:
+    """Rebuild a run's self-contained HTML report (and optionally a video) from its folder alone."""
+    from hyosan.results.store import load
+
+    result = load(folder)
+    path = result.report(out if out is not None else folder / "report.html")
+    console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB, "
+                  f"built in {result.extra['report_build_s']:.1f} s)")  # fmt: skip
+    if video is not None:
+        from hyosan.report.video import write_video
+
+        write_video(result, video, fps=fps)
+        console.print(f"written: {video}")
+
+
+def _print_run(summary: dict, folder: Path, report: bool = True) -> None:
     from hyosan.scenario.timefmt import format_clock, format_duration
     from hyosan.states import STATE_NAMES
 
@@ -245,7 +281,8 @@ def _print_run(summary: dict, folder: Path) -> None:
         f"  human group {g['human_group']} vs zombie group {g['zombie_group']}; "
         f"escaped {g['escaped']}, rescued {g['rescued']}, dead {g['dead']}"
     )
-    console.print(f"  written: {folder / 'summary.json'}")
+    console.print(f"  written: {folder}/ (summary.json, tables, chronicle.md"
+                  + (", report.html)" if report else ")"))  # fmt: skip
 
 
 @app.command()

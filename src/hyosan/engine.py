@@ -19,6 +19,7 @@ from hyosan.agents import Population
 from hyosan.errors import HyosanError
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder
+from hyosan.results.result import Result
 from hyosan.rules import consts as K
 from hyosan.rules.contact import infect
 from hyosan.rules.log import emit, event_buffer
@@ -43,10 +44,11 @@ HOLD_STRENGTH = 3.0
 class Simulation:
     """One run of a scenario with one seed. ``run()`` to the end, or ``step(n)`` ticks at a time."""
 
-    def __init__(self, loaded: LoadedScenario, seed: int = 0, world: World | None = None):
+    def __init__(self, loaded: LoadedScenario, seed: int | None = None, world: World | None = None):
         self.loaded = loaded
         self.scenario = sc = loaded.scenario
-        self.seed = int(seed)
+        # No seed given: the scenario's own (a saved run's scenario.toml records it), else 0.
+        self.seed = int(seed if seed is not None else (sc.run.seed or 0))
         self.world = world if world is not None else load_map(loaded.map_path())
         children = np.random.SeedSequence(self.seed).spawn(len(STREAMS))
         # Python-side systems draw from NumPy generators, the kernels from xoshiro states.
@@ -378,17 +380,22 @@ class Simulation:
             if progress is not None:
                 progress(self.tick)
 
-    def run(self, progress: Callable[[int], None] | None = None):
-        """Run to the end; returns the :class:`~hyosan.record.RunResult`."""
+    def run(self, progress: Callable[[int], None] | None = None) -> Result:
+        """Run to the end; returns the :class:`~hyosan.results.Result` (tables, frames, summary)."""
         self.run_until(self.n_ticks, progress)
         return self.result()
 
-    def result(self):
-        return self.recorder.result()
+    def result(self) -> Result:
+        """The run so far as a Result (the recorder's raw arrays: ``self.recorder.result()``)."""
+        return Result.from_simulation(self)
 
 
-def simulate(scenario: str | Path | None = None, *, seed: int = 0, overrides: dict[str, str] | None = None,
-             progress: Callable[[int], None] | None = None):  # fmt: skip
-    """Run a scenario (a file or a built-in name; Hyosan High by default) to the end."""
+def simulate(scenario: str | Path | None = None, *, seed: int | None = None,
+             overrides: dict[str, str] | None = None,
+             progress: Callable[[int], None] | None = None) -> Result:  # fmt: skip
+    """Run a scenario (a file or a built-in name; Hyosan High by default) to the end.
+
+    Returns a :class:`~hyosan.results.Result`; ``result.save(folder)`` writes the run folder.
+    """
     loaded = load_scenario(scenario, overrides)
     return Simulation(loaded, seed=seed).run(progress)

@@ -27,6 +27,7 @@ class Recorder:
         self.frame_ticks: list[int] = []
         self.frame_cells: list[np.ndarray] = []
         self.frame_states: list[np.ndarray] = []
+        self.frame_modes: list[np.ndarray] = []
 
     def drain(self) -> None:
         """Move the kernel's event buffer into the record and empty it."""
@@ -42,8 +43,12 @@ class Recorder:
         if self.frame_ticks and self.frame_ticks[-1] == tick:
             return
         self.frame_ticks.append(tick)
-        self.frame_cells.append(self.sim.pop.cell.copy())
+        # Those who left (escaped, rescued) keep their last cell in the engine; a frame shows them
+        # off the map (-1).
+        gone = (self.sim.pop.state == State.ESCAPED) | (self.sim.pop.state == State.RESCUED)
+        self.frame_cells.append(np.where(gone, -1, self.sim.pop.cell).astype(np.int32))
         self.frame_states.append(self.sim.pop.state.copy())
+        self.frame_modes.append(self.sim.pop.mode.copy())
 
     def events(self) -> pd.DataFrame:
         self.drain()
@@ -81,6 +86,7 @@ class Recorder:
             frame_ticks=np.asarray(self.frame_ticks, dtype=np.int32),
             frame_cells=np.stack(self.frame_cells),
             frame_states=np.stack(self.frame_states),
+            frame_modes=np.stack(self.frame_modes),
         )
 
 
@@ -106,6 +112,7 @@ class RunResult:
     frame_ticks: np.ndarray
     frame_cells: np.ndarray
     frame_states: np.ndarray
+    frame_modes: np.ndarray
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -41,6 +41,13 @@ class ScenarioInfo(Strict):
     description: str = Field("", description="a line or two for `hyosan scenarios`")
 
 
+class RunConfig(Strict):
+    """What a saved run records about itself, so that its scenario.toml reruns it exactly."""
+
+    seed: int | None = Field(None, ge=0, description="seed used when `hyosan run` is given no --seed")
+    hyosan: str | None = Field(None, description="version of hyosan that wrote the file (information only)")
+
+
 class WorldConfig(Strict):
     map: str = Field(description="Map file (.tmj Tiled or .txt ASCII), relative to the scenario file")
     max_per_tile: int = Field(2, ge=1, le=8, description="agents that fit on one floor tile")
@@ -234,6 +241,7 @@ class Scenario(Strict):
     population: list[PopulationConfig] = Field(default_factory=list)
     characters: list[CharacterConfig] = Field(default_factory=list)
     events: list[EventConfig] = Field(default_factory=list)
+    run: RunConfig = Field(default_factory=RunConfig)
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:

@@ -1,0 +1,253 @@
+"""The run report: one self-contained HTML file (no network, works from file://).
+
+Sections: the summary (each number carries ``data-summary="key.path"``, the key in
+summary.json it shows), the milestones, the charts (matplotlib PNGs as data URLs), the
+transmission tree, survival, places, the chronicle (Markdown rendered with HTML disabled, so
+names containing markup stay text) and the animated replay (:mod:`hyosan.report.replay`).
+Every string from a scenario or a run goes through :func:`html.escape` or the replay's
+``textContent``; nothing user-written is ever parsed as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from markdown_it import MarkdownIt
+
+from hyosan.io import write_text
+from hyosan.report import charts
+from hyosan.report.replay import (
+    PAGE_CSP,
+    replay_css,
+    replay_data_script,
+    replay_html,
+    replay_js,
+    replay_payload,
+)
+from hyosan.results import analysis
+from hyosan.scenario.timefmt import format_duration
+from hyosan.states import STATE_NAMES
+
+if TYPE_CHECKING:
+    from hyosan.results.result import Result
+
+e = html.escape
+
+PAGE_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#222;background:#fafafa}
+main{max-width:70rem;margin:0 auto;padding:1rem 1.5rem 4rem}
+h1{margin:.5rem 0 .2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.sub{color:#666;margin:0 0 1rem}
+nav a{margin-right:1rem}
+.cards{display:flex;flex-wrap:wrap;gap:.6rem}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5rem .8rem;min-width:8rem}
+.card b{display:block;font-size:1.5rem}
+table{border-collapse:collapse;background:#fff;font-size:.9rem;margin:.5rem 0}
+th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right}
+th:first-child,td:first-child{text-align:left}
+img.chart{max-width:100%;background:#fff;border:1px solid #eee;margin:.4rem 0}
+.chronicle{background:#fff;border:1px solid #ddd;padding:.5rem 1.2rem;max-height:36rem;overflow:auto}
+details{margin:.5rem 0}
+"""
+
+
+def _num(value: Any, key: str, fmt: str = "{}") -> str:
+    """A number from summary.json, tagged with its key so a test can check the page shows it."""
+    shown = "n/a" if value is None else fmt.format(value)
+    return f'<span data-summary="{e(key)}">{e(shown)}</span>'
+
+
+def _table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) -> str:
+    frame = frame if max_rows is None else frame.head(max_rows)
+    head = "".join(f"<th>{e(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for v in row:
+            if isinstance(v, float):
+                v = "" if np.isnan(v) else f"{v:.3g}"
+            elif v is None or v is pd.NA:
+                v = ""
+            cells.append(f"<td>{e(str(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{e(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _when(result: Result, seconds: float | None) -> str:
+    if seconds is None or (isinstance(seconds, float) and np.isnan(seconds)):
+        return "never"
+    return f"{result.clock(seconds)} (+{format_duration(seconds)})"
+
+
+def _summary_section(result: Result, test: dict) -> str:
+    s = result.summary()
+    cards = [
+        ("agents", _num(s["agents"], "agents")),
+        ("human group at the end", _num(s["groups"]["human_group"], "groups.human_group")),
+        ("zombie group at the end", _num(s["groups"]["zombie_group"], "groups.zombie_group")),
+        ("escaped", _num(s["groups"]["escaped"], "groups.escaped")),
+        ("rescued", _num(s["groups"]["rescued"], "groups.rescued")),
+        ("dead", _num(s["groups"]["dead"], "groups.dead")),
+    ]
+    for label, v in s["survivors"].items():
+        cards.append((f"{label} survived",
+                      _num(v["survived"], f"survivors.{label}.survived") + " of "
+                      + _num(v["total"], f"survivors.{label}.total")))  # fmt: skip
+    out = ['<div class="cards">']
+    out += [f'<div class="card"><b>{v}</b><span>{e(k)}</span></div>' for k, v in cards]
+    out.append("</div>")
+    rows = []
+    for state in STATE_NAMES:
+        cells = "".join(
+            f"<td>{_num(s['final_by_role'][r][state], f'final_by_role.{r}.{state}')}</td>"
+            for r in s["final_by_role"]
+        )
+        rows.append(
+            f"<tr><td>{e(state)}</td>{cells}<td>{_num(s['final'][state], f'final.{state}')}</td></tr>"
+        )
+    head = "".join(f"<th>{e(r)}</th>" for r in s["final_by_role"])
+    out.append(f"<table><caption>Final state by role</caption><thead><tr><th>state</th>{head}<th>all</th>"
+               f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")  # fmt: skip
+    first = s["first_turn_s"]
+    half = s["half_infected_s"]
+    out.append("<p>First turn: " + _num(first, "first_turn_s", "{:g}") + f" s, {e(_when(result, first))}. "
+               "Half of everyone infected: " + _num(half, "half_infected_s", "{:g}")
+               + f" s, {e(_when(result, half))}.</p>")  # fmt: skip
+    if test.get("pvalue") is not None:
+        out.append(f"<p>Adults vs students, time to being bitten: log-rank z = {test['statistic']:.3g}, "
+                   f"p = {test['pvalue']:.3g}.</p>")  # fmt: skip
+    return "\n".join(out)
+
+
+def _markers(result: Result, milestones: pd.DataFrame) -> list[dict]:
+    out = []
+    for m in milestones.itertuples():
+        if not pd.isna(m.time_s):
+            out.append({"time_s": float(m.time_s), "label": str(m.label), "kind": str(m.key).split("_")[0]})
+    ev = result.events
+    chars = set(result.agents.loc[result.agents["character"], "agent"].tolist())
+    for row in ev[(ev["kind"] == "bite") & ev["b"].isin(chars)].itertuples():
+        out.append({"time_s": float(row.time_s), "label": f"{row.b_name} is bitten", "kind": "character"})
+    for row in ev[(ev["kind"] == "turn") & ev["a"].isin(chars)].itertuples():
+        out.append({"time_s": float(row.time_s), "label": f"{row.a_name} turns", "kind": "character"})
+    merged: dict[float, dict] = {}  # one marker per moment: several at once would hide each other
+    for m in sorted(out, key=lambda m: m["time_s"]):
+        if m["time_s"] in merged:
+            if m["label"] not in merged[m["time_s"]]["label"]:
+                merged[m["time_s"]]["label"] += "; " + m["label"]
+        else:
+            merged[m["time_s"]] = dict(m)
+    return list(merged.values())
+
+
+def _payload(result: Result, milestones: pd.DataFrame) -> dict:
+    a = result.agents
+    fates = [
+        f"{f}" + ("" if pd.isna(t) or f == "human" else f" at {result.clock(t)}")
+        for f, t in zip(a["fate"].astype(str), a["fate_s"], strict=True)
+    ]
+    return replay_payload(
+        tiles=result.world.tiles,
+        floor_names=result.world.floors,
+        frame_times_s=result.frame_ticks * result.tick_seconds,
+        frame_cells=result.frame_cells,
+        frame_states=result.frame_states,
+        names=a["name"].astype(str).tolist(),
+        roles=a["role"].astype(str).tolist(),
+        fates=fates,
+        markers=_markers(result, milestones),
+        state_names=list(STATE_NAMES),
+        clock_start_s=result.start_clock_s,
+    )
+
+
+def build_report(result: Result) -> str:
+    """The report of ``result`` as one HTML string."""
+    s = result.summary()
+    test = analysis.logrank(result, by="adult")
+    milestones = result.milestones()
+    tree = result.tree()
+    chronicle = MarkdownIt("commonmark", {"html": False}).render(result.chronicle())
+    by_floor = analysis.places_by_floor(result)
+    rooms = analysis.places(result)
+    rooms = rooms[rooms["room"].isin(result.world.rooms["name"])]  # rooms, not corridors
+    gens = tree.groupby("generation").size().rename("bitten").reset_index() if len(tree) else pd.DataFrame()
+    spreaders = tree.sort_values("offspring", ascending=False).head(10)[
+        ["name", "role", "generation", "offspring", "fate"]] if len(tree) else pd.DataFrame()  # fmt: skip
+    ms = milestones.assign(clock=[_when(result, t) for t in milestones["time_s"]])[["label", "clock"]]
+    columns = ["name", "role", "start_room", "fate", "fate_s", "bitten_by_name", "bites", "kills"]
+    chars = result.agents[result.agents["character"]][columns].copy()
+    chars["fate_s"] = [
+        _when(result, t) if f != "human" else "" for f, t in zip(chars["fate"], chars["fate_s"], strict=True)
+    ]
+    chars = chars.rename(columns={"fate_s": "when", "bitten_by_name": "bitten by"})
+    title = f"{s['title']}: seed {s['seed']}"
+    sections = [
+        ("summary", "Summary", _summary_section(result, test)),
+        ("replay", "Replay", replay_html()),
+        ("milestones", "Milestones", _table(ms)),
+        (
+            "charts",
+            "Over time",
+            f'<img class="chart" alt="agents by state" src="{charts.counts_chart(result)}">'
+            f'<img class="chart" alt="human group vs zombie group" src="{charts.groups_chart(result)}">',
+        ),
+        (
+            "survival",
+            "Survival",
+            f'<img class="chart" alt="survival curves" src="{charts.survival_chart(result, test)}">',
+        ),
+        (
+            "tree",
+            "Transmission",
+            f'<img class="chart" alt="transmission tree" src="{charts.tree_chart(result, tree)}">'
+            f'<img class="chart" alt="reproduction number" src="{charts.reproduction_chart(result)}">'
+            + _table(gens, "Bitten per generation")
+            + _table(spreaders, "Who bit the most"),
+        ),
+        ("characters", "Characters", _table(chars)),
+        (
+            "places",
+            "Places",
+            f'<img class="chart" alt="heat maps" src="{charts.heat_chart(result)}">'
+            + _table(by_floor, "By floor")
+            + f"<details><summary>By room</summary>{_table(rooms)}</details>",
+        ),
+        ("chronicle", "Chronicle", f'<div class="chronicle" id="chronicle">{chronicle}</div>'),
+    ]
+    nav = " ".join(f'<a href="#s-{key}">{e(label)}</a>' for key, label, _ in sections)
+    body = "\n".join(f'<section id="s-{key}"><h2>{e(label)}</h2>\n{content}</section>'
+                     for key, label, content in sections)  # fmt: skip
+    sub = (f"{s['agents']} agents, {format_duration(s['duration_s'])} from {result.clock(0)}; "
+           f"hyosan {s['version']}; scenario {s['scenario']}")  # fmt: skip
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(title)}</title>\n<style>{PAGE_CSS}\n{replay_css()}</style>\n</head>\n<body>\n<main>\n"
+        f'<h1>{e(s["title"])}</h1>\n<p class="sub">{e(sub)}</p>\n<nav>{nav}</nav>\n{body}\n</main>\n'
+        f"{replay_data_script(_payload(result, milestones))}\n"
+        f'<script type="application/json" id="summary-data">{_embed(s)}</script>\n'
+        f"<script>\n{replay_js()}</script>\n</body>\n</html>\n"
+    )
+
+
+def _embed(obj: Any) -> str:
+    from hyosan.report.replay import embed_json
+
+    return embed_json(obj)
+
+
+def write_report(result: Result, path: str | Path) -> Path:
+    """Build the report and write it atomically; returns the path."""
+    t0 = time.perf_counter()
+    text = build_report(result)
+    write_text(path, text)
+    result.extra["report_build_s"] = time.perf_counter() - t0
+    return Path(path)

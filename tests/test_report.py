@@ -1,0 +1,107 @@
+"""The run report: one self-contained page, checked in a real headless browser."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+import results_school as rs
+from hyosan.results import save
+
+READY = "() => window.hyosanReplay && window.hyosanReplay.ready"
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    result = rs.run_result(tmp_path_factory)
+    folder = save(result, tmp_path_factory.mktemp("report") / "run")
+    return result, folder
+
+
+@pytest.fixture
+def report(browser_page, saved):
+    result, folder = saved
+    browser_page.open(folder / "report.html", wait_for=READY)
+    yield browser_page, result, folder
+    assert browser_page.errors() == []
+    assert browser_page.offsite_requests() == []
+
+
+def js(page, expr: str):
+    return page.evaluate(f"() => window.hyosanReplay.{expr}")
+
+
+def test_report_is_one_self_contained_file(saved):
+    _, folder = saved
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # nothing fetched from elsewhere
+    assert "Content-Security-Policy" in text and "connect-src 'none'" in text
+    assert rs.XSS not in text  # the markup name only appears escaped
+
+
+def test_opens_offline_and_shows_summary_json_numbers(report):
+    bp, _, folder = report
+    page = bp.page
+    assert bp.requests and all(url.startswith(("file:", "data:", "blob:")) for url in bp.requests)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    shown = page.evaluate(
+        "() => Array.from(document.querySelectorAll('[data-summary]'),"
+        " e => [e.dataset.summary, e.textContent])"
+    )
+    assert len(shown) >= 30
+    for key, text in shown:
+        value = summary
+        for part in key.split("."):
+            value = value[part]
+        assert text == (
+            "n/a" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+        ), key
+    keys = {k for k, _ in shown}
+    assert {"groups.human_group", "groups.zombie_group", "survivors.adults.survived", "final.zombie"} <= keys
+    assert page.locator("img.chart").count() >= 6
+    assert all(page.evaluate("() => Array.from(document.images, i => i.complete && i.naturalWidth > 0)"))
+
+
+def test_replay_draws_plays_and_switches_floors(report):
+    bp, result, _ = report
+    page = bp.page
+    assert js(page, "frames()") == len(result.frame_ticks)
+    assert js(page, "dots()") == int(((result.frame_cells[0] >= 0) & (result.frame_cells[0] < 20 * 6)).sum())
+    page.select_option("#replay-speed", "64")
+    page.click("#replay-play")
+    page.wait_for_function("() => window.hyosanReplay.frame() >= 3")
+    page.click("#replay-play")
+    assert js(page, "playing()") is False
+    page.select_option("#replay-floor", "1")
+    assert js(page, "floor()") == 1
+    frame = js(page, "frame()")
+    on_2f = int(((result.frame_cells[frame] >= 20 * 6) & (result.frame_cells[frame] < 2 * 20 * 6)).sum())
+    assert js(page, "dots()") == on_2f
+    # the scrubber: frame 30 is 5 minutes in, 08:05:00
+    page.locator("#replay-time").evaluate(
+        "(el) => { el.value = '30'; el.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
+    assert js(page, "frame()") == 30 and page.locator("#replay-clock").text_content() == "08:05:00"
+    # a marker jumps to its moment (the cordon at 08:02:30 is frame 15)
+    page.locator('.replay-marker[title*="seals the town"]').click()
+    assert js(page, "frame()") == 15 and page.locator("#replay-clock").text_content() == "08:02:30"
+
+
+def test_clicking_an_agent_shows_its_name_as_text(report):
+    bp, result, _ = report
+    page = bp.page
+    agent = int(result.agents.index[result.agents["name"] == rs.XSS][0])
+    page.select_option("#replay-floor", "0")
+    page.locator("#replay-canvas").scroll_into_view_if_needed()
+    point = js(page, f"agentPoint({agent})")
+    assert point is not None
+    page.mouse.click(point["x"], point["y"])
+    info = page.locator("#replay-info").text_content()
+    assert info.startswith(rs.XSS) and "student" in info
+    assert page.evaluate("() => typeof window.pwned") == "undefined"
+    # the chronicle and the characters' table show the same name as text, never as an element
+    assert rs.XSS in page.locator("#chronicle").text_content()
+    assert rs.XSS in page.locator("#s-characters").text_content()
+    assert page.locator("main img:not(.chart)").count() == 0
