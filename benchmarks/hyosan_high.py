@@ -5,8 +5,12 @@ seeds and reports, per seed:
 
 - the build, ``Simulation(loaded, seed)`` (reads the map, places the population, builds the
   engine's arrays and distance fields);
-- the run, ``.run()`` (every tick, the recorder, the RunResult), wall and CPU time;
-- the speed-up over real time: simulated seconds / wall seconds of build + run.
+- the run, ``.run()`` (every tick, the recorder, and the Result's tables), wall and CPU time;
+- the speed-up over real time: simulated seconds / wall seconds of build + run;
+
+and, for the first seed, what the run leaves behind: the time to write the run folder without
+its report (tables, frames, chronicle), the time to build report.html, and its size (goals: under
+5 s and under 10 MB).
 
 numba compilation is measured apart, in fresh processes: one with an empty numba cache (a
 temporary ``NUMBA_CACHE_DIR``: nothing under src/ is touched), whose first build + run includes
@@ -33,6 +37,8 @@ from school_common import Clock, load, median, new_report, table, write_json
 
 GOAL_RUN_S = 5.0
 GOAL_SPEEDUP = 4000.0
+GOAL_REPORT_S = 5.0
+GOAL_REPORT_MB = 10.0
 
 _FRESH = """
 import json, sys, time
@@ -73,6 +79,19 @@ def compilation() -> dict:
         "compile_s": total(cold["first"]) - total(cold["second"]),
         "cache_load_s": total(cached["first"]) - total(cached["second"]),
     }
+
+
+def outputs(result) -> dict:
+    """Time the run folder (without the report) and the report; the report's size."""
+    from hyosan.report import build_report
+    from hyosan.results import save
+
+    with tempfile.TemporaryDirectory(prefix="hyosan-report-") as tmp:
+        with Clock() as folder:
+            save(result, Path(tmp) / "run", report=False)
+        with Clock() as page:
+            text = build_report(result)
+    return {"folder_s": folder.wall, "report_s": page.wall, "report_mb": len(text.encode()) / 1e6}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -116,8 +135,10 @@ def main(argv: list[str] | None = None) -> None:
             runs.append({
                 "seed": seed, "agents": sim.pop.n, "ticks": sim.tick, "build_s": build.wall,
                 "run_s": run.wall, "run_cpu_s": run.cpu, "total_s": total,
-                "speedup": simulated_s / total, "final": result.final_counts(),
+                "speedup": simulated_s / total, "final": result.summary()["final"],
             })  # fmt: skip
+            if len(runs) == 1:
+                report["outputs"] = outputs(result)
             print(f"seed {seed}: build {build.wall:.2f} s, run {run.wall:.2f} s", flush=True)
     report["runs"] = runs
     report["simulated_s"] = simulated_s
@@ -144,6 +165,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"numba compilation (fresh process, empty cache): {comp['compile_s']:.1f} s; "
               f"first run on a filled cache pays {comp['cache_load_s']:.2f} s to load it; "
               f"import hyosan {comp['cold']['import_s']:.2f} s")  # fmt: skip
+    out = report["outputs"]
+    print(f"run folder without the report: {out['folder_s']:.2f} s; report.html: built in "
+          f"{out['report_s']:.2f} s (goal < {GOAL_REPORT_S:g} s), {out['report_mb']:.2f} MB "
+          f"(goal < {GOAL_REPORT_MB:g} MB)")  # fmt: skip
     start, end = report["load_average_start"], report["load_average_end"]
     print(f"load average (1 min): {start:.2f} at start, {end:.2f} at end ({time.strftime('%H:%M')})")
     print()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import hyosan
 from hyosan.engine import Simulation
 from hyosan.scenario import builtins, load_scenario
 from hyosan.world import DoorState, Tile, load_map
@@ -144,7 +145,9 @@ def test_a_short_run_end_to_end():
     loaded = load_scenario("hyosan-high", overrides={"clock.duration": "20min"})
     sim = Simulation(loaded, seed=0)
     assert 900 <= sim.pop.n <= 1100
-    summary = sim.run().summary()
+    result = sim.run()
+    assert isinstance(result, hyosan.Result) and len(result.agents) == sim.pop.n
+    summary = result.summary()
     for key in ("scenario", "seed", "version", "duration_s", "population", "final", "final_by_role"):
         assert key in summary, key
     assert "first_turn_s" in summary and "half_infected_s" in summary

@@ -13,7 +13,7 @@ import pytest
 import hyosan
 import results_school as rs
 from hyosan.engine import Simulation
-from hyosan.results import analysis, load, save
+from hyosan.results import analysis, save
 from hyosan.scenario import load_scenario
 from hyosan.states import STATE_NAMES, State
 
@@ -136,7 +136,8 @@ def test_folder_holds_every_file(folder):
 
 
 def test_round_trip_gives_equal_tables(result, folder):
-    back = load(folder)
+    back = hyosan.load(folder)
+    assert isinstance(back, hyosan.Result)
     for name in ("counts", "events", "agents"):
         pd.testing.assert_frame_equal(getattr(back, name), getattr(result, name), check_categorical=True)
     pd.testing.assert_frame_equal(back.frames, result.frames)
@@ -351,8 +352,8 @@ def test_chronicle_summarises_crowds(make_scenario):
 def test_video_has_one_frame_per_recorded_frame(result, folder, tmp_path):
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     out = tmp_path / "replay.mp4"
-    done = subprocess.run([sys.executable, "-m", "hyosan", "report", str(folder), "--out", str(tmp_path / "r.html"),
-                           "--video", str(out), "--fps", "30"], capture_output=True, text=True)  # fmt: skip
+    command = ["report", str(folder), "--out", str(tmp_path / "r.html"), "--video", str(out), "--fps", "30"]
+    done = subprocess.run([sys.executable, "-m", "hyosan", *command], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(out))
     assert frames == len(result.frame_ticks) and seconds == pytest.approx(frames / 30, abs=0.1)

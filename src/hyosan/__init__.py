@@ -4,6 +4,8 @@ The public API lives here and nothing else:
 
 - :mod:`hyosan.models`: the catalogue of classic compartment models (Munz et al. 2009,
   Alemi et al. 2015), solved as ODEs, exactly (Gillespie) or by tau-leaping.
+- :func:`hyosan.simulate`: run a school scenario (Hyosan High by default) to a
+  :class:`~hyosan.results.Result`; :func:`hyosan.load` reads a saved run folder back into one.
 - :class:`hyosan.HyosanError`: the one exception type for mistakes a user can make.
 """
 
@@ -17,4 +19,18 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["HyosanError", "__version__", "models"]
+__all__ = ["HyosanError", "Result", "__version__", "load", "models", "simulate"]
+
+
+def __getattr__(name: str):
+    """``simulate``, ``load`` and ``Result`` are imported on first use: the engine pulls in numba,
+    which the CLI's ``--help`` and the compartment models do not need."""
+    if name == "simulate":
+        from hyosan.engine import simulate
+
+        return simulate
+    if name in ("load", "Result"):
+        import hyosan.results as results
+
+        return getattr(results, name)
+    raise AttributeError(f"module 'hyosan' has no attribute {name!r}")
