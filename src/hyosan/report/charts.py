@@ -161,15 +161,24 @@ def heat_chart(result: Result) -> str:
     floors = result.world.shape[0]
     grid = analysis.heat_grid(result, "bitten").astype(float)
     died = analysis.heat_grid(result, "died")
-    fig, axes = plt.subplots(floors, 1, figsize=(8, 1.9 * floors), squeeze=False)
+    # Each floor cropped to its building (the part that is not void), drawn to one scale.
+    boxes = []
+    for f in range(floors):
+        ys, xs = np.nonzero(result.world.tiles[f] != 0)
+        boxes.append((ys.min(), ys.max() + 1, xs.min(), xs.max() + 1) if ys.size else (0, 1, 0, 1))
+    heights = [b[1] - b[0] for b in boxes]
+    width = max(b[3] - b[2] for b in boxes)
+    fig, axes = plt.subplots(floors, 1, figsize=(8.5, 0.6 * floors + 8.0 * sum(heights) / width),
+                             squeeze=False, gridspec_kw={"height_ratios": heights})  # fmt: skip
     top = max(1.0, grid.max())
     for f, ax in enumerate(axes[:, 0]):
-        tiles = result.world.tiles[f]
+        y0, y1, x0, x1 = boxes[f]
+        tiles = result.world.tiles[f][y0:y1, x0:x1]
         ax.imshow(np.where(tiles == 2, 0.35, np.where(tiles == 0, 1.0, 0.9)), cmap="gray", vmin=0, vmax=1,
                   interpolation="nearest")  # fmt: skip
-        heat = np.ma.masked_equal(grid[f], 0)
+        heat = np.ma.masked_equal(grid[f][y0:y1, x0:x1], 0)
         im = ax.imshow(heat, cmap="autumn_r", vmin=0, vmax=top, interpolation="nearest")
-        ys, xs = np.nonzero(died[f])
+        ys, xs = np.nonzero(died[f][y0:y1, x0:x1])
         ax.scatter(xs, ys, s=2, c="k", marker="x", linewidths=0.5)
         ax.set_title(f"{result.world.floors[f]}: bites (colour), zombies destroyed or killed (x)", fontsize=9)
         ax.set_xticks([])
