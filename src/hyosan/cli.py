@@ -94,8 +94,27 @@ def model(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the model catalogue.")] = False,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option("--vary", "-v", help="Sweep a parameter: KEY=LO:HI:STEPS or KEY=V1,V2,..."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Ensemble: local processes (default: all cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Ensemble on Dask: 'local' or tcp://HOST:PORT.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Ensemble: store folder (runs.parquet, bands.parquet).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Ensemble: no progress bar.")] = False,
 ) -> None:
-    """Solve a classic compartment model (Munz 2009, Alemi 2015) as an ODE or stochastically."""
+    """Solve a classic compartment model (Munz 2009, Alemi 2015) as an ODE or stochastically.
+
+    With --vary, --out, --workers or --scheduler the runs go through the ensemble machinery
+    (one run per replicate and parameter set, resumable) and write the same store as
+    `hyosan sweep`.
+    """
     from hyosan import models
 
     if list_:
@@ -106,6 +125,16 @@ def model(
         return
     if name is None:
         raise HyosanError("give a model name or --list", source="model")
+    if vary or out is not None or workers is not None or scheduler is not None:
+        if stop or plot is not None:
+            raise HyosanError("does not apply to a stored ensemble (its bands are in bands.parquet)",
+                              source="--stop" if stop else "--plot")  # fmt: skip
+        from hyosan.ensemble.cli import model_ensemble
+
+        model_ensemble(name, method=method, params=parse_assignments(set_), t_end=t_end, runs=runs, seed=seed,
+                       points=points, vary=vary, workers=workers, scheduler=scheduler, out=out, quiet=quiet,
+                       as_json=as_json)  # fmt: skip
+        return
     network = models.get(name)
     overrides = parse_assignments(set_)
     result = network.simulate(
@@ -234,9 +263,18 @@ def report_cmd(
     ] = None,
     fps: Annotated[int, typer.Option("--fps", help="Video frames per second (one per recorded frame).")] = 24,
 ) -> None:
-    """Rebuild a run's self-contained HTML report (and optionally a video) from its folder alone."""
+    """Rebuild the self-contained HTML report of a run folder (optionally a video too), or of a
+    sweep or sensitivity store (fan charts, metrics against the parameters, sensitivity bars)."""
     from hyosan.results.store import load
 
+    if (folder / "sweep.json").is_file():
+        from hyosan.report.ensemble import write_ensemble_report
+
+        if video is not None:
+            raise HyosanError("a sweep store has no replay to render; give a run folder", source="--video")
+        path = write_ensemble_report(folder, out)
+        console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return
     result = load(folder)
     path = result.report(out if out is not None else folder / "report.html")
     console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB, "
@@ -319,6 +357,13 @@ def check(
     console.print(f"  map {loaded.map_path().name}: {len(w.floors)} floors, {len(w.rooms)} rooms, "
                   f"{len(w.door_cells)} doors, {len(w.exits())} exit tiles")  # fmt: skip
     console.print(f"  {sim.pop.n} agents: {roles}; {len(loaded.scenario.events)} timeline events")
+
+
+from hyosan.ensemble.cli import sensitivity as _sensitivity  # noqa: E402
+from hyosan.ensemble.cli import sweep as _sweep  # noqa: E402
+
+app.command("sweep")(_sweep)
+app.command("sensitivity")(_sensitivity)
 
 
 def main(argv: list[str] | None = None) -> None:

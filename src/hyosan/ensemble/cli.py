@@ -1,0 +1,345 @@
+"""The ``hyosan sweep`` and ``hyosan sensitivity`` commands, and ``hyosan model``'s ensemble path.
+
+Thin: parse the flags, call :mod:`hyosan.ensemble`, show a rich progress bar on stderr (runs
+done, failed, time left; ``--quiet`` turns it off) and print a table. ``hyosan.cli`` registers
+the commands. Ctrl-C stops the workers, keeps every finished run and exits with status 130;
+running the same command again finishes the sweep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hyosan.errors import HyosanError
+
+console = Console()
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# -- shared options -------------------------------------------------------------------------------
+Runs = Annotated[int, typer.Option("--runs", "-n", help="Replicates of every parameter set.")]
+Vary = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vary", "-v", help="Vary a value: KEY=LO:HI:STEPS or KEY=V1,V2,... (repeatable; cross product)."
+    ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Fix a value for every run: KEY=VALUE (repeatable)."),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Root seed: each run's seed derives from it and the run.")]
+Workers = Annotated[
+    int | None,
+    typer.Option("--workers", "-w", help="Local worker processes (default: all cores; 0 = in this process)."),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", help="Dask: 'local' for a local cluster of --workers processes, or tcp://HOST:PORT."
+    ),
+]
+Points = Annotated[int, typer.Option("--points", help="Points of the time grid of the bands.")]
+Keep = Annotated[
+    int, typer.Option("--keep", help="Keep full run folders of the first K replicates of each set.")
+]
+Retry = Annotated[
+    bool, typer.Option("--retry-failed", help="Run failed runs again (finished ones are skipped).")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@contextlib.contextmanager
+def progress_bar(title: str, quiet: bool) -> Iterator[Callable | None]:
+    """A rich progress bar on stderr fed by the sweep's tally (None when quiet)."""
+    if quiet:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        TextColumn("[dim]{task.fields[where]}"),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = None
+
+        def update(tally) -> None:
+            nonlocal task
+            failed = f"[red]{tally.failed} failed[/red]" if tally.failed else ""
+            if task is None:
+                task = bar.add_task(title, total=tally.total, completed=tally.skipped, failed=failed,
+                                    where=tally.executor)  # fmt: skip
+            bar.update(task, completed=tally.finished, failed=failed, where=tally.executor)
+
+        yield update
+
+
+def _interrupted(out: Path) -> typer.Exit:
+    err_console.print(f"interrupted: finished runs are kept in {out}; run the same command again to finish")
+    return typer.Exit(130)
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+#: Metrics shown in the summary table (medians over a set's runs), by kind of sweep.
+SHOWN = {
+    "scenario": (
+        "survivors_adults",
+        "survivors_students",
+        "final_zombie",
+        "final_halfbie",
+        "half_infected_s",
+    ),
+}
+
+
+def print_sweep(result, as_json: bool = False) -> None:
+    """One row per parameter set: runs ok / failed and the median of a few metrics."""
+    import pandas as pd
+
+    runs, spec = result.runs, result.spec
+    params = spec.param_names
+    if spec.kind == "model":
+        shown = [c for c in runs.columns if c.startswith("final_")]
+    else:
+        shown = [c for c in SHOWN.get(spec.kind, ()) if c in runs.columns]
+        if not shown:
+            shown = [c for c in runs.columns if c not in (*params, "run_id", "set_id", "replicate", "seed",
+                                                           "status", "error", "elapsed_s")][:6]  # fmt: skip
+    ok = runs[runs["status"] == "ok"]
+    medians = ok.groupby("set_id")[shown].median(numeric_only=False) if len(ok) and shown else None
+    rows = []
+    for set_id, values in enumerate(spec.sets):
+        mine = runs[runs["set_id"] == set_id]
+        row = {"set_id": set_id, **values, "ok": int((mine["status"] == "ok").sum()),
+               "failed": int((mine["status"] != "ok").sum())}  # fmt: skip
+        for c in shown:
+            v = medians.loc[set_id, c] if medians is not None and set_id in medians.index else None
+            row[c] = None if v is None or pd.isna(v) else float(v)
+        rows.append(row)
+    if as_json:
+        t = result.tally
+        print(json.dumps({"out": str(result.folder), **result.status(), "skipped": t.skipped, "ran": t.done,
+                          "sets": rows}, indent=2, default=str))  # fmt: skip
+        return
+    table = Table(
+        title=f"{spec.target}: {spec.runs} runs per set, median of each metric", title_justify="left"
+    )
+    for col in ("set", *params, "ok", "failed", *shown):
+        table.add_column(col, justify="left" if col == "set" else "right", overflow="fold")
+    limit = 40
+    for row in rows[:limit]:
+        failed = f"[red]{row['failed']}[/red]" if row["failed"] else "0"
+        table.add_row(str(row["set_id"]), *(_fmt(row[p]) for p in params), str(row["ok"]), failed,
+                      *(_fmt(row[c]) for c in shown))  # fmt: skip
+    console.print(table)
+    if len(rows) > limit:
+        console.print(f"  ... and {len(rows) - limit} more sets (all in runs.parquet)")
+    s = result.status()
+    t = result.tally
+    console.print(f"  {s['finished']} of {s['total']} runs finished ({t.skipped} from before, {t.done} now), "
+                  f"{s['failed']} failed")  # fmt: skip
+    if s["failed"]:
+        first = result.failed.iloc[0]
+        console.print(f"  first failure (run {first['run_id']}): {first['error']}", markup=False)
+    console.print(f"  written: {result.folder}/runs.parquet, bands.parquet")
+
+
+def _report(folder: Path, as_json: bool) -> None:
+    """The store's HTML report (fan charts, metrics against parameters, sensitivity bars)."""
+    from hyosan.report.ensemble import write_ensemble_report
+
+    path = write_ensemble_report(folder)
+    if not as_json:
+        console.print(f"  report: {path}")
+
+
+def _default_out(name: str, suffix: str) -> Path:
+    return Path("out") / f"{Path(name).stem.replace('_', '-')}-{suffix}"
+
+
+# -- commands -------------------------------------------------------------------------------------
+def sweep(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario file or built-in name (default: hyosan-high).")
+    ] = None,
+    runs: Runs = 10,
+    vary: Vary = None,
+    set_: SetOpt = None,
+    seed: Seed = 0,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Store folder (default: out/<scenario>-sweep/).")
+    ] = None,
+    points: Points = 101,
+    keep: Keep = 0,
+    retry_failed: Retry = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Run a scenario many times over a grid of values: a resumable store of runs and bands."""
+    from hyosan.cli import parse_assignments
+    from hyosan.ensemble.spec import parse_vary
+    from hyosan.ensemble.sweep import run_sweep, scenario_spec
+
+    spec, runner = scenario_spec(scenario, runs=runs, vary=parse_vary(vary), fixed=parse_assignments(set_),
+                                 seed=seed, points=points, keep=keep)  # fmt: skip
+    folder = out if out is not None else _default_out(scenario or "hyosan-high", "sweep")
+    try:
+        with progress_bar(f"sweep {Path(spec.target).stem}", quiet or as_json) as bar:
+            result = run_sweep(spec, runner, folder, workers=workers, scheduler=scheduler,
+                               retry_failed=retry_failed, progress=bar)  # fmt: skip
+    except KeyboardInterrupt:
+        raise _interrupted(folder) from None
+    _report(folder, as_json)
+    print_sweep(result, as_json)
+
+
+def model_ensemble(
+    name: str,
+    *,
+    method: str,
+    params: dict[str, str],
+    t_end: float | None,
+    runs: int,
+    seed: int,
+    points: int,
+    vary: list[str] | None,
+    workers: int | None,
+    scheduler: str | None,
+    out: Path | None,
+    keep: int = 0,
+    retry_failed: bool = False,
+    quiet: bool = False,
+    as_json: bool = False,
+) -> None:
+    """``hyosan model NAME --vary/--out/--workers/--scheduler``: the model as a stored sweep."""
+    from hyosan.ensemble.spec import parse_vary
+    from hyosan.ensemble.sweep import model_spec, run_sweep
+
+    fixed = {}
+    for key, text in params.items():
+        try:
+            fixed[key] = float(text)
+        except ValueError:
+            raise HyosanError(f"expected a number, got {text!r}", source="--set", field=key) from None
+    spec, runner = model_spec(name, method=method, runs=runs, vary=parse_vary(vary), fixed=fixed, t_end=t_end,
+                              seed=seed, points=points, keep=keep)  # fmt: skip
+    folder = out if out is not None else _default_out(spec.target, "sweep")
+    try:
+        with progress_bar(f"{spec.target} ({method})", quiet or as_json) as bar:
+            result = run_sweep(spec, runner, folder, workers=workers, scheduler=scheduler,
+                               retry_failed=retry_failed, progress=bar)  # fmt: skip
+    except KeyboardInterrupt:
+        raise _interrupted(folder) from None
+    _report(folder, as_json)
+    print_sweep(result, as_json)
+
+
+def sensitivity(
+    target: Annotated[
+        str, typer.Argument(help="Scenario file or built-in name, or model:NAME for a compartment model.")
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="A parameter's range: KEY=LO:HI (repeatable).")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", help="The metric analysed (a runs-table column).")] = "",
+    method: Annotated[str, typer.Option("--method", "-m", help="sobol (S1, ST) or morris (mu*).")] = "sobol",
+    samples: Annotated[
+        int | None,
+        typer.Option("--samples", help="Sobol: base sample, a power of two (64); Morris: trajectories (10)."),
+    ] = None,
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", help="Runs per sample point (the output is their mean).")
+    ] = 1,
+    seed: Seed = 0,
+    set_: SetOpt = None,
+    second_order: Annotated[bool, typer.Option("--second-order", help="Sobol: also S2 (pairs).")] = False,
+    levels: Annotated[int, typer.Option("--levels", help="Morris: grid levels (even).")] = 4,
+    solver: Annotated[str, typer.Option("--solver", help="model: ode | ssa | tau.")] = "ode",
+    t_end: Annotated[float | None, typer.Option("--t-end", help="model: simulated time.")] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder (default: out/<target>-sensitivity/).")
+    ] = None,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Global sensitivity (SALib): Sobol first and total order indices, or Morris mu*."""
+    from hyosan.cli import parse_assignments
+    from hyosan.ensemble.sensitivity import parse_params, run_sensitivity
+
+    if not output:
+        raise HyosanError("name the metric to analyse, e.g. --output final_zombie", source="--output")
+    bounds = parse_params(param)
+    kind, name = (
+        ("model", target.removeprefix("model:")) if target.startswith("model:") else ("scenario", target)
+    )
+    fixed: dict[str, Any] = parse_assignments(set_)
+    if kind == "model":
+        try:
+            fixed = {k: float(v) for k, v in fixed.items()}
+        except ValueError:
+            raise HyosanError("model parameters are numbers", source="--set") from None
+    if samples is None:
+        samples = 64 if method == "sobol" else 10
+    folder = out if out is not None else _default_out(name, "sensitivity")
+    try:
+        with progress_bar(f"{method} {Path(name).stem}", quiet or as_json) as bar:
+            result, sweep_result = run_sensitivity(
+                kind, name, bounds, output, folder, method=method, samples=samples, runs=runs, seed=seed,
+                second_order=second_order, levels=levels, fixed=fixed, solver=solver, t_end=t_end,
+                workers=workers, scheduler=scheduler, progress=bar,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        raise _interrupted(folder) from None
+    _report(folder, as_json)
+    if as_json:
+        table = result.table.drop(columns="output").set_index("param")
+        print(json.dumps({"out": str(folder), "method": method, "output": output, "points": len(result.Y),
+                          "indices": table.to_dict(orient="index")}, indent=2))  # fmt: skip
+        return
+    t = Table(title=f"{method.capitalize()} sensitivity of {output} ({len(result.Y)} points, "
+                    f"{runs} run{'s' if runs > 1 else ''} each)", title_justify="left")  # fmt: skip
+    cols = [c for c in result.table.columns if c != "output"]
+    for c in cols:
+        t.add_column(c, justify="left" if c == "param" else "right")
+    for row in result.table.itertuples(index=False):
+        d = row._asdict()
+        t.add_row(*(str(d[c]) if c == "param" else f"{d[c]:.3f}" for c in cols))
+    console.print(t)
+    failed = int((sweep_result.runs["status"] != "ok").sum())
+    if failed:
+        console.print(f"  {failed} runs failed (the mean of the others was used); see runs.parquet")
+    console.print("  written: " + ", ".join(str(p) for p in result.files))

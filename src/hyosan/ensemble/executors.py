@@ -1,0 +1,347 @@
+"""Where runs run: one interface over this process, local processes and a Dask cluster.
+
+An executor takes tasks (:meth:`Executor.submit`) and hands back their outcomes as they finish
+(:meth:`Executor.next_done`), in whatever order the workers finish them; the sweep loop is the
+same for all of them. Each keeps only a bounded number of tasks in flight (twice its workers),
+so an interrupted sweep has little to throw away and a million-run sweep no million futures.
+
+- :class:`InlineExecutor` (``workers=0``): runs each task here, in order. For debugging (a
+  breakpoint in a run works) and for cheap functions.
+- :class:`LocalExecutor` (the default: all cores): a ``ProcessPoolExecutor`` with the spawn
+  start method (safe with threads and numba; each worker loads the compiled kernels from numba's
+  on-disk cache). A worker process that dies (killed, out of memory, a crash in native code)
+  breaks the pool: a new pool is started, and the tasks that were in flight are run again one at
+  a time, alone, so that a task that kills its worker twice is recorded as failed without taking
+  innocent tasks down with it.
+- :class:`DaskExecutor`: ``distributed.Client`` on an existing scheduler (``tcp://host:port``)
+  or on a ``LocalCluster`` started here (``scheduler="local"``), one thread per worker process.
+  Dask re-runs the tasks of a lost worker itself and gives up on a task after its
+  ``allowed-failures`` (a ``KilledWorker`` error, recorded as the run's failure). A remote cluster
+  must see the scenario and map files at the same paths (a shared file system) and have hyosan
+  installed; the outcomes come back to this process, which alone writes the store.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from hyosan.ensemble.runners import Outcome, execute
+from hyosan.ensemble.spec import RunTask
+from hyosan.errors import HyosanError
+
+#: Dask settings for the local cluster a sweep starts: no statistical profiler and fewer periodic
+#: wake-ups in the workers, whose event-loop thread otherwise competes for the GIL with the run
+#: (the kernels hold it) every few milliseconds; none of it is needed without a dashboard.
+QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+#: Times a task may be in flight when its worker process dies before it is recorded as failed.
+CRASH_TRIES = 2
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover (not Linux)
+        return max(1, os.cpu_count() or 1)
+
+
+def _ping() -> int:
+    """A pool's first task: proves that its worker processes can start at all."""
+    return os.getpid()
+
+
+def _ignore_sigint() -> None:
+    """In a worker: leave Ctrl-C to the parent, which stops the workers (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Processes started inside inherit an ignored SIGINT (Python then installs no handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+class Executor:
+    """Submit tasks, get outcomes back as they finish.
+
+    Subclasses implement :meth:`_start` (send one task to the workers) and :meth:`_wait_one`
+    (block until one started task is done; return its outcome). The backlog and the bound on
+    tasks in flight live here.
+    """
+
+    name = "executor"
+
+    def __init__(self, runner: Callable[[RunTask], Any], workers: int):
+        self.runner = runner
+        self.workers = workers
+        self.window = max(1, 2 * workers)
+        self.backlog: collections.deque[RunTask] = collections.deque()
+        self.in_flight = 0
+
+    def submit(self, task: RunTask) -> None:
+        self.backlog.append(task)
+        self._fill()
+
+    @property
+    def pending(self) -> int:
+        return len(self.backlog) + self.in_flight
+
+    def next_done(self) -> Outcome:
+        """The next outcome to finish (blocks); only call while :attr:`pending` is non-zero."""
+        if not self.pending:
+            raise RuntimeError("no task pending")
+        self._fill()
+        outcome = self._wait_one()
+        self._fill()
+        return outcome
+
+    def _fill(self) -> None:
+        while self.backlog and self.in_flight < self.window and self._may_start():
+            self._start(self.backlog.popleft())
+            self.in_flight += 1
+
+    def _may_start(self) -> bool:
+        return True
+
+    def _start(self, task: RunTask) -> None:
+        raise NotImplementedError
+
+    def _wait_one(self) -> Outcome:
+        raise NotImplementedError
+
+    def close(self, cancel: bool = False) -> None:
+        """Release the workers; ``cancel`` drops what has not started."""
+
+    def describe(self) -> str:
+        return f"{self.name}, {self.workers} worker{'s' if self.workers != 1 else ''}"
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+class InlineExecutor(Executor):
+    """Runs every task in this process, one after the other, when its outcome is asked for."""
+
+    name = "this process"
+
+    def __init__(self, runner: Callable[[RunTask], Any]):
+        super().__init__(runner, workers=0)
+        self.window = 1
+        self.started: collections.deque[RunTask] = collections.deque()
+
+    def _start(self, task: RunTask) -> None:
+        self.started.append(task)
+
+    def _wait_one(self) -> Outcome:
+        self.in_flight -= 1
+        return execute(self.runner, self.started.popleft())
+
+    def describe(self) -> str:
+        return "in this process"
+
+
+class LocalExecutor(Executor):
+    """A pool of local worker processes (spawned), replaced whole if one of them dies."""
+
+    name = "local processes"
+
+    def __init__(self, runner: Callable[[RunTask], Any], workers: int | None = None):
+        super().__init__(runner, workers or default_workers())
+        self._ping: cf.Future = cf.Future()
+        self._pool = self._new_pool()
+        self.futures: dict[cf.Future, RunTask] = {}
+        self.done: collections.deque[Outcome] = collections.deque()
+        self.crashes: collections.Counter[str] = collections.Counter()
+        self.suspects: collections.deque[RunTask] = collections.deque()
+        self.alone: str | None = None  # run_id of the suspect now running alone
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        pool = cf.ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+        )
+        self._ping = pool.submit(_ping)
+        return pool
+
+    def _check_workers_start(self) -> None:
+        """After a broken pool: if not even the ping ran, no run is to blame (the workers die as
+        they start), and retrying every run one by one would only repeat that."""
+        cf.wait([self._ping], timeout=60)
+        if self._ping.done() and self._ping.exception() is not None:
+            raise HyosanError(
+                "the worker processes die as they start (a script that runs a sweep must do so under "
+                "`if __name__ == '__main__':`, as processes are spawned); try --workers 0 to see why",
+                source="--workers",
+            )
+
+    def _may_start(self) -> bool:
+        return not self.suspects and self.alone is None  # suspects run alone, before the rest
+
+    def _start(self, task: RunTask) -> None:
+        self.futures[self._pool.submit(execute, self.runner, task)] = task
+
+    def _wait_one(self) -> Outcome:
+        while not self.done:
+            if self.suspects and not self.futures:
+                task = self.suspects.popleft()
+                self.alone = task.run_id
+                self._start(task)
+            finished, _ = cf.wait(list(self.futures), return_when=cf.FIRST_COMPLETED)
+            if self._collect(finished):
+                # The pool is broken: its other futures are settled at once, a result for those
+                # that finished before the death, BrokenProcessPool for the rest.
+                rest, _ = cf.wait(list(self.futures), timeout=60)
+                self._collect(rest)
+                self._check_workers_start()
+                for task in self.futures.values():  # pragma: no cover (unsettled after a minute)
+                    self._crashed(task)
+                self.futures.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+        self.in_flight -= 1
+        return self.done.popleft()
+
+    def _collect(self, finished) -> bool:
+        """Move finished futures' outcomes to ``done``; True if the pool turned out broken."""
+        broken = False
+        for fut in finished:
+            task = self.futures.pop(fut)
+            if task.run_id == self.alone:
+                self.alone = None
+            try:
+                self.done.append(fut.result())
+            except cf.process.BrokenProcessPool:
+                broken = True
+                self._crashed(task)
+        return broken
+
+    def _crashed(self, task: RunTask) -> None:
+        self.crashes[task.run_id] += 1
+        if self.crashes[task.run_id] >= CRASH_TRIES:
+            error = f"WorkerDied: the worker process died while running this task ({CRASH_TRIES} times)"
+            self.done.append(Outcome(task=task, status="failed", elapsed_s=float("nan"), error=error))
+        else:
+            self.suspects.append(task)
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel:  # interrupted: the workers ignore Ctrl-C, so stop the runs they are in
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                proc.terminate()
+        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+class DaskExecutor(Executor):
+    """Tasks on a Dask cluster: ``address`` of a running scheduler, or ``"local"``."""
+
+    name = "Dask"
+
+    def __init__(self, runner: Callable[[RunTask], Any], address: str, workers: int | None = None):
+        try:
+            import distributed
+        except ImportError:  # pragma: no cover (a declared dependency)
+            raise HyosanError("needs dask[distributed] installed", source="--scheduler") from None
+        self._distributed = distributed
+        self.cluster = None
+        if address == "local":
+            import logging
+
+            import dask
+
+            with _sigint_ignored(), dask.config.set(QUIET_WORKERS):
+                self.cluster = distributed.LocalCluster(
+                    n_workers=workers or default_workers(),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            self.client = distributed.Client(self.cluster)
+            self.address = "local cluster"
+        else:
+            try:
+                self.client = distributed.Client(address, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise HyosanError(f"cannot reach the Dask scheduler: {exc}", source="--scheduler") from None
+            self.address = address
+        threads = sum(self.client.nthreads().values()) or 1
+        super().__init__(runner, threads)
+        self.tasks: dict[str, RunTask] = {}
+        self.futures: dict[str, Any] = {}
+        self.stream = distributed.as_completed()
+
+    def _start(self, task: RunTask) -> None:
+        fut = self.client.submit(execute, self.runner, task, pure=False, key=f"hyosan-run-{task.run_id}")
+        self.tasks[fut.key] = task
+        self.futures[fut.key] = fut
+        self.stream.add(fut)
+
+    def _wait_one(self) -> Outcome:
+        fut = next(self.stream)
+        task = self.tasks.pop(fut.key)
+        self.futures.pop(fut.key, None)
+        self.in_flight -= 1
+        try:
+            return fut.result()
+        except Exception as exc:  # the worker died (KilledWorker) or the cluster lost the task
+            return Outcome(task=task, status="failed", elapsed_s=float("nan"),
+                           error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        finally:
+            fut.release()
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel and self.futures:
+            self.client.cancel(list(self.futures.values()))
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def describe(self) -> str:
+        return f"Dask ({self.address}), {self.workers} worker{'s' if self.workers != 1 else ''}"
+
+
+def make_executor(
+    runner: Callable[[RunTask], Any], workers: int | None = None, scheduler: str | None = None
+) -> Executor:
+    """The executor the flags ask for: ``--scheduler`` (Dask), else ``--workers`` local processes.
+
+    ``workers=None`` means all cores; ``0`` runs in this process. ``scheduler="local"`` starts a
+    local Dask cluster of ``workers`` processes; a ``tcp://`` (or ``tls://``...) address joins a
+    running one, whose own workers decide the parallelism.
+    """
+    if workers is not None and workers < 0:
+        raise HyosanError(f"must be >= 0, got {workers}", source="--workers")
+    if scheduler is not None:
+        if scheduler != "local" and "://" not in scheduler:
+            raise HyosanError(f"expected 'local' or an address such as tcp://host:8786, got {scheduler!r}",
+                              source="--scheduler")  # fmt: skip
+        if scheduler != "local" and workers is not None:
+            raise HyosanError("give --workers or a scheduler address, not both (the cluster has its "
+                              "own workers)", source="--workers")  # fmt: skip
+        if scheduler == "local" and workers == 0:
+            raise HyosanError("a local Dask cluster needs at least one worker", source="--workers")
+        return DaskExecutor(runner, scheduler, workers)
+    if workers == 0:
+        return InlineExecutor(runner)
+    return LocalExecutor(runner, workers)
