@@ -252,14 +252,16 @@ def run(
 
 @app.command("report")
 def report_cmd(
-    folder: Annotated[Path, typer.Argument(help="A run folder written by `hyosan run`.")],
+    folder: Annotated[
+        Path, typer.Argument(help="A run folder (hyosan run) or a sweep store (hyosan sweep, sensitivity).")
+    ],
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Where to write the report (default: FOLDER/report.html)."),
     ] = None,
     video: Annotated[
         Path | None,
-        typer.Option("--video", help="Also render the replay as a video (.mp4; needs hyosan[video])."),
+        typer.Option("--video", help="Also render the replay as a video (.mp4; extra hyosan\\[video])."),
     ] = None,
     fps: Annotated[int, typer.Option("--fps", help="Video frames per second (one per recorded frame).")] = 24,
 ) -> None:
