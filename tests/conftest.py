@@ -34,6 +34,19 @@ def scenario(tmp_path: Path, map_text: str, **sections) -> LoadedScenario:
     )
 
 
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """``hyosan ARGS`` in this process: (exit status, stdout, stderr)."""
+    from hyosan.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 def run(loaded: LoadedScenario, seed: int = 0) -> tuple[Simulation, object]:
     sim = Simulation(loaded, seed=seed)
     return sim, sim.run()

@@ -8,17 +8,7 @@ import sys
 
 import pytest
 
-from hyosan.cli import main
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from conftest import run_cli
 
 
 def test_list_shows_catalogue(capsys):

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hyosan.cli import main
+from conftest import run_cli
 from hyosan.ensemble.runners import metric_names
 from hyosan.ensemble.sensitivity import sensitivity
 from hyosan.ensemble.spec import parse_vary, run_id, run_seed
@@ -29,16 +29,6 @@ from hyosan.errors import HyosanError
 TINY = Path(__file__).parent / "data" / "tiny_outbreak.toml"
 #: A sweep with a value the scenario loader rejects (bite_prob 1.5 > 1): those runs fail.
 VARY = {"zombies.bite_prob": [0.3, 0.9, 1.5], "roles.teacher.courage": [0.2, 0.8]}
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def stable(frame: pd.DataFrame) -> pd.DataFrame:

@@ -142,9 +142,7 @@ class ModelResult:
         ax.grid(alpha=0.3)
         fig.tight_layout()
         if path is not None:
-            from hyosan.io import atomic_path
+            from hyosan.io import save_figure
 
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
-            plt.close(fig)
+            save_figure(fig, path)
         return fig

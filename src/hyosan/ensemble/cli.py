@@ -174,6 +174,21 @@ def print_sweep(result, as_json: bool = False) -> None:
     console.print(f"  written: {result.folder}/runs.parquet, bands.parquet")
 
 
+def _run_stored(spec, runner, folder: Path, title: str, workers, scheduler, retry_failed: bool, quiet: bool,
+                as_json: bool) -> None:  # fmt: skip
+    """Run a sweep into its store with a progress bar, then write its report and print its table."""
+    from hyosan.ensemble.sweep import run_sweep
+
+    try:
+        with progress_bar(title, quiet or as_json) as bar:
+            result = run_sweep(spec, runner, folder, workers=workers, scheduler=scheduler,
+                               retry_failed=retry_failed, progress=bar)  # fmt: skip
+    except KeyboardInterrupt:
+        raise _interrupted(folder) from None
+    _report(folder, as_json)
+    print_sweep(result, as_json)
+
+
 def _report(folder: Path, as_json: bool) -> None:
     """The store's HTML report (fan charts, metrics against parameters, sensitivity bars)."""
     from hyosan.report.ensemble import write_ensemble_report
@@ -210,19 +225,13 @@ def sweep(
     """Run a scenario many times over a grid of values: a resumable store of runs and bands."""
     from hyosan.cli import parse_assignments
     from hyosan.ensemble.spec import parse_vary
-    from hyosan.ensemble.sweep import run_sweep, scenario_spec
+    from hyosan.ensemble.sweep import scenario_spec
 
     spec, runner = scenario_spec(scenario, runs=runs, vary=parse_vary(vary), fixed=parse_assignments(set_),
                                  seed=seed, points=points, keep=keep)  # fmt: skip
     folder = out if out is not None else _default_out(scenario or "hyosan-high", "sweep")
-    try:
-        with progress_bar(f"sweep {Path(spec.target).stem}", quiet or as_json) as bar:
-            result = run_sweep(spec, runner, folder, workers=workers, scheduler=scheduler,
-                               retry_failed=retry_failed, progress=bar)  # fmt: skip
-    except KeyboardInterrupt:
-        raise _interrupted(folder) from None
-    _report(folder, as_json)
-    print_sweep(result, as_json)
+    _run_stored(spec, runner, folder, f"sweep {Path(spec.target).stem}", workers, scheduler, retry_failed,
+                quiet, as_json)  # fmt: skip
 
 
 def model_ensemble(
@@ -245,7 +254,7 @@ def model_ensemble(
 ) -> None:
     """``hyosan model NAME --vary/--out/--workers/--scheduler``: the model as a stored sweep."""
     from hyosan.ensemble.spec import parse_vary
-    from hyosan.ensemble.sweep import model_spec, run_sweep
+    from hyosan.ensemble.sweep import model_spec
 
     fixed = {}
     for key, text in params.items():
@@ -256,14 +265,8 @@ def model_ensemble(
     spec, runner = model_spec(name, method=method, runs=runs, vary=parse_vary(vary), fixed=fixed, t_end=t_end,
                               seed=seed, points=points, keep=keep)  # fmt: skip
     folder = out if out is not None else _default_out(spec.target, "sweep")
-    try:
-        with progress_bar(f"{spec.target} ({method})", quiet or as_json) as bar:
-            result = run_sweep(spec, runner, folder, workers=workers, scheduler=scheduler,
-                               retry_failed=retry_failed, progress=bar)  # fmt: skip
-    except KeyboardInterrupt:
-        raise _interrupted(folder) from None
-    _report(folder, as_json)
-    print_sweep(result, as_json)
+    _run_stored(spec, runner, folder, f"{spec.target} ({method})", workers, scheduler, retry_failed, quiet,
+                as_json)  # fmt: skip
 
 
 def sensitivity(

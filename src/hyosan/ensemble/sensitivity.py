@@ -177,11 +177,9 @@ class SensitivityResult:
         ax.set_title(f"{self.design.method.capitalize()} sensitivity of {self.output} ({points} points)")
         fig.tight_layout()
         if path is not None:
-            from hyosan.io import atomic_path
+            from hyosan.io import save_figure
 
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
-            plt.close(fig)
+            save_figure(fig, path)
         return fig
 
     def write(self, folder: str | Path) -> list[Path]:
