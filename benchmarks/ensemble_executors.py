@@ -14,7 +14,9 @@ writing every run's file, and the final tables. Also reported: the time to the f
 
 Goals (the ensemble issue): two at least 1.8x faster than one; Dask within 10 % of two. The script
 also checks that the three stores hold identical runs (the seeds do not depend on the executor).
-With ``--reps`` above 1 the configurations take turns, and the median of each is reported.
+With ``--reps`` above 1 the configurations take turns; the goals are judged on the median of the
+rounds' paired ratios (each round's two walls share the machine's state), and the median wall of
+each configuration is reported too.
 
     python benchmarks/ensemble_executors.py --json benchmarks/results/ensemble_executors.json
 """
@@ -112,21 +114,38 @@ def main() -> None:
         )
     )
     goals = {}
+
+    def paired(a: str, b: str) -> list[float]:
+        """Ratio a / b of each round: the configurations take turns, so a round's two runs share
+        the machine's state (its load drifts over minutes); the median of these ratios is the
+        figure a noisy shared machine reports most reliably."""
+        return [ta["wall_s"] / tb["wall_s"] for ta, tb in zip(timings[a], timings[b], strict=True)]
+
     if "one" in summary and "two" in summary:
+        rounds = paired("one", "two")
+        goals["two_vs_one_rounds"] = rounds
+        goals["two_vs_one_paired"] = median(rounds)
         goals["two_vs_one_speedup"] = summary["one"]["wall_s"] / summary["two"]["wall_s"]
         goals["two_vs_one_steady"] = summary["two"]["steady_runs_per_s"] / summary["one"]["steady_runs_per_s"]
-        ok = "met" if goals["two_vs_one_speedup"] >= GOAL_TWO else "NOT met"
-        print(f"\n2 workers vs 1: {goals['two_vs_one_speedup']:.2f}x end to end "
-              f"({goals['two_vs_one_steady']:.2f}x steady); goal >= {GOAL_TWO}x: {ok}")  # fmt: skip
+        ok = "met" if goals["two_vs_one_paired"] >= GOAL_TWO else "NOT met"
+        each = ", ".join(f"{r:.2f}" for r in rounds)
+        print(f"\n2 workers vs 1: {goals['two_vs_one_paired']:.2f}x, median of the rounds' ratios ({each}); "
+              f"{goals['two_vs_one_speedup']:.2f}x from the median walls, "
+              f"{goals['two_vs_one_steady']:.2f}x steady; goal >= {GOAL_TWO}x: {ok}")  # fmt: skip
     if "dask" in summary and "two" in summary:
+        rounds = paired("dask", "two")
+        goals["dask_vs_two_rounds"] = rounds
+        goals["dask_vs_two_paired"] = median(rounds)
         goals["dask_vs_two_time"] = summary["dask"]["wall_s"] / summary["two"]["wall_s"]
         goals["dask_vs_two_steady"] = (
             summary["dask"]["steady_runs_per_s"] / summary["two"]["steady_runs_per_s"]
         )
-        ok = "met" if goals["dask_vs_two_time"] <= GOAL_DASK else "NOT met"
-        print(f"Dask LocalCluster vs 2 local processes: {goals['dask_vs_two_time']:.2f}x the time "
-              f"({goals['dask_vs_two_steady']:.2f}x the steady rate); goal <= {GOAL_DASK:.2f}x: "
-              f"{ok}")  # fmt: skip
+        ok = "met" if goals["dask_vs_two_paired"] <= GOAL_DASK else "NOT met"
+        each = ", ".join(f"{r:.2f}" for r in rounds)
+        print(f"Dask LocalCluster vs 2 local processes: {goals['dask_vs_two_paired']:.2f}x the time, "
+              f"median of the rounds ({each}); {goals['dask_vs_two_time']:.2f}x from the median walls, "
+              f"{goals['dask_vs_two_steady']:.2f}x the steady rate; "
+              f"goal <= {GOAL_DASK:.2f}x: {ok}")  # fmt: skip
     print(f"identical runs tables across executors: {identical}")
     report.update(timings=timings, summary=summary, goals=goals, identical=identical, load_average_end=load())
     write_json(args.json, report)
