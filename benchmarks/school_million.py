@@ -97,10 +97,10 @@ def memory(sim: Simulation) -> dict:
         "World: walking graph (CSR)": total([w.nbr_start, w.nbr_idx, w.nbr_cost]),
         "World: sound graph (CSR)": total([w.snd_start, w.snd_idx, w.snd_cost]),
         "World: tiles, rooms, masks": total(world_arrays),
-        "engine: map copies, capacity, occupancy, coordinates, blocks": total(sim.world_arrays),
+        "engine: map copies, capacity, occupancy, coordinates, blocks, full cells": total(sim.world_arrays),
         "engine: noise map and its workspace": total(sim.noise),
         "engine: distance fields (goal, refuge, chokepoints)": total(sim.fields),
-        "engine: cell index heads": total([sim.cells[0]]),
+        "engine: cell index heads, prey flags": total([sim.cells[0], sim.cells[3]]),
         "engine: block counts": total(sim.blocks),
     }
     frames = sum(a.nbytes for a in sim.recorder.frame_cells + sim.recorder.frame_states)

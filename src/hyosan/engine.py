@@ -25,7 +25,7 @@ from hyosan.rules.contact import infect
 from hyosan.rules.log import emit, event_buffer
 from hyosan.rules.noise import noise_workspace, stamp_noise
 from hyosan.rules.rng import stream
-from hyosan.rules.spatial import block_layout, count_occupancy, geometry
+from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geometry
 from hyosan.rules.tick import count_states, run_ticks
 from hyosan.scenario.conditions import holds, parse_condition
 from hyosan.scenario.load import LoadedScenario, load_scenario
@@ -92,6 +92,7 @@ class Simulation:
             w.nbr_start, w.nbr_idx, w.nbr_cost, tiles, w.door_of_cell.astype(np.int32), room_of_cell,
             refuge_room, starts, flat.astype(np.int64), cap, w.snd_start, w.snd_idx, block_of_cell,
             self.occupancy, geometry(w.tiles.shape[0], H, W),
+            full_cells(w.nbr_start, w.nbr_idx, w.nbr_cost, W),
         )  # fmt: skip
         self.door_state = w.door_state.astype(np.uint8).copy()
         self.door_strength = w.door_strength.astype(np.float32).copy()
@@ -115,7 +116,8 @@ class Simulation:
                        np.zeros(64, np.int64), np.zeros(64, np.float64),
                        np.zeros(w.tiles.shape[0] * (bh + 1) * (bw + 1), np.int32),
                        np.zeros(w.tiles.shape[0] * (bh + 1) * (bw + 1), np.int32))  # fmt: skip
-        self.cells = (np.full(n_cells, -1, np.int32), np.full(n, -1, np.int32), np.zeros(n + 1, np.int64))
+        self.cells = (np.full(n_cells, -1, np.int32), np.full(n, -1, np.int32), np.zeros(n + 1, np.int64),
+                      np.zeros(n_cells, np.uint8))  # fmt: skip
         self.counts = np.zeros((self.n_ticks + 1, K.N_STATES, len(pop.role_names)), dtype=np.int32)
         count_states(self.counts[0], self.pop_arrays)
         self.params = self._params()

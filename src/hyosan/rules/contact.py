@@ -24,6 +24,7 @@ from hyosan.rules.consts import (
     HUMAN,
     I_HUMANS_WANDER,
     I_SCREAM_TICKS,
+    I_W,
     I_ZOMBIES_WANDER,
     P_DOOR_LOSS,
     P_HB_BITE,
@@ -46,6 +47,7 @@ from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
 from hyosan.rules.rng import uniform
+from hyosan.rules.spatial import full8
 
 
 @kernel_inline
@@ -69,6 +71,37 @@ def adjacent(i, want_prey, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head,
     for e in range(nbr_start[c], nbr_start[c + 1]):
         if nbr_cost[e] < 2.0:
             j = _in_cell(nbr_idx[e], i, want_prey, state, cell_head, cell_next)
+            if j >= 0:
+                return j
+    return -1
+
+
+@kernel_inline
+def adjacent_prey(i, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next, prey_in, W, full):
+    """``adjacent(i, True, ...)``, looking only into the cells that ``prey_in`` flags."""
+    c = cell[i]
+    if full8(c, full):
+        # The 9 cells at fixed offsets (no nbr_idx loads), most often none with prey.
+        if (
+            prey_in[c - W - 1]
+            | prey_in[c - W]
+            | prey_in[c - W + 1]
+            | prey_in[c - 1]
+            | prey_in[c]
+            | prey_in[c + 1]
+            | prey_in[c + W - 1]
+            | prey_in[c + W]
+            | prey_in[c + W + 1]
+        ) == 0:
+            return -1
+    if prey_in[c]:
+        j = _in_cell(c, i, True, state, cell_head, cell_next)
+        if j >= 0:
+            return j
+    for e in range(nbr_start[c], nbr_start[c + 1]):
+        m = nbr_idx[e]
+        if prey_in[m] and nbr_cost[e] < 2.0:
+            j = _in_cell(m, i, True, state, cell_head, cell_next)
             if j >= 0:
                 return j
     return -1
@@ -143,10 +176,11 @@ def bite(h, z, now, world, doors, pop, p, ip, noise, ev, gen):
 
 
 @kernel
-def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, gen):
+def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, prey_in, gen):
     """Every attacker attacks once; every holder and friendly halfbie strikes once."""
     nbr_start, nbr_idx, nbr_cost = world[0], world[1], world[2]
     state, cell, traits, hostile, mode = pop[1], pop[2], pop[5], pop[8], pop[10]
+    W = ip[I_W]
     n = state.shape[0]
     i = offset - 1
     for _ in range(n):
@@ -155,7 +189,9 @@ def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cel
             i = 0
         s = state[i]
         if s == ZOMBIE or (s == HALFBIE and hostile[i]):
-            h = adjacent(i, True, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next)
+            h = adjacent_prey(
+                i, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next, prey_in, W, world[15]
+            )
             if h < 0:
                 continue
             if uniform(gen) < traits[h, TR_STRENGTH]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from numba import float32
+
 from hyosan.rules.consts import (
     BITTEN,
     CALM,
@@ -64,11 +66,13 @@ from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import heard, stamp_noise
 from hyosan.rules.rng import below, uniform
-from hyosan.rules.spatial import coords, euclid
+from hyosan.rules.spatial import EDGE_COST, EDGE_DX, EDGE_DY, coords, euclid, full8
 
 # Wandering headings (dy, dx), clockwise from north.
 _DY = (-1, -1, 0, 1, 1, 1, 0, -1)
 _DX = (0, 1, 1, 1, 0, -1, -1, -1)
+# Where each heading's edge is among the edges of a cell with all 8 grid neighbours (spatial.full8).
+_HEADING_EDGE = (0, 5, 2, 7, 3, 6, 1, 4)
 _MAX_STEPS = 4  # steps per tick at most (a sprinting zombie covers 4 m in a second)
 
 
@@ -127,8 +131,8 @@ def downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap,
 
 @kernel_inline
 def human_step(
-    i, c, mode, threat, goal, refuge, choke, nbr_start, nbr_idx, tiles, door_of_cell, room_of_cell,
-    cap, occupancy, door_state, cell, leader, state, modes, geo, follow, calm_move, wander, cordon, gen,
+    i, c, mode, threat, goal, refuge, choke, nbr_start, nbr_idx, full, tiles, door_of_cell, room_of_cell,
+    cap, occupancy, door_state, cell, leader, state, modes, geo, W, follow, calm_move, wander, cordon, gen,
 ):  # fmt: skip
     """The walking-graph edge agent ``i`` (a human or friendly halfbie) takes next, or -1.
 
@@ -189,11 +193,16 @@ def human_step(
     # CALM, HIDDEN with nothing to barricade, or the "wander" behaviour: a random step.
     if not wander and mode != CALM and uniform(gen) >= calm_move:
         return -1  # (CALM agents rolled already in move_all)
-    n = nbr_start[c + 1] - nbr_start[c]
+    e0 = nbr_start[c]
+    n = nbr_start[c + 1] - e0
     if n == 0:
         return -1
-    e = nbr_start[c] + below(gen, n)
-    m = nbr_idx[e]
+    k = below(gen, n)
+    e = e0 + k
+    if full8(c, full):  # the cell ahead without loading nbr_idx
+        m = c + EDGE_DY[k] * W + EDGE_DX[k]
+    else:
+        m = nbr_idx[e]
     if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
         return -1
     if not wander:
@@ -274,8 +283,8 @@ def batter(d, now, world, doors, p, ip, noise, ev, flags):
 
 @kernel_inline
 def zombie_step(
-    i, c, mode, target, now, nbr_start, nbr_idx, tiles, door_of_cell, cap, occupancy, door_state, heading,
-    geo, noise_level, noise_until, W, H, world, doors, p, ip, noise, ev, flags, gen,
+    i, c, mode, target, now, nbr_start, nbr_idx, full, tiles, door_of_cell, cap, occupancy, door_state,
+    heading, geo, noise_level, noise_until, W, H, world, doors, p, ip, noise, ev, flags, gen,
 ):  # fmt: skip
     """The edge zombie ``i`` takes next, or -1 (it may batter a door instead: the tuples are only
     handed on to :func:`batter`)."""
@@ -332,18 +341,27 @@ def zombie_step(
     # Wander: keep a heading, turn now and then or when blocked.
     if uniform(gen) < 0.1:
         heading[i] = below(gen, 8)
-    f, y, x = coords(c, geo)
+    e0 = nbr_start[c]
+    is_full = full8(c, full)
     for _attempt in range(3):
         h = heading[i]
-        ny = y + _DY[h]
-        nx = x + _DX[h]
-        if 0 <= ny < H and 0 <= nx < W:
-            m = (f * H + ny) * W + nx
-            for e in range(nbr_start[c], nbr_start[c + 1]):
-                if nbr_idx[e] == m:
-                    if occupancy[m] < cap[m] and zombie_may_enter(m, tiles, door_of_cell, door_state):
-                        return e
-                    break
+        if is_full:  # the heading's edge, known without a search
+            e = e0 + _HEADING_EDGE[h]
+            m = c + _DY[h] * W + _DX[h]
+        else:
+            e = -1
+            f, y, x = coords(c, geo)
+            ny = y + _DY[h]
+            nx = x + _DX[h]
+            if 0 <= ny < H and 0 <= nx < W:
+                m = (f * H + ny) * W + nx
+                for k in range(e0, nbr_start[c + 1]):
+                    if nbr_idx[k] == m:
+                        e = k
+                        break
+        if e >= 0:
+            if occupancy[m] < cap[m] and zombie_may_enter(m, tiles, door_of_cell, door_state):
+                return e
         heading[i] = below(gen, 8)
     return -1
 
@@ -354,7 +372,7 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
     W, H = ip[I_W], ip[I_H]
     nbr_start, nbr_idx, nbr_cost, tiles, door_of_cell = world[0], world[1], world[2], world[3], world[4]
     room_of_cell, room_door_start, room_door_idx = world[5], world[7], world[8]
-    cap, occupancy, geo = world[9], world[13], world[14]
+    cap, occupancy, geo, full = world[9], world[13], world[14], world[15]
     door_cells, door_state, door_strength, door_progress = doors
     state, cell, leader, traits, hostile = pop[1], pop[2], pop[4], pop[5], pop[8]
     mode, budget, heading, target = pop[10], pop[11], pop[12], pop[13]
@@ -406,9 +424,9 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
             c = cell[i]
             if zombie_like:
                 e = zombie_step(
-                    i, c, mode[i], target[i], now, nbr_start, nbr_idx, tiles, door_of_cell, cap, occupancy,
-                    door_state, heading, geo, noise_level, noise_until, W, H, world, doors, p, ip, noise,
-                    ev, flags, gen,
+                    i, c, mode[i], target[i], now, nbr_start, nbr_idx, full, tiles, door_of_cell, cap,
+                    occupancy, door_state, heading, geo, noise_level, noise_until, W, H, world, doors, p, ip,
+                    noise, ev, flags, gen,
                 )  # fmt: skip
             else:
                 e = -2
@@ -420,16 +438,21 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
                     )  # fmt: skip
                 if e == -2:
                     e = human_step(
-                        i, c, mode[i], target[i], goal, refuge, choke, nbr_start, nbr_idx, tiles,
+                        i, c, mode[i], target[i], goal, refuge, choke, nbr_start, nbr_idx, full, tiles,
                         door_of_cell, room_of_cell, cap, occupancy, door_state, cell, leader, state, mode,
-                        geo, follow, calm_move, humans_wander, cordon, gen,
+                        geo, W, follow, calm_move, humans_wander, cordon, gen,
                     )  # fmt: skip
             if e < 0:
                 break
-            cost = nbr_cost[e]
+            k = e - nbr_start[c]
+            if full8(c, full):  # where and how far, without loading nbr_idx and nbr_cost
+                cost = float32(EDGE_COST[k])
+                m = c + EDGE_DY[k] * W + EDGE_DX[k]
+            else:
+                cost = nbr_cost[e]
+                m = nbr_idx[e]
             if budget[i] < cost:
                 break
-            m = nbr_idx[e]
             if tiles[m] == T_DOOR and door_state[door_of_cell[m]] == D_CLOSED:
                 # Opening a closed door takes the rest of the tick; the agent walks through next tick.
                 door_state[door_of_cell[m]] = D_OPEN

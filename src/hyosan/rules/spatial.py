@@ -34,6 +34,24 @@ def euclid(a, b, geo):
     return math.sqrt((ya - yb) ** 2 + (xa - xb) ** 2)
 
 
+#: (dy, dx) and cost of each edge of a cell whose edges are its 8 grid neighbours (see
+#: :func:`full_cells`), in the walking graph's order N, W, E, S, NW, NE, SW, SE.
+EDGE_DY = (-1, 0, 0, 1, -1, -1, 1, 1)
+EDGE_DX = (0, -1, 1, 0, -1, 1, -1, 1)
+EDGE_COST = (1.0, 1.0, 1.0, 1.0) + (float(np.float32(math.sqrt(2.0))),) * 4
+
+
+@kernel_inline
+def full8(c, full):
+    """Whether cell ``c``'s edges are exactly its 8 grid neighbours (``full`` from :func:`full_cells`).
+
+    Then edge ``nbr_start[c] + k`` leads to ``c + EDGE_DY[k] * W + EDGE_DX[k]`` at cost
+    ``EDGE_COST[k]``: the kernels need not load ``nbr_idx`` and ``nbr_cost`` (large arrays, out of
+    cache on big maps) to know where and how far.
+    """
+    return full[c] != 0
+
+
 @kernel_inline
 def on_map(s):
     return s == HUMAN or s == BITTEN or s == ZOMBIE or s == HALFBIE
@@ -104,14 +122,20 @@ def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
 
 
 @kernel
-def rebuild_cells(state, cell, cell_head, cell_next, touched):
-    """Index agents on the map by cell (``touched`` records the heads set, to clear them next time)."""
+def rebuild_cells(state, cell, cell_head, cell_next, touched, prey_in):
+    """Index agents on the map by cell (``touched`` records the heads set, to clear them next time).
+
+    ``prey_in[c]`` is 1 where cell c holds prey: contact looks into no other cell's list for prey
+    (it turns prey into the bitten, never the reverse, so the flags stay a superset meanwhile).
+    """
     n_touched = touched[-1]
     for k in range(n_touched):
         cell_head[touched[k]] = -1
+        prey_in[touched[k]] = 0
     n_touched = 0
     for i in range(state.shape[0]):
-        if not on_map(state[i]):
+        s = state[i]
+        if not on_map(s):
             continue
         c = cell[i]
         if cell_head[c] == -1:
@@ -119,6 +143,8 @@ def rebuild_cells(state, cell, cell_head, cell_next, touched):
             n_touched += 1
         cell_next[i] = cell_head[c]
         cell_head[c] = i
+        if is_prey(s):
+            prey_in[c] = 1
     touched[-1] = n_touched
 
 
@@ -143,3 +169,18 @@ def block_layout(floors: int, height: int, width: int, block: int) -> tuple[np.n
     f, y, x = np.meshgrid(np.arange(floors), np.arange(height), np.arange(width), indexing="ij")
     blocks = (f * bh + y // block) * bw + x // block
     return blocks.ravel().astype(np.int32), bw, bh
+
+
+def full_cells(nbr_start: np.ndarray, nbr_idx: np.ndarray, nbr_cost: np.ndarray, width: int) -> np.ndarray:
+    """uint8 per cell: 1 where the walking graph's edges of the cell are exactly, in this order,
+    its 8 grid neighbours ``c + EDGE_DY[k] * width + EDGE_DX[k]`` at costs ``EDGE_COST[k]``."""
+    n_cells = nbr_start.size - 1
+    full = np.diff(nbr_start) == 8
+    cells = np.flatnonzero(full)
+    first = nbr_start[cells][:, None] + np.arange(8)
+    dst = cells[:, None] + np.array(EDGE_DY) * width + np.array(EDGE_DX)
+    same = (nbr_idx[first] == dst).all(axis=1)
+    same &= (nbr_cost[first] == np.array(EDGE_COST, dtype=nbr_cost.dtype)).all(axis=1)
+    out = np.zeros(n_cells, dtype=np.uint8)
+    out[cells[same]] = 1
+    return out

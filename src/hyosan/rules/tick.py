@@ -145,19 +145,24 @@ def run_ticks(
     """
     n = pop[1].shape[0]
     block_head, block_next, block_prey, block_threat = blocks[:4]
-    cell_head, cell_next, touched = cells
+    cell_head, cell_next, touched, prey_in = cells
     for now in range(t0, t1):
         turn_due(now, pop, ev)
-        rebuild_blocks(pop[1], pop[2], pop[8], world[12], block_head, block_next, block_prey, block_threat)
-        summed_area(block_prey, blocks[6], ip[I_BW], ip[I_BH])
-        summed_area(block_threat, blocks[7], ip[I_BW], ip[I_BH])
+        if not (ip[I_HUMANS_WANDER] and ip[I_ZOMBIES_WANDER]):  # else nobody looks around
+            rebuild_blocks(
+                pop[1], pop[2], pop[8], world[12], block_head, block_next, block_prey, block_threat
+            )
+            summed_area(block_prey, blocks[6], ip[I_BW], ip[I_BH])
+            summed_area(block_threat, blocks[7], ip[I_BW], ip[I_BH])
         senses_all(now, world, doors, pop, p, ip, noise, ev, blocks)
         offset = below(gen_move, n) if n > 0 else 0
         move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, gen_move)
         settle_modes(world, pop)
-        rebuild_cells(pop[1], pop[2], cell_head, cell_next, touched)
+        rebuild_cells(pop[1], pop[2], cell_head, cell_next, touched, prey_in)
         offset = below(gen_contact, n) if n > 0 else 0
-        contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, gen_contact)
+        contact_all(
+            now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, prey_in, gen_contact
+        )
         exits_all(now, world, pop, ip, ev)
         count_states(counts[now + 1], pop)
         if flags[0] or 2 * ev[5][0] > ev[0].shape[0]:
