@@ -357,3 +357,25 @@ def test_video_has_one_frame_per_recorded_frame(result, folder, tmp_path):
     assert done.returncode == 0, done.stderr
     frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(out))
     assert frames == len(result.frame_ticks) and seconds == pytest.approx(frames / 30, abs=0.1)
+
+
+def test_folder_of_a_tiled_map_carries_its_tilesets(tmp_path):
+    """A run on a Tiled map with an external tileset: the folder's scenario.toml still loads."""
+    import copy
+    import shutil
+    from pathlib import Path
+
+    from conftest import BASE
+    from hyosan.scenario.load import LoadedScenario, validate
+
+    data = Path(__file__).parent / "data"
+    for name in ("small_school_b64.tmj", "school_tiles.tsj"):
+        shutil.copy2(data / name, tmp_path / name)
+    raw = copy.deepcopy(BASE)
+    raw["world"] = {"map": "small_school_b64.tmj"}
+    raw["population"] = [{"role": "student", "count": 5, "areas": ["classroom 2-A"]}]
+    tiled = LoadedScenario(validate(raw, "t.toml"), "t.toml", tmp_path, "t")
+    folder = save(Simulation(tiled, seed=1).run(), tmp_path / "run", report=False)
+    assert (folder / "school_tiles.tsj").is_file()
+    again = Simulation(load_scenario(folder / "scenario.toml")).run()
+    assert again.summary()["final"] == json.loads((folder / "summary.json").read_text())["final"]

@@ -35,6 +35,27 @@ REQUIRED = ("summary.json", "scenario.toml", "counts.parquet", "events.parquet",
             "frames.npz", "world.npz")  # fmt: skip
 
 
+def map_files(map_path: Path) -> list[tuple[Path, Path]]:
+    """The map file and, for a Tiled map, the external tilesets it names: (source, path in the folder).
+
+    Tilesets beside or below the map keep their relative path, so the copied map finds them; one
+    elsewhere (``../tiles.tsj``) cannot be placed so and is left out (the folder's scenario.toml then
+    needs the original next to it, while report.html and the tables never do).
+    """
+    files = [(map_path, Path(map_path.name))]
+    if map_path.suffix.lower() in (".tmj", ".json"):
+        try:
+            tilesets = json.loads(map_path.read_text(encoding="utf-8")).get("tilesets", [])
+        except (OSError, ValueError, AttributeError):
+            return files
+        for ts in tilesets:
+            rel = Path(ts["source"]) if isinstance(ts, dict) and isinstance(ts.get("source"), str) else None
+            if rel is not None and not rel.is_absolute() and ".." not in rel.parts:
+                if (map_path.parent / rel).is_file():
+                    files.append((map_path.parent / rel, rel))
+    return files
+
+
 def save(result: Result, folder: str | Path, *, report: bool = True, chronicle: bool = True) -> Path:
     """Write ``result`` as a run folder at ``folder`` (replacing any old one, atomically)."""
     folder = Path(folder)
@@ -43,7 +64,9 @@ def save(result: Result, folder: str | Path, *, report: bool = True, chronicle: 
         (tmp / "scenario.toml").write_text(result.scenario_toml, encoding="utf-8")
         map_path = result.extra.get("map_path")
         if map_path and Path(map_path).is_file():
-            shutil.copy2(map_path, tmp / Path(map_path).name)
+            for src, rel in map_files(Path(map_path)):
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, tmp / rel)
         for name in TABLES:
             table: pd.DataFrame = getattr(result, name)
             table.to_parquet(tmp / f"{name}.parquet", index=False)
