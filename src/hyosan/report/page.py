@@ -49,7 +49,7 @@ nav a{margin-right:1rem}
 .card b{display:block;font-size:1.5rem}
 table{border-collapse:collapse;background:#fff;font-size:.9rem;margin:.5rem 0}
 th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left}
+th:first-child,td:first-child,td.t{text-align:left}
 img.chart{max-width:100%;background:#fff;border:1px solid #eee;margin:.4rem 0}
 .chronicle{background:#fff;border:1px solid #ddd;padding:.5rem 1.2rem;max-height:36rem;overflow:auto}
 details{margin:.5rem 0}
@@ -69,11 +69,12 @@ def _table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) 
     for row in frame.itertuples(index=False):
         cells = []
         for v in row:
+            number = isinstance(v, int | float | np.number) and not isinstance(v, bool)
             if isinstance(v, float):
                 v = "" if np.isnan(v) else f"{v:.3g}"
             elif v is None or v is pd.NA:
                 v = ""
-            cells.append(f"<td>{e(str(v))}</td>")
+            cells.append(f"<td>{e(str(v))}</td>" if number else f'<td class="t">{e(str(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
