@@ -308,3 +308,15 @@ def test_bad_flags_give_one_line_and_status_2(capsys, tmp_path, args, start):
     code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "o"), "--quiet")
     assert code == 2
     assert err.startswith(start) and len(err.strip().splitlines()) == 1, err
+
+
+def test_tables_from_memory_equal_tables_from_the_files(tmp_path):
+    """The runs written by this process are not read back to build the tables: the rows kept in
+    memory must equal what a later invocation reads from the files."""
+    from hyosan.ensemble.store import Store, bands_frame
+
+    res = sweep(str(TINY), tmp_path / "s", runs=2, vary={"zombies.bite_prob": [0.4, 1.5]}, workers=0)
+    assert (res.runs["status"] != "ok").sum() == 2  # failed rows too
+    runs, series = Store(tmp_path / "s").read_runs(res.spec)
+    pd.testing.assert_frame_equal(runs, res.runs)
+    pd.testing.assert_frame_equal(bands_frame(runs, series, res.spec), res.bands)

@@ -101,6 +101,9 @@ class Store:
         self.spec_path = self.folder / "sweep.json"
         self.lock_path = self.folder / ".lock"
         self._locked = False
+        #: Rows of the runs this process wrote, as they read back from their files: rebuilding the
+        #: tables need not read those files again (a file a run, about 1.6 ms each).
+        self._written: dict[str, dict[str, Any]] = {}
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -213,8 +216,10 @@ class Store:
                     values = np.asarray(values)
                     kind = pa.int64() if values.dtype.kind in "iub" else pa.float64()
                     columns[f"ts.{name}"] = pa.array([values], type=pa.list_(kind))
+        table = pa.table(columns)
         with atomic_path(self.path(task.run_id)) as tmp:
-            pq.write_table(pa.table(columns), tmp, use_dictionary=False, write_statistics=False)
+            pq.write_table(table, tmp, use_dictionary=False, write_statistics=False)
+        self._written[task.run_id] = table.to_pylist()[0]
 
     @staticmethod
     def _keep(kept: Any, folder: Path) -> None:
@@ -234,7 +239,9 @@ class Store:
         for task in spec.tasks():
             if task.run_id not in finished:
                 continue
-            record = pq.ParquetFile(self.path(task.run_id)).read().to_pylist()[0]  # (read_table is 3x slower)
+            record = self._written.pop(task.run_id, None)
+            if record is None:  # finished by an earlier invocation (read_table is 3x slower)
+                record = pq.ParquetFile(self.path(task.run_id)).read().to_pylist()[0]
             record.pop("traceback", None)
             ts = {k[3:]: record.pop(k) for k in list(record) if k.startswith("ts.")}
             if ts and record["status"] == "ok":
