@@ -38,7 +38,6 @@ import datetime
 import json
 import math
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -49,10 +48,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from hyosan import models
+from school_common import machine as common_machine
 
 ALPHA = 0.8
 BETA = 1.0
@@ -258,33 +257,21 @@ def numba_first_call() -> dict[str, float]:
 
 # -- report ---------------------------------------------------------------------------------------
 def machine() -> dict[str, str]:
-    """CPU, core count and the versions that matter."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    info = {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "python": platform.python_version(),
-        "numba": numba.__version__,
-        "numpy": np.__version__,
-    }
+    """The machine as the other benchmarks report it, plus GillesPy2's versions and the compiler."""
+    extra = {}
     try:
         import gillespy2
         import SCons
 
-        info["gillespy2"] = gillespy2.__version__
-        info["scons"] = SCons.__version__
+        extra["gillespy2"] = gillespy2.__version__
+        extra["scons"] = SCons.__version__
     except ImportError:
         pass
     gxx = shutil.which("g++")
     if gxx:
-        info["g++"] = subprocess.run([gxx, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-    return info
+        version = subprocess.run([gxx, "--version"], capture_output=True, text=True).stdout
+        extra["g++"] = version.split("\n")[0]
+    return common_machine(**extra)
 
 
 def si(value: float, unit: str = "") -> str:

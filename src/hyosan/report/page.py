@@ -23,6 +23,7 @@ from hyosan.io import write_text
 from hyosan.report import charts
 from hyosan.report.replay import (
     PAGE_CSP,
+    embed_json,
     replay_css,
     replay_data_script,
     replay_html,
@@ -234,15 +235,9 @@ def build_report(result: Result) -> str:
         f"<title>{e(title)}</title>\n<style>{PAGE_CSS}\n{replay_css()}</style>\n</head>\n<body>\n<main>\n"
         f'<h1>{e(s["title"])}</h1>\n<p class="sub">{e(sub)}</p>\n<nav>{nav}</nav>\n{body}\n</main>\n'
         f"{replay_data_script(_payload(result, milestones))}\n"
-        f'<script type="application/json" id="summary-data">{_embed(s)}</script>\n'
+        f'<script type="application/json" id="summary-data">{embed_json(s)}</script>\n'
         f"<script>\n{replay_js()}</script>\n</body>\n</html>\n"
     )
-
-
-def _embed(obj: Any) -> str:
-    from hyosan.report.replay import embed_json
-
-    return embed_json(obj)
 
 
 def write_report(result: Result, path: str | Path) -> Path:
