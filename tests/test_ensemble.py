@@ -320,3 +320,30 @@ def test_tables_from_memory_equal_tables_from_the_files(tmp_path):
     runs, series = Store(tmp_path / "s").read_runs(res.spec)
     pd.testing.assert_frame_equal(runs, res.runs)
     pd.testing.assert_frame_equal(bands_frame(runs, series, res.spec), res.bands)
+
+
+def test_worker_encodes_the_row_the_store_writes(tmp_path):
+    """A worker hands back its run's file ready to write: its bytes read back as the row kept in
+    memory, and a worker process imports neither SciPy's solvers nor Dask nor matplotlib (each up to
+    a second of start-up in every worker of every sweep)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from hyosan.ensemble.runners import ScenarioRunner
+    from hyosan.ensemble.spec import RunTask
+    from hyosan.ensemble.store import work
+
+    outcome = work(ScenarioRunner(str(TINY)), RunTask("0" * 16, 0, 0, 7, {"zombies.bite_prob": 0.4}))
+    assert outcome.status == "ok" and outcome.output.series == {}  # the series went into the row
+    row = pq.read_table(io.BytesIO(outcome.parquet)).to_pylist()[0]
+    np.testing.assert_equal(row, outcome.record)  # (NaN equals NaN here)
+    assert row["ts.t"][0] == 0 and row["seed"] == 7 and row["run_id"] == "0" * 16
+
+    heavy = ["scipy.integrate", "scipy.stats", "dask", "distributed", "matplotlib"]
+    code = (
+        "import sys; from hyosan.ensemble.store import work; import hyosan.engine, hyosan.scenario; "
+        f"print(sorted(set(sys.modules) & set({heavy!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -11,7 +11,6 @@ The public API lives here and nothing else:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from hyosan import models
 from hyosan.errors import HyosanError
 
 try:
@@ -23,8 +22,13 @@ __all__ = ["HyosanError", "Result", "__version__", "load", "models", "simulate"]
 
 
 def __getattr__(name: str):
-    """``simulate``, ``load`` and ``Result`` are imported on first use: the engine pulls in numba,
-    which the CLI's ``--help`` and the compartment models do not need."""
+    """``models``, ``simulate``, ``load`` and ``Result`` are imported on first use: the models pull
+    in SciPy and pandas, the engine numba, and a sweep's worker process or the CLI's ``--help``
+    needs only some of them (each one imported costs start-up time in every worker)."""
+    if name == "models":
+        import hyosan.models as models
+
+        return models
     if name == "simulate":
         from hyosan.engine import simulate
 

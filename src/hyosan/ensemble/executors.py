@@ -18,7 +18,8 @@ so an interrupted sweep has little to throw away and a million-run sweep no mill
   Dask re-runs the tasks of a lost worker itself and gives up on a task after its
   ``allowed-failures`` (a ``KilledWorker`` error, recorded as the run's failure). A remote cluster
   must see the scenario and map files at the same paths (a shared file system) and have hyosan
-  installed; the outcomes come back to this process, which alone writes the store.
+  installed; the outcomes come back to this process, which alone writes the store (each
+  worker encodes its runs' rows, so that writing them costs this process next to nothing).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from hyosan.ensemble.runners import Outcome, execute
+from hyosan.ensemble.runners import Outcome
 from hyosan.ensemble.spec import RunTask
+from hyosan.ensemble.store import work
 from hyosan.errors import HyosanError
 
 #: Dask settings for the local cluster a sweep starts: no statistical profiler and fewer periodic
@@ -157,7 +159,7 @@ class InlineExecutor(Executor):
 
     def _wait_one(self) -> Outcome:
         self.in_flight -= 1
-        return execute(self.runner, self.started.popleft())
+        return work(self.runner, self.started.popleft())
 
     def describe(self) -> str:
         return "in this process"
@@ -200,7 +202,7 @@ class LocalExecutor(Executor):
         return not self.suspects and self.alone is None  # suspects run alone, before the rest
 
     def _start(self, task: RunTask) -> None:
-        self.futures[self._pool.submit(execute, self.runner, task)] = task
+        self.futures[self._pool.submit(work, self.runner, task)] = task
 
     def _wait_one(self) -> Outcome:
         while not self.done:
@@ -292,7 +294,7 @@ class DaskExecutor(Executor):
         self.stream = distributed.as_completed()
 
     def _start(self, task: RunTask) -> None:
-        fut = self.client.submit(execute, self.runner, task, pure=False, key=f"hyosan-run-{task.run_id}")
+        fut = self.client.submit(work, self.runner, task, pure=False, key=f"hyosan-run-{task.run_id}")
         self.tasks[fut.key] = task
         self.futures[fut.key] = fut
         self.stream.add(fut)

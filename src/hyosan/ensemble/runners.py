@@ -53,6 +53,10 @@ class Outcome:
     output: RunOutput | None = None
     error: str | None = None
     traceback: str | None = None
+    #: The run's file in the store, encoded where the run ran (see :func:`hyosan.ensemble.store.encode`).
+    parquet: bytes | None = None
+    #: The same row as a dict (what the sweep's tables are built from).
+    record: dict[str, Any] | None = None
 
 
 def execute(runner: Callable[[RunTask], RunOutput], task: RunTask) -> Outcome:

@@ -39,7 +39,7 @@ import datetime
 import json
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hyosan.ensemble.runners import Outcome
-from hyosan.ensemble.spec import SweepSpec
+from hyosan.ensemble.runners import Outcome, RunOutput, execute
+from hyosan.ensemble.spec import RunTask, SweepSpec
 from hyosan.errors import HyosanError
 from hyosan.io import atomic_path, write_text
 
@@ -194,32 +194,20 @@ class Store:
         }
 
     def write(self, outcome: Outcome) -> None:
-        """Record a finished run: its kept folder first, then its row (the finished marker)."""
+        """Record a finished run: its kept folder first, then its row (the finished marker).
+
+        The row is normally encoded by the worker that ran it (:func:`work`): the sweep's own
+        process then only writes the bytes, and takes no CPU from the workers.
+        """
         task = outcome.task
         out = outcome.output
+        if outcome.parquet is None:
+            encode(outcome)
         if out is not None and out.kept is not None:
             self._keep(out.kept, self.keep_dir / task.run_id)
-        row: dict[str, Any] = {"run_id": task.run_id, "set_id": task.set_id, "replicate": task.replicate,
-                               "seed": task.seed, **task.params, "status": outcome.status,
-                               "error": outcome.error, "elapsed_s": float(outcome.elapsed_s)}  # fmt: skip
-        columns = {k: pa.array([v]) for k, v in row.items()}
-        columns["traceback"] = pa.array([outcome.traceback], type=pa.string())
-        columns["error"] = pa.array([outcome.error], type=pa.string())
-        if out is not None:
-            for k, v in out.metrics.items():
-                columns[k] = pa.array([_plain(v)])
-            if out.times is not None:
-                columns["ts.t"] = pa.array(
-                    [np.asarray(out.times, dtype=np.float64)], type=pa.list_(pa.float64())
-                )
-                for name, values in out.series.items():
-                    values = np.asarray(values)
-                    kind = pa.int64() if values.dtype.kind in "iub" else pa.float64()
-                    columns[f"ts.{name}"] = pa.array([values], type=pa.list_(kind))
-        table = pa.table(columns)
         with atomic_path(self.path(task.run_id)) as tmp:
-            pq.write_table(table, tmp, use_dictionary=False, write_statistics=False)
-        self._written[task.run_id] = table.to_pylist()[0]
+            tmp.write_bytes(outcome.parquet)
+        self._written[task.run_id] = outcome.record
 
     @staticmethod
     def _keep(kept: Any, folder: Path) -> None:
@@ -257,6 +245,42 @@ class Store:
         write_table(runs, self.folder / "runs.parquet")
         write_table(bands, self.folder / "bands.parquet", csv=False)
         return runs, bands
+
+
+def work(runner: Callable[[RunTask], RunOutput], task: RunTask) -> Outcome:
+    """What a worker does with a task: run it (:func:`~hyosan.ensemble.runners.execute`) and
+    encode its row (:func:`encode`)."""
+    return encode(execute(runner, task))
+
+
+def encode(outcome: Outcome) -> Outcome:
+    """Fill in ``outcome.parquet`` (the bytes of ``runs/<run_id>.parquet``: one row, the columns of
+    ``runs.parquet`` plus ``traceback`` and the series as lists) and ``outcome.record``; drop the
+    series, which the row now holds."""
+    task = outcome.task
+    out = outcome.output
+    row: dict[str, Any] = {"run_id": task.run_id, "set_id": task.set_id, "replicate": task.replicate,
+                           "seed": task.seed, **task.params, "status": outcome.status,
+                           "error": outcome.error, "elapsed_s": float(outcome.elapsed_s)}  # fmt: skip
+    columns = {k: pa.array([v]) for k, v in row.items()}
+    columns["traceback"] = pa.array([outcome.traceback], type=pa.string())
+    columns["error"] = pa.array([outcome.error], type=pa.string())
+    if out is not None:
+        for k, v in out.metrics.items():
+            columns[k] = pa.array([_plain(v)])
+        if out.times is not None:
+            columns["ts.t"] = pa.array([np.asarray(out.times, dtype=np.float64)], type=pa.list_(pa.float64()))
+            for name, values in out.series.items():
+                values = np.asarray(values)
+                kind = pa.int64() if values.dtype.kind in "iub" else pa.float64()
+                columns[f"ts.{name}"] = pa.array([values], type=pa.list_(kind))
+            out.times, out.series = None, {}
+    table = pa.table(columns)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, use_dictionary=False, write_statistics=False)
+    outcome.parquet = sink.getvalue().to_pybytes()
+    outcome.record = table.to_pylist()[0]
+    return outcome
 
 
 def _plain(value: Any) -> Any:
