@@ -127,6 +127,12 @@ def die_on_two(params: dict, seed: int) -> float:
     return params["x"] * 10.0 + seed % 7
 
 
+def die_on_thirty(params: dict, seed: int) -> float:
+    if params["x"] == 30:
+        os._exit(3)
+    return params["x"] * 10.0
+
+
 def test_a_killed_worker_process_loses_nothing(tmp_path):
     res = function_sweep(die_on_two, tmp_path / "f", vary={"x": [1, 2, 3]}, runs=1, workers=2)
     runs = res.runs.set_index("x")
@@ -347,3 +353,27 @@ def test_worker_encodes_the_row_the_store_writes(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_dask_sends_quick_runs_in_chunks_and_splits_one_whose_worker_died():
+    """Quick runs travel several to a Dask task; when a worker dies in a chunk, its runs go again
+    one per task (then alone, with nothing beside it), and only the run that kills its worker fails."""
+    import dask
+
+    from hyosan.ensemble.executors import make_executor
+    from hyosan.ensemble.runners import FunctionRunner
+    from hyosan.ensemble.spec import RunTask
+    from hyosan.ensemble.sweep import run_tasks
+
+    tasks = [RunTask(f"{x:016x}", x, 0, x, {"x": x}) for x in range(1, 41)]
+    outcomes = []
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # one death per attempt
+        with make_executor(FunctionRunner(die_on_thirty), workers=2, scheduler="local") as executor:
+            run_tasks(tasks, executor, outcomes.append)
+            # 4 single runs first (their time unknown), then chunks; the dead chunk's runs alone.
+            assert executor.submitted < len(tasks) - 4 and "0" * 14 + "1e" in executor.alone
+    by_x = {o.task.params["x"]: o for o in outcomes}
+    assert sorted(by_x) == list(range(1, 41))
+    assert [x for x, o in by_x.items() if o.status != "ok"] == [30]
+    assert "KilledWorker" in by_x[30].error
+    assert all(o.record["value"] == 10.0 * x for x, o in by_x.items() if x != 30)

@@ -15,8 +15,10 @@ so an interrupted sweep has little to throw away and a million-run sweep no mill
   innocent tasks down with it.
 - :class:`DaskExecutor`: ``distributed.Client`` on an existing scheduler (``tcp://host:port``)
   or on a ``LocalCluster`` started here (``scheduler="local"``), one thread per worker process.
-  Dask re-runs the tasks of a lost worker itself and gives up on a task after its
-  ``allowed-failures`` (a ``KilledWorker`` error, recorded as the run's failure). A remote cluster
+  Quick runs travel in chunks of about a second (a Dask task has a cost of its own). Dask re-runs
+  the tasks of a lost worker itself and gives up on a task after its ``allowed-failures`` (a
+  ``KilledWorker`` error); a chunk's runs are then tried one per task, and the run that still
+  kills its worker is recorded as failed. A remote cluster
   must see the scenario and map files at the same paths (a shared file system) and have hyosan
   installed; the outcomes come back to this process, which alone writes the store (each
   worker encodes its runs' rows, so that writing them costs this process next to nothing).
@@ -254,10 +256,27 @@ class LocalExecutor(Executor):
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
+def work_chunk(runner: Callable[[RunTask], Any], tasks: list[RunTask]) -> list[Outcome]:
+    """One Dask task: a few runs, one after the other (see :attr:`DaskExecutor.CHUNK_S`)."""
+    return [work(runner, task) for task in tasks]
+
+
 class DaskExecutor(Executor):
-    """Tasks on a Dask cluster: ``address`` of a running scheduler, or ``"local"``."""
+    """Tasks on a Dask cluster: ``address`` of a running scheduler, or ``"local"``.
+
+    Each Dask task costs the client, the scheduler and the worker some 10 ms of CPU, which on a
+    small machine is taken from the runs themselves: quick runs are sent in chunks lasting about
+    :attr:`CHUNK_S` (sized from the runs finished so far, one run per task until then). A chunk
+    whose worker died is split: its runs go again one per task, so that a run that kills its
+    worker fails alone. A run that then fails too is tried once more with nothing else in flight
+    (it may only have been queued behind the killer on the same worker), and recorded as failed
+    only if it fails so.
+    """
 
     name = "Dask"
+    #: Seconds of runs per Dask task, and the most runs in one.
+    CHUNK_S = 1.0
+    MAX_CHUNK = 64
 
     def __init__(self, runner: Callable[[RunTask], Any], address: str, workers: int | None = None):
         try:
@@ -289,28 +308,82 @@ class DaskExecutor(Executor):
             self.address = address
         threads = sum(self.client.nthreads().values()) or 1
         super().__init__(runner, threads)
-        self.tasks: dict[str, RunTask] = {}
+        self.chunks: dict[str, list[RunTask]] = {}  # key -> the runs of a Dask task in flight
         self.futures: dict[str, Any] = {}
         self.stream = distributed.as_completed()
+        self.done: collections.deque[Outcome] = collections.deque()
+        self.alone: set[str] = set()  # runs of a chunk whose worker died: each in a task of its own
+        self.suspects: collections.deque[RunTask] = collections.deque()  # failed alone, not solo
+        self.solo: str | None = None  # the suspect now running with nothing beside it
+        self.timed_s, self.timed = 0.0, 0  # run time seen so far, to size the chunks
+        self.submitted = 0
 
-    def _start(self, task: RunTask) -> None:
-        fut = self.client.submit(work, self.runner, task, pure=False, key=f"hyosan-run-{task.run_id}")
-        self.tasks[fut.key] = task
+    def chunk_size(self) -> int:
+        """Runs in the next Dask task: enough to last about :attr:`CHUNK_S`, but at most an
+        even share of what is left per worker slot (so that the workers finish together); one
+        until a run's time is known."""
+        if not self.timed:
+            return 1
+        by_time = int(self.CHUNK_S * self.timed / max(self.timed_s, 1e-9))
+        share = len(self.backlog) // self.window
+        return max(1, min(self.MAX_CHUNK, by_time, share))
+
+    def _submit(self, chunk: list[RunTask]) -> None:
+        self.submitted += 1
+        key = f"hyosan-runs-{self.submitted}-{chunk[0].run_id}"
+        fut = self.client.submit(work_chunk, self.runner, chunk, pure=False, key=key)
+        self.chunks[fut.key] = chunk
         self.futures[fut.key] = fut
         self.stream.add(fut)
 
+    def _fill(self) -> None:
+        if self.solo is not None:
+            return  # a suspect runs with nothing beside it
+        if self.suspects:
+            if not self.futures:  # (the suspect is still counted in ``in_flight``)
+                task = self.suspects.popleft()
+                self.solo = task.run_id
+                self._submit([task])
+            return
+        while self.backlog and len(self.futures) < self.window:
+            size = 1 if self.backlog[0].run_id in self.alone else self.chunk_size()
+            chunk = [self.backlog.popleft()]
+            while len(chunk) < size and self.backlog and self.backlog[0].run_id not in self.alone:
+                chunk.append(self.backlog.popleft())
+            self._submit(chunk)
+            self.in_flight += len(chunk)
+
     def _wait_one(self) -> Outcome:
-        fut = next(self.stream)
-        task = self.tasks.pop(fut.key)
-        self.futures.pop(fut.key, None)
+        while not self.done:
+            self._fill()
+            fut = next(self.stream)
+            chunk = self.chunks.pop(fut.key)
+            self.futures.pop(fut.key, None)
+            solo = chunk[0].run_id == self.solo
+            if solo:
+                self.solo = None
+            try:
+                outcomes = fut.result()
+            except Exception as exc:  # the worker died (KilledWorker) or the cluster lost the task
+                if len(chunk) > 1:  # which run killed it? each again, in a task of its own
+                    self.in_flight -= len(chunk)
+                    self.alone.update(t.run_id for t in chunk)
+                    self.backlog.extendleft(reversed(chunk))
+                    continue
+                if not solo:  # it may only have been queued behind the killer on that worker
+                    self.suspects.append(chunk[0])
+                    continue
+                error = f"{type(exc).__name__}: {exc}"
+                outcomes = [Outcome(task=chunk[0], status="failed", elapsed_s=float("nan"), error=error)]
+            finally:
+                fut.release()
+            for outcome in outcomes:
+                if outcome.status == "ok":
+                    self.timed_s += outcome.elapsed_s
+                    self.timed += 1
+            self.done.extend(outcomes)
         self.in_flight -= 1
-        try:
-            return fut.result()
-        except Exception as exc:  # the worker died (KilledWorker) or the cluster lost the task
-            return Outcome(task=task, status="failed", elapsed_s=float("nan"),
-                           error=f"{type(exc).__name__}: {exc}")  # fmt: skip
-        finally:
-            fut.release()
+        return self.done.popleft()
 
     def close(self, cancel: bool = False) -> None:
         if cancel and self.futures:
