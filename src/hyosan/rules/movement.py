@@ -65,7 +65,7 @@ from hyosan.rules.consts import (
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import heard, stamp_noise
-from hyosan.rules.rng import below, uniform
+from hyosan.rules.rng import below, below8, uniform
 from hyosan.rules.spatial import EDGE_COST, EDGE_DX, EDGE_DY, coords, euclid, full8
 
 # Wandering headings (dy, dx), clockwise from north.
@@ -134,7 +134,8 @@ def human_step(
     i, c, mode, threat, goal, refuge, choke, nbr_start, nbr_idx, full, tiles, door_of_cell, room_of_cell,
     cap, occupancy, door_state, cell, leader, state, modes, geo, W, follow, calm_move, wander, cordon, gen,
 ):  # fmt: skip
-    """The walking-graph edge agent ``i`` (a human or friendly halfbie) takes next, or -1.
+    """Which of its cell's edges agent ``i`` (a human or friendly halfbie) takes next (its position
+    ``k`` among the cell's edges), or -1.
 
     Takes plain arrays, not the tuples they live in: taking an array out of a tuple inside the
     per-agent loop costs two atomic reference-count updates per array and agent.
@@ -166,7 +167,7 @@ def human_step(
                         bd = d
                         best = e
                 if best >= 0:
-                    return best
+                    return best - nbr_start[c]
         if threat >= 0 and euclid(c, threat, geo) <= 6.0:
             # Away from the zombie, preferring ground that also brings the goal nearer.
             here = euclid(c, threat, geo) - 0.5 * finite(field[c])
@@ -183,26 +184,28 @@ def human_step(
                     bs = s
                     best = e
             if best >= 0:
-                return best
-        return downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
+                return best - nbr_start[c]
+        best = downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
+        return best - nbr_start[c] if best >= 0 else -1
     if mode == HOLD and not wander:
         t = tiles[c]
         if t == T_DOOR or t == T_STAIRS:
             return -1
-        return downhill(c, choke, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
+        best = downhill(c, choke, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
+        return best - nbr_start[c] if best >= 0 else -1
     # CALM, HIDDEN with nothing to barricade, or the "wander" behaviour: a random step.
     if not wander and mode != CALM and uniform(gen) >= calm_move:
         return -1  # (CALM agents rolled already in move_all)
-    e0 = nbr_start[c]
-    n = nbr_start[c + 1] - e0
-    if n == 0:
-        return -1
-    k = below(gen, n)
-    e = e0 + k
-    if full8(c, full):  # the cell ahead without loading nbr_idx
+    if full8(c, full):  # the cell ahead without loading nbr_start or nbr_idx
+        k = below8(gen)
         m = c + EDGE_DY[k] * W + EDGE_DX[k]
     else:
-        m = nbr_idx[e]
+        e0 = nbr_start[c]
+        n = nbr_start[c + 1] - e0
+        if n == 0:
+            return -1
+        k = below(gen, n)
+        m = nbr_idx[e0 + k]
     if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
         return -1
     if not wander:
@@ -213,7 +216,7 @@ def human_step(
         room = room_of_cell[c]
         if room >= 0 and room_of_cell[m] != room:
             return -1
-    return e
+    return k
 
 
 @kernel_inline
@@ -221,7 +224,8 @@ def barricade_work(
     i, c, now, nbr_start, nbr_idx, tiles, room_of_cell, room_door_start, room_door_idx, cap, occupancy,
     door_cells, door_state, door_strength, door_progress, geo, tick_s, barricade_s, barricade_hp, ev, flags,
 ):  # fmt: skip
-    """A hidden human works on the first unbarricaded door of its room; returns an edge or -1."""
+    """A hidden human works on the first unbarricaded door of its room; returns the position of
+    the edge to take among its cell's edges, -1 to stay, or -2 with nothing left to barricade."""
     room = room_of_cell[c]
     if room < 0:
         return -2
@@ -254,7 +258,7 @@ def barricade_work(
             if d2 < bd - 0.01:
                 bd = d2
                 best = e
-        return best
+        return best - nbr_start[c] if best >= 0 else -1
     return -2  # nothing left to barricade
 
 
@@ -286,8 +290,8 @@ def zombie_step(
     i, c, mode, target, now, nbr_start, nbr_idx, full, tiles, door_of_cell, cap, occupancy, door_state,
     heading, geo, noise_level, noise_until, W, H, world, doors, p, ip, noise, ev, flags, gen,
 ):  # fmt: skip
-    """The edge zombie ``i`` takes next, or -1 (it may batter a door instead: the tuples are only
-    handed on to :func:`batter`)."""
+    """The position among its cell's edges of the edge zombie ``i`` takes next, or -1 (it may
+    batter a door instead: the tuples are only handed on to :func:`batter`)."""
     if mode == CHASE and target >= 0:
         d0 = euclid(c, target, geo)
         if d0 <= 1.5:
@@ -312,7 +316,7 @@ def zombie_step(
                 best = e
         if best < 0 and door_hit >= 0:
             batter(door_hit, now, world, doors, p, ip, noise, ev, flags)
-        return best
+        return best - nbr_start[c] if best >= 0 else -1
     if mode == SEEK:
         here = heard(noise_level, noise_until, c, now)
         best = -1
@@ -337,32 +341,32 @@ def zombie_step(
                 door_hit = -1
         if door_hit >= 0:
             batter(door_hit, now, world, doors, p, ip, noise, ev, flags)
-        return best
+        return best - nbr_start[c] if best >= 0 else -1
     # Wander: keep a heading, turn now and then or when blocked.
     if uniform(gen) < 0.1:
-        heading[i] = below(gen, 8)
-    e0 = nbr_start[c]
+        heading[i] = below8(gen)
     is_full = full8(c, full)
     for _attempt in range(3):
         h = heading[i]
         if is_full:  # the heading's edge, known without a search
-            e = e0 + _HEADING_EDGE[h]
+            k = _HEADING_EDGE[h]
             m = c + _DY[h] * W + _DX[h]
         else:
-            e = -1
+            k = -1
             f, y, x = coords(c, geo)
             ny = y + _DY[h]
             nx = x + _DX[h]
             if 0 <= ny < H and 0 <= nx < W:
                 m = (f * H + ny) * W + nx
-                for k in range(e0, nbr_start[c + 1]):
-                    if nbr_idx[k] == m:
-                        e = k
+                e0 = nbr_start[c]
+                for e in range(e0, nbr_start[c + 1]):
+                    if nbr_idx[e] == m:
+                        k = e - e0
                         break
-        if e >= 0:
+        if k >= 0:
             if occupancy[m] < cap[m] and zombie_may_enter(m, tiles, door_of_cell, door_state):
-                return e
-        heading[i] = below(gen, 8)
+                return k
+        heading[i] = below8(gen)
     return -1
 
 
@@ -423,32 +427,32 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
                 break  # not even an orthogonal step left: decide nothing (deciding has side effects)
             c = cell[i]
             if zombie_like:
-                e = zombie_step(
+                k = zombie_step(
                     i, c, mode[i], target[i], now, nbr_start, nbr_idx, full, tiles, door_of_cell, cap,
                     occupancy, door_state, heading, geo, noise_level, noise_until, W, H, world, doors, p, ip,
                     noise, ev, flags, gen,
                 )  # fmt: skip
             else:
-                e = -2
+                k = -2
                 if mode[i] == HIDDEN:
-                    e = barricade_work(
+                    k = barricade_work(
                         i, c, now, nbr_start, nbr_idx, tiles, room_of_cell, room_door_start, room_door_idx,
                         cap, occupancy, door_cells, door_state, door_strength, door_progress, geo, tick_s,
                         barricade_s, barricade_hp, ev, flags,
                     )  # fmt: skip
-                if e == -2:
-                    e = human_step(
+                if k == -2:
+                    k = human_step(
                         i, c, mode[i], target[i], goal, refuge, choke, nbr_start, nbr_idx, full, tiles,
                         door_of_cell, room_of_cell, cap, occupancy, door_state, cell, leader, state, mode,
                         geo, W, follow, calm_move, humans_wander, cordon, gen,
                     )  # fmt: skip
-            if e < 0:
+            if k < 0:
                 break
-            k = e - nbr_start[c]
-            if full8(c, full):  # where and how far, without loading nbr_idx and nbr_cost
+            if full8(c, full):  # where and how far, without loading nbr_start, nbr_idx, nbr_cost
                 cost = float32(EDGE_COST[k])
                 m = c + EDGE_DY[k] * W + EDGE_DX[k]
             else:
+                e = nbr_start[c] + k
                 cost = nbr_cost[e]
                 m = nbr_idx[e]
             if budget[i] < cost:

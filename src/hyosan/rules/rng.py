@@ -49,6 +49,13 @@ def below(s, n):
     return min(int(uniform(s) * n), n - 1)
 
 
+@kernel_inline
+def below8(s):
+    """``below(s, 8)``, bit for bit (the top 3 of the 53 bits ``uniform`` keeps), with no float
+    conversion: a wandering agent's direction."""
+    return numba.int64(next_u64(s) >> _U(61))  # (int() would stay unsigned)
+
+
 def stream(seed_sequence: np.random.SeedSequence) -> np.ndarray:
     """A fresh state for one stream; never all zero."""
     state = seed_sequence.generate_state(4, np.uint64)
