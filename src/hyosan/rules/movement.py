@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from numba import float32
+import numpy as np
 
 from hyosan.rules.consts import (
     BITTEN,
@@ -66,13 +66,13 @@ from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import heard, stamp_noise
 from hyosan.rules.rng import below, below8, uniform
-from hyosan.rules.spatial import EDGE_COST, EDGE_DX, EDGE_DY, coords, euclid, full8
+from hyosan.rules.spatial import EDGE_COST_A, EDGE_DX_A, EDGE_DY_A, coords, euclid, full8
 
-# Wandering headings (dy, dx), clockwise from north.
-_DY = (-1, -1, 0, 1, 1, 1, 0, -1)
-_DX = (0, 1, 1, 1, 0, -1, -1, -1)
+# Wandering headings (dy, dx), clockwise from north (arrays: see spatial.EDGE_DY_A).
+_DY = np.array((-1, -1, 0, 1, 1, 1, 0, -1), dtype=np.int64)
+_DX = np.array((0, 1, 1, 1, 0, -1, -1, -1), dtype=np.int64)
 # Where each heading's edge is among the edges of a cell with all 8 grid neighbours (spatial.full8).
-_HEADING_EDGE = (0, 5, 2, 7, 3, 6, 1, 4)
+_HEADING_EDGE = np.array((0, 5, 2, 7, 3, 6, 1, 4), dtype=np.int64)
 _MAX_STEPS = 4  # steps per tick at most (a sprinting zombie covers 4 m in a second)
 
 
@@ -198,7 +198,7 @@ def human_step(
         return -1  # (CALM agents rolled already in move_all)
     if full8(c, full):  # the cell ahead without loading nbr_start or nbr_idx
         k = below8(gen)
-        m = c + EDGE_DY[k] * W + EDGE_DX[k]
+        m = c + EDGE_DY_A[k] * W + EDGE_DX_A[k]
     else:
         e0 = nbr_start[c]
         n = nbr_start[c + 1] - e0
@@ -449,8 +449,8 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
             if k < 0:
                 break
             if full8(c, full):  # where and how far, without loading nbr_start, nbr_idx, nbr_cost
-                cost = float32(EDGE_COST[k])
-                m = c + EDGE_DY[k] * W + EDGE_DX[k]
+                cost = EDGE_COST_A[k]
+                m = c + EDGE_DY_A[k] * W + EDGE_DX_A[k]
             else:
                 e = nbr_start[c] + k
                 cost = nbr_cost[e]

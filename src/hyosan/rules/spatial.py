@@ -39,6 +39,12 @@ def euclid(a, b, geo):
 EDGE_DY = (-1, 0, 0, 1, -1, -1, 1, 1)
 EDGE_DX = (0, -1, 1, 0, -1, 1, -1, 1)
 EDGE_COST = (1.0, 1.0, 1.0, 1.0) + (float(np.float32(math.sqrt(2.0))),) * 4
+#: The same as arrays, for the kernels: numba freezes a global array into the compiled code as a
+#: constant, while a tuple indexed by a run-time number becomes a switch (a wandering agent's step
+#: took twice as long through the tuples in a microbenchmark).
+EDGE_DY_A = np.array(EDGE_DY, dtype=np.int64)
+EDGE_DX_A = np.array(EDGE_DX, dtype=np.int64)
+EDGE_COST_A = np.array(EDGE_COST, dtype=np.float32)
 
 
 @kernel_inline
@@ -46,8 +52,8 @@ def full8(c, full):
     """Whether cell ``c``'s edges are exactly its 8 grid neighbours (``full`` from :func:`full_cells`).
 
     Then edge ``nbr_start[c] + k`` leads to ``c + EDGE_DY[k] * W + EDGE_DX[k]`` at cost
-    ``EDGE_COST[k]``: the kernels need not load ``nbr_idx`` and ``nbr_cost`` (large arrays, out of
-    cache on big maps) to know where and how far.
+    ``EDGE_COST[k]`` (the ``_A`` arrays in kernels): the kernels need not load ``nbr_idx`` and
+    ``nbr_cost`` (large arrays, out of cache on big maps) to know where and how far.
     """
     return full[c] != 0
 
