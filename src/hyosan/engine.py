@@ -128,6 +128,7 @@ class Simulation:
         ip[K.I_HUMANS_WANDER] = sc.behaviour.humans == "wander"
         ip[K.I_ZOMBIES_WANDER] = sc.behaviour.zombies == "wander"
         ip[K.I_W], ip[K.I_H], ip[K.I_BLOCK], ip[K.I_BW], ip[K.I_BH] = W, H, K.BLOCK, bw, bh
+        ip[K.I_EXITS] = int(np.count_nonzero(self.world.tiles == K.T_EXIT))  # none: no exit pass
         self.goal_areas = list(sc.goals.areas)
         self.fields = self._fields()
 

@@ -85,8 +85,9 @@ TR_WALK, TR_RUN, TR_STRENGTH, TR_COURAGE, TR_ALTRUISM, TR_SIGHT, TR_HEARING = ra
     I_BLOCK,
     I_BW,
     I_BH,
+    I_EXITS,
     N_IPARAMS,
-) = range(11)
+) = range(12)
 
 #: Side of the square blocks of the spatial index (tiles).
 BLOCK = 8

@@ -25,6 +25,7 @@ from hyosan.rules.consts import (
     I_BH,
     I_BW,
     I_CORDON,
+    I_EXITS,
     I_H,
     I_HUMANS_WANDER,
     I_W,
@@ -111,7 +112,7 @@ def senses_all(now, world, doors, pop, p, ip, noise, ev, blocks):
 @kernel
 def exits_all(now, world, pop, ip, ev):
     """Humans (bitten or not) and friendly halfbies on an exit leave for the town, unless cordoned."""
-    if ip[I_CORDON]:
+    if ip[I_CORDON] or ip[I_EXITS] == 0:
         return
     tiles, occupancy = world[3], world[13]
     state, cell, hostile, fate_tick = pop[1], pop[2], pop[8], pop[17]
