@@ -77,7 +77,9 @@ def memory(sim: Simulation) -> dict:
     w, n, cells = sim.world, sim.pop.n, sim.world.n_cells
     core = total(v for v in vars(sim.pop).values() if isinstance(v, np.ndarray))
     per_agent = {
-        "spatial index (block and cell lists)": total([sim.blocks[1], sim.cells[1], sim.cells[2]]),
+        "spatial index (block and cell lists)": total(
+            [sim.blocks[1], sim.cells[1], sim.cells[2], sim.cells[5]]
+        ),
         f"event buffer ({sim.events[0].size:,} events)": total(sim.events),
     }
     world_arrays = [
@@ -100,7 +102,9 @@ def memory(sim: Simulation) -> dict:
         "engine: map copies, capacity, occupancy, coordinates, blocks, full cells": total(sim.world_arrays),
         "engine: noise map and its workspace": total(sim.noise),
         "engine: distance fields (goal, refuge, chokepoints)": total(sim.fields),
-        "engine: cell index heads, prey flags": total([sim.cells[0], sim.cells[3]]),
+        "engine: cell index heads (prey, zombies), prey flags": total(
+            [sim.cells[0], sim.cells[3], sim.cells[4]]
+        ),
         "engine: block counts": total(sim.blocks),
     }
     frames = sum(a.nbytes for a in sim.recorder.frame_cells + sim.recorder.frame_states)

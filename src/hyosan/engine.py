@@ -116,8 +116,11 @@ class Simulation:
                        np.zeros(64, np.int64), np.zeros(64, np.float64),
                        np.zeros(w.tiles.shape[0] * (bh + 1) * (bw + 1), np.int32),
                        np.zeros(w.tiles.shape[0] * (bh + 1) * (bw + 1), np.int32))  # fmt: skip
+        # Cell index: prey heads, the next in a cell's list (prey or zombie), touched prey heads, prey
+        # flags; zombie heads and touched zombie heads (rules/spatial.py).
         self.cells = (np.full(n_cells, -1, np.int32), np.full(n, -1, np.int32), np.zeros(n + 1, np.int64),
-                      np.zeros(n_cells, np.uint8))  # fmt: skip
+                      np.zeros(n_cells, np.uint8), np.full(n_cells, -1, np.int32),
+                      np.zeros(n + 1, np.int64))  # fmt: skip
         self.counts = np.zeros((self.n_ticks + 1, K.N_STATES, len(pop.role_names)), dtype=np.int32)
         count_states(self.counts[0], self.pop_arrays)
         self.params = self._params()

@@ -47,7 +47,7 @@ from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
 from hyosan.rules.rng import uniform
-from hyosan.rules.spatial import full8
+from hyosan.rules.spatial import full8, index_zombies
 
 
 @kernel_inline
@@ -176,8 +176,16 @@ def bite(h, z, now, world, doors, pop, p, ip, noise, ev, gen):
 
 
 @kernel
-def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, prey_in, gen):
-    """Every attacker attacks once; every holder and friendly halfbie strikes once."""
+def contact_all(
+    now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, prey_in, zombie_head,
+    zombie_touched, gen,
+):  # fmt: skip
+    """Every attacker attacks once; every holder and friendly halfbie strikes once.
+
+    ``cell_head``/``cell_next`` index the prey (:func:`~hyosan.rules.spatial.rebuild_cells`); the
+    zombies are indexed into ``zombie_head`` the first time a defender looks for one this tick.
+    """
+    zombies_indexed = False
     nbr_start, nbr_idx, nbr_cost = world[0], world[1], world[2]
     state, cell, traits, hostile, mode = pop[1], pop[2], pop[5], pop[8], pop[10]
     W = ip[I_W]
@@ -200,7 +208,10 @@ def contact_all(now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cel
             if uniform(gen) < (p[P_Z_BITE] if s == ZOMBIE else p[P_HB_BITE]):
                 bite(h, i, now, world, doors, pop, p, ip, noise, ev, gen)
         elif (s == HALFBIE and not hostile[i]) or (s == BITTEN and mode[i] == HOLD):
-            z = adjacent(i, False, state, cell, nbr_start, nbr_idx, nbr_cost, cell_head, cell_next)
+            if not zombies_indexed:  # (no one turns during contact: the index stays good)
+                index_zombies(state, cell, zombie_head, cell_next, zombie_touched)
+                zombies_indexed = True
+            z = adjacent(i, False, state, cell, nbr_start, nbr_idx, nbr_cost, zombie_head, cell_next)
             if z < 0:
                 continue
             strength = (

@@ -5,7 +5,8 @@ updating them on every move):
 
 - by *block* (``BLOCK`` x ``BLOCK`` tiles of one floor), with per-block counts of humans and of
   threats, so that looking for the nearest zombie skips empty blocks at once (senses);
-- by *cell*, for adjacency (contact) and occupancy (movement keeps occupancy current itself).
+- by *cell*, for adjacency (contact): the prey every tick, the zombies when someone fights back
+  (movement keeps the occupancy counts current itself).
 """
 
 from __future__ import annotations
@@ -129,10 +130,13 @@ def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
 
 @kernel
 def rebuild_cells(state, cell, cell_head, cell_next, touched, prey_in):
-    """Index agents on the map by cell (``touched`` records the heads set, to clear them next time).
+    """Index the prey (uninfected humans) by cell (``touched`` records the heads set, to clear them
+    next time).
 
     ``prey_in[c]`` is 1 where cell c holds prey: contact looks into no other cell's list for prey
-    (it turns prey into the bitten, never the reverse, so the flags stay a superset meanwhile).
+    (it turns prey into the bitten, never the reverse, so the lists and flags stay a superset
+    meanwhile). Zombies are indexed only when contact needs them (:func:`index_zombies`): late in
+    an outbreak they are most of the agents, and most ticks nobody looks for them.
     """
     n_touched = touched[-1]
     for k in range(n_touched):
@@ -140,17 +144,35 @@ def rebuild_cells(state, cell, cell_head, cell_next, touched, prey_in):
         prey_in[touched[k]] = 0
     n_touched = 0
     for i in range(state.shape[0]):
-        s = state[i]
-        if not on_map(s):
+        if not is_prey(state[i]):
             continue
         c = cell[i]
         if cell_head[c] == -1:
             touched[n_touched] = c
             n_touched += 1
+            prey_in[c] = 1
         cell_next[i] = cell_head[c]
         cell_head[c] = i
-        if is_prey(s):
-            prey_in[c] = 1
+    touched[-1] = n_touched
+
+
+@kernel
+def index_zombies(state, cell, zombie_head, cell_next, touched):
+    """Index the zombies by cell, chained through ``cell_next`` beside the prey's lists (an agent
+    is in one list at most: prey or zombie)."""
+    n_touched = touched[-1]
+    for k in range(n_touched):
+        zombie_head[touched[k]] = -1
+    n_touched = 0
+    for i in range(state.shape[0]):
+        if state[i] != ZOMBIE:
+            continue
+        c = cell[i]
+        if zombie_head[c] == -1:
+            touched[n_touched] = c
+            n_touched += 1
+        cell_next[i] = zombie_head[c]
+        zombie_head[c] = i
     touched[-1] = n_touched
 
 

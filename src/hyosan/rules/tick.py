@@ -146,7 +146,7 @@ def run_ticks(
     """
     n = pop[1].shape[0]
     block_head, block_next, block_prey, block_threat = blocks[:4]
-    cell_head, cell_next, touched, prey_in = cells
+    cell_head, cell_next, touched, prey_in, zombie_head, zombie_touched = cells
     for now in range(t0, t1):
         turn_due(now, pop, ev)
         if not (ip[I_HUMANS_WANDER] and ip[I_ZOMBIES_WANDER]):  # else nobody looks around
@@ -162,8 +162,9 @@ def run_ticks(
         rebuild_cells(pop[1], pop[2], cell_head, cell_next, touched, prey_in)
         offset = below(gen_contact, n) if n > 0 else 0
         contact_all(
-            now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, prey_in, gen_contact
-        )
+            now, offset, world, doors, pop, p, ip, noise, ev, cell_head, cell_next, prey_in, zombie_head,
+            zombie_touched, gen_contact,
+        )  # fmt: skip
         exits_all(now, world, pop, ip, ev)
         count_states(counts[now + 1], pop)
         if flags[0] or 2 * ev[5][0] > ev[0].shape[0]:
