@@ -22,7 +22,9 @@ two give the same epidemic, draw for draw (the script checks it).
 
 numba compilation is not in the timings: a short warm-up run comes first (it compiles the kernels,
 or loads them from numba's on-disk cache) and its time is reported apart. Each engine repeats the
-run with seeds seed, seed+1, ...; the median is reported. Mesa is slow: fewer repetitions.
+run with seeds seed, seed+1, ...; the median is reported. Mesa is slow: fewer repetitions. The
+engines take turns, seed by seed (hyosan, hyosan deaf, Mesa), and the ratio of each round's two
+runs is reported too: the machine this was written on is shared, and its speed drifts.
 
 Run it in the benchmark's virtualenv, which holds Mesa (Python 3.12) and hyosan (see
 benchmarks/README.md)::
@@ -216,19 +218,30 @@ def main(argv: list[str] | None = None) -> None:
     how = "compiled" if w["cache_misses"] else "loaded from numba's cache"
     print(f"hyosan warm-up (first 5-tick run, kernels {how}): {w['wall_s']:.2f} s", flush=True)
 
+    # The engines take turns, seed by seed, so that a change in the machine's load (it is shared)
+    # falls on both; each round's ratio compares runs made side by side.
     seeds = [args.seed + k for k in range(max(args.reps, args.mesa_reps))]
-    report["hyosan"] = [run_hyosan(args, world, s, deaf=False) for s in seeds[: args.reps]]
-    print(f"hyosan done: {ms(median([r['tick_s'] for r in report['hyosan']]))} per tick", flush=True)
-    report["hyosan_deaf"] = [run_hyosan(args, world, s, deaf=True) for s in seeds[: args.reps]]
-    print(
-        f"hyosan deaf done: {ms(median([r['tick_s'] for r in report['hyosan_deaf']]))} per tick", flush=True
-    )
+    report["hyosan"], report["hyosan_deaf"] = [], []
+    if outbreak is not None:
+        report["mesa"] = []
+    for k, seed in enumerate(seeds):
+        if k < args.reps:
+            report["hyosan"].append(run_hyosan(args, world, seed, deaf=False))
+            report["hyosan_deaf"].append(run_hyosan(args, world, seed, deaf=True))
+        if outbreak is not None and k < args.mesa_reps:
+            report["mesa"].append(run_mesa(args, outbreak, seed))
+        print(f"  round {k + 1}: " + ", ".join(
+            f"{key} {ms(report[key][-1]['tick_s'])}" for key in ("hyosan", "hyosan_deaf", "mesa")
+            if key in report and len(report[key]) == k + 1
+        ), flush=True)  # fmt: skip
     for a, b in zip(report["hyosan"], report["hyosan_deaf"], strict=True):
         if a["final"] != b["final"]:
             notes.append(f"seed {a['seed']}: deaf run ended differently ({a['final']} vs {b['final']})")
     if outbreak is not None:
-        report["mesa"] = [run_mesa(args, outbreak, s) for s in seeds[: args.mesa_reps]]
-        print(f"Mesa done: {ms(median([r['tick_s'] for r in report['mesa']]))} per tick", flush=True)
+        rounds = min(args.reps, args.mesa_reps)
+        report["round_ratios"] = [
+            report["mesa"][k]["tick_s"] / report["hyosan"][k]["tick_s"] for k in range(rounds)
+        ]
     report["load_average_end"] = load()
 
     header = [
@@ -268,6 +281,11 @@ def main(argv: list[str] | None = None) -> None:
     start, end = report["load_average_start"], report["load_average_end"]
     print(f"load average (1 min): {start:.2f} at start, {end:.2f} at end")
     print(f"goal: hyosan at least {GOAL_RATIO:.0f}x Mesa")
+    if report.get("round_ratios"):
+        ratios = report["round_ratios"]
+        report["round_ratio_median"] = median(ratios)
+        print(f"Mesa / hyosan round by round: {', '.join(f'{r:.0f}x' for r in ratios)}; "
+              f"median {median(ratios):.1f}x")  # fmt: skip
     for note in notes:
         print("note:", note)
     print()
