@@ -18,10 +18,10 @@ so an interrupted sweep has little to throw away and a million-run sweep no mill
   Quick runs travel in chunks of about a second (a Dask task has a cost of its own). Dask re-runs
   the tasks of a lost worker itself and gives up on a task after its ``allowed-failures`` (a
   ``KilledWorker`` error); a chunk's runs are then tried one per task, and the run that still
-  kills its worker is recorded as failed. A remote cluster
-  must see the scenario and map files at the same paths (a shared file system) and have hyosan
-  installed; the outcomes come back to this process, which alone writes the store (each
-  worker encodes its runs' rows, so that writing them costs this process next to nothing).
+  kills its worker is recorded as failed. A remote cluster must see the scenario and map files
+  at the same paths (a shared file system) and have hyosan installed; the outcomes come back to
+  this process, which alone writes the store (each worker encodes its runs' rows, so that
+  writing them costs this process next to nothing).
 """
 
 from __future__ import annotations

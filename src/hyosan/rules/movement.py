@@ -116,6 +116,13 @@ def finite(d):
 
 
 @kernel_inline
+def position(e, c, nbr_start):
+    """Edge ``e`` of cell ``c`` as the step functions return it: its position among the cell's
+    edges (``move_all`` needs no ``nbr_start`` to follow it on a full cell); -1 for no edge."""
+    return e - nbr_start[c] if e >= 0 else -1
+
+
+@kernel_inline
 def downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon):
     """The edge to the free neighbour a human may enter with the lowest ``field`` below ``field[c]``."""
     best = -1
@@ -167,7 +174,7 @@ def human_step(
                         bd = d
                         best = e
                 if best >= 0:
-                    return best - nbr_start[c]
+                    return position(best, c, nbr_start)
         if threat >= 0 and euclid(c, threat, geo) <= 6.0:
             # Away from the zombie, preferring ground that also brings the goal nearer.
             here = euclid(c, threat, geo) - 0.5 * finite(field[c])
@@ -184,15 +191,15 @@ def human_step(
                     bs = s
                     best = e
             if best >= 0:
-                return best - nbr_start[c]
+                return position(best, c, nbr_start)
         best = downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
-        return best - nbr_start[c] if best >= 0 else -1
+        return position(best, c, nbr_start)
     if mode == HOLD and not wander:
         t = tiles[c]
         if t == T_DOOR or t == T_STAIRS:
             return -1
         best = downhill(c, choke, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
-        return best - nbr_start[c] if best >= 0 else -1
+        return position(best, c, nbr_start)
     # CALM, HIDDEN with nothing to barricade, or the "wander" behaviour: a random step.
     if not wander and mode != CALM and uniform(gen) >= calm_move:
         return -1  # (CALM agents rolled already in move_all)
@@ -258,7 +265,7 @@ def barricade_work(
             if d2 < bd - 0.01:
                 bd = d2
                 best = e
-        return best - nbr_start[c] if best >= 0 else -1
+        return position(best, c, nbr_start)
     return -2  # nothing left to barricade
 
 
@@ -316,7 +323,7 @@ def zombie_step(
                 best = e
         if best < 0 and door_hit >= 0:
             batter(door_hit, now, world, doors, p, ip, noise, ev, flags)
-        return best - nbr_start[c] if best >= 0 else -1
+        return position(best, c, nbr_start)
     if mode == SEEK:
         here = heard(noise_level, noise_until, c, now)
         best = -1
@@ -341,7 +348,7 @@ def zombie_step(
                 door_hit = -1
         if door_hit >= 0:
             batter(door_hit, now, world, doors, p, ip, noise, ev, flags)
-        return best - nbr_start[c] if best >= 0 else -1
+        return position(best, c, nbr_start)
     # Wander: keep a heading, turn now and then or when blocked.
     if uniform(gen) < 0.1:
         heading[i] = below8(gen)

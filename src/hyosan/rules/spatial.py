@@ -206,7 +206,7 @@ def full_cells(nbr_start: np.ndarray, nbr_idx: np.ndarray, nbr_cost: np.ndarray,
     full = np.diff(nbr_start) == 8
     cells = np.flatnonzero(full)
     first = nbr_start[cells][:, None] + np.arange(8)
-    dst = cells[:, None] + np.array(EDGE_DY) * width + np.array(EDGE_DX)
+    dst = cells[:, None] + EDGE_DY_A * width + EDGE_DX_A
     same = (nbr_idx[first] == dst).all(axis=1)
     same &= (nbr_cost[first] == np.array(EDGE_COST, dtype=nbr_cost.dtype)).all(axis=1)
     out = np.zeros(n_cells, dtype=np.uint8)
