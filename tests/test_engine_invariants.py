@@ -10,7 +10,7 @@ from scipy import stats
 from conftest import scenario
 from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
-from hyosan.rules.infection import draw_incubation
+from hyosan.populate import draw_incubation
 from hyosan.scenario.schema import IncubationConfig
 from hyosan.states import State
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile

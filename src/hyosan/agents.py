@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hyosan.states import State
+from hyosan.rules.state import Agents
+from hyosan.states import Mode, State
 
 # Korean family names, roughly by frequency (Kim, Lee and Park are about 45 % of Koreans).
 FAMILY = (
@@ -53,19 +54,6 @@ def draw_name_codes(rng: np.random.Generator, n: int) -> np.ndarray:
     first = rng.integers(0, len(FIRST), size=n)
     second = rng.integers(0, len(SECOND), size=n)
     return ((family * len(FIRST) + first) * len(SECOND) + second).astype(np.int32)
-
-
-class Mode:
-    """What an agent is doing (int8 in ``Population.mode``); humans and zombies use their own."""
-
-    CALM = 0  # humans: in class, unaware
-    FLEE = 1  # humans: alert, heading for a goal (exits, goal areas) away from zombies
-    HIDE = 2  # humans: alert and timid, heading for a refuge room to barricade it
-    HIDDEN = 3  # humans: inside a refuge room
-    HOLD = 4  # bitten altruists: stand in a doorway and fight until they turn
-    WANDER = 10  # zombies: no target
-    CHASE = 11  # zombies: a human in sight
-    SEEK = 12  # zombies: following a sound
 
 
 #: Per-agent trait columns, float32, in this order in ``Population.traits``.
@@ -142,6 +130,10 @@ class Population:
             if n == name:
                 return i
         raise KeyError(name)
+
+    def arrays(self) -> Agents:
+        """The same arrays as the kernels' named structure (shared, not copied)."""
+        return Agents(*(getattr(self, name) for name in Agents._fields))
 
     def core_bytes_per_agent(self) -> float:
         """Bytes of array state per agent (names of characters excluded)."""

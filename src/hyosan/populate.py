@@ -12,8 +12,8 @@ import numpy as np
 
 from hyosan.agents import TRAITS, Population, draw_name_codes
 from hyosan.errors import HyosanError
-from hyosan.rules.infection import draw_incubation
-from hyosan.scenario.schema import RoleConfig, Scenario
+from hyosan.scenario.schema import IncubationConfig, RoleConfig, Scenario
+from hyosan.scenario.timefmt import parse_duration
 from hyosan.states import State
 from hyosan.world import World
 from hyosan.world.tiles import Tile
@@ -167,3 +167,21 @@ def _leaders(group: np.ndarray, courage: np.ndarray) -> np.ndarray:
         head_of[group[heads]] = heads
         leader[members] = head_of[group[members]]
     return leader
+
+
+def draw_incubation(
+    cfg: IncubationConfig, n: int, tick_seconds: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``n`` incubation times in ticks (at least 1), from the configured distribution."""
+    median = parse_duration(cfg.median)
+    lo, hi = parse_duration(cfg.min), parse_duration(cfg.max)
+    if cfg.distribution == "lognormal":
+        seconds = median * np.exp(cfg.sigma * rng.standard_normal(n))
+    elif cfg.distribution == "exponential":
+        seconds = rng.exponential(median, n)
+    elif cfg.distribution == "uniform":
+        seconds = rng.uniform(lo, hi, n)
+    else:
+        seconds = np.full(n, median)
+    seconds = np.clip(seconds, lo, hi)
+    return np.maximum(1, np.rint(seconds / tick_seconds)).astype(np.int32)

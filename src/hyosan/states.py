@@ -1,4 +1,4 @@
-"""Agent states, shared by every layer (engine, results, reports)."""
+"""Agent states, modes and event kinds, shared by every layer (kernels, engine, results, reports)."""
 
 from __future__ import annotations
 
@@ -50,3 +50,16 @@ class EventKind(IntEnum):
 
 
 EVENT_NAMES = tuple(k.name.lower() for k in EventKind)
+
+
+class Mode:
+    """What an agent is doing (int8 in ``Population.mode``); humans and zombies use their own."""
+
+    CALM = 0  # humans: in class, unaware
+    FLEE = 1  # humans: alert, heading for a goal (exits, goal areas) away from zombies
+    HIDE = 2  # humans: alert and timid, heading for a refuge room to barricade it
+    HIDDEN = 3  # humans: inside a refuge room
+    HOLD = 4  # bitten altruists: stand in a doorway and fight until they turn
+    WANDER = 10  # zombies: no target
+    CHASE = 11  # zombies: a human in sight
+    SEEK = 12  # zombies: following a sound

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hyosan.agents import Mode
-from hyosan.states import State
+from hyosan.states import Mode, State
 
 if TYPE_CHECKING:
     from hyosan.results.result import Result

@@ -1,4 +1,5 @@
-"""Integer constants the kernels compile in: states, modes, events, tiles, parameter slots.
+"""Integer constants the kernels compile in: states, modes, events, tiles, trait columns, and the
+tile tables (walkable, opaque) they read.
 
 numba treats module-level integers as compile-time constants, so the kernels read these names
 instead of the IntEnums (which it cannot index arrays with cheaply).
@@ -6,9 +7,8 @@ instead of the IntEnums (which it cannot index arrays with cheaply).
 
 from __future__ import annotations
 
-from hyosan.agents import Mode
-from hyosan.states import EventKind, State
-from hyosan.world.tiles import DoorState, Tile
+from hyosan.states import EventKind, Mode, State
+from hyosan.world.tiles import OPAQUE_TILE_LUT, WALKABLE_LUT, DoorState, Tile
 
 HUMAN, BITTEN, ZOMBIE, HALFBIE = int(State.HUMAN), int(State.BITTEN), int(State.ZOMBIE), int(State.HALFBIE)
 DEAD, ESCAPED, RESCUED = int(State.DEAD), int(State.ESCAPED), int(State.RESCUED)
@@ -43,51 +43,10 @@ D_OPEN, D_CLOSED, D_LOCKED, D_BARRICADED, D_BROKEN = (
 # Trait columns of Population.traits.
 TR_WALK, TR_RUN, TR_STRENGTH, TR_COURAGE, TR_ALTRUISM, TR_SIGHT, TR_HEARING = range(7)
 
-# Slots of the float parameter vector (see engine.build_params).
-(
-    P_TICK_S,
-    P_Z_WALK,
-    P_Z_RUN,
-    P_Z_SIGHT,
-    P_Z_HEARING,
-    P_Z_BITE,
-    P_Z_BREAK,
-    P_HB_STRENGTH,
-    P_HB_SPEED,
-    P_HB_BITE,
-    P_HB_MAKES,
-    P_HIDE_BELOW,
-    P_CALM_MOVE,
-    P_SCREAM_DB,
-    P_BATTER_DB,
-    P_BARRICADE_S,
-    P_BARRICADE_HP,
-    P_FOLLOW,
-    P_SACRIFICE,
-    P_PER_METRE,
-    P_WALL_LOSS,
-    P_DOOR_LOSS,
-    P_NOISE_FLOOR,
-    P_HOLD_STRENGTH,
-    P_STAIR_COST,
-    N_PARAMS,
-) = range(26)
-
-# Slots of the integer parameter vector.
-(
-    I_SCREAM_TICKS,
-    I_BATTER_TICKS,
-    I_CORDON,
-    I_HUMANS_WANDER,
-    I_ZOMBIES_WANDER,
-    I_W,
-    I_H,
-    I_BLOCK,
-    I_BW,
-    I_BH,
-    I_EXITS,
-    N_IPARAMS,
-) = range(12)
-
 #: Side of the square blocks of the spatial index (tiles).
 BLOCK = 8
+
+#: Per tile code: 1 where an agent can stand, 1 where sight stops (world/tiles.py defines them;
+#: every kernel reads these, numba freezes them into the machine code as constants).
+WALKABLE = WALKABLE_LUT
+OPAQUE = OPAQUE_TILE_LUT

@@ -33,32 +33,13 @@ from hyosan.rules.consts import (
     HIDE,
     HOLD,
     HUMAN,
-    I_BATTER_TICKS,
-    I_CORDON,
-    I_H,
-    I_HUMANS_WANDER,
-    I_W,
-    P_BARRICADE_HP,
-    P_BARRICADE_S,
-    P_BATTER_DB,
-    P_CALM_MOVE,
-    P_DOOR_LOSS,
-    P_FOLLOW,
-    P_HB_SPEED,
-    P_NOISE_FLOOR,
-    P_PER_METRE,
-    P_STAIR_COST,
-    P_TICK_S,
-    P_WALL_LOSS,
-    P_Z_BREAK,
-    P_Z_RUN,
-    P_Z_WALK,
     SEEK,
     T_DOOR,
     T_EXIT,
     T_STAIRS,
     TR_RUN,
     TR_WALK,
+    WALKABLE,
     WANDER,
     ZOMBIE,
 )
@@ -77,23 +58,19 @@ _MAX_STEPS = 4  # steps per tick at most (a sprinting zombie covers 4 m in a sec
 
 
 @kernel_inline
-def walkable(t):
-    return t == 1 or t == 3 or t == 5 or t == 6 or t == 7
-
-
-@kernel_inline
 def shut(ds):
+    """Whether a door in state ``ds`` stops walking (and sight, and part of the sound)."""
     return ds == D_CLOSED or ds == D_LOCKED or ds == D_BARRICADED
 
 
 @kernel_inline
-def human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+def human_may_enter(m, world, door_state, cordon):
     """Walkable, not a locked or barricaded door (a closed one they open), no exit under cordon."""
-    t = tiles[m]
-    if not walkable(t):
+    t = world.tiles[m]
+    if not WALKABLE[t]:
         return False
     if t == T_DOOR:
-        ds = door_state[door_of_cell[m]]
+        ds = door_state[world.door_of_cell[m]]
         return not (ds == D_LOCKED or ds == D_BARRICADED)
     if t == T_EXIT and cordon:
         return False
@@ -101,13 +78,20 @@ def human_may_enter(m, tiles, door_of_cell, door_state, cordon):
 
 
 @kernel_inline
-def zombie_may_enter(m, tiles, door_of_cell, door_state):
-    t = tiles[m]
-    if not walkable(t):
+def zombie_may_enter(m, world, door_state):
+    """Walkable and not a shut door (zombies batter shut doors, they do not open them)."""
+    t = world.tiles[m]
+    if not WALKABLE[t]:
         return False
     if t == T_DOOR:
-        return not shut(door_state[door_of_cell[m]])
+        return not shut(door_state[world.door_of_cell[m]])
     return True
+
+
+@kernel_inline
+def free_for_human(m, world, door_state, cordon):
+    """Room on tile ``m`` and a human may enter it."""
+    return world.occupancy[m] < world.cap[m] and human_may_enter(m, world, door_state, cordon)
 
 
 @kernel_inline
@@ -123,236 +107,244 @@ def position(e, c, nbr_start):
 
 
 @kernel_inline
-def downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon):
+def downhill(c, field, world, door_state, cordon):
     """The edge to the free neighbour a human may enter with the lowest ``field`` below ``field[c]``."""
     best = -1
     bd = field[c]
-    for e in range(nbr_start[c], nbr_start[c + 1]):
-        m = nbr_idx[e]
-        if field[m] < bd and occupancy[m] < cap[m]:
-            if human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+    for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+        m = world.nbr_idx[e]
+        if field[m] < bd and world.occupancy[m] < world.cap[m]:
+            if human_may_enter(m, world, door_state, cordon):
                 bd = field[m]
                 best = e
     return best
 
 
 @kernel_inline
-def human_step(
-    i, c, mode, threat, goal, refuge, choke, nbr_start, nbr_idx, full, tiles, door_of_cell, room_of_cell,
-    cap, occupancy, door_state, cell, leader, state, modes, geo, W, follow, calm_move, wander, cordon, gen,
-):  # fmt: skip
-    """Which of its cell's edges agent ``i`` (a human or friendly halfbie) takes next (its position
-    ``k`` among the cell's edges), or -1.
-
-    Takes plain arrays, not the tuples they live in: taking an array out of a tuple inside the
-    per-agent loop costs two atomic reference-count updates per array and agent.
-    """
+def follow_leader(i, c, mode, field, world, door_state, agents, prm):
+    """The edge towards the group's leader when it is ahead on the route, on this floor, and the
+    group has spread out (a leader behind its followers, at the back of a full room, is not
+    waited for); -1 otherwise."""
+    ldr = agents.leader[i]
+    s = agents.state[ldr]
+    lc = agents.cell[ldr]
+    if ldr == i or not (s == HUMAN or s == BITTEN) or agents.mode[ldr] != mode or field[lc] >= field[c]:
+        return -1
+    d0 = euclid(c, lc, world.geo)
     best = -1
-    if (mode == FLEE or mode == HIDE) and not wander:
-        field = goal if mode == FLEE else refuge
-        # Follow the leader when it is ahead on the route, on this floor, and the group has spread
-        # out (a leader behind its followers, at the back of a full room, is not waited for).
-        ldr = leader[i]
-        if (
-            ldr != i
-            and (state[ldr] == HUMAN or state[ldr] == BITTEN)
-            and modes[ldr] == mode
-            and field[cell[ldr]] < field[c]
-        ):
-            lc = cell[ldr]
-            d0 = euclid(c, lc, geo)
-            if d0 > follow and d0 < math.inf:
-                bd = d0
-                for e in range(nbr_start[c], nbr_start[c + 1]):
-                    m = nbr_idx[e]
-                    if occupancy[m] >= cap[m] or not human_may_enter(
-                        m, tiles, door_of_cell, door_state, cordon
-                    ):
-                        continue
-                    d = euclid(m, lc, geo)
-                    if d < bd - 0.01:
-                        bd = d
-                        best = e
-                if best >= 0:
-                    return position(best, c, nbr_start)
-        if threat >= 0 and euclid(c, threat, geo) <= 6.0:
-            # Away from the zombie, preferring ground that also brings the goal nearer.
-            here = euclid(c, threat, geo) - 0.5 * finite(field[c])
-            bs = here
-            for e in range(nbr_start[c], nbr_start[c + 1]):
-                m = nbr_idx[e]
-                if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
-                    continue
-                s = euclid(m, threat, geo)
-                if s == math.inf:
-                    s = 20.0  # stairs away from the zombie's floor: the best escape
-                s -= 0.5 * finite(field[m])
-                if s > bs + 0.01:
-                    bs = s
-                    best = e
-            if best >= 0:
-                return position(best, c, nbr_start)
-        best = downhill(c, field, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
-        return position(best, c, nbr_start)
-    if mode == HOLD and not wander:
-        t = tiles[c]
-        if t == T_DOOR or t == T_STAIRS:
-            return -1
-        best = downhill(c, choke, nbr_start, nbr_idx, tiles, door_of_cell, door_state, cap, occupancy, cordon)
-        return position(best, c, nbr_start)
-    # CALM, HIDDEN with nothing to barricade, or the "wander" behaviour: a random step.
-    if not wander and mode != CALM and uniform(gen) >= calm_move:
+    if d0 > prm.follow and d0 < math.inf:
+        bd = d0
+        for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+            m = world.nbr_idx[e]
+            if not free_for_human(m, world, door_state, prm.cordon):
+                continue
+            d = euclid(m, lc, world.geo)
+            if d < bd - 0.01:
+                bd = d
+                best = e
+    return best
+
+
+@kernel_inline
+def away_from(c, threat, field, world, door_state, prm):
+    """The edge away from the zombie at ``threat``, preferring ground that also brings the goal
+    nearer; -1 when no step improves on standing."""
+    geo = world.geo
+    best = -1
+    bs = euclid(c, threat, geo) - 0.5 * finite(field[c])
+    for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+        m = world.nbr_idx[e]
+        if not free_for_human(m, world, door_state, prm.cordon):
+            continue
+        s = euclid(m, threat, geo)
+        if s == math.inf:
+            s = 20.0  # stairs away from the zombie's floor: the best escape
+        s -= 0.5 * finite(field[m])
+        if s > bs + 0.01:
+            bs = s
+            best = e
+    return best
+
+
+@kernel_inline
+def random_step(c, mode, world, door_state, prm, gen):
+    """A random step's position among the cell's edges, or -1: CALM agents shuffle within their
+    room, HIDDEN ones with nothing to barricade now and then, everybody under "wander"."""
+    wander = prm.humans_wander
+    if not wander and mode != CALM and uniform(gen) >= prm.calm_move:
         return -1  # (CALM agents rolled already in move_all)
-    if full8(c, full):  # the cell ahead without loading nbr_start or nbr_idx
+    if full8(c, world.full):  # the cell ahead without loading nbr_start or nbr_idx
         k = below8(gen)
-        m = c + EDGE_DY_A[k] * W + EDGE_DX_A[k]
+        m = c + EDGE_DY_A[k] * prm.W + EDGE_DX_A[k]
     else:
-        e0 = nbr_start[c]
-        n = nbr_start[c + 1] - e0
+        e0 = world.nbr_start[c]
+        n = world.nbr_start[c + 1] - e0
         if n == 0:
             return -1
         k = below(gen, n)
-        m = nbr_idx[e0 + k]
-    if occupancy[m] >= cap[m] or not human_may_enter(m, tiles, door_of_cell, door_state, cordon):
+        m = world.nbr_idx[e0 + k]
+    if not free_for_human(m, world, door_state, prm.cordon):
         return -1
     if not wander:
         # The calm stay in their room: no doors, stairs or exits.
-        t = tiles[m]
+        t = world.tiles[m]
         if t == T_DOOR or t == T_EXIT or t == T_STAIRS:
             return -1
-        room = room_of_cell[c]
-        if room >= 0 and room_of_cell[m] != room:
+        room = world.room_of_cell[c]
+        if room >= 0 and world.room_of_cell[m] != room:
             return -1
     return k
 
 
 @kernel_inline
-def barricade_work(
-    i, c, now, nbr_start, nbr_idx, tiles, room_of_cell, room_door_start, room_door_idx, cap, occupancy,
-    door_cells, door_state, door_strength, door_progress, geo, tick_s, barricade_s, barricade_hp, ev, flags,
-):  # fmt: skip
+def human_step(i, c, mode, threat, fields, world, door_state, agents, prm, gen):
+    """Which of its cell's edges agent ``i`` (a human or friendly halfbie) takes next (its position
+    among the cell's edges), or -1."""
+    nbr_start = world.nbr_start
+    if (mode == FLEE or mode == HIDE) and not prm.humans_wander:
+        field = fields.goal if mode == FLEE else fields.refuge
+        best = follow_leader(i, c, mode, field, world, door_state, agents, prm)
+        if best >= 0:
+            return position(best, c, nbr_start)
+        if threat >= 0 and euclid(c, threat, world.geo) <= 6.0:
+            best = away_from(c, threat, field, world, door_state, prm)
+            if best >= 0:
+                return position(best, c, nbr_start)
+        return position(downhill(c, field, world, door_state, prm.cordon), c, nbr_start)
+    if mode == HOLD and not prm.humans_wander:
+        t = world.tiles[c]
+        if t == T_DOOR or t == T_STAIRS:
+            return -1
+        return position(downhill(c, fields.choke, world, door_state, prm.cordon), c, nbr_start)
+    return random_step(c, mode, world, door_state, prm, gen)
+
+
+@kernel_inline
+def barricade_work(i, c, now, world, doors, prm, ev, flags):
     """A hidden human works on the first unbarricaded door of its room; returns the position of
     the edge to take among its cell's edges, -1 to stay, or -2 with nothing left to barricade."""
-    room = room_of_cell[c]
+    room = world.room_of_cell[c]
     if room < 0:
         return -2
-    for k in range(room_door_start[room], room_door_start[room + 1]):
-        d = room_door_idx[k]
-        ds = door_state[d]
+    for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
+        d = world.room_door_idx[k]
+        ds = doors.state[d]
         if ds != D_OPEN and ds != D_CLOSED:
             continue
-        dc = door_cells[d]
-        if occupancy[dc] > 0:
+        dc = doors.cell[d]
+        if world.occupancy[dc] > 0:
             continue
-        if euclid(c, dc, geo) <= 1.5:
+        if euclid(c, dc, world.geo) <= 1.5:
             if ds == D_OPEN:
-                door_state[d] = D_CLOSED  # shut it first: zombies can no longer walk in
-            door_progress[d] += tick_s
-            if door_progress[d] >= barricade_s:
-                door_state[d] = D_BARRICADED
-                door_strength[d] = max(door_strength[d], barricade_hp)
+                doors.state[d] = D_CLOSED  # shut it first: zombies can no longer walk in
+            doors.progress[d] += prm.tick_s
+            if doors.progress[d] >= prm.barricade_s:
+                doors.state[d] = D_BARRICADED
+                doors.strength[d] = max(doors.strength[d], prm.barricade_hp)
                 emit(ev, now, EV_BARRICADE, i, d, dc)
-                flags[0] = 1
+                flags.routes_changed[0] = 1
             return -1
-        # Walk towards the door, staying inside the room.
-        best = -1
-        bd = euclid(c, dc, geo)
-        for e in range(nbr_start[c], nbr_start[c + 1]):
-            m = nbr_idx[e]
-            if room_of_cell[m] != room or occupancy[m] >= cap[m] or not walkable(tiles[m]):
-                continue
-            d2 = euclid(m, dc, geo)
-            if d2 < bd - 0.01:
-                bd = d2
-                best = e
-        return position(best, c, nbr_start)
+        return position(toward_in_room(c, dc, room, world), c, world.nbr_start)
     return -2  # nothing left to barricade
 
 
+@kernel_inline
+def toward_in_room(c, dc, room, world):
+    """The edge from ``c`` nearer to cell ``dc`` that stays inside ``room``; -1 if none."""
+    best = -1
+    bd = euclid(c, dc, world.geo)
+    for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+        m = world.nbr_idx[e]
+        if world.room_of_cell[m] != room or world.occupancy[m] >= world.cap[m] or not WALKABLE[world.tiles[m]]:
+            continue
+        d2 = euclid(m, dc, world.geo)
+        if d2 < bd - 0.01:
+            bd = d2
+            best = e
+    return best
+
+
 @kernel
-def batter(d, now, world, doors, p, ip, noise, ev, flags):
+def batter(d, now, world, doors, prm, noise, ev, flags):
     """A zombie batters door ``d``: wears its strength, makes noise, breaks it at zero."""
-    door_cells, door_state, door_strength = doors[0], doors[1], doors[2]
-    door_strength[d] -= p[P_Z_BREAK] * p[P_TICK_S]
-    dc = door_cells[d]
-    noise_level, noise_until = noise[0], noise[1]
-    if noise_until[dc] < now + 1:
-        noise[6][0] += 1
-        stamp_noise(
-            dc, p[P_BATTER_DB], now, now + ip[I_BATTER_TICKS], noise_level, noise_until,
-            world[10], world[11], world[3], world[4], door_state,
-            p[P_PER_METRE], p[P_WALL_LOSS], p[P_DOOR_LOSS], p[P_NOISE_FLOOR],
-            noise[2], noise[3], noise[4], noise[5], noise[6][0],
-        )  # fmt: skip
-    if door_strength[d] <= 0.0:
-        door_strength[d] = 0.0
-        if door_state[d] == D_LOCKED or door_state[d] == D_BARRICADED:
-            flags[0] = 1
-        door_state[d] = D_BROKEN
+    doors.strength[d] -= prm.z_break * prm.tick_s
+    dc = doors.cell[d]
+    if noise.until[dc] < now + 1:
+        stamp_noise(dc, prm.batter_db, now, now + prm.batter_ticks, noise, world, doors.state, prm)
+    if doors.strength[d] <= 0.0:
+        doors.strength[d] = 0.0
+        if doors.state[d] == D_LOCKED or doors.state[d] == D_BARRICADED:
+            flags.routes_changed[0] = 1
+        doors.state[d] = D_BROKEN
         emit(ev, now, EV_DOOR_BREACH, -1, d, dc)
 
 
 @kernel_inline
-def zombie_step(
-    i, c, mode, target, now, nbr_start, nbr_idx, full, tiles, door_of_cell, cap, occupancy, door_state,
-    heading, geo, noise_level, noise_until, W, H, world, doors, p, ip, noise, ev, flags, gen,
-):  # fmt: skip
-    """The position among its cell's edges of the edge zombie ``i`` takes next, or -1 (it may
-    batter a door instead: the tuples are only handed on to :func:`batter`)."""
-    if mode == CHASE and target >= 0:
-        d0 = euclid(c, target, geo)
-        if d0 <= 1.5:
-            return -1  # next to its prey: contact does the rest
-        best = -1
-        bd = d0 - 0.01
-        door_hit = -1
-        door_d = d0 - 0.01
-        for e in range(nbr_start[c], nbr_start[c + 1]):
-            m = nbr_idx[e]
-            t = tiles[m]
-            if not walkable(t):
-                continue
-            d = euclid(m, target, geo)
-            if t == T_DOOR and shut(door_state[door_of_cell[m]]):
-                if d < door_d:
-                    door_d = d
-                    door_hit = door_of_cell[m]
-                continue
-            if d < bd and occupancy[m] < cap[m]:
-                bd = d
-                best = e
-        if best < 0 and door_hit >= 0:
-            batter(door_hit, now, world, doors, p, ip, noise, ev, flags)
-        return position(best, c, nbr_start)
-    if mode == SEEK:
-        here = heard(noise_level, noise_until, c, now)
-        best = -1
-        bl = here
-        door_hit = -1
-        for e in range(nbr_start[c], nbr_start[c + 1]):
-            m = nbr_idx[e]
-            t = tiles[m]
-            if not walkable(t):
-                continue
-            lv = heard(noise_level, noise_until, m, now)
-            if lv <= bl:
-                continue
-            if t == T_DOOR and shut(door_state[door_of_cell[m]]):
-                door_hit = door_of_cell[m]
-                best = -1
-                bl = lv
-                continue
-            if occupancy[m] < cap[m]:
-                bl = lv
-                best = e
-                door_hit = -1
-        if door_hit >= 0:
-            batter(door_hit, now, world, doors, p, ip, noise, ev, flags)
-        return position(best, c, nbr_start)
-    # Wander: keep a heading, turn now and then or when blocked.
+def chase_step(c, target, now, world, doors, prm, noise, ev, flags):
+    """A zombie's step towards its prey at cell ``target``; battering a shut door in the way."""
+    geo, door_state = world.geo, doors.state
+    d0 = euclid(c, target, geo)
+    if d0 <= 1.5:
+        return -1  # next to its prey: contact does the rest
+    best = -1
+    bd = d0 - 0.01
+    door_hit = -1
+    door_d = d0 - 0.01
+    for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+        m = world.nbr_idx[e]
+        t = world.tiles[m]
+        if not WALKABLE[t]:
+            continue
+        d = euclid(m, target, geo)
+        if t == T_DOOR and shut(door_state[world.door_of_cell[m]]):
+            if d < door_d:
+                door_d = d
+                door_hit = world.door_of_cell[m]
+            continue
+        if d < bd and world.occupancy[m] < world.cap[m]:
+            bd = d
+            best = e
+    if best < 0 and door_hit >= 0:
+        batter(door_hit, now, world, doors, prm, noise, ev, flags)
+    return position(best, c, world.nbr_start)
+
+
+@kernel_inline
+def seek_step(c, now, world, doors, prm, noise, ev, flags):
+    """A zombie's step up the loudest sound; battering a shut door the sound comes through."""
+    door_state = doors.state
+    best = -1
+    bl = heard(noise, c, now)
+    door_hit = -1
+    for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+        m = world.nbr_idx[e]
+        t = world.tiles[m]
+        if not WALKABLE[t]:
+            continue
+        lv = heard(noise, m, now)
+        if lv <= bl:
+            continue
+        if t == T_DOOR and shut(door_state[world.door_of_cell[m]]):
+            door_hit = world.door_of_cell[m]
+            best = -1
+            bl = lv
+            continue
+        if world.occupancy[m] < world.cap[m]:
+            bl = lv
+            best = e
+            door_hit = -1
+    if door_hit >= 0:
+        batter(door_hit, now, world, doors, prm, noise, ev, flags)
+    return position(best, c, world.nbr_start)
+
+
+@kernel_inline
+def wander_step(i, c, world, door_state, heading, prm, gen):
+    """A wandering zombie keeps its heading, turning now and then or when blocked."""
     if uniform(gen) < 0.1:
         heading[i] = below8(gen)
-    is_full = full8(c, full)
+    is_full = full8(c, world.full)
+    W, H = prm.W, prm.H
     for _attempt in range(3):
         h = heading[i]
         if is_full:  # the heading's edge, known without a search
@@ -360,42 +352,102 @@ def zombie_step(
             m = c + _DY[h] * W + _DX[h]
         else:
             k = -1
-            f, y, x = coords(c, geo)
+            f, y, x = coords(c, world.geo)
             ny = y + _DY[h]
             nx = x + _DX[h]
             if 0 <= ny < H and 0 <= nx < W:
                 m = (f * H + ny) * W + nx
-                e0 = nbr_start[c]
-                for e in range(e0, nbr_start[c + 1]):
-                    if nbr_idx[e] == m:
+                e0 = world.nbr_start[c]
+                for e in range(e0, world.nbr_start[c + 1]):
+                    if world.nbr_idx[e] == m:
                         k = e - e0
                         break
         if k >= 0:
-            if occupancy[m] < cap[m] and zombie_may_enter(m, tiles, door_of_cell, door_state):
+            if world.occupancy[m] < world.cap[m] and zombie_may_enter(m, world, door_state):
                 return k
         heading[i] = below8(gen)
     return -1
 
 
+@kernel_inline
+def zombie_step(i, c, now, world, doors, agents, prm, noise, ev, flags, gen):
+    """The position among its cell's edges of the edge zombie ``i`` takes next, or -1 (it may
+    batter a door instead)."""
+    mode, target = agents.mode[i], agents.target[i]
+    if mode == CHASE and target >= 0:
+        return chase_step(c, target, now, world, doors, prm, noise, ev, flags)
+    if mode == SEEK:
+        return seek_step(c, now, world, doors, prm, noise, ev, flags)
+    return wander_step(i, c, world, doors.state, agents.heading, prm, gen)
+
+
+@kernel_inline
+def speed_of(i, s, zombie_like, agents, prm):
+    """Metres per second agent ``i`` (in state ``s``) moves at in its current mode."""
+    m0 = agents.mode[i]
+    if s == HALFBIE:
+        return prm.hb_speed
+    if zombie_like:
+        return prm.z_walk if m0 == WANDER else prm.z_run
+    if m0 == FLEE or m0 == HIDE:
+        return agents.traits[i, TR_RUN]
+    return agents.traits[i, TR_WALK]
+
+
+@kernel_inline
+def next_edge(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flags, gen):
+    """The position among its cell's edges of the edge agent ``i`` takes next, or -1."""
+    c = agents.cell[i]
+    if zombie_like:
+        return zombie_step(i, c, now, world, doors, agents, prm, noise, ev, flags, gen)
+    k = -2
+    if agents.mode[i] == HIDDEN:
+        k = barricade_work(i, c, now, world, doors, prm, ev, flags)
+    if k == -2:
+        k = human_step(i, c, agents.mode[i], agents.target[i], fields, world, doors.state, agents, prm, gen)
+    return k
+
+
+@kernel_inline
+def walk(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flags, gen):
+    """Agent ``i`` takes steps while its movement budget lasts (at most ``_MAX_STEPS``)."""
+    cell, budget, mode = agents.cell, agents.budget, agents.mode
+    W = prm.W
+    for _ in range(_MAX_STEPS):
+        if budget[i] < 1.0:
+            break  # not even an orthogonal step left: decide nothing (deciding has side effects)
+        c = cell[i]
+        k = next_edge(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flags, gen)
+        if k < 0:
+            break
+        if full8(c, world.full):  # where and how far, without loading nbr_start, nbr_idx, nbr_cost
+            cost = EDGE_COST_A[k]
+            m = c + EDGE_DY_A[k] * W + EDGE_DX_A[k]
+        else:
+            e = world.nbr_start[c] + k
+            cost = world.nbr_cost[e]
+            m = world.nbr_idx[e]
+        if budget[i] < cost:
+            break
+        if world.tiles[m] == T_DOOR and doors.state[world.door_of_cell[m]] == D_CLOSED:
+            # Opening a closed door takes the rest of the tick; the agent walks through next tick.
+            doors.state[world.door_of_cell[m]] = D_OPEN
+            emit(ev, now, EV_DOOR_OPEN, i, world.door_of_cell[m], m)
+            budget[i] = 0.0
+            break
+        world.occupancy[c] -= 1
+        world.occupancy[m] += 1
+        cell[i] = m
+        budget[i] -= cost
+        if mode[i] == CALM or mode[i] == HIDDEN:
+            break  # the calm shuffle one tile at a time
+
+
 @kernel
-def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, gen):
+def move_all(now, offset, world, doors, agents, fields, prm, noise, ev, flags, gen):
     """Every agent on the map decides and moves, starting from agent ``offset`` (round robin)."""
-    W, H = ip[I_W], ip[I_H]
-    nbr_start, nbr_idx, nbr_cost, tiles, door_of_cell = world[0], world[1], world[2], world[3], world[4]
-    room_of_cell, room_door_start, room_door_idx = world[5], world[7], world[8]
-    cap, occupancy, geo, full = world[9], world[13], world[14], world[15]
-    door_cells, door_state, door_strength, door_progress = doors
-    state, cell, leader, traits, hostile = pop[1], pop[2], pop[4], pop[5], pop[8]
-    mode, budget, heading, target = pop[10], pop[11], pop[12], pop[13]
-    noise_level, noise_until = noise[0], noise[1]
-    goal, refuge, choke = fields
-    tick_s = p[P_TICK_S]
-    calm_move = p[P_CALM_MOVE]
-    follow = p[P_FOLLOW]
-    stair_cost = p[P_STAIR_COST]
-    barricade_s, barricade_hp = p[P_BARRICADE_S], p[P_BARRICADE_HP]
-    humans_wander = ip[I_HUMANS_WANDER] != 0
-    cordon = ip[I_CORDON] != 0
+    state, hostile, budget = agents.state, agents.hostile, agents.budget
+    tick_s = prm.tick_s
     n = state.shape[0]
     i = offset - 1
     for _ in range(n):
@@ -403,89 +455,28 @@ def move_all(now, offset, world, doors, pop, fields, p, ip, noise, ev, flags, ge
         if i == n:
             i = 0
         s = state[i]
-        m0 = mode[i]
         zombie_like = s == ZOMBIE or (s == HALFBIE and hostile[i])
-        if zombie_like:
-            if s == HALFBIE:
-                speed = p[P_HB_SPEED]
-            elif m0 == WANDER:
-                speed = p[P_Z_WALK]
-            else:
-                speed = p[P_Z_RUN]
-        elif s == HUMAN or s == BITTEN or s == HALFBIE:
-            if s == HALFBIE:
-                speed = p[P_HB_SPEED]
-            elif m0 == FLEE or m0 == HIDE:
-                speed = traits[i, TR_RUN]
-            else:
-                speed = traits[i, TR_WALK]
-        else:
+        if not (zombie_like or s == HUMAN or s == BITTEN or s == HALFBIE):
             continue
+        speed = speed_of(i, s, zombie_like, agents, prm)
         # Budget carried over is capped (no sprint after standing still), but one step must
         # always be affordable in time: a diagonal, or on a stair tile the flight of stairs.
         most = max(speed * tick_s, 1.5)
-        if tiles[cell[i]] == T_STAIRS:
-            most = max(most, stair_cost)
+        if world.tiles[agents.cell[i]] == T_STAIRS:
+            most = max(most, prm.stair_cost)
         budget[i] = min(budget[i] + speed * tick_s, most)
-        if m0 == CALM and not humans_wander and uniform(gen) >= calm_move:
+        if agents.mode[i] == CALM and not prm.humans_wander and uniform(gen) >= prm.calm_move:
             continue  # the calm mostly stand still (decided here: the step functions cost more)
-        for _ in range(_MAX_STEPS):
-            if budget[i] < 1.0:
-                break  # not even an orthogonal step left: decide nothing (deciding has side effects)
-            c = cell[i]
-            if zombie_like:
-                k = zombie_step(
-                    i, c, mode[i], target[i], now, nbr_start, nbr_idx, full, tiles, door_of_cell, cap,
-                    occupancy, door_state, heading, geo, noise_level, noise_until, W, H, world, doors, p, ip,
-                    noise, ev, flags, gen,
-                )  # fmt: skip
-            else:
-                k = -2
-                if mode[i] == HIDDEN:
-                    k = barricade_work(
-                        i, c, now, nbr_start, nbr_idx, tiles, room_of_cell, room_door_start, room_door_idx,
-                        cap, occupancy, door_cells, door_state, door_strength, door_progress, geo, tick_s,
-                        barricade_s, barricade_hp, ev, flags,
-                    )  # fmt: skip
-                if k == -2:
-                    k = human_step(
-                        i, c, mode[i], target[i], goal, refuge, choke, nbr_start, nbr_idx, full, tiles,
-                        door_of_cell, room_of_cell, cap, occupancy, door_state, cell, leader, state, mode,
-                        geo, W, follow, calm_move, humans_wander, cordon, gen,
-                    )  # fmt: skip
-            if k < 0:
-                break
-            if full8(c, full):  # where and how far, without loading nbr_start, nbr_idx, nbr_cost
-                cost = EDGE_COST_A[k]
-                m = c + EDGE_DY_A[k] * W + EDGE_DX_A[k]
-            else:
-                e = nbr_start[c] + k
-                cost = nbr_cost[e]
-                m = nbr_idx[e]
-            if budget[i] < cost:
-                break
-            if tiles[m] == T_DOOR and door_state[door_of_cell[m]] == D_CLOSED:
-                # Opening a closed door takes the rest of the tick; the agent walks through next tick.
-                door_state[door_of_cell[m]] = D_OPEN
-                emit(ev, now, EV_DOOR_OPEN, i, door_of_cell[m], m)
-                budget[i] = 0.0
-                break
-            occupancy[c] -= 1
-            occupancy[m] += 1
-            cell[i] = m
-            budget[i] -= cost
-            if mode[i] == CALM or mode[i] == HIDDEN:
-                break  # the calm shuffle one tile at a time
+        walk(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flags, gen)
     return 0
 
 
 @kernel
-def settle_modes(world, pop):
+def settle_modes(world, agents):
     """After moving: the hiding who reached a refuge room are hidden."""
-    room_of_cell, refuge_room = world[5], world[6]
-    state, cell, mode = pop[1], pop[2], pop[10]
+    state, cell, mode = agents.state, agents.cell, agents.mode
     for i in range(state.shape[0]):
         if mode[i] == HIDE and (state[i] == HUMAN or state[i] == BITTEN):
-            room = room_of_cell[cell[i]]
-            if room >= 0 and refuge_room[room]:
+            room = world.room_of_cell[cell[i]]
+            if room >= 0 and world.refuge_room[room]:
                 mode[i] = HIDDEN

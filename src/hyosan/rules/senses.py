@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import math
 
-from hyosan.rules.consts import D_BARRICADED, D_CLOSED, T_DOOR, T_WALL
+from hyosan.rules.consts import BLOCK, D_BARRICADED, D_CLOSED, OPAQUE, T_DOOR
 from hyosan.rules.jit import kernel_inline
 from hyosan.rules.spatial import coords, is_prey, is_threat, rect_total
 
 
 @kernel_inline
-def opaque(c, tiles, door_of_cell, door_state):
-    t = tiles[c]
-    if t == T_WALL or t == 0:
+def opaque(c, world, door_state):
+    """Whether sight stops at cell ``c``: walls, the void, shut doors."""
+    t = world.tiles[c]
+    if OPAQUE[t]:
         return True
     if t == T_DOOR:
-        ds = door_state[door_of_cell[c]]
+        ds = door_state[world.door_of_cell[c]]
         return ds >= D_CLOSED and ds <= D_BARRICADED
     return False
 
 
 @kernel_inline
-def sees(a, b, geo, W, H, tiles, door_of_cell, door_state):
-    """Line of sight between two cells of the same floor (Bresenham; endpoints never block)."""
+def sees(a, b, world, door_state, W, H):
+    """Line of sight between two cells of the same floor (Bresenham; endpoints never block).
+
+    The line is traced from the smaller (y, x) end, so sight is symmetric; a diagonal step
+    squeezing between two opaque cells that touch by a corner is blocked, as walking there is.
+    """
+    geo = world.geo
     f, y0, x0 = coords(a, geo)
     f1, y1, x1 = coords(b, geo)
     if f != f1:
@@ -55,11 +61,11 @@ def sees(a, b, geo, W, H, tiles, door_of_cell, door_state):
         if (
             x != px
             and y != py
-            and opaque(base + py * W + x, tiles, door_of_cell, door_state)
-            and opaque(base + y * W + px, tiles, door_of_cell, door_state)
+            and opaque(base + py * W + x, world, door_state)
+            and opaque(base + y * W + px, world, door_state)
         ):
             return False
-        if (x != x1 or y != y1) and opaque(base + y * W + x, tiles, door_of_cell, door_state):
+        if (x != x1 or y != y1) and opaque(base + y * W + x, world, door_state):
             return False
     return True
 
@@ -70,37 +76,20 @@ MAX_LOOKS = 6
 
 
 @kernel_inline
-def nearest_seen(
-    i,
-    want_prey,
-    radius,
-    state,
-    cell,
-    hostile,
-    geo,
-    W,
-    H,
-    block,
-    bw,
-    bh,
-    block_head,
-    block_next,
-    block_count,
-    sat,
-    tiles,
-    door_of_cell,
-    door_state,
-    buf_idx,
-    buf_d2,
-):
+def nearest_seen(i, want_prey, radius, agents, world, door_state, prm, blocks):
     """The nearest agent in sight of ``i`` (prey if ``want_prey`` else threats), or -1.
 
     Candidates within ``radius`` are gathered from the blocks around ``i`` (empty blocks are
-    skipped by their counts) into ``buf_*``; lines of sight are tested nearest first, at most
-    ``MAX_LOOKS`` of them.
+    skipped by their counts) into the block index's buffers; lines of sight are tested nearest
+    first, at most ``MAX_LOOKS`` of them.
     """
     if radius <= 0.0:
         return -1
+    state, cell, hostile, geo = agents.state, agents.cell, agents.hostile, world.geo
+    block_count = blocks.prey if want_prey else blocks.threat
+    sat = blocks.sat_prey if want_prey else blocks.sat_threat
+    buf_idx, buf_d2 = blocks.buf_idx, blocks.buf_d2
+    bw, bh, block = prm.bw, prm.bh, BLOCK
     c = cell[i]
     f, y, x = coords(c, geo)
     r = int(math.ceil(radius))  # noqa: RUF046 (numba's ceil returns a float here)
@@ -118,7 +107,7 @@ def nearest_seen(
             b = (f * bh + by) * bw + bx
             if block_count[b] == 0:
                 continue
-            j = block_head[b]
+            j = blocks.head[b]
             while j >= 0 and k < cap:
                 s = state[j]
                 ok = is_prey(s) if want_prey else is_threat(s, hostile[j])
@@ -129,14 +118,14 @@ def nearest_seen(
                         buf_idx[k] = j
                         buf_d2[k] = d2
                         k += 1
-                j = block_next[j]
+                j = blocks.next[j]
     for _ in range(min(k, MAX_LOOKS)):
         best = 0
         for m in range(1, k):
             if buf_d2[m] < buf_d2[best]:
                 best = m
         j = buf_idx[best]
-        if sees(c, cell[j], geo, W, H, tiles, door_of_cell, door_state):
+        if sees(c, cell[j], world, door_state, prm.W, prm.H):
             return j
         buf_d2[best] = math.inf
     return -1

@@ -77,22 +77,24 @@ def is_prey(s):
 
 
 @kernel
-def rebuild_blocks(state, cell, hostile, block_of_cell, block_head, block_next, block_prey, block_threat):
+def rebuild_blocks(agents, world, blocks):
     """Index agents on the map by block; count prey and threats per block."""
-    block_head[:] = -1
-    block_prey[:] = 0
-    block_threat[:] = 0
+    head, nxt, prey, threat = blocks.head, blocks.next, blocks.prey, blocks.threat
+    head[:] = -1
+    prey[:] = 0
+    threat[:] = 0
+    state, cell, hostile = agents.state, agents.cell, agents.hostile
     for i in range(state.shape[0]):
         s = state[i]
         if not on_map(s):
             continue
-        b = block_of_cell[cell[i]]
-        block_next[i] = block_head[b]
-        block_head[b] = i
+        b = world.block_of_cell[cell[i]]
+        nxt[i] = head[b]
+        head[b] = i
         if is_prey(s):
-            block_prey[b] += 1
+            prey[b] += 1
         elif is_threat(s, hostile[i]):
-            block_threat[b] += 1
+            threat[b] += 1
 
 
 @kernel
@@ -129,20 +131,23 @@ def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
 
 
 @kernel
-def rebuild_cells(state, cell, cell_head, cell_next, touched, prey_in):
-    """Index the prey (uninfected humans) by cell (``touched`` records the heads set, to clear them
-    next time).
+def rebuild_cells(agents, idx):
+    """Index the prey (uninfected humans) by cell (``idx.touched`` records the heads set, to clear
+    them next time).
 
-    ``prey_in[c]`` is 1 where cell c holds prey: contact looks into no other cell's list for prey
-    (it turns prey into the bitten, never the reverse, so the lists and flags stay a superset
-    meanwhile). Zombies are indexed only when contact needs them (:func:`index_zombies`): late in
-    an outbreak they are most of the agents, and most ticks nobody looks for them.
+    ``idx.prey_in[c]`` is 1 where cell c holds prey: contact looks into no other cell's list for
+    prey (it turns prey into the bitten, never the reverse, so the lists and flags stay a
+    superset meanwhile). Zombies are indexed only when contact needs them
+    (:func:`index_zombies`): late in an outbreak they are most of the agents, and most ticks
+    nobody looks for them.
     """
+    cell_head, cell_next, touched, prey_in = idx.head, idx.next, idx.touched, idx.prey_in
     n_touched = touched[-1]
     for k in range(n_touched):
         cell_head[touched[k]] = -1
         prey_in[touched[k]] = 0
     n_touched = 0
+    state, cell = agents.state, agents.cell
     for i in range(state.shape[0]):
         if not is_prey(state[i]):
             continue
@@ -157,13 +162,15 @@ def rebuild_cells(state, cell, cell_head, cell_next, touched, prey_in):
 
 
 @kernel
-def index_zombies(state, cell, zombie_head, cell_next, touched):
-    """Index the zombies by cell, chained through ``cell_next`` beside the prey's lists (an agent
+def index_zombies(agents, idx):
+    """Index the zombies by cell, chained through ``idx.next`` beside the prey's lists (an agent
     is in one list at most: prey or zombie)."""
+    zombie_head, cell_next, touched = idx.zombie_head, idx.next, idx.zombie_touched
     n_touched = touched[-1]
     for k in range(n_touched):
         zombie_head[touched[k]] = -1
     n_touched = 0
+    state, cell = agents.state, agents.cell
     for i in range(state.shape[0]):
         if state[i] != ZOMBIE:
             continue

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from hyosan.scenario.conditions import parse_condition
+from hyosan.scenario.events import KINDS
 from hyosan.scenario.timefmt import parse_clock, parse_duration
 
 
@@ -176,27 +178,12 @@ class CharacterConfig(Strict):
     note: str = ""
 
 
-EventKind = Literal[
-    "patient_zero",
-    "alarm",
-    "broadcast",
-    "goal",
-    "lock",
-    "unlock",
-    "open",
-    "close",
-    "barricade",
-    "cordon",
-    "lift_cordon",
-    "rescue",
-    "strike",
-]
 
 
 class EventConfig(Strict):
     """A timeline event, fired at a clock time, after a delay, or when a condition first holds."""
 
-    kind: EventKind
+    kind: str = Field(description="what happens: one of the kinds in docs/scenarios.md (hyosan.timeline)")
     at: Clock | None = Field(None, description="clock time")
     after: Duration | None = Field(None, description="delay after the start, or after `when` holds")
     when: str | None = Field(
@@ -215,11 +202,11 @@ class EventConfig(Strict):
         if self.at is None and self.after is None and self.when is None:
             raise ValueError("give a trigger: 'at', 'after' or 'when'")
         if self.when is not None:
-            from hyosan.scenario.conditions import parse_condition
-
             parse_condition(self.when)
-        needs_area = {"alarm", "broadcast", "goal", "lock", "unlock", "open", "close", "barricade"}
-        if self.kind in needs_area | {"rescue", "strike"} and self.area is None:
+        spec = KINDS.get(self.kind)
+        if spec is None:
+            raise ValueError(f"unknown event kind {self.kind!r}; expected one of {', '.join(sorted(KINDS))}")
+        if spec.needs_area and self.area is None:
             raise ValueError(f"a {self.kind} event needs an 'area'")
         if self.kind == "patient_zero" and self.area is None and self.who is None:
             raise ValueError("patient_zero needs 'who' or 'area'")

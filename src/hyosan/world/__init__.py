@@ -3,7 +3,8 @@
 - :class:`World` holds a building as arrays, with the walking and sound graphs derived from it.
 - :func:`load_map` reads a map file: Tiled JSON (``.tmj``, ``.json``) or ASCII (``.txt``,
   ``.map``); :func:`load_ascii_text` parses ASCII from a string. docs/maps.md describes both.
-- :mod:`hyosan.world.fields` holds the numba kernels: distance, stepping, sound, line of sight.
+- :func:`distance_field` (numba): walking distances from source cells; :func:`room_doors`: the
+  doors of each room.
 """
 
 from __future__ import annotations
@@ -12,20 +13,10 @@ from pathlib import Path
 
 from hyosan.errors import HyosanError
 from hyosan.world.ascii import format_ascii, load_ascii, load_ascii_text
-from hyosan.world.fields import (
-    DOOR_LOSS,
-    HEARING_THRESHOLD,
-    PER_METRE,
-    WALL_LOSS,
-    distance_field,
-    line_of_sight,
-    sound_field,
-    step_away,
-    step_toward,
-)
+from hyosan.world.fields import distance_field
 from hyosan.world.tiled import load_tiled
 from hyosan.world.tiles import DEFAULT_DOOR_STRENGTH, WALKABLE, DoorState, Tile, initial_strength
-from hyosan.world.world import STAIR_COST, Room, World
+from hyosan.world.world import STAIR_COST, Room, World, room_doors
 
 #: File suffix -> loader.
 LOADERS = {".tmj": load_tiled, ".json": load_tiled, ".txt": load_ascii, ".map": load_ascii}
@@ -44,13 +35,9 @@ def load_map(path: str | Path) -> World:
 
 __all__ = [
     "DEFAULT_DOOR_STRENGTH",
-    "DOOR_LOSS",
-    "HEARING_THRESHOLD",
     "LOADERS",
-    "PER_METRE",
     "STAIR_COST",
     "WALKABLE",
-    "WALL_LOSS",
     "DoorState",
     "Room",
     "Tile",
@@ -58,12 +45,9 @@ __all__ = [
     "distance_field",
     "format_ascii",
     "initial_strength",
-    "line_of_sight",
     "load_ascii",
     "load_ascii_text",
     "load_map",
     "load_tiled",
-    "sound_field",
-    "step_away",
-    "step_toward",
+    "room_doors",
 ]

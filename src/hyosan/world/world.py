@@ -1,20 +1,20 @@
 """The World: floors of 1 m tiles, rooms, doors and stairs, with the graphs agents move on.
 
 A World is what a map file becomes, and it never changes during a run: door states that change
-(a door shut, a door broken) live in the engine's own copy of ``door_state``, and every query
-that depends on them (``blocked_mask``, ``opaque_mask``, the sound field) takes that copy as an
-argument. Its arrays are made read-only so that one World can be shared by many runs.
+(a door shut, a door broken) live in the engine's own copy of the door arrays, which the
+kernels read (``hyosan.rules``). Its arrays are made read-only so that one World can be shared
+by many runs.
 
-Cells are numbered flat, ``c = (f*H + y)*W + x``, so the numba kernels in
-:mod:`hyosan.world.fields` can work on plain 1-d arrays. Two graphs in CSR form are derived:
+Cells are numbered flat, ``c = (f*H + y)*W + x``, so the numba kernels can work on plain 1-d
+arrays. Two graphs in CSR form are derived:
 
 - the walking graph: 8-connected within a floor between walkable tiles (cost 1 orthogonal,
   sqrt 2 diagonal), no corner-cutting (a diagonal move needs both orthogonal cells walkable),
   no diagonal move into or out of a door, plus every stair link both ways at ``STAIR_COST``.
-  Doors are in the graph whatever their state; the ``blocked`` mask decides at query time.
+  Doors are in the graph whatever their state; the kernels decide who may pass at run time.
 - the sound graph: 4-connected over every non-VOID tile (walls included: sound goes through
   them, losing ``WALL_LOSS``), plus the stair links. ``snd_cost`` is in metres (1 per grid
-  step, ``STAIR_COST`` per stair link); :func:`~hyosan.world.fields.sound_field` counts steps
+  step, ``STAIR_COST`` per stair link); the noise map (``hyosan.rules.noise``) counts steps
   and does not read it.
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hyosan.errors import HyosanError
-from hyosan.world.tiles import CLOSING_LUT, OPAQUE_TILE_LUT, WALKABLE_LUT, DoorState, Tile
+from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
 
 #: Walking cost of a stair link, in metres of level floor. A storey (about 3.5 m, some 20 steps)
 #: takes a hurried walker as long as roughly 10-12 m of corridor; the stairwell's own STAIRS
@@ -201,8 +201,6 @@ class World:
         self.door_of_cell[self.door_cells] = np.arange(self.door_cells.size, dtype=np.int32)
         self.nbr_start, self.nbr_idx, self.nbr_cost = walking_graph(self.tiles, self.stair_links)
         self.snd_start, self.snd_idx, self.snd_cost = sound_graph(self.tiles, self.stair_links)
-        self._not_walkable = _frozen(1 - WALKABLE_LUT[flat_tiles])
-        self._opaque = _frozen(OPAQUE_TILE_LUT[flat_tiles])
         for name in _ARRAYS:
             setattr(self, name, _frozen(getattr(self, name)))
 
@@ -328,29 +326,6 @@ class World:
         """Flat cells of the EXIT tiles."""
         return np.flatnonzero(self.tiles_flat == Tile.EXIT)
 
-    # --- masks for the kernels ------------------------------------------------------------
-    def _door_states(self, door_state) -> np.ndarray:
-        state = self.door_state if door_state is None else np.asarray(door_state)
-        if state.shape != self.door_cells.shape:
-            raise ValueError(f"door_state needs {self.door_cells.size} entries, not {state.shape}")
-        return state
-
-    def blocked_mask(self, door_state: np.ndarray | None = None) -> np.ndarray:
-        """uint8 per cell, 1 where walking is impossible: non-walkable tiles, shut doors.
-
-        A door is shut when its state is CLOSED, LOCKED or BARRICADED; ``door_state`` defaults to
-        the states as loaded.
-        """
-        mask = self._not_walkable.copy()
-        mask[self.door_cells] = CLOSING_LUT[self._door_states(door_state)]
-        return mask
-
-    def opaque_mask(self, door_state: np.ndarray | None = None) -> np.ndarray:
-        """uint8 per cell, 1 where sight stops: WALL, VOID and doors that are not OPEN/BROKEN."""
-        mask = self._opaque.copy()
-        mask[self.door_cells] = CLOSING_LUT[self._door_states(door_state)]
-        return mask
-
     # --- comparison and text --------------------------------------------------------------
     def same_as(self, other: World) -> bool:
         """True when both hold the same building, whatever their names and room numbering."""
@@ -374,14 +349,25 @@ class World:
                 return False
         return True
 
-    def to_ascii(self) -> str:
-        """The world in the ASCII map format; ``load_ascii_text(w.to_ascii())`` is the same world."""
-        from hyosan.world.ascii import format_ascii
-
-        return format_ascii(self)
-
     def __repr__(self) -> str:
         return (
             f"World({self.name!r}, floors={self.floors}, shape={self.shape}, rooms={len(self.rooms)}, "
             f"doors={self.door_cells.size}, stair_links={len(self.stair_links)})"
         )
+
+
+def room_doors(world: World) -> list[list[int]]:
+    """The doors of each room (ids, sorted): door tiles orthogonally next to one of its cells."""
+    H, W = world.tiles.shape[1:]
+    out = []
+    for room in world.rooms:
+        f, rem = np.divmod(room.cells, H * W)
+        y, x = np.divmod(rem, W)
+        found: set[int] = set()
+        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            yy, xx = y + dy, x + dx
+            ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+            nb = (f[ok] * H + yy[ok]) * W + xx[ok]
+            found.update(int(d) for d in world.door_of_cell[nb] if d >= 0)
+        out.append(sorted(found))
+    return out

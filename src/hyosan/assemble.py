@@ -1,0 +1,181 @@
+"""Assembling a run: a scenario, its world and its population become the kernels' named state.
+
+    Scenario + World + Population ──► Params (kernel units) + Run (named arrays) + route fields
+
+Nothing here runs a tick: :mod:`hyosan.engine` owns the loop. Parameters are projected from the
+scenario's units (seconds, metres, dB) into the kernels' (ticks, chances per attack) in one
+place, :func:`project_params`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hyosan.agents import Population
+from hyosan.populate import area_cells
+from hyosan.rules.consts import BLOCK, N_STATES, T_EXIT
+from hyosan.rules.noise import DOOR_LOSS, PER_METRE, WALL_LOSS
+from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geometry
+from hyosan.rules.state import (
+    Doors,
+    Fields,
+    Flags,
+    Params,
+    Run,
+    WorldArrays,
+    block_index,
+    cell_index,
+    event_buffer,
+    noise_map,
+)
+from hyosan.rules.tick import count_states
+from hyosan.scenario.schema import Scenario
+from hyosan.world import World, distance_field, room_doors
+from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
+
+#: A holder's strength is multiplied by this (the story's Cheong-san fights like three).
+HOLD_STRENGTH = 3.0
+
+
+def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
+    """The scenario's numbers in kernel units."""
+    z, hb, b, inf = sc.zombies, sc.halfbies, sc.behaviour, sc.infection
+    H, W = world.tiles.shape[1], world.tiles.shape[2]
+    bw, bh = -(-W // BLOCK), -(-H // BLOCK)
+    hearing = [z.hearing] + [r.hearing for r in sc.roles.values()]
+    return Params(
+        tick_s=float(sc.tick_seconds),
+        z_walk=float(z.walk_speed),
+        z_run=float(z.run_speed),
+        z_sight=float(z.sight),
+        z_hearing=float(z.hearing),
+        z_bite=float(z.bite_prob),
+        z_break=float(z.break_rate),
+        hb_strength=float(hb.strength),
+        hb_speed=float(hb.speed),
+        hb_bite=float(hb.bite_prob),
+        hb_makes=float(hb.bite_makes_halfbie),
+        hide_below=float(b.hide_below),
+        calm_move=float(b.calm_move),
+        scream_db=float(b.scream_db),
+        batter_db=float(b.batter_db),
+        barricade_s=float(sc.ticks(b.barricade_time) * sc.tick_seconds),
+        barricade_hp=float(b.barricade_strength),
+        follow=float(b.follow_distance),
+        sacrifice=float(inf.sacrifice_altruism),
+        per_metre=PER_METRE,
+        wall_loss=WALL_LOSS,
+        door_loss=DOOR_LOSS,
+        noise_floor=float(max(1.0, min(hearing))),
+        hold_strength=HOLD_STRENGTH,
+        stair_cost=float(world.nbr_cost.max()) if world.nbr_cost.size else 1.0,
+        scream_ticks=max(1, sc.ticks(b.scream_duration)),
+        batter_ticks=max(1, sc.ticks("5s")),
+        humans_wander=b.humans == "wander",
+        zombies_wander=b.zombies == "wander",
+        cordon=bool(cordon),
+        W=int(W),
+        H=int(H),
+        bw=int(bw),
+        bh=int(bh),
+        exits=int(np.count_nonzero(world.tiles == T_EXIT)),
+    )
+
+
+def world_arrays(sc: Scenario, w: World) -> WorldArrays:
+    """The building for the kernels: the world's graphs, tile classes, rooms' doors, capacities."""
+    n_cells = w.n_cells
+    tiles = w.tiles.ravel().astype(np.uint8)
+    refuge_kinds = set(sc.behaviour.refuge_kinds)
+    refuge_room = np.array([r.kind in refuge_kinds for r in w.rooms], dtype=np.uint8)
+    if refuge_room.size == 0:
+        refuge_room = np.zeros(1, dtype=np.uint8)
+    doors_of_room = room_doors(w)
+    starts = np.zeros(len(w.rooms) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum([len(d) for d in doors_of_room])
+    flat = np.concatenate([np.asarray(d, dtype=np.int64) for d in doors_of_room] or [np.zeros(0, np.int64)])
+    cap = np.full(n_cells, sc.world.max_per_tile, dtype=np.int32)
+    cap[(tiles == Tile.DOOR) | (tiles == Tile.STAIRS)] = sc.world.door_capacity
+    F, H, W = w.tiles.shape
+    block_of_cell, _, _ = block_layout(F, H, W, BLOCK)
+    return WorldArrays(
+        nbr_start=w.nbr_start,
+        nbr_idx=w.nbr_idx,
+        nbr_cost=w.nbr_cost,
+        tiles=tiles,
+        door_of_cell=w.door_of_cell.astype(np.int32),
+        room_of_cell=w.room_id.ravel().astype(np.int32),
+        refuge_room=refuge_room,
+        room_door_start=starts,
+        room_door_idx=flat.astype(np.int64),
+        cap=cap,
+        snd_start=w.snd_start,
+        snd_idx=w.snd_idx,
+        block_of_cell=block_of_cell,
+        occupancy=np.zeros(n_cells, dtype=np.int32),
+        geo=geometry(F, H, W),
+        full=full_cells(w.nbr_start, w.nbr_idx, w.nbr_cost, W),
+    )
+
+
+def build_run(sc: Scenario, w: World, pop: Population, rng_move: np.ndarray, rng_contact: np.ndarray) -> Run:
+    """Every array a run's kernels touch, fresh for tick 0."""
+    world = world_arrays(sc, w)
+    count_occupancy(pop.state, pop.cell, world.occupancy)
+    doors = Doors(
+        cell=w.door_cells.astype(np.int64),
+        state=w.door_state.astype(np.uint8).copy(),
+        strength=w.door_strength.astype(np.float32).copy(),
+        progress=np.zeros(len(w.door_cells), dtype=np.float32),
+    )
+    n, n_cells = pop.n, w.n_cells
+    F, H, W = w.tiles.shape
+    _, bw, bh = block_layout(F, H, W, BLOCK)
+    n_blocks = int(world.block_of_cell.max()) + 1 if world.block_of_cell.size else 1
+    empty = np.zeros(n_cells, dtype=np.float32)
+    run = Run(
+        world=world,
+        doors=doors,
+        agents=pop.arrays(),
+        fields=Fields(empty, empty.copy(), empty.copy()),
+        noise=noise_map(n_cells, w.snd_idx.size),
+        events=event_buffer(max(4096, 4 * n + 1024)),
+        flags=Flags(np.zeros(1, dtype=np.int64)),
+        blocks=block_index(n, n_blocks, F * (bh + 1) * (bw + 1)),
+        cells=cell_index(n, n_cells),
+        counts=np.zeros((sc.n_ticks + 1, N_STATES, len(pop.role_names)), dtype=np.int32),
+        rng_move=rng_move,
+        rng_contact=rng_contact,
+    )
+    count_states(run.counts[0], run.agents)
+    return run
+
+
+def human_blocked(world: WorldArrays, doors: Doors, cordon: bool) -> np.ndarray:
+    """uint8 per cell, 1 where the humans' routes may not go: what no one can stand on, locked
+    and barricaded doors (closed ones they open), and the exits while the cordon holds."""
+    blocked = (WALKABLE_LUT[world.tiles] == 0).astype(np.uint8)
+    shut = np.isin(doors.state, (DoorState.LOCKED, DoorState.BARRICADED))
+    blocked[doors.cell[shut]] = 1
+    if cordon:
+        blocked[world.tiles == Tile.EXIT] = 1
+    return blocked
+
+
+def route_fields(
+    sc: Scenario, w: World, world: WorldArrays, doors: Doors, goal_areas: list[str], cordon: bool, source: str
+) -> Fields:
+    """Walking distances of the humans: to their goals (exits unless cordoned, goal areas), to
+    refuge rooms, to chokepoints (doors and stairs, where the bitten hold)."""
+    blocked = human_blocked(world, doors, cordon)
+    goal_src = [w.exits()] if sc.goals.exits and not cordon else []
+    for area in goal_areas:
+        goal_src += area_cells(w, area, source, "goals")
+    refuge_src = [r.cells for r, ok in zip(w.rooms, world.refuge_room, strict=False) if ok]
+    choke_src = [np.flatnonzero((world.tiles == Tile.DOOR) | (world.tiles == Tile.STAIRS))]
+
+    def field(parts):
+        src = np.unique(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
+        return distance_field(w.nbr_start, w.nbr_idx, w.nbr_cost, blocked, src)
+
+    return Fields(field(goal_src), field(refuge_src), field(choke_src))

@@ -1,0 +1,224 @@
+"""The timeline: a scenario's events (alarms, locks, cordon, rescue, strike...) fired at a clock
+time, after a delay, or when a condition first holds.
+
+Each kind of event is one handler in :data:`HANDLERS`, a table from the kind's name to a
+function ``handler(sim, index, event) -> cell`` (the cell the chronicle places it at, -1 for
+none). :func:`register` adds a kind: its handler and its schema entry (what fields it needs) in
+one call, so a user's own event kind is one function::
+
+    from hyosan import timeline
+
+    @timeline.register("power_cut", needs_area=True, doc="the lights go out in an area")
+    def power_cut(sim, index, event):
+        ...  # change sim.arrays (doors, noise, agents) through the named state
+        return -1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hyosan.errors import HyosanError
+from hyosan.populate import area_cells
+from hyosan.rules.consts import EV_DEATH, EV_RESCUE, FLEE, HOLD
+from hyosan.rules.contact import infect
+from hyosan.rules.log import emit
+from hyosan.rules.noise import stamp_noise
+from hyosan.scenario.conditions import holds, parse_condition
+from hyosan.scenario.events import KINDS, KindSpec, register_kind
+from hyosan.states import EventKind, State
+from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
+
+if TYPE_CHECKING:  # the engine imports this module, never the reverse
+    from hyosan.engine import Simulation
+
+Handler = Callable[["Simulation", int, Any], int]
+#: Event kind -> handler.
+HANDLERS: dict[str, Handler] = {}
+#: Trigger conditions are checked this often (ticks) while an event waits on one.
+CONDITION_EVERY = 10
+
+
+def register(kind: str, *, needs_area: bool | None = None, doc: str = "") -> Callable[[Handler], Handler]:
+    """Register ``kind``: the decorated function handles it, and its schema entry (whether a
+    scenario must give it an ``area``; what it does) is added beside it. The built-in kinds'
+    entries are declared in :mod:`hyosan.scenario.events` (``needs_area=None`` keeps them)."""
+
+    def add(handler: Handler) -> Handler:
+        if needs_area is not None or kind not in KINDS:
+            register_kind(KindSpec(kind, needs_area=bool(needs_area), doc=doc or (handler.__doc__ or "").strip()))
+        HANDLERS[kind] = handler
+        return handler
+
+    return add
+
+
+# -- the built-in kinds ----------------------------------------------------------------------
+@register("patient_zero")
+def patient_zero(sim: Simulation, index: int, e) -> int:
+    pop = sim.pop
+    if e.who is not None:
+        i = pop.find(e.who)
+    else:
+        cand = np.flatnonzero((pop.state == State.HUMAN) & np.isin(pop.cell, sim.area(e.area)))
+        if cand.size == 0:
+            raise HyosanError("nobody there to bite", source=sim.loaded.source, field=f"events[{index}]")
+        i = int(sim.rng["timeline"].choice(cand))
+    if pop.state[i] == State.HUMAN:
+        # The lab rat's bite is quiet: nobody screams, patient zero carries on.
+        a = sim.arrays
+        infect(i, -2, False, sim.tick, a.world, a.doors, a.agents, sim.prm, a.noise, a.events)
+    return int(pop.cell[i])
+
+
+@register("alarm")
+def alarm(sim: Simulation, index: int, e) -> int:
+    a, now = sim.arrays, sim.tick
+    until = now + sim.scenario.ticks(e.duration)
+    if e.area == "*":
+        # A school-wide bell: every tile hears it at its level, nothing to propagate.
+        noise = a.noise
+        ring = a.world.tiles != Tile.VOID
+        noise.level[ring] = np.maximum(noise.level[ring] * (noise.until[ring] >= now), e.level)
+        noise.until[ring] = np.maximum(noise.until[ring], until)
+        return -1
+    cells = sim.area(e.area)
+    walkable = cells[WALKABLE_LUT[a.world.tiles[cells]] == 1]
+    pick = walkable if walkable.size else cells
+    center = int(pick[len(pick) // 2])
+    stamp_noise(center, e.level, now, until, a.noise, a.world, a.doors.state, sim.prm)
+    return center
+
+
+@register("goal")
+def goal(sim: Simulation, index: int, e) -> int:
+    sim.goal_areas = [e.area]
+    sim.arrays.flags.routes_changed[0] = 1
+    pop = sim.pop
+    humanlike = np.isin(pop.state, (State.HUMAN, State.BITTEN)) & (pop.mode != HOLD)
+    pop.mode[humanlike] = FLEE
+    return -1
+
+
+@register("broadcast")
+def broadcast(sim: Simulation, index: int, e) -> int:
+    center = alarm(sim, index, e)
+    goal(sim, index, e)
+    return center
+
+
+def _door_event(new_state: DoorState) -> Handler:
+    def handler(sim: Simulation, index: int, e) -> int:
+        doors = sim.arrays.doors
+        ids = sim.doors_of(e.area)
+        ids = ids[doors.state[ids] != DoorState.BROKEN]
+        doors.state[ids] = new_state
+        if new_state == DoorState.BARRICADED:
+            doors.strength[ids] = np.maximum(doors.strength[ids], sim.prm.barricade_hp)
+        sim.arrays.flags.routes_changed[0] = 1
+        return -1
+
+    return handler
+
+
+for _kind, _state in (
+    ("lock", DoorState.LOCKED),
+    ("unlock", DoorState.CLOSED),
+    ("open", DoorState.OPEN),
+    ("close", DoorState.CLOSED),
+    ("barricade", DoorState.BARRICADED),
+):
+    register(_kind)(_door_event(_state))
+
+
+def _cordon(on: bool) -> Handler:
+    def handler(sim: Simulation, index: int, e) -> int:
+        sim.prm = sim.prm._replace(cordon=on)
+        sim.arrays.flags.routes_changed[0] = 1
+        return -1
+
+    return handler
+
+
+register("cordon")(_cordon(True))
+register("lift_cordon")(_cordon(False))
+
+
+def _take(sim: Simulation, e, states: tuple[State, ...], new_state: State, kind: int) -> int:
+    pop, occupancy = sim.pop, sim.arrays.world.occupancy
+    who = np.isin(pop.cell, sim.area(e.area)) & np.isin(pop.state, states)
+    for i in np.flatnonzero(who):
+        pop.state[i] = new_state
+        pop.fate_tick[i] = sim.tick
+        occupancy[pop.cell[i]] -= 1
+        emit(sim.arrays.events, sim.tick, kind, i, -1, pop.cell[i])
+    return -1
+
+
+@register("rescue")
+def rescue(sim: Simulation, index: int, e) -> int:
+    return _take(sim, e, (State.HUMAN, State.BITTEN), State.RESCUED, EV_RESCUE)
+
+
+@register("strike")
+def strike(sim: Simulation, index: int, e) -> int:
+    return _take(sim, e, (State.HUMAN, State.BITTEN, State.ZOMBIE, State.HALFBIE), State.DEAD, EV_DEATH)
+
+
+# -- the timeline of a run ---------------------------------------------------------------------
+@dataclass
+class Pending:
+    """A scenario event not fired yet: due at ``tick``, or waiting for ``when`` to hold."""
+
+    index: int
+    event: Any
+    tick: int | None
+    when: tuple[str, str, float] | None
+
+
+class Timeline:
+    """The scenario's events of one run, in the order they fire."""
+
+    def __init__(self, sim: Simulation):
+        sc = sim.scenario
+        self.pending: list[Pending] = []
+        for i, e in enumerate(sc.events):
+            if e.kind not in HANDLERS:
+                raise HyosanError(f"unknown event kind {e.kind!r}", source=sim.loaded.source, field=f"events[{i}].kind")
+            if e.area not in (None, "*"):
+                area_cells(sim.world, e.area, sim.loaded.source, "events.area")
+            if e.at is not None:
+                self.pending.append(Pending(i, e, sc.clock_tick(e.at), None))
+            elif e.when is not None:
+                self.pending.append(Pending(i, e, None, parse_condition(e.when)))
+            else:
+                self.pending.append(Pending(i, e, sc.ticks(e.after), None))
+
+    def fire_due(self, sim: Simulation) -> None:
+        """Fire every event due now (conditions are checked every ``CONDITION_EVERY`` ticks)."""
+        metrics = None
+        for item in list(self.pending):
+            if item.tick is None and item.when is not None and sim.tick % CONDITION_EVERY == 0:
+                metrics = metrics or sim.metrics()
+                if holds(item.when, metrics):
+                    e = item.event
+                    item.tick = sim.tick + (sim.scenario.ticks(e.after) if e.after is not None else 0)
+                    item.when = None
+            if item.tick is not None and item.tick <= sim.tick:
+                self.pending.remove(item)
+                center = HANDLERS[item.event.kind](sim, item.index, item.event)
+                emit(sim.arrays.events, sim.tick, int(EventKind.SCENARIO), -1, item.index, center)
+
+    def next_stop(self, tick: int, limit: int) -> int:
+        """The first tick after ``tick`` (at most ``limit``) at which an event may fire."""
+        nxt = limit
+        for item in self.pending:
+            if item.tick is not None:
+                nxt = min(nxt, max(item.tick, tick + 1))
+            elif item.when is not None:
+                nxt = min(nxt, (tick // CONDITION_EVERY + 1) * CONDITION_EVERY)
+        return nxt
