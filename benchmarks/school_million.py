@@ -74,13 +74,13 @@ def memory(sim: Simulation) -> dict:
                 out += a.nbytes
         return out
 
-    w, n, cells = sim.world, sim.pop.n, sim.world.n_cells
+    w, n, cells, a = sim.world, sim.pop.n, sim.world.n_cells, sim.arrays
     core = total(v for v in vars(sim.pop).values() if isinstance(v, np.ndarray))
     per_agent = {
         "spatial index (block and cell lists)": total(
-            [sim.blocks[1], sim.cells[1], sim.cells[2], sim.cells[5]]
+            [a.blocks.next, a.cells.next, a.cells.touched, a.cells.zombie_touched]
         ),
-        f"event buffer ({sim.events[0].size:,} events)": total(sim.events),
+        f"event buffer ({a.events.tick.size:,} events)": total(a.events),
     }
     world_arrays = [
         w.tiles,
@@ -92,20 +92,18 @@ def memory(sim: Simulation) -> dict:
         w.snd_start,
         w.snd_idx,
         w.snd_cost,
-        w._not_walkable,
-        w._opaque,
     ]
     per_cell = {
         "World: walking graph (CSR)": total([w.nbr_start, w.nbr_idx, w.nbr_cost]),
         "World: sound graph (CSR)": total([w.snd_start, w.snd_idx, w.snd_cost]),
         "World: tiles, rooms, masks": total(world_arrays),
-        "engine: map copies, capacity, occupancy, coordinates, blocks, full cells": total(sim.world_arrays),
-        "engine: noise map and its workspace": total(sim.noise),
-        "engine: distance fields (goal, refuge, chokepoints)": total(sim.fields),
+        "engine: map copies, capacity, occupancy, coordinates, blocks, full cells": total(a.world),
+        "engine: noise map and its workspace": total(a.noise),
+        "engine: distance fields (goal, refuge, chokepoints)": total(a.fields),
         "engine: cell index heads (prey, zombies), prey flags": total(
-            [sim.cells[0], sim.cells[3], sim.cells[4]]
+            [a.cells.head, a.cells.prey_in, a.cells.zombie_head]
         ),
-        "engine: block counts": total(sim.blocks),
+        "engine: block counts": total(a.blocks),
     }
     frames = sum(a.nbytes for a in sim.recorder.frame_cells + sim.recorder.frame_states)
     return {

@@ -108,7 +108,7 @@ def test_strong_barricade_keeps_the_room_safe(make_scenario):
     assert res.summary()["final_by_role"]["student"]["human"] == 8
     assert (res.events.kind == "door_breach").sum() == 0
     # The zombies did come: they battered the door all along.
-    assert sim.door_strength[0] < 1e6 - 100
+    assert sim.arrays.doors.strength[0] < 1e6 - 100
 
 
 def test_weak_barricade_falls(make_scenario):

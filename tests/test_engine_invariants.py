@@ -81,8 +81,8 @@ def test_invariants_hold_every_tick(
         assume("do not fit" not in str(exc))  # too many agents for the rooms drawn
         raise
     tiles = sim.world.tiles.ravel()
-    cap = sim.world_arrays[9]
-    door_cells = sim.doors[0]
+    cap = sim.arrays.world.cap
+    door_cells = sim.arrays.doors.cell
     n = sim.pop.n
     was_halfbie = sim.pop.state == State.HALFBIE
     seen_events = 0
@@ -99,11 +99,11 @@ def test_invariants_hold_every_tick(
         # No more agents on a tile than allowed, and the engine's occupancy agrees.
         occupancy = np.bincount(cell[on_map], minlength=tiles.size)
         assert (occupancy <= cap).all()
-        np.testing.assert_array_equal(occupancy, sim.occupancy)
+        np.testing.assert_array_equal(occupancy, sim.arrays.world.occupancy)
         # Nobody is in a doorway whose door is closed, locked or barricaded.
         in_door = np.isin(cell[on_map], door_cells)
         doors = sim.world.door_of_cell[cell[on_map][in_door]]
-        assert np.isin(sim.door_state[doors], (DoorState.OPEN, DoorState.BROKEN)).all()
+        assert np.isin(sim.arrays.doors.state[doors], (DoorState.OPEN, DoorState.BROKEN)).all()
         # Halfbies are never bitten nor turned (they may leave, or be killed attacking a human).
         assert np.isin(st_[was_halfbie], (State.HALFBIE, State.ESCAPED, State.DEAD)).all()
         was_halfbie |= st_ == State.HALFBIE

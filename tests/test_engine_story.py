@@ -196,5 +196,5 @@ def test_school_wide_alarm_is_heard_everywhere(make_scenario):
     sim = Simulation(loaded, seed=0)
     sim.step(1)
     walkable = sim.world.tiles.ravel() != Tile.VOID
-    assert (sim.noise_level[walkable] == 70).all()
+    assert (sim.arrays.noise.level[walkable] == 70).all()
     assert (sim.pop.mode != Mode.CALM).all()  # everybody heard it

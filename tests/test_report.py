@@ -8,6 +8,7 @@ import re
 import pytest
 
 import results_school as rs
+from hyosan.report import write_report
 from hyosan.results import save
 
 READY = "() => window.hyosanReplay && window.hyosanReplay.ready"
@@ -16,7 +17,7 @@ READY = "() => window.hyosanReplay && window.hyosanReplay.ready"
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     result = rs.run_result(tmp_path_factory)
-    folder = save(result, tmp_path_factory.mktemp("report") / "run")
+    folder = save(result, tmp_path_factory.mktemp("report") / "run", report=write_report)
     return result, folder
 
 

@@ -13,6 +13,7 @@ import pytest
 import hyosan
 import results_school as rs
 from hyosan.engine import Simulation
+from hyosan.report import write_report
 from hyosan.results import analysis, save
 from hyosan.scenario import load_scenario
 from hyosan.states import STATE_NAMES, State
@@ -25,7 +26,7 @@ def result(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def folder(result, tmp_path_factory):
-    return save(result, tmp_path_factory.mktemp("saved") / "run")
+    return save(result, tmp_path_factory.mktemp("saved") / "run", report=write_report)
 
 
 # -- the tables --------------------------------------------------------------------------------
@@ -180,17 +181,23 @@ def test_report_rebuilt_from_the_folder_alone(result, folder, tmp_path):
 
 
 def test_an_interrupted_save_keeps_the_old_folder(result, folder, tmp_path, monkeypatch):
+    """A save of a *different* result, interrupted after its first files, leaves every byte of
+    the old folder as it was, and nothing beside it."""
+    import dataclasses
+
     target = tmp_path / "run"
-    save(result, target, report=False)
-    before = sorted(p.name for p in target.iterdir())
+    save(result, target)
+    before = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    other = dataclasses.replace(result, summary_data={**result.summary_data, "seed": 99})
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(type(result), "report", boom)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)  # after summary.json and scenario.toml
     with pytest.raises(KeyboardInterrupt):
-        save(result, target)
-    assert sorted(p.name for p in target.iterdir()) == before
+        save(other, target)
+    after = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    assert after == before
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no half-written folder beside it
 
 
@@ -375,7 +382,7 @@ def test_folder_of_a_tiled_map_carries_its_tilesets(tmp_path):
     raw["world"] = {"map": "small_school_b64.tmj"}
     raw["population"] = [{"role": "student", "count": 5, "areas": ["classroom 2-A"]}]
     tiled = LoadedScenario(validate(raw, "t.toml"), "t.toml", tmp_path, "t")
-    folder = save(Simulation(tiled, seed=1).run(), tmp_path / "run", report=False)
+    folder = save(Simulation(tiled, seed=1).run(), tmp_path / "run", )
     assert (folder / "school_tiles.tsj").is_file()
     again = Simulation(load_scenario(folder / "scenario.toml")).run()
     assert again.summary()["final"] == json.loads((folder / "summary.json").read_text())["final"]

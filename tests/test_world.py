@@ -18,25 +18,23 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from hyosan.errors import HyosanError
+from hyosan.assemble import world_arrays
+from hyosan.rules.noise import DOOR_LOSS, PER_METRE, WALL_LOSS, stamp_noise
+from hyosan.rules.senses import sees
+from hyosan.rules.state import Params, noise_map
 from hyosan.world import (
     DEFAULT_DOOR_STRENGTH,
-    DOOR_LOSS,
-    HEARING_THRESHOLD,
-    PER_METRE,
     STAIR_COST,
-    WALL_LOSS,
     DoorState,
     Room,
     Tile,
     World,
     distance_field,
-    line_of_sight,
+    format_ascii,
     load_ascii_text,
     load_map,
-    sound_field,
-    step_away,
-    step_toward,
 )
+from hyosan.world.tiles import CLOSING_LUT, OPAQUE_TILE_LUT, WALKABLE_LUT
 from hyosan.world.world import default_stair_links
 
 DATA = Path(__file__).parent / "data"
@@ -48,9 +46,17 @@ def grid(text: str) -> World:
     return load_ascii_text(text, source="<test>")
 
 
+def blocked_mask(world: World, door_state=None) -> np.ndarray:
+    """1 where walking is impossible: not walkable, or a shut (closed, locked, barricaded) door."""
+    state = world.door_state if door_state is None else door_state
+    mask = 1 - WALKABLE_LUT[world.tiles_flat]
+    mask[world.door_cells] = CLOSING_LUT[state]
+    return mask.astype(np.uint8)
+
+
 def field_from(world: World, *cells, door_state=None) -> np.ndarray:
     sources = np.array([world.cell(*c) for c in cells], dtype=np.int64)
-    blocked = world.blocked_mask(door_state)
+    blocked = blocked_mask(world, door_state)
     return distance_field(world.nbr_start, world.nbr_idx, world.nbr_cost, blocked, sources)
 
 
@@ -90,9 +96,9 @@ def test_both_formats_load_the_same_school(school):
 def test_to_ascii_round_trips(school):
     for name in ("small_school.txt", "small_school.tmj", "small_school_b64.tmj"):
         world = load_map(DATA / name)
-        text = world.to_ascii()
+        text = format_ascii(world)
         again = load_ascii_text(text)
-        assert again.same_as(world) and again.name == world.name and again.to_ascii() == text
+        assert again.same_as(world) and again.name == world.name and format_ascii(again) == text
 
 
 def test_same_as_notices_differences(school):
@@ -152,14 +158,6 @@ def test_cells_masks_and_read_only_arrays(school):
     assert school.coords(np.array([c, 0]))[2].tolist() == [5, 0]
     with pytest.raises(IndexError):
         school.cell(2, 0, 0)
-    blocked, opaque = school.blocked_mask(), school.opaque_mask()
-    closed, opened = school.cell(0, 1, 5), school.cell(1, 1, 5)
-    window = school.cell(0, 2, 5)
-    assert (blocked[closed], blocked[opened], blocked[window]) == (1, 0, 1)
-    assert (opaque[closed], opaque[opened], opaque[window], opaque[school.cell(0, 0, 0)]) == (1, 0, 0, 1)
-    everything_open = np.full(4, DoorState.OPEN, dtype=np.uint8)
-    assert school.blocked_mask(everything_open)[closed] == 0
-    assert school.blocked_mask(np.full(4, DoorState.BROKEN, dtype=np.uint8))[closed] == 0
     with pytest.raises(ValueError, match="read-only"):
         school.door_state[0] = 0
     copy = pickle.loads(pickle.dumps(school))  # as a worker process receives it
@@ -243,9 +241,6 @@ def test_blocked_source_leads_to_the_door_from_both_sides():
     w = grid("[floor A]\n..+..\n")
     d = field_from(w, (0, 0, 2))
     assert d.tolist() == [2.0, 1.0, 0.0, 1.0, 2.0]
-    occ = np.zeros(w.n_cells, np.int32)
-    args = (d, w.nbr_start, w.nbr_idx, w.blocked_mask(), occ, 1)
-    assert step_toward(w.cell(0, 0, 1), *args) == w.cell(0, 0, 1)  # never steps into the shut door
 
 
 def test_unreachable_cells_are_inf():
@@ -256,37 +251,6 @@ def test_unreachable_cells_are_inf():
         and np.isinf(d[w.cell(0, 0, 2)])
         and d[w.cell(0, 1, 1)] == pytest.approx(SQRT2)
     )
-
-
-def test_step_toward_and_away():
-    w = grid("[floor A]\n......\n......\n......\n")
-    d = field_from(w, (0, 1, 0))
-    blocked, occ = w.blocked_mask(), np.zeros(w.n_cells, np.int32)
-    cell = w.cell(0, 1, 5)
-    path = [cell]
-    while d[cell] > 0:
-        nxt = step_toward(cell, d, w.nbr_start, w.nbr_idx, blocked, occ, 1)
-        assert d[nxt] < d[cell]
-        path.append(cell := nxt)
-    assert len(path) == 6
-    start = w.cell(0, 1, 3)
-    best = step_toward(start, d, w.nbr_start, w.nbr_idx, blocked, occ, 1)
-    assert best == w.cell(0, 1, 2)
-    occ[best] = 1  # full: take the next best (a diagonal), or stay when everything is full
-    second = step_toward(start, d, w.nbr_start, w.nbr_idx, blocked, occ, 1)
-    assert second in (w.cell(0, 0, 2), w.cell(0, 2, 2)) and d[second] < d[start]
-    assert step_toward(start, d, w.nbr_start, w.nbr_idx, blocked, occ, 2) == best
-    per_cell = np.ones(w.n_cells, np.int32)
-    per_cell[best] = 2  # a capacity per cell works too
-    assert step_toward(start, d, w.nbr_start, w.nbr_idx, blocked, occ, per_cell) == best
-    occ[:] = 1
-    assert step_toward(start, d, w.nbr_start, w.nbr_idx, blocked, occ, 1) == start
-    occ[:] = 0
-    away = step_away(start, d, w.nbr_start, w.nbr_idx, blocked, occ, 1)
-    assert d[away] > d[start] and d[away] == d.reshape(3, 6)[:, 4].max()
-    corner = w.cell(0, 0, 5)
-    assert step_away(w.cell(0, 1, 5), d, w.nbr_start, w.nbr_idx, blocked, occ, 1) in (corner, w.cell(0, 2, 5))
-    assert step_away(corner, d, w.nbr_start, w.nbr_idx, blocked, occ, 1) == corner
 
 
 TILE_CHOICES = [Tile.FLOOR] * 5 + [
@@ -329,7 +293,7 @@ def random_worlds(draw):
 @given(random_worlds())
 def test_distance_field_is_bellman_consistent_and_matches_scipy(case):
     w, sources = case
-    blocked = w.blocked_mask()
+    blocked = blocked_mask(w)
     d = distance_field(w.nbr_start, w.nbr_idx, w.nbr_cost, blocked, sources)
     assert d.dtype == np.float32 and (d[sources] == 0).all()
     src_of_edge = np.repeat(np.arange(w.n_cells), np.diff(w.nbr_start))
@@ -357,12 +321,12 @@ def test_to_ascii_round_trips_random_worlds(case):
     w, _ = case
     if not w.tiles.any(axis=(1, 2)).all():
         with pytest.raises(HyosanError, match="all void"):
-            w.to_ascii()
+            format_ascii(w)
     elif (w.door_state == DoorState.BROKEN).any():
         with pytest.raises(HyosanError, match="broken doors"):
-            w.to_ascii()
+            format_ascii(w)
     else:
-        assert load_ascii_text(w.to_ascii()).same_as(w)
+        assert load_ascii_text(format_ascii(w)).same_as(w)
 
 
 def test_to_ascii_refuses_what_it_cannot_write():
@@ -372,37 +336,37 @@ def test_to_ascii_refuses_what_it_cannot_write():
         rooms = [Room(i, f"room {i}", 0, "room", [i]) for i in range(n)]
         return World("x", ["A"], tiles, room_id, rooms, [], [], [], np.zeros((0, 2)), {})
 
-    assert load_ascii_text(rooms_world(26).to_ascii()).same_as(rooms_world(26))
+    assert load_ascii_text(format_ascii(rooms_world(26))).same_as(rooms_world(26))
     with pytest.raises(HyosanError, match="at most 26 rooms"):
-        rooms_world(27).to_ascii()
+        format_ascii(rooms_world(27))
     with pytest.raises(HyosanError, match="ASCII rooms are FLOOR tiles"):
-        rooms_world(2, Tile.EXIT).to_ascii()
+        format_ascii(rooms_world(2, Tile.EXIT))
     void = World(
         "x", ["A"], np.zeros((1, 1, 1)), np.full((1, 1, 1), -1), [], [], [], [], np.zeros((0, 2)), {}
     )
     with pytest.raises(HyosanError, match="all void"):
-        void.to_ascii()
+        format_ascii(void)
 
 
-# --- sound and sight ------------------------------------------------------------------------
+# --- sound and sight: the engine's own kernels (rules/noise.py, rules/senses.py) ------------
 
 
-def hear(world: World, source, level, door_state=None, threshold=HEARING_THRESHOLD):
-    cells, levels = np.array([world.cell(*source)], np.int64), np.array([level], np.float64)
-    state = world.door_state if door_state is None else door_state
-    return sound_field(
-        world.snd_start,
-        world.snd_idx,
-        world.tiles_flat,
-        world.door_of_cell,
-        state,
-        cells,
-        levels,
-        WALL_LOSS,
-        DOOR_LOSS,
-        PER_METRE,
-        threshold,
-    )
+def params(world: World, floor: float = 20.0) -> Params:
+    """Kernel parameters for the sound tests: the documented losses, a 20 dB noise floor."""
+    _, h, width = world.shape
+    values = dict.fromkeys(Params._fields, 0.0)
+    values.update(per_metre=PER_METRE, wall_loss=WALL_LOSS, door_loss=DOOR_LOSS, noise_floor=floor,
+                  W=width, H=h, humans_wander=False, zombies_wander=False, cordon=False)  # fmt: skip
+    return Params(**values)
+
+
+def hear(world: World, source, level, door_state=None, floor=20.0):
+    """The noise map after stamping one sound of ``level`` dB at ``source`` (heard at tick 0)."""
+    wa = world_arrays(world)
+    noise = noise_map(world.n_cells, world.snd_idx.size)
+    state = (world.door_state if door_state is None else door_state).astype(np.uint8)
+    stamp_noise(world.cell(*source), level, 0, 10, noise, wa, state, params(world, floor))
+    return np.where(noise.until >= 0, noise.level, 0.0)
 
 
 def test_sound_fades_and_walls_and_doors_attenuate():
@@ -414,196 +378,77 @@ def test_sound_fades_and_walls_and_doors_attenuate():
         assert s.reshape(3, -1)[[g for g in range(3) if g != f]].max() == 0.0  # no stairs: floors apart
     opened = hear(w, (2, 0, 0), 80.0, door_state=np.array([DoorState.OPEN], np.uint8))
     assert opened[w.cell(2, 0, 8)] == 72.0
+    locked = hear(w, (2, 0, 0), 80.0, door_state=np.array([DoorState.LOCKED], np.uint8))
+    assert locked[w.cell(2, 0, 8)] == pytest.approx(80.0 - 8 * PER_METRE - DOOR_LOSS)
 
 
-def test_sound_threshold_and_loudest_source():
+def test_sound_stops_at_the_noise_floor_and_keeps_the_louder():
     w = grid("[floor A]\n" + "." * 40 + "\n")
     s = hear(w, (0, 0, 0), 30.0)
     assert s[10] == 20.0 and (s[11:] == 0).all() and (s[:11] > 0).all()
     assert hear(w, (0, 0, 0), 15.0).max() == 0.0
-    cells = np.array([0, 39], np.int64)
-    s = sound_field(
-        w.snd_start,
-        w.snd_idx,
-        w.tiles_flat,
-        w.door_of_cell,
-        w.door_state,
-        cells,
-        np.array([60.0, 50.0]),
-        WALL_LOSS,
-        DOOR_LOSS,
-        PER_METRE,
-        HEARING_THRESHOLD,
-    )
-    assert s[30] == 41.0 and s[20] == 40.0
+    wa, prm = world_arrays(w), params(w)
+    noise = noise_map(w.n_cells, w.snd_idx.size)
+    stamp_noise(0, 60.0, 0, 10, noise, wa, w.door_state, prm)
+    stamp_noise(39, 50.0, 0, 10, noise, wa, w.door_state, prm)
+    assert noise.level[30] == 41.0 and noise.level[20] == 40.0
 
 
-def test_line_of_sight():
-    w = grid("[floor A]\n.......\n.#.=./.\n.......\n.+.....\n")
+def opaque_mask(world: World, door_state) -> np.ndarray:
+    mask = OPAQUE_TILE_LUT[world.tiles_flat].copy()
+    mask[world.door_cells] = CLOSING_LUT[door_state]
+    return mask
+
+
+def reference_sight(opaque, width, f, h, y0, x0, y1, x1) -> bool:
+    """Sight by the textbook rule, in plain Python: no opaque cell strictly between on the
+    Bresenham line traced from the smaller (y, x) end, and no squeezing between two opaque cells
+    that touch at a corner."""
+    if (y1, x1) < (y0, x0):
+        y0, x0, y1, x1 = y1, x1, y0, x0
+    at = lambda y, x: bool(opaque[(f * h + y) * width + x])  # noqa: E731
+    dx, dy = abs(x1 - x0), abs(y1 - y0)
+    sx, sy = (1 if x1 > x0 else -1), (1 if y1 > y0 else -1)
+    err, x, y = dx - dy, x0, y0
+    while (x, y) != (x1, y1):
+        e2, px, py = 2 * err, x, y
+        if e2 > -dy:
+            err, x = err - dy, x + sx
+        if e2 < dx:
+            err, y = err + dx, y + sy
+        if x != px and y != py and at(py, x) and at(y, px):
+            return False
+        if (x, y) != (x1, y1) and at(y, x):
+            return False
+    return True
+
+
+def test_sight_through_windows_and_open_doors_not_walls_or_shut_doors():
+    w = grid("[floor A]\n.......\n.#.=./.\n.......\n.+.....\n.......\n")
     _, h, width = w.shape
-    opaque = w.opaque_mask()
+    wa = world_arrays(w)
 
-    def sees(a, b, mask=opaque):
-        return line_of_sight(mask, width, h, 0, *a, *b)
+    def see(a, b, state=w.door_state):
+        return sees(w.cell(0, *a), w.cell(0, *b), wa, state, width, h)
 
-    assert not sees((1, 0), (1, 2)) and sees((0, 0), (0, 6))
-    assert sees((1, 2), (1, 4)) and sees((1, 4), (1, 6))  # window, open door
-    assert not sees((2, 1), (4, 1)) and sees((1, 1), (1, 0))  # closed door blocks; endpoints never do
-    open_all = w.opaque_mask(np.full(2, DoorState.OPEN, np.uint8))
-    assert sees((2, 1), (4, 1), open_all)
+    assert not see((1, 0), (1, 2)) and see((0, 0), (0, 6))
+    assert see((1, 2), (1, 4)) and see((1, 4), (1, 6))  # window, open door
+    assert not see((2, 1), (4, 1)) and see((1, 1), (1, 0))  # closed door blocks; endpoints never do
+    assert see((2, 1), (4, 1), np.full(2, DoorState.OPEN, np.uint8))
     corner = grid("[floor A]\n.#\n#.\n")
-    assert not line_of_sight(corner.opaque_mask(), 2, 2, 0, 0, 0, 1, 1)
+    assert not sees(0, 3, world_arrays(corner), corner.door_state, 2, 2)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(random_worlds(), st.data())
-def test_line_of_sight_is_symmetric(case, data):
+def test_sight_is_symmetric_and_matches_a_reference(case, data):
     w, _ = case
     nf, h, width = w.shape
+    wa = world_arrays(w)
     f = data.draw(st.integers(0, nf - 1))
     y0, y1 = data.draw(st.integers(0, h - 1)), data.draw(st.integers(0, h - 1))
     x0, x1 = data.draw(st.integers(0, width - 1)), data.draw(st.integers(0, width - 1))
-    opaque = w.opaque_mask()
-    assert line_of_sight(opaque, width, h, f, y0, x0, y1, x1) == line_of_sight(
-        opaque, width, h, f, y1, x1, y0, x0
-    )
-
-
-# --- bad maps -------------------------------------------------------------------------------
-
-BAD_ASCII = [
-    ("[floor 1F]\n#..?#\n", "floor 1F, line 2, column 4", "unknown map character '?'"),
-    ("[floor 1F]\n#..\t#\n", "floor 1F, line 2, column 4", "tabs"),
-    ("[floor 1F]\n#.x.#\n", "floor 1F, line 2, column 3", "room letter 'x' is not declared"),
-    ("name: empty\n", "floors", "no floors"),
-    ("[floor 1F]\n\n  \n[floor 2F]\n...\n", "floor 1F, line 1", "empty floor"),
-    ("size: 3 x 1\n[floor 1F]\n....\n", "floor 1F, line 3", "ragged floor"),
-    ("size: 3 x 1\n[floor 1F]\n...\n...\n", "floor 1F, line 4", "ragged floor"),
-    ("size: three\n[floor 1F]\n...\n", "line 1", "W x H"),
-    ("title: x\n[floor 1F]\n...\n", "line 1", "expected 'name: ...'"),
-    ("[floor 1F]\n...\n[attic]\n", "line 3", "unknown section"),
-    ("[floor 1F]\n...\n[floor 1F]\n...\n", "line 3", "appears twice"),
-    ("[floor 1F]\n.a.\n[floor 2F]\n.a.\n[rooms]\na: lab\n", "rooms", "spans floors"),
-    ("[floor 1F]\n...\n[rooms]\na: lab\n", "rooms", "has no tiles"),
-    ("[floor 1F]\n.a.\n[rooms]\na: lab\na: gym\n", "rooms, line 5", "declared twice"),
-    ("[floor 1F]\n.a.\n[rooms]\nA = lab\n", "rooms, line 4", "letter: name"),
-    ("[floor 1F]\n...\n[spawns]\ngate: 1F 2\n", "spawns, line 4", "name: FLOOR x y"),
-    ("[floor 1F]\n...\n[spawns]\ngate: 1F 2 0 5 1\n", "spawns, line 4", "outside the map"),
-    ("[floor 1F]\n.#.\n[spawns]\ngate: 1F 1 0\n", "spawns, line 4", "no walkable tile"),
-    ("[floor 1F]\n.a.\n[rooms]\na: lab\n[spawns]\nlab: 1F 0 0\n", "spawns, line 6", "name of a room"),
-    ("[floor 1F]\nS.\n[floor 2F]\nS.\n[links]\n1F 0 0 - 2F 1 0\n", "links, line 6", "not a STAIRS tile"),
-    ("[floor 1F]\nS.\n[floor 2F]\nS.\n[links]\n1F 0 0 2F 0 0\n", "links, line 6", "FLOOR x y - FLOOR"),
-    ("[floor 1F]\n+.\n[doors]\n1F 0 0: strong\n", "doors, line 4", "number >= 0"),
-    ("[floor 1F]\n+.\n[doors]\n1F 1 0: 10\n", "doors, line 4", "not a DOOR tile"),
-]
-
-
-@pytest.mark.parametrize(("text", "field", "message"), BAD_ASCII)
-def test_bad_ascii_maps_name_file_and_field(tmp_path, text, field, message):
-    path = tmp_path / "bad.txt"
-    path.write_text(text)
-    with pytest.raises(HyosanError) as err:
-        load_map(path)
-    assert err.value.source == str(path) and err.value.field == field
-    assert str(err.value).startswith(f"{path}: {field}: ") and message in str(err.value)
-
-
-def _set(path: str, value):
-    """A mutation of the Tiled JSON: set the value at a dotted path like 'layers[0].name'."""
-
-    def apply(data):
-        keys = path.replace("[", ".").replace("]", "").split(".")
-        target = data
-        for key in keys[:-1]:
-            target = target[int(key)] if key.isdigit() else target[key]
-        last = int(keys[-1]) if keys[-1].isdigit() else keys[-1]
-        target[last] = value(target[last]) if callable(value) else value
-        return data
-
-    return apply
-
-
-_FLOOR1 = "layers[0].layers"
-_OBJ = "layers[0].layers[1].objects"
-
-BAD_TILED = [
-    (
-        _set("tilesets[0].tiles[2].type", "portcullis"),
-        "tilesets[0].tiles[2].type",
-        "gid 3 has unknown tile class",
-    ),
-    (
-        _set("tilesets[0].tiles[1].type", ""),
-        "layers[0].layers[0].data",
-        "gid 2 (tile 1 of tileset 'school') has no",
-    ),
-    (_set("tilesets[0].tilecount", 5), "layers[0].layers[0].data", "past the end of tileset"),
-    (_set(f"{_FLOOR1}[0].data", lambda d: d[:-1]), "layers[0].layers[0].data", "not width x height = 84"),
-    (_set(f"{_FLOOR1}[0].data", lambda d: [*d[:-1], "10"]), "layers[0].layers[0].data", "must be gids"),
-    (
-        _set(f"{_FLOOR1}[0]", lambda layer: {**layer, "encoding": "base64", "data": "!!"}),
-        "layers[0].layers[0].data",
-        "cannot decode",
-    ),
-    (
-        _set(
-            f"{_FLOOR1}[0]", lambda layer: {**layer, "encoding": "base64", "data": "", "compression": "zstd"}
-        ),
-        "layers[0].layers[0].compression",
-        "unsupported compression",
-    ),
-    (_set("infinite", True), "infinite", "infinite maps"),
-    (_set("orientation", "isometric"), "orientation", "only orthogonal"),
-    (_set("layers", lambda ls: [ls[0]["layers"][0], *ls]), "layers[0].type", "top-level group layer"),
-    (_set("layers", []), "layers", "no floors"),
-    (_set("layers[1].name", "1F"), "layers[1].name", "distinct"),
-    (_set(_FLOOR1, lambda ls: [ls[0], *ls]), "layers[0].layers[1]", "exactly one tile layer"),
-    (_set(_FLOOR1, lambda ls: ls[1:]), "layers[0].layers", "needs one tile layer"),
-    (_set(f"{_FLOOR1}[0].width", 13), "layers[0].layers[0].width", "layer size"),
-    (_set("tilesets[0]", {"firstgid": 1, "source": "school.tsx"}), "tilesets[0].source", ".tsx"),
-    (_set(_OBJ, lambda objs: [*objs, {**objs[0], "id": 77, "name": "store"}]), f"{_OBJ}[5]", "overlaps room"),
-    (_set(f"{_OBJ}[3].properties", []), f"{_OBJ}[3].properties", "custom property 'link'"),
-    (_set("layers[1].layers[1].objects[2].width", 64), "layers[1].layers[1].objects[2]", "same shape"),
-    (
-        _set("layers[1].layers[1].objects[3].properties[0].value", -1),
-        "layers[1].layers[1].objects[3].properties",
-        "'strength' >= 0",
-    ),
-    (_set(f"{_OBJ}[0].ellipse", True), f"{_OBJ}[0]", "only rectangle and point"),
-    (_set(f"{_OBJ}[0].name", ""), f"{_OBJ}[0].name", "needs a name"),
-    (_set(f"{_OBJ}[1].name", "science lab"), "layers", "has the name of a room"),
-    (_set(f"{_OBJ}[2].x", 5000), f"{_OBJ}[2]", "covers no tile"),
-    (_set(f"{_OBJ}[3].y", 0), f"{_OBJ}[3]", "covers no STAIRS tile"),
-    (_set(f"{_OBJ}[0].x", "left"), f"{_OBJ}[0].x", "wrong type"),
-    (_set(f"{_FLOOR1}[0].data", lambda d: [0] * len(d)), "layers[0].layers[0].data", "empty floor"),
-]
-
-
-@pytest.mark.parametrize(("mutate", "field", "message"), BAD_TILED)
-def test_bad_tiled_maps_name_file_and_field(tmp_path, mutate, field, message):
-    path = write_map(tmp_path, mutate(tiled_json()))
-    with pytest.raises(HyosanError) as err:
-        load_map(path)
-    assert err.value.source == str(path) and err.value.field == field
-    assert str(err.value).startswith(f"{path}: {field}: ") and message in str(err.value)
-
-
-def test_bad_external_tileset_and_bad_json(tmp_path):
-    data = json.loads((DATA / "small_school_b64.tmj").read_text())
-    tileset = json.loads((DATA / "school_tiles.tsj").read_text())
-    tileset["tiles"][7]["class"] = "escalator"
-    (tmp_path / "school_tiles.tsj").write_text(json.dumps(tileset))
-    with pytest.raises(HyosanError) as err:
-        load_map(write_map(tmp_path, data))
-    assert err.value.source == str(tmp_path / "school_tiles.tsj") and err.value.field == "tiles[7].class"
-    (tmp_path / "school_tiles.tsj").unlink()
-    with pytest.raises(HyosanError, match=r"school_tiles\.tsj: cannot read"):
-        load_map(tmp_path / "map.tmj")
-    (tmp_path / "broken.tmj").write_text('{"width": 3,\n "height": }')
-    with pytest.raises(HyosanError, match=r"broken\.tmj: line 2, column 12: not valid JSON"):
-        load_map(tmp_path / "broken.tmj")
-
-
-def test_default_door_strengths_are_ordered():
-    closed, locked, barricaded = (DEFAULT_DOOR_STRENGTH[s] for s in (1, 2, 3))
-    assert 0 < closed < locked < barricaded
+    a, b = w.cell(f, y0, x0), w.cell(f, y1, x1)
+    ab = sees(a, b, wa, w.door_state, width, h)
+    assert ab == sees(b, a, wa, w.door_state, width, h)
+    assert ab == reference_sight(opaque_mask(w, w.door_state), width, f, h, y0, x0, y1, x1)

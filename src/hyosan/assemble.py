@@ -82,11 +82,15 @@ def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
     )
 
 
-def world_arrays(sc: Scenario, w: World) -> WorldArrays:
-    """The building for the kernels: the world's graphs, tile classes, rooms' doors, capacities."""
+def world_arrays(
+    w: World, *, max_per_tile: int = 4, door_capacity: int = 1, refuge_kinds: tuple[str, ...] = ()
+) -> WorldArrays:
+    """The building for the kernels: the world's graphs, tile classes, rooms' doors, capacities
+    (``max_per_tile`` agents on a tile, ``door_capacity`` on a door or stair tile), and which rooms
+    are refuges (their kinds)."""
     n_cells = w.n_cells
     tiles = w.tiles.ravel().astype(np.uint8)
-    refuge_kinds = set(sc.behaviour.refuge_kinds)
+    refuge_kinds = set(refuge_kinds)
     refuge_room = np.array([r.kind in refuge_kinds for r in w.rooms], dtype=np.uint8)
     if refuge_room.size == 0:
         refuge_room = np.zeros(1, dtype=np.uint8)
@@ -94,8 +98,8 @@ def world_arrays(sc: Scenario, w: World) -> WorldArrays:
     starts = np.zeros(len(w.rooms) + 1, dtype=np.int64)
     starts[1:] = np.cumsum([len(d) for d in doors_of_room])
     flat = np.concatenate([np.asarray(d, dtype=np.int64) for d in doors_of_room] or [np.zeros(0, np.int64)])
-    cap = np.full(n_cells, sc.world.max_per_tile, dtype=np.int32)
-    cap[(tiles == Tile.DOOR) | (tiles == Tile.STAIRS)] = sc.world.door_capacity
+    cap = np.full(n_cells, max_per_tile, dtype=np.int32)
+    cap[(tiles == Tile.DOOR) | (tiles == Tile.STAIRS)] = door_capacity
     F, H, W = w.tiles.shape
     block_of_cell, _, _ = block_layout(F, H, W, BLOCK)
     return WorldArrays(
@@ -120,7 +124,12 @@ def world_arrays(sc: Scenario, w: World) -> WorldArrays:
 
 def build_run(sc: Scenario, w: World, pop: Population, rng_move: np.ndarray, rng_contact: np.ndarray) -> Run:
     """Every array a run's kernels touch, fresh for tick 0."""
-    world = world_arrays(sc, w)
+    world = world_arrays(
+        w,
+        max_per_tile=sc.world.max_per_tile,
+        door_capacity=sc.world.door_capacity,
+        refuge_kinds=tuple(sc.behaviour.refuge_kinds),
+    )
     count_occupancy(pop.state, pop.cell, world.occupancy)
     doors = Doors(
         cell=w.door_cells.astype(np.int64),

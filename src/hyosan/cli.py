@@ -216,6 +216,7 @@ def run(
     at all. Frames are recorded every clock.frame_every (--set clock.frame_every=5s).
     """
     from hyosan.engine import Simulation
+    from hyosan.report import write_report
     from hyosan.results.store import save
     from hyosan.scenario import load_scenario
     from hyosan.scenario.timefmt import format_clock
@@ -246,7 +247,7 @@ def run(
 
             result = sim.run(progress)
     folder = out if out is not None else Path("out") / loaded.name
-    save(result, folder, report=report)
+    save(result, folder, report=write_report if report else None)
     _print_run(result.summary(), folder, report)
 
 
@@ -267,6 +268,7 @@ def report_cmd(
 ) -> None:
     """Rebuild the self-contained HTML report of a run folder (optionally a video too), or of a
     sweep or sensitivity store (fan charts, metrics against the parameters, sensitivity bars)."""
+    from hyosan.report import write_report
     from hyosan.results.store import load
 
     if (folder / "sweep.json").is_file():
@@ -278,7 +280,7 @@ def report_cmd(
         console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
         return
     result = load(folder)
-    path = result.report(out if out is not None else folder / "report.html")
+    path = write_report(result, out if out is not None else folder / "report.html")
     console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB, "
                   f"built in {result.extra['report_build_s']:.1f} s)")  # fmt: skip
     if video is not None:

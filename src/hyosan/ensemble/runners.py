@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from hyosan.ensemble.spec import RunTask, Value, toml_value
+from hyosan.results.summary import SURVIVED
+from hyosan.states import STATE_NAMES, State
 
 #: Series of a school run (bands): state counts over all roles; ``humans`` is the human group as
 #: the engine's trigger conditions count it (human + bitten).
@@ -112,23 +114,18 @@ class ScenarioRunner:
         from hyosan.scenario import load_scenario
 
         sim = Simulation(load_scenario(self.scenario, self.overrides(task.params)), seed=task.seed)
-        sim.run_until(sim.n_ticks)
-        raw = sim.recorder.result()
-        output = RunOutput(metrics=school_metrics(raw))
-        ticks = _grid(raw.ticks_run, self.points)
-        output.times = ticks * raw.tick_seconds
-        output.series = school_series(raw.counts[ticks])
+        result = sim.run()
+        output = RunOutput(metrics=school_metrics(result.summary()))
+        ticks = _grid(sim.tick, self.points)
+        output.times = ticks * sim.tick_seconds
+        output.series = school_series(sim.counts[ticks])
         if task.keep:
-            from hyosan.results.result import Result
-
-            output.kept = Result.from_simulation(sim)
+            output.kept = result
         return output
 
 
 def school_series(counts: np.ndarray) -> dict[str, np.ndarray]:
     """Counts (T, states, roles) summed over roles into the named series."""
-    from hyosan.states import State
-
     c = counts.sum(axis=2).astype(np.int64)
     return {
         "humans": c[:, State.HUMAN] + c[:, State.BITTEN],
@@ -141,26 +138,21 @@ def school_series(counts: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def school_metrics(raw) -> dict[str, Any]:
-    """The runs-table row of a school run (see :class:`ScenarioRunner`)."""
-    from hyosan.record import SURVIVED
-    from hyosan.states import STATE_NAMES
-
-    last = raw.counts[-1]  # (states, roles)
-    metrics: dict[str, Any] = {"agents": raw.n_agents}
-    for s, name in enumerate(STATE_NAMES):
-        metrics[f"final_{name}"] = int(last[s].sum())
-    groups = raw.groups()
+def school_metrics(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The runs-table row of a school run (see :class:`ScenarioRunner`), from its summary."""
+    metrics: dict[str, Any] = {"agents": summary["agents"]}
+    for name, count in summary["final"].items():
+        metrics[f"final_{name}"] = count
+    groups = summary["groups"]
     metrics["human_group"], metrics["zombie_group"] = groups["human_group"], groups["zombie_group"]
-    for label, s in raw.survivors().items():
+    for label, s in summary["survivors"].items():
         metrics[f"survivors_{label}"] = s["survived"]
-    for r, role in enumerate(raw.role_names):
-        metrics[f"survived_{role}"] = int(sum(last[int(s), r] for s in SURVIVED))
-    for key, tick in (("first_turn_s", raw.first_turn_tick()), ("half_infected_s", raw.half_infected_tick())):
-        metrics[key] = float("nan") if tick is None else float(tick) * raw.tick_seconds
-    kinds = raw.events.kind.value_counts()
+    for role, final in summary["final_by_role"].items():
+        metrics[f"survived_{role}"] = sum(final[s.name.lower()] for s in SURVIVED)
+    for key in ("first_turn_s", "half_infected_s"):
+        metrics[key] = float("nan") if summary[key] is None else float(summary[key])
     for kind, column in (("bite", "bites"), ("turn", "turns"), ("kill", "kills")):
-        metrics[column] = int(kinds.get(kind, 0))
+        metrics[column] = summary["events"][kind]
     return metrics
 
 
@@ -243,8 +235,6 @@ def function_name(fn: Callable) -> str:
 
 def metric_names(runner: Callable[[RunTask], RunOutput]) -> list[str]:
     """The metrics a runner's rows will have, known before running (for checking ``--output``)."""
-    from hyosan.states import STATE_NAMES
-
     if isinstance(runner, ScenarioRunner):
         from hyosan.scenario import load_scenario
 

@@ -52,6 +52,8 @@ from hyosan.ensemble.runners import Outcome, RunOutput, execute
 from hyosan.ensemble.spec import RunTask, SweepSpec
 from hyosan.errors import HyosanError
 from hyosan.io import atomic_path, write_text
+from hyosan.results.result import Result
+from hyosan.results.store import save as save_run
 
 FORMAT = "hyosan-sweep/1"
 #: Quantiles of the bands (the same as the compartment models' bands).
@@ -212,8 +214,11 @@ class Store:
     @staticmethod
     def _keep(kept: Any, folder: Path) -> None:
         """A full run folder: a school run's Result folder, or a model run's summary and table."""
-        if hasattr(kept, "save"):
-            kept.save(folder)
+        if isinstance(kept, Result):
+            # The report pulls in matplotlib: loaded here, in the sweep's process, never in a worker.
+            from hyosan.report import write_report
+
+            save_run(kept, folder, report=write_report)
             return
         write_text(folder / "summary.json", json.dumps(kept.summary(), indent=2) + "\n")
         with atomic_path(folder / "trajectory.parquet") as tmp:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hyosan.states import Mode, State
 
@@ -134,6 +133,10 @@ def kaplan_meier(time: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
     observed = np.asarray(observed, dtype=bool)
     if not observed.any():
         return pd.DataFrame({"time_s": [0.0], "survival": [1.0], "lower": [1.0], "upper": [1.0]})
+    # scipy.stats takes half a second to import: loaded when survival is first asked for, so
+    # that a sweep's workers (which record milestones, never survival) do without it.
+    from scipy import stats
+
     data = stats.CensoredData(uncensored=time[observed], right=time[~observed])
     sf = stats.ecdf(data).sf
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
@@ -186,6 +189,8 @@ def logrank(result: Result, by: str = "adult") -> dict:
     out = {"groups": groups, "statistic": None, "pvalue": None}
     if len(groups) != 2:
         return out
+    from scipy import stats  # (lazily: see kaplan_meier)
+
     data = []
     for g in groups:
         sel = times[labels == g]

@@ -12,6 +12,7 @@
     world.npz         the floors' tiles and rooms (the report draws the map from it)
     chronicle.md      the narrated timeline
     report.html       the self-contained report with its replay
+    tables/<name>.parquet   tables collected with Simulation.collect, if any
 
 The folder is written whole into a temporary folder and renamed into place
 (:func:`hyosan.io.atomic_dir`): an interrupted save leaves the old folder or none, never a mix.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +58,18 @@ def map_files(map_path: Path) -> list[tuple[Path, Path]]:
     return files
 
 
-def save(result: Result, folder: str | Path, *, report: bool = True, chronicle: bool = True) -> Path:
-    """Write ``result`` as a run folder at ``folder`` (replacing any old one, atomically)."""
+def save(
+    result: Result,
+    folder: str | Path,
+    *,
+    report: Callable[[Result, Path], object] | None = None,
+    chronicle: bool = True,
+) -> Path:
+    """Write ``result`` as a run folder at ``folder`` (replacing any old one, atomically).
+
+    ``report``: a writer ``report(result, path)`` of report.html (``hyosan.report.write_report``;
+    this layer does not know the report), or None for no report.
+    """
     folder = Path(folder)
     with atomic_dir(folder) as tmp:
         (tmp / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
@@ -87,8 +99,11 @@ def save(result: Result, folder: str | Path, *, report: bool = True, chronicle: 
         )  # fmt: skip
         if chronicle:
             (tmp / "chronicle.md").write_text(result.chronicle(), encoding="utf-8")
-        if report:
-            result.report(tmp / "report.html")
+        for name, table in result.tables.items():
+            (tmp / "tables").mkdir(exist_ok=True)
+            table.to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
+        if report is not None:
+            report(result, tmp / "report.html")
     return folder
 
 
@@ -118,8 +133,10 @@ def load(folder: str | Path) -> Result:
             }
         )
         world = WorldInfo(str(f["name"]), f["floors"].tolist(), f["tiles"], f["room_id"], rooms)
+    extra_tables = {p.stem: pd.read_parquet(p) for p in sorted((folder / "tables").glob("*.parquet"))}
     return Result(
         summary_data=summary,
+        tables=extra_tables,
         scenario_toml=(folder / "scenario.toml").read_text(encoding="utf-8"),
         world=world,
         frame_ticks=ticks,

@@ -7,6 +7,7 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from hyosan.scenario.events import KINDS
 from hyosan.scenario.schema import Scenario
 
 
@@ -73,4 +74,9 @@ def markdown() -> str:
         origin = typing.get_origin(field.annotation)
         title = f"[[{name}]]" if origin is list else f"{name}.NAME" if origin is dict else name
         _section(title, sub, out)
+    kinds = ["### Timeline event kinds (`[[events]] kind`)", "",
+             "| kind | needs `area` | what it does |", "|---|---|---|"]  # fmt: skip
+    kinds += [f"| `{k.name}` | {'yes' if k.needs_area else 'no'} | {k.doc} |" for k in KINDS.values()]
+    kinds += ["", "A new kind is one handler registered with `hyosan.timeline.register` (docs/extending.md)."]
+    out.append("\n".join(kinds))
     return "\n\n".join(out) + "\n"
