@@ -20,6 +20,7 @@ import numpy as np
 from hyosan import __version__
 from hyosan.agents import Population
 from hyosan.assemble import build_run, project_params, route_fields
+from hyosan.checkpoint import load_checkpoint, save_checkpoint
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder, RunInfo
 from hyosan.results.result import Result
@@ -123,6 +124,16 @@ class Simulation:
         DataCollector; saved as ``tables/<name>.parquet`` in the run folder."""
         self.recorder.add_collector(name, fn, max(1, int(every)))
         self.recorder.collect(self.tick, self, only=name)
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def checkpoint(self, path: str | Path) -> Path:
+        """Save the run as it is now; :meth:`restore` continues it bit for bit."""
+        return save_checkpoint(self, path)
+
+    @classmethod
+    def restore(cls, path: str | Path) -> Simulation:
+        """A run saved by :meth:`checkpoint` (user systems and collectors must be added again)."""
+        return load_checkpoint(path, cls)
 
     # -- running ----------------------------------------------------------------------------
     @property

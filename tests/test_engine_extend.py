@@ -1,0 +1,94 @@
+"""Extending and branching the engine: user tables, event kinds, checkpoints that resume bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hyosan import timeline
+from hyosan.engine import Simulation
+from hyosan.errors import HyosanError
+from hyosan.results import load, save
+from hyosan.scenario.load import load_scenario
+
+ARRAYS = ("state", "cell", "mode", "budget", "heading", "target", "bitten_at", "turn_at", "bitten_by",
+          "fate_tick", "bites", "group", "leader", "halfbie")  # fmt: skip
+
+
+def corridor(seed=3, **overrides):
+    from pathlib import Path
+
+    toml = Path(__file__).parents[1] / "benchmarks" / "ensemble_school.toml"
+    return Simulation(load_scenario(toml, {"clock.duration": "40min", **overrides}), seed=seed)
+
+
+def test_a_restored_checkpoint_continues_bit_for_bit(tmp_path):
+    whole = corridor()
+    whole.run_until(whole.n_ticks)
+    part = corridor()
+    part.step(1200)  # 08:20, mid-outbreak
+    path = part.checkpoint(tmp_path / "at-0820.ckpt")
+    part.step(300)  # the saved run goes on: the checkpoint must not share its arrays
+    back = Simulation.restore(path)
+    assert back.tick == 1200
+    back.run_until(back.n_ticks)
+    for name in ARRAYS:
+        np.testing.assert_array_equal(getattr(back.pop, name), getattr(whole.pop, name), err_msg=name)
+    np.testing.assert_array_equal(back.counts, whole.counts)
+    a, b = back.result(), whole.result()
+    assert a.events.equals(b.events) and a.summary() == b.summary()
+    assert (whole.result().events.kind == "bite").sum() > 5  # an outbreak really happened after 08:20
+
+
+def test_a_damaged_or_foreign_checkpoint_is_refused_in_one_line(tmp_path):
+    sim = corridor()
+    sim.step(30)
+    path = sim.checkpoint(tmp_path / "c.ckpt")
+    data = path.read_bytes()
+    (tmp_path / "flip.ckpt").write_bytes(data[:-10] + bytes(10))
+    with pytest.raises(HyosanError, match=r"flip\.ckpt: damaged checkpoint"):
+        Simulation.restore(tmp_path / "flip.ckpt")
+    head, rest = data.split(b"\n", 1)
+    fmt, _, digest = head.split(b" ")
+    (tmp_path / "old.ckpt").write_bytes(b" ".join([fmt, b"0.0.1", digest]) + b"\n" + rest)
+    with pytest.raises(HyosanError, match=r"old\.ckpt: a checkpoint of hyosan 0\.0\.1"):
+        Simulation.restore(tmp_path / "old.ckpt")
+    (tmp_path / "junk.ckpt").write_bytes(b"hello\n")
+    with pytest.raises(HyosanError, match="not a hyosan checkpoint"):
+        Simulation.restore(tmp_path / "junk.ckpt")
+
+
+def test_collect_adds_a_table_to_the_result_and_the_folder(tmp_path):
+    sim = corridor(**{"clock.duration": "20min"})
+    sim.collect("hallway", lambda s: {"zombies": int((s.pop.state == 2).sum()),
+                                      "noisy_cells": int((s.arrays.noise.until >= s.tick).sum())},
+                every=300)  # fmt: skip
+    result = sim.run()
+    table = result.tables["hallway"]
+    assert table["tick"].tolist() == list(range(0, 1201, 300))
+    zombies = result.counts.groupby("tick")["zombie"].sum()
+    assert table["zombies"].tolist() == zombies.loc[table["tick"]].tolist()
+    again = load(save(result, tmp_path / "run"))
+    assert again.tables["hallway"].equals(table)
+
+
+def test_a_registered_event_kind_is_validated_and_fired():
+    fired = []
+
+    @timeline.register("test_blackout", needs_area=True, doc="the lights go out")
+    def blackout(sim, index, event):
+        fired.append((sim.tick, event.area))
+        sim.arrays.doors.state[:] = 2  # every door locked
+        sim.arrays.flags.routes_changed[0] = 1
+        return -1
+
+    try:
+        with pytest.raises(HyosanError, match="needs an 'area'"):
+            corridor(**{"events": '[{kind="test_blackout", at="08:05"}]'})
+        sim = corridor(**{"events": '[{kind="test_blackout", at="08:05", area="classroom 2"}]'})
+        sim.step(400)
+        assert fired == [(300, "classroom 2")] and (sim.arrays.doors.state == 2).all()
+        assert sim.result().timeline[0]["fired_s"] == 300.0
+    finally:
+        timeline.HANDLERS.pop("test_blackout")
+        timeline.KINDS.pop("test_blackout")
