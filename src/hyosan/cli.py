@@ -17,6 +17,7 @@ from rich.table import Table
 
 from hyosan import __version__
 from hyosan.errors import HyosanError
+from hyosan.scenario.load import parse_assignments
 
 app = typer.Typer(
     name="hyosan",
@@ -27,18 +28,6 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def parse_assignments(items: list[str] | None, source: str = "--set") -> dict[str, str]:
-    """``["a=1", "b.c=x"]`` -> ``{"a": "1", "b.c": "x"}``; malformed items raise HyosanError."""
-    out: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value:
-            raise HyosanError(f"expected KEY=VALUE, got {item!r}", source=source)
-        out[key] = value
-    return out
 
 
 def _version(value: bool) -> None:

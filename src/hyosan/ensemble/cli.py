@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hyosan.errors import HyosanError
+from hyosan.scenario.load import parse_assignments
 
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -223,7 +224,6 @@ def sweep(
     as_json: AsJson = False,
 ) -> None:
     """Run a scenario many times over a grid of values: a resumable store of runs and bands."""
-    from hyosan.cli import parse_assignments
     from hyosan.ensemble.spec import parse_vary
     from hyosan.ensemble.sweep import scenario_spec
 
@@ -300,7 +300,6 @@ def sensitivity(
     as_json: AsJson = False,
 ) -> None:
     """Global sensitivity (SALib): Sobol first and total order indices, or Morris mu*."""
-    from hyosan.cli import parse_assignments
     from hyosan.ensemble.sensitivity import parse_params, run_sensitivity
 
     if not output:

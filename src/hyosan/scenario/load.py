@@ -121,3 +121,15 @@ def load_scenario(spec: str | Path | None = None, overrides: dict[str, str] | No
         scenario = validate(raw, source)
     name = path.stem.replace("_", "-")
     return LoadedScenario(scenario=scenario, source=source, base_dir=path.parent, name=name)
+
+
+def parse_assignments(items: list[str] | None, source: str = "--set") -> dict[str, str]:
+    """``["a=1", "b.c=x"]`` -> ``{"a": "1", "b.c": "x"}``; malformed items raise HyosanError."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise HyosanError(f"expected KEY=VALUE, got {item!r}", source=source)
+        out[key] = value
+    return out
