@@ -16,12 +16,17 @@ instance ``"alpha * beta / N"``), so the catalogue reads like the papers.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from hyosan.errors import HyosanError
+
+#: The solver ``ReactionNetwork.simulate`` calls: :func:`hyosan.compartmental.simulate.simulate`,
+#: installed by that module (the declaration knows nothing of the solvers: no import cycle).
+SOLVER: Callable[..., Any] | None = None
 
 #: Most reactant slots one reaction may have (mass action beyond order 3 is not physical).
 MAX_REACTANTS = 3
@@ -257,6 +262,6 @@ class ReactionNetwork:
 
     def simulate(self, method: str = "ode", **kwargs):
         """Solve this model; see :func:`hyosan.compartmental.simulate.simulate`."""
-        from hyosan.compartmental.simulate import simulate
-
-        return simulate(self, method=method, **kwargs)
+        if SOLVER is None:
+            raise RuntimeError("import hyosan.compartmental (it installs the solvers)")
+        return SOLVER(self, method=method, **kwargs)

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from hyosan.compartmental import network
+from hyosan.compartmental.catalogue import get
 from hyosan.compartmental.network import ReactionNetwork
 from hyosan.compartmental.ode import StopCondition, solve_ode
 from hyosan.compartmental.result import ModelResult
@@ -58,8 +60,6 @@ def simulate(
         behind); the default 0.01 keeps that under 1 % at twice the cost.
     """
     if isinstance(model, str):
-        from hyosan.compartmental.catalogue import get
-
         model = get(model)
     if method not in METHODS:
         raise HyosanError(f"unknown method {method!r} (choose from {', '.join(METHODS)})", source="method")
@@ -120,3 +120,6 @@ def simulate(
         stopped_by=stopped_by,
         time_unit=model.time_unit,
     )
+
+
+network.SOLVER = simulate
