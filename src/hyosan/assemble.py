@@ -71,7 +71,7 @@ def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
         stair_cost=float(world.nbr_cost.max()) if world.nbr_cost.size else 1.0,
         scream_ticks=max(1, sc.ticks(b.scream_duration)),
         batter_ticks=max(1, sc.ticks("5s")),
-        humans_wander=b.humans == "wander",
+        humans_wander=b.humans == "wander",  # (a user behaviour keeps the built-in senses)
         zombies_wander=b.zombies == "wander",
         cordon=bool(cordon),
         W=int(W),

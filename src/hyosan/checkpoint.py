@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hyosan import __version__
+from hyosan.behaviours import tick_kernel
 from hyosan.errors import HyosanError
 from hyosan.io import atomic_path
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # the engine imports this module
 
 FORMAT = "hyosan-checkpoint/1"
 #: Attributes of a Simulation not saved (Python functions a user added).
-UNSAVED = ("user_systems",)
+UNSAVED = ("user_systems", "advance")
 
 
 def save_checkpoint(sim: Simulation, path: str | Path) -> Path:
@@ -70,4 +71,6 @@ def load_checkpoint(path: str | Path, cls: type) -> Simulation:
     sim = cls.__new__(cls)
     vars(sim).update(state)
     sim.user_systems = []
+    # The tick kernel: from the scenario's behaviours (one given from Python is not saved).
+    sim.advance = tick_kernel(sim.scenario.behaviour, None, sim.loaded.source)
     return sim

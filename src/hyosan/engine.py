@@ -20,12 +20,12 @@ import numpy as np
 from hyosan import __version__
 from hyosan.agents import Population
 from hyosan.assemble import build_run, project_params, route_fields
+from hyosan.behaviours import tick_kernel
 from hyosan.checkpoint import load_checkpoint, save_checkpoint
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder, RunInfo
 from hyosan.results.result import Result
 from hyosan.rules.rng import stream
-from hyosan.rules.tick import run_ticks
 from hyosan.scenario.load import LoadedScenario, load_scenario
 from hyosan.scenario.resolved import resolved_toml
 from hyosan.states import State
@@ -42,7 +42,13 @@ class Simulation:
     agents, noise, counts...), ``sim.prm`` the kernels' parameters, ``sim.pop`` the population.
     """
 
-    def __init__(self, loaded: LoadedScenario, seed: int | None = None, world: World | None = None):
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        seed: int | None = None,
+        world: World | None = None,
+        behaviours: dict[str, Callable] | None = None,
+    ):
         self.loaded = loaded
         self.scenario = sc = loaded.scenario
         # No seed given: the scenario's own (a saved run's scenario.toml records it), else 0.
@@ -61,6 +67,8 @@ class Simulation:
         self.user_systems: list[tuple[Callable[[Simulation], None], int]] = []
         self.arrays = build_run(sc, self.world, self.pop, kernel_rng["movement"], kernel_rng["contact"])
         self.prm = project_params(sc, self.world)
+        # The tick kernel: the built-in one, or one calling the scenario's or the given behaviours.
+        self.advance = tick_kernel(sc.behaviour, behaviours, loaded.source)
         self.goal_areas = list(sc.goals.areas)
         self.room_doors = room_doors(self.world)
         self.refresh_routes()
@@ -156,7 +164,7 @@ class Simulation:
             if self.arrays.flags.routes_changed[0]:
                 self.refresh_routes()
             stop = self._next_stop(limit)
-            self.tick = int(run_ticks(self.tick, stop, self.arrays, self.prm))
+            self.tick = int(self.advance(self.tick, stop, self.arrays, self.prm))
             self.recorder.drain(self.arrays.events)
             if self.arrays.flags.routes_changed[0]:
                 self.refresh_routes()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from hyosan.jit import njit, njit_inline
 
-@numba.njit(cache=True, inline="always")
+
+@njit_inline
 def propensities(x, reactants, offsets, rates, a):
     """Stochastic mass-action propensities into ``a``; returns their sum.
 
@@ -40,7 +41,7 @@ def propensities(x, reactants, offsets, rates, a):
     return total
 
 
-@numba.njit(cache=True)
+@njit
 def apply_strike(x, species, fraction, to, gen):
     """Remove Binomial(x, fraction) individuals of ``species`` (to ``to`` unless it is -1)."""
     n = x[species]
@@ -52,7 +53,7 @@ def apply_strike(x, species, fraction, to, gen):
         x[to] += removed
 
 
-@numba.njit(cache=True)
+@njit
 def record_until(out, grid, gi, t, x):
     """Write ``x`` into every grid row with time < t; return the next grid index."""
     while gi < grid.shape[0] and grid[gi] < t:
@@ -61,7 +62,7 @@ def record_until(out, grid, gi, t, x):
     return gi
 
 
-@numba.njit(cache=True)
+@njit
 def ssa_direct(
     x0, stoich, reactants, offsets, rates, grid, s_times, s_species, s_fractions, s_to, max_steps, gen
 ):

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from hyosan.compartmental.ssa import apply_strike, propensities, record_until
+from hyosan.jit import njit
 
 #: Exact steps taken in a row when leaping does not pay (Cao et al. suggest 100).
 SSA_BURST = 100
 
 
-@numba.njit(cache=True)
+@njit
 def _leap_size(x, stoich, reactants, offsets, a, critical, epsilon):
     """Cao-Gillespie-Petzold tau over the non-critical reactions (inf when none moves)."""
     n_r, n_s = stoich.shape
@@ -67,7 +67,7 @@ def _leap_size(x, stoich, reactants, offsets, a, critical, epsilon):
     return tau
 
 
-@numba.njit(cache=True)
+@njit
 def tau_leap(
     x0,
     stoich,

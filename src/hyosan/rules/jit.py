@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numba
 
+import hyosan.jit  # noqa: F401  (hyosan's kernel cache: one folder per kernel source)
+
 kernel = numba.njit(cache=True, _nrt=False)
 #: For the small per-agent functions in the hot loops: inlined into their caller, so that the
 #: dozens of arrays they take are not copied into a call frame for every agent and step.

@@ -395,29 +395,46 @@ def speed_of(i, s, zombie_like, agents, prm):
 
 
 @kernel_inline
-def next_edge(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flags, gen):
-    """The position among its cell's edges of the edge agent ``i`` takes next, or -1."""
+def builtin(i, now, run, prm, gen):
+    """The built-in behaviour, as a behaviour function: no say (-2), the engine's own step."""
+    return -2
+
+
+@kernel_inline
+def next_edge(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn):
+    """The position among its cell's edges of the edge agent ``i`` takes next, or -1.
+
+    A behaviour function (``zombie_fn`` or ``human_fn``: :func:`builtin`, or a user's, see
+    docs/extending.md) decides first; -2 from it leaves the step to the built-in rules.
+    """
+    world, doors, agents = run.world, run.doors, run.agents
     c = agents.cell[i]
     if zombie_like:
-        return zombie_step(i, c, now, world, doors, agents, prm, noise, ev, flags, gen)
-    k = -2
+        k = zombie_fn(i, now, run, prm, gen)
+        if k == -2:
+            k = zombie_step(i, c, now, world, doors, agents, prm, run.noise, run.events, run.flags, gen)
+        return k
+    k = human_fn(i, now, run, prm, gen)
+    if k != -2:
+        return k
     if agents.mode[i] == HIDDEN:
-        k = barricade_work(i, c, now, world, doors, prm, ev, flags)
+        k = barricade_work(i, c, now, world, doors, prm, run.events, run.flags)
     if k == -2:
-        k = human_step(i, c, agents.mode[i], agents.target[i], fields, world, doors.state, agents, prm, gen)
+        k = human_step(i, c, agents.mode[i], agents.target[i], run.fields, world, doors.state, agents, prm, gen)
     return k
 
 
 @kernel_inline
-def walk(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flags, gen):
+def walk(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn):
     """Agent ``i`` takes steps while its movement budget lasts (at most ``_MAX_STEPS``)."""
+    world, doors, agents, ev = run.world, run.doors, run.agents, run.events
     cell, budget, mode = agents.cell, agents.budget, agents.mode
     W = prm.W
     for _ in range(_MAX_STEPS):
         if budget[i] < 1.0:
             break  # not even an orthogonal step left: decide nothing (deciding has side effects)
         c = cell[i]
-        k = next_edge(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flags, gen)
+        k = next_edge(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn)
         if k < 0:
             break
         if full8(c, world.full):  # where and how far, without loading nbr_start, nbr_idx, nbr_cost
@@ -443,9 +460,10 @@ def walk(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flag
             break  # the calm shuffle one tile at a time
 
 
-@kernel
-def move_all(now, offset, world, doors, agents, fields, prm, noise, ev, flags, gen):
+@kernel_inline
+def move_all(now, offset, run, prm, gen, zombie_fn, human_fn):
     """Every agent on the map decides and moves, starting from agent ``offset`` (round robin)."""
+    agents, tiles = run.agents, run.world.tiles
     state, hostile, budget = agents.state, agents.hostile, agents.budget
     tick_s = prm.tick_s
     n = state.shape[0]
@@ -462,12 +480,12 @@ def move_all(now, offset, world, doors, agents, fields, prm, noise, ev, flags, g
         # Budget carried over is capped (no sprint after standing still), but one step must
         # always be affordable in time: a diagonal, or on a stair tile the flight of stairs.
         most = max(speed * tick_s, 1.5)
-        if world.tiles[agents.cell[i]] == T_STAIRS:
+        if tiles[agents.cell[i]] == T_STAIRS:
             most = max(most, prm.stair_cost)
         budget[i] = min(budget[i] + speed * tick_s, most)
         if agents.mode[i] == CALM and not prm.humans_wander and uniform(gen) >= prm.calm_move:
             continue  # the calm mostly stand still (decided here: the step functions cost more)
-        walk(i, now, zombie_like, world, doors, agents, fields, prm, noise, ev, flags, gen)
+        walk(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn)
     return 0
 
 

@@ -32,7 +32,7 @@ from hyosan.rules.contact import alert_mode, contact_all, scream
 from hyosan.rules.infection import turn_due
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
-from hyosan.rules.movement import move_all, settle_modes
+from hyosan.rules.movement import builtin, move_all, settle_modes
 from hyosan.rules.noise import heard
 from hyosan.rules.rng import below
 from hyosan.rules.senses import nearest_seen
@@ -133,11 +133,19 @@ def index_all(run, prm):
 
 @kernel
 def run_ticks(t0, t1, run, prm):
+    """Advance from tick ``t0`` towards ``t1`` with the built-in behaviours; returns the next
+    tick to run (see :func:`run_ticks_with`)."""
+    return run_ticks_with(t0, t1, run, prm, builtin, builtin)
+
+
+@kernel_inline
+def run_ticks_with(t0, t1, run, prm, zombie_fn, human_fn):
     """Advance from tick ``t0`` towards ``t1``; returns the next tick to run.
 
-    ``run.counts[t + 1]`` receives the state x role counts after tick ``t``. Returns early
-    (after the tick that caused it) when the routes changed or the event buffer is more than
-    half full.
+    ``zombie_fn`` and ``human_fn`` are behaviour functions (``movement.builtin`` or a user's:
+    docs/extending.md). ``run.counts[t + 1]`` receives the state x role counts after tick ``t``.
+    Returns early (after the tick that caused it) when the routes changed or the event buffer
+    is more than half full.
     """
     world, doors, agents, ev = run.world, run.doors, run.agents, run.events
     n = agents.state.shape[0]
@@ -146,7 +154,7 @@ def run_ticks(t0, t1, run, prm):
         index_all(run, prm)
         senses_all(now, run, prm)
         offset = below(run.rng_move, n) if n > 0 else 0
-        move_all(now, offset, world, doors, agents, run.fields, prm, run.noise, ev, run.flags, run.rng_move)
+        move_all(now, offset, run, prm, run.rng_move, zombie_fn, human_fn)
         settle_modes(world, agents)
         rebuild_cells(agents, run.cells)
         offset = below(run.rng_contact, n) if n > 0 else 0

@@ -7,6 +7,7 @@ speeds are metres per second; probabilities are per tick unless said otherwise.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -124,10 +125,23 @@ class InfectionConfig(Strict):
     )
 
 
+def _behaviour(*builtins: str):
+    def check(value: str) -> str:
+        if value in builtins or re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+            return value
+        raise ValueError(f"expected {' or '.join(repr(b) for b in builtins)}, or 'module:function' (a behaviour)")
+
+    return Annotated[str, AfterValidator(check)]
+
+
 class BehaviourConfig(Strict):
-    humans: Literal["flee", "wander"] = Field("flee", description="'wander': no senses, random walk")
-    zombies: Literal["hunt", "wander"] = Field(
-        "hunt", description="'wander': bite neighbours, else random walk (no sight or hearing)"
+    humans: _behaviour("flee", "wander") = Field(
+        "flee", description="'wander': no senses, random walk; 'module:function': a user behaviour"
+    )
+    zombies: _behaviour("hunt", "wander") = Field(
+        "hunt",
+        description="'wander': bite neighbours, else random walk (no sight or hearing); "
+        "'module:function': a user behaviour (docs/extending.md)",
     )
     hide_below: Unit = Field(0.45, description="alert humans less courageous than this hide in a room")
     calm_move: Probability = Field(0.05, description="chance per tick that a calm human shifts a tile")

@@ -11,11 +11,12 @@ for the ~38,000 walkable cells of a 4 x 100 x 100 school on one core of a 2020s 
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from hyosan.jit import njit, njit_inline
 
-@numba.njit(cache=True, inline="always")
+
+@njit_inline
 def _push(keys, vals, n, key, val):
     """Push (key, val) onto the min-heap held in keys[:n], vals[:n]; return the new size."""
     i = n
@@ -31,7 +32,7 @@ def _push(keys, vals, n, key, val):
     return n + 1
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _pop(keys, vals, n):
     """Remove the top of the heap (read it first from keys[0], vals[0]); return the new size."""
     n -= 1
@@ -54,7 +55,7 @@ def _pop(keys, vals, n):
     return n
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _push_packed(heap, n, item):
     """Push an int64 onto the min-heap held in heap[:n]; return the new size."""
     i = n
@@ -68,7 +69,7 @@ def _push_packed(heap, n, item):
     return n + 1
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _pop_packed(heap, n):
     """Remove the top of the int64 min-heap (read it first from heap[0]); return the new size."""
     n -= 1
@@ -88,7 +89,7 @@ def _pop_packed(heap, n):
     return n
 
 
-@numba.njit(cache=True)
+@njit
 def distance_field(nbr_start, nbr_idx, nbr_cost, blocked, sources):
     """Walking distance (m) from every cell to the nearest source; inf where unreachable.
 
