@@ -14,7 +14,8 @@
     report.html       the self-contained report with its replay
 
 The folder is written whole into a temporary folder and renamed into place
-(:func:`hyosan.io.atomic_dir`): an interrupted save leaves the old folder or none, never a mix.
+(:func:`hyosan.io.atomic_dir`): an interrupted save leaves the old folder or the new one, never a
+mix, and never replaces a folder hyosan did not write (``.hyosan.json`` lists what it wrote).
 """
 
 from __future__ import annotations
@@ -56,10 +57,15 @@ def map_files(map_path: Path) -> list[tuple[Path, Path]]:
     return files
 
 
-def save(result: Result, folder: str | Path, *, report: bool = True, chronicle: bool = True) -> Path:
-    """Write ``result`` as a run folder at ``folder`` (replacing any old one, atomically)."""
+def save(result: Result, folder: str | Path, *, report: bool = True, chronicle: bool = True,
+         source: str | None = None) -> Path:  # fmt: skip
+    """Write ``result`` as a run folder at ``folder``, atomically.
+
+    ``folder`` may be new, empty or a run folder hyosan wrote (then replaced whole); any other
+    folder or file is refused with a HyosanError (``source`` names the flag, e.g. ``--out``).
+    """
     folder = Path(folder)
-    with atomic_dir(folder) as tmp:
+    with atomic_dir(folder, source=source) as tmp:
         (tmp / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
         (tmp / "scenario.toml").write_text(result.scenario_toml, encoding="utf-8")
         map_path = result.extra.get("map_path")
