@@ -19,6 +19,7 @@ from rich.table import Table
 from hyosan import __version__
 from hyosan.errors import HyosanError
 from hyosan.io import check_out_dir, claim_file, recover
+from hyosan.limits import check_seed
 
 app = typer.Typer(
     name="hyosan",
@@ -152,16 +153,15 @@ def model(
         return
     network = models.get(name)
     overrides = parse_assignments(set_)
-    result = network.simulate(
-        method,
-        params=overrides,
-        t_end=t_end,
-        runs=runs,
-        seed=seed,
-        n_points=points,
-        stop=stop or (),
-        source="--set",
-    )
+    try:
+        result = network.simulate(method, params=overrides, t_end=t_end, runs=runs, seed=seed, n_points=points,
+                                  stop=stop or (), source="--set")  # fmt: skip
+    except HyosanError as exc:  # the API names its arguments; the user typed flags
+        flag = {"runs": "--runs", "n_points": "--points", "t_end": "--t-end", "seed": "--seed",
+                "method": "--method", "stop": "--stop"}.get(exc.source or "")  # fmt: skip
+        if flag is None:
+            raise
+        raise HyosanError(exc.message, source=flag, field=exc.field) from None
     if plot is not None:
         result.plot(plot, title=f"{network.title} ({method})")
     summary = result.summary()
@@ -397,13 +397,6 @@ from hyosan.ensemble.cli import sweep as _sweep  # noqa: E402
 
 app.command("sweep")(_sweep)
 app.command("sensitivity")(_sensitivity)
-
-
-def check_seed(seed: int, source: str) -> int:
-    """A root seed as NumPy takes it: an integer from 0 to 2**128 - 1."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**128:
-        raise HyosanError(f"must be an integer from 0 to 2**128 - 1 (NumPy's seeds), got {seed!r}", source=source)
-    return seed
 
 
 def _fail(message: str, code: int = 2) -> SystemExit:

@@ -159,9 +159,9 @@ def check_out_dir(path: str | Path, source: str | None = None) -> str:
     """Whether ``path`` may receive a run folder: "new", "empty" or "hyosan" (a folder hyosan wrote,
     every file in it listed by its marker); anything else raises a one-line HyosanError."""
     target = Path(path)
-    where = source or str(target)
+    where = {"source": source, "field": str(path)} if source else {"source": str(target)}
     if target.is_symlink():
-        raise HyosanError("is a symbolic link: give a plain folder", source=where)
+        raise HyosanError("is a symbolic link: give a plain folder", **where)
     try:
         st = target.stat()
     except FileNotFoundError:
@@ -170,11 +170,11 @@ def check_out_dir(path: str | Path, source: str | None = None) -> str:
         raise os_error(exc, target, "cannot use") from None
     if not stat.S_ISDIR(st.st_mode):
         raise HyosanError("exists and is not a folder (hyosan never writes over a file it did not make)",
-                          source=where)  # fmt: skip
+                          **where)  # fmt: skip
     cwd = Path.cwd().resolve()
     real = target.resolve()
     if real == cwd or real in cwd.parents:
-        raise HyosanError("is the current folder or holds it: give a new subfolder", source=where)
+        raise HyosanError("is the current folder or holds it: give a new subfolder", **where)
     try:
         entries = _files_in(target)
     except OSError as exc:
@@ -184,13 +184,13 @@ def check_out_dir(path: str | Path, source: str | None = None) -> str:
     marker = read_marker(target)
     if marker is None:
         raise HyosanError("is not empty and was not written by hyosan (no .hyosan.json): give a new or "
-                          "empty folder", source=where)  # fmt: skip
+                          "empty folder", **where)  # fmt: skip
     made = set(marker["files"]) | {MARKER}
     other = [e for e in entries if e not in made]
     if other:
         shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
         raise HyosanError(f"holds files hyosan did not write ({shown}): give a new or empty folder",
-                          source=where)  # fmt: skip
+                          **where)  # fmt: skip
     return "hyosan"
 
 
@@ -349,7 +349,7 @@ def read_bytes(path: str | Path, source: str | None = None, limit: int | None = 
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise HyosanError("no such file", source=where) from None
+        raise HyosanError("cannot read: no such file", source=where) from None
     except OSError as exc:
         raise os_error(exc, where, "cannot read") from None
     try:

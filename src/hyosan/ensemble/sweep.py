@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from hyosan.ensemble.executors import Executor, make_executor
+from hyosan.ensemble.executors import Executor, check_executor_flags, make_executor
 from hyosan.ensemble.runners import (
     FunctionRunner,
     ModelRunner,
@@ -103,6 +103,9 @@ def run_sweep(
     the same. On ``KeyboardInterrupt`` the workers are stopped, the tables are rebuilt from what
     finished, and the interrupt goes on up (``SweepResult`` is then not returned).
     """
+    check_executor_flags(workers, scheduler)  # every flag before the store is touched
+    made_folder = not Path(out).exists()
+    fresh = made_folder or (Path(out).is_dir() and not any(Path(out).iterdir()))
     store = Store.open(out, spec)
     try:
         tasks = spec.tasks()
@@ -111,10 +114,17 @@ def run_sweep(
             finished -= store.failed_ids(finished & {t.run_id for t in tasks})
         todo = [t for t in tasks if t.run_id not in finished]
         tally = Tally(total=len(tasks), skipped=len(tasks) - len(todo))
+        try:
+            executor = make_executor(runner, workers, scheduler) if todo else None
+        except HyosanError:
+            if fresh:  # an unreachable scheduler: leave no empty store behind
+                store.close()
+                store.remove_new(made_folder)
+            raise
         interrupted = False
         try:
-            if todo:
-                with make_executor(runner, workers, scheduler) as executor:
+            if executor is not None:
+                with executor:
                     tally.executor = executor.describe()
                     if progress is not None:
                         progress(tally)
