@@ -392,6 +392,26 @@ def check(
     console.print(f"  {sim.pop.n} agents: {roles}; {len(loaded.scenario.events)} timeline events")
 
 
+@app.command()
+def verify(
+    folder: Annotated[Path, typer.Argument(help="A run folder (hyosan run) or a sweep store (hyosan sweep).")],
+) -> None:
+    """Check a run folder or a sweep store and name every damaged file (exit status 2 if any).
+
+    Read-only: a run folder's files are checked against the digests hyosan recorded and read back;
+    a store's run files, tables and kept runs are read whole.
+    """
+    from hyosan.verify import verify as check_folder
+
+    report = check_folder(folder)
+    if report.ok:
+        console.print(f"[green]ok[/green] {folder}: {report.kind}, {report.checked} files checked")
+        return
+    for line in report.problems:
+        err_console.print(f"damaged: {line}", markup=False)
+    raise typer.Exit(2)
+
+
 from hyosan.ensemble.cli import sensitivity as _sensitivity  # noqa: E402
 from hyosan.ensemble.cli import sweep as _sweep  # noqa: E402
 

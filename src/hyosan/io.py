@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -295,7 +296,9 @@ def atomic_dir(path: str | Path, source: str | None = None, fmt: str = RUN_FORMA
             yield tmp
         _step("written")
         with writing(target):
-            marker = {"format": fmt, "hyosan": __version__, "files": [f for f in _files_in(tmp) if f != MARKER]}
+            files = [f for f in _files_in(tmp) if f != MARKER]
+            marker = {"format": fmt, "hyosan": __version__, "files": files,
+                      "sha256": {f: file_digest(tmp / f) for f in files if (tmp / f).is_file()}}  # fmt: skip
             (tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
             _step("marked")
             # The target may have changed while we wrote (another run): check again.
@@ -322,15 +325,25 @@ def atomic_dir(path: str | Path, source: str | None = None, fmt: str = RUN_FORMA
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file (the marker records one per file, so that damage can be named)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def add_to_marker(folder: str | Path, *names: str) -> None:
-    """Record files hyosan added to a folder it wrote (``hyosan report`` rewriting report.html)."""
+    """Record files hyosan (re)wrote in a folder it made (``hyosan report`` rewriting report.html)."""
     folder = Path(folder)
     marker = read_marker(folder)
     if marker is None:
         return
     files = sorted(set(marker["files"]) | set(names))
-    if files != marker["files"]:
-        write_text(folder / MARKER, json.dumps({**marker, "files": files}, indent=1) + "\n")
+    digests = dict(marker.get("sha256") or {})
+    digests.update({n: file_digest(folder / n) for n in names if (folder / n).is_file()})
+    write_text(folder / MARKER, json.dumps({**marker, "files": files, "sha256": digests}, indent=1) + "\n")
 
 
 # -- reading inputs --------------------------------------------------------------------------------
