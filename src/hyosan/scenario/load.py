@@ -27,7 +27,9 @@ class LoadedScenario:
     name: str  # short name (file stem), used for output folders
 
     def map_path(self) -> Path:
-        return (self.base_dir / self.scenario.world.map).resolve()
+        # Absolute, but symbolic links are not followed: a loop or a link to a device is then
+        # refused by the map loader, naming the file the scenario gave.
+        return Path(os.path.abspath(self.base_dir / self.scenario.world.map))
 
 
 def builtin_dir() -> Path:
@@ -116,12 +118,21 @@ def load_scenario(spec: str | Path | None = None, overrides: dict[str, str] | No
         )
     raw = parse_toml(read_text(path, source), source)
     if overrides:
+        original = raw
         raw = apply_overrides(raw, overrides)
         try:
             scenario = validate(raw, source)
         except HyosanError as exc:
-            # Blame the override when the failing field is one that --set touched.
-            if exc.field and any(exc.field.startswith(key) or key.startswith(exc.field) for key in overrides):
+            # Blame the override when the failing field is one that --set touched, or when the
+            # file alone is valid (a smaller --set clock.tick makes clock.duration too many ticks).
+            touched = exc.field and any(exc.field.startswith(key) or key.startswith(exc.field) for key in overrides)
+            if not touched:
+                try:
+                    validate(original, source)
+                    touched = True
+                except HyosanError:
+                    pass
+            if touched:
                 raise HyosanError(exc.message, source="--set", field=exc.field) from None
             raise
     else:
