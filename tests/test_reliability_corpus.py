@@ -691,6 +691,7 @@ def test_a_really_full_file_system(saved_run, tmp_path, capsys, monkeypatch):
         assert "no space left" in str(err.value) and str(disk / "out") in str(err.value)
         assert snapshot(disk) == before
     finally:
+        os.chdir(tmp_path)  # out of the mount, so that it can be unmounted
         subprocess.run(["umount", str(disk)], check=False)
 
 

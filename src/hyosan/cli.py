@@ -434,9 +434,10 @@ def main(argv: list[str] | None = None) -> None:
 
     Library warnings are hidden unless ``hyosan --verbose`` (``-v``) asks for them.
     """
-    warnings.simplefilter("ignore")
     try:
-        code = app(args=argv, prog_name="hyosan", standalone_mode=False)
+        with warnings.catch_warnings():  # restored afterwards (main may run inside a test)
+            warnings.simplefilter("ignore")
+            code = app(args=argv, prog_name="hyosan", standalone_mode=False)
     except HyosanError as exc:
         raise _fail(str(exc)) from None
     except typer.TyperException as exc:  # Typer's own (vendored) click exceptions
