@@ -21,6 +21,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+
 from conftest import run_cli
 
 DATA = Path(__file__).parent / "data"
@@ -138,7 +139,9 @@ SCENARIO_CASES = {
     "event-code-injection": (sub('at = "08:01"', "when = \"__import__('os').system('true')\""), "events.0"),
     "event-level-nan": (sub('at = "08:01"', 'at = "08:01"\nlevel = nan'), "events.0.level"),
     "character-twice": (
-        add('[[characters]]\nname="A"\nrole="student"\narea="yard"\n[[characters]]\nname="A"\nrole="student"\narea="yard"'),
+        add(
+            '[[characters]]\nname="A"\nrole="student"\narea="yard"\n[[characters]]\nname="A"\nrole="student"\narea="yard"'
+        ),
         "characters",
     ),
     "deep-nesting": (add("deep = " + "[" * 100_000 + "]" * 100_000), "TOML"),
@@ -230,7 +233,9 @@ ASCII_CASES = {
 @pytest.mark.parametrize("case", sorted(ASCII_CASES))
 def test_bad_ascii_map(case_dir, capsys, case):
     (case_dir / "small_school.txt").write_text(ASCII_CASES[case](ASCII), encoding="utf-8")
-    assert_refused(capsys, case_dir, ["run", "tiny_outbreak.toml", "--out", "out", "-q"], ("small_school.txt",))
+    assert_refused(
+        capsys, case_dir, ["run", "tiny_outbreak.toml", "--out", "out", "-q"], ("small_school.txt",)
+    )
 
 
 @pytest.mark.parametrize("case", ["latin-1", "random-bytes", "char-device", "symlink-loop", "folder"])
@@ -248,7 +253,9 @@ def test_ascii_map_files_that_cannot_be_read(case_dir, capsys, case):
         (case_dir / "loop.txt").symlink_to(target)
     elif case == "folder":
         target.mkdir()
-    assert_refused(capsys, case_dir, ["run", "tiny_outbreak.toml", "--out", "out", "-q"], ("small_school.txt",))
+    assert_refused(
+        capsys, case_dir, ["run", "tiny_outbreak.toml", "--out", "out", "-q"], ("small_school.txt",)
+    )
 
 
 def group(data):
@@ -302,11 +309,14 @@ TILED_CASES = {
     "data-unknown-gid": setter(lambda d: tiles(d)["data"].__setitem__(1, 999)),
     "data-bad-base64": setter(lambda d: tiles(d).update(data="!!!", encoding="base64")),
     "data-bad-zlib": setter(
-        lambda d: tiles(d).update(data=base64.b64encode(b"nonsense").decode(), encoding="base64", compression="zlib")
+        lambda d: tiles(d).update(
+            data=base64.b64encode(b"nonsense").decode(), encoding="base64", compression="zlib"
+        )
     ),
     "data-zstd": setter(
-        lambda d: tiles(d).update(data=base64.b64encode(zlib.compress(b"")).decode(), encoding="base64",
-                                  compression="zstd")  # fmt: skip
+        lambda d: tiles(d).update(
+            data=base64.b64encode(zlib.compress(b"")).decode(), encoding="base64", compression="zstd"
+        )
     ),
     "orientation-iso": setter(lambda d: d.update(orientation="isometric")),
     "infinite": setter(lambda d: d.update(infinite=True)),
@@ -318,7 +328,9 @@ TILED_CASES = {
 
 
 def tiled_scenario(case_dir: Path) -> None:
-    (case_dir / "s.toml").write_text(SCENARIO.replace("small_school.txt", "small_school.tmj"), encoding="utf-8")
+    (case_dir / "s.toml").write_text(
+        SCENARIO.replace("small_school.txt", "small_school.tmj"), encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize("case", sorted(TILED_CASES))
@@ -326,8 +338,12 @@ def test_bad_tiled_map(case_dir, capsys, case):
     tiled_scenario(case_dir)
     data = TILED_CASES[case](json.loads(json.dumps(TILED)))
     (case_dir / "small_school.tmj").write_text(json.dumps(data), encoding="utf-8")
-    line = assert_refused(capsys, case_dir, ["run", "s.toml", "--out", "out", "-q"], ("small_school.tmj", "x.tsx",
-                          "nope.tsj", "/dev/zero"))  # fmt: skip
+    line = assert_refused(
+        capsys,
+        case_dir,
+        ["run", "s.toml", "--out", "out", "-q"],
+        ("small_school.tmj", "x.tsx", "nope.tsj", "/dev/zero"),
+    )
     assert "line" not in line or case == "top-level-array" or "JSON" not in line
 
 
@@ -452,14 +468,21 @@ FLAG_CASES = {
     "sweep-workers-negative": (["sweep", T, "--workers", "-1", "--out", "st"], "--workers"),
     "sweep-workers-huge": (["sweep", T, "--workers", "100000", "--out", "st"], "--workers"),
     "sweep-scheduler-bogus": (["sweep", T, "--scheduler", "bogus", "--out", "st"], "--scheduler"),
-    "sweep-scheduler-and-workers": (["sweep", T, "--scheduler", "tcp://h:1", "--workers", "2", "--out", "st"],
-                                    "--workers"),  # fmt: skip
+    "sweep-scheduler-and-workers": (
+        ["sweep", T, "--scheduler", "tcp://h:1", "--workers", "2", "--out", "st"],
+        "--workers",
+    ),
     "sweep-runs-zero": (["sweep", T, "--runs", "0", "--out", "st"], "--runs"),
     "sweep-runs-huge": (["sweep", T, "--runs", "100000000", "--out", "st"], "--runs"),
     "sweep-seed-negative": (["sweep", T, "--seed", "-1", "--out", "st"], "--seed"),
-    "sweep-vary-huge": (["sweep", T, "--vary", "roles.student.courage=0:1:99999999999", "--out", "st"], "--vary"),
-    "sweep-vary-product-huge": (["sweep", T, "--vary", "a=0:1:10000", "--vary", "b=0:1:10000", "--out", "st"],
-                                "--vary"),  # fmt: skip
+    "sweep-vary-huge": (
+        ["sweep", T, "--vary", "roles.student.courage=0:1:99999999999", "--out", "st"],
+        "--vary",
+    ),
+    "sweep-vary-product-huge": (
+        ["sweep", T, "--vary", "a=0:1:10000", "--vary", "b=0:1:10000", "--out", "st"],
+        "--vary",
+    ),
     "sweep-vary-steps-digits": (["sweep", T, "--vary", "a=0:1:" + "9" * 5000, "--out", "st"], "--vary"),
     "sweep-vary-nan": (["sweep", T, "--vary", "a=nan:1:3", "--out", "st"], "--vary"),
     "sweep-vary-twice": (["sweep", T, "--vary", "a=1,2", "--vary", "a=3,4", "--out", "st"], "--vary"),
@@ -471,9 +494,25 @@ FLAG_CASES = {
     "sweep-set-bad": (["sweep", T, "--set", "clock.tick=nan", "--out", "st"], "--set"),
     # hyosan sensitivity
     "sensitivity-no-output": (["sensitivity", "model:alemi", "--param", "beta=0:1"], "--output"),
-    "sensitivity-bad-param": (["sensitivity", "model:alemi", "--param", "beta", "--output", "final_Z"], "--param"),
-    "sensitivity-workers": (["sensitivity", "model:alemi", "--param", "beta=0.1:1", "--output", "final_Z",
-                             "--workers", "-1", "--out", "st"], "--workers"),  # fmt: skip
+    "sensitivity-bad-param": (
+        ["sensitivity", "model:alemi", "--param", "beta", "--output", "final_Z"],
+        "--param",
+    ),
+    "sensitivity-workers": (
+        [
+            "sensitivity",
+            "model:alemi",
+            "--param",
+            "beta=0.1:1",
+            "--output",
+            "final_Z",
+            "--workers",
+            "-1",
+            "--out",
+            "st",
+        ],
+        "--workers",
+    ),
     # hyosan report
     "report-missing": (["report", "nope"], "nope"),
     "report-not-a-run": (["report", "notes"], "notes"),
@@ -604,8 +643,12 @@ STORE_DAMAGE = {
 def test_damaged_store_is_refused(store, capsys, case):
     capsys.readouterr()
     STORE_DAMAGE[case](store)
-    assert_refused(capsys, store.parent, ["model", "alemi", "--vary", "beta=0.01,0.02", "--out", "st",
-                                         "--workers", "0", "-q"], ("sweep.json",))  # fmt: skip
+    assert_refused(
+        capsys,
+        store.parent,
+        ["model", "alemi", "--vary", "beta=0.01,0.02", "--out", "st", "--workers", "0", "-q"],
+        ("sweep.json",),
+    )
 
 
 @pytest.mark.parametrize("damage", [truncate, garbage], ids=["truncated", "garbage"])
@@ -615,8 +658,9 @@ def test_a_damaged_run_file_is_set_aside_and_rerun(store, capsys, damage):
     damage(victim)
     code, _, err = run_cli(capsys, "verify", str(store))
     assert code == 2 and victim.name in err
-    code, out, err = run_cli(capsys, "model", "alemi", "--vary", "beta=0.01,0.02", "--out", str(store), "--workers",
-                             "0", "--json")  # fmt: skip
+    code, out, err = run_cli(
+        capsys, "model", "alemi", "--vary", "beta=0.01,0.02", "--out", str(store), "--workers", "0", "--json"
+    )
     assert code == 0, err
     summary = json.loads(out)
     assert summary["ran"] == 1 and summary["finished"] == 2
@@ -631,8 +675,22 @@ def test_an_unreachable_scheduler_leaves_no_store(tmp_path, capsys, monkeypatch)
     from hyosan.ensemble import executors
 
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1)
-    assert_refused(capsys, tmp_path, ["model", "alemi", "--vary", "beta=0.01,0.02", "--out", "st",
-                                      "--scheduler", "tcp://127.0.0.1:9", "-q"], ("--scheduler",))  # fmt: skip
+    assert_refused(
+        capsys,
+        tmp_path,
+        [
+            "model",
+            "alemi",
+            "--vary",
+            "beta=0.01,0.02",
+            "--out",
+            "st",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "-q",
+        ],
+        ("--scheduler",),
+    )
 
 
 # -- faults: a full disk, a read-only folder, a kill during the swap --------------------------------
@@ -668,7 +726,9 @@ def test_a_full_disk_during_a_save_leaves_nothing_and_says_so(saved_run, tmp_pat
 
 def tmpfs(path: Path, size: str):
     path.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+    )
     return proc.returncode == 0
 
 
@@ -682,8 +742,8 @@ def test_a_really_full_file_system(saved_run, tmp_path, capsys, monkeypatch):
             if p.suffix in (".toml", ".txt"):
                 shutil.copy(p, disk / p.name)
         monkeypatch.chdir(disk)
-        from hyosan.results.store import load, save
         from hyosan.errors import HyosanError
+        from hyosan.results.store import load, save
 
         before = snapshot(disk)
         with pytest.raises(HyosanError) as err:

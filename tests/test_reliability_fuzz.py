@@ -33,8 +33,9 @@ SCALE = int(os.environ.get("HYOSAN_FUZZ_SCALE", "1"))
 
 
 def fuzz(n: int):
-    return settings(max_examples=n * SCALE, deadline=None, derandomize=SCALE == 1,
-                    suppress_health_check=list(HealthCheck))  # fmt: skip
+    return settings(
+        max_examples=n * SCALE, deadline=None, derandomize=SCALE == 1, suppress_health_check=list(HealthCheck)
+    )
 
 
 @contextlib.contextmanager
@@ -65,8 +66,11 @@ scalars = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["10min", "08:00", "1e-12s", "36500d", "nan", "inf", "-1s", "", "kind:classroom", "2F"]),
 )
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)  # fmt: skip
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def paths(tree, prefix=()):
@@ -109,9 +113,12 @@ def mutations(tree, n_max=3):
 
 # -- the scenario loader ----------------------------------------------------------------------------
 TOML_SCALARS = st.one_of(
-    st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(), st.text(max_size=10),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(),
+    st.text(max_size=10),
     st.lists(st.integers(0, 10), max_size=3),
-)  # fmt: skip
+)
 
 
 @fuzz(3000)
@@ -138,15 +145,37 @@ def test_scenario_text_parses_or_fails_in_one_line(junk, at):
             one_line(exc)
 
 
-SET_KEYS = ["clock.duration", "clock.tick", "clock.start", "clock.frame_every", "roles.student.courage",
-            "roles.student.walk_speed", "population.0.count", "population.1.areas", "events.0.at", "run.seed",
-            "zombies.bite_prob", "world.map", "infection.incubation.median", "population.7.count", "clock",
-            "roles.student.adult", "a.b.c", "events.0.when", "behaviour.refuge_kinds"]  # fmt: skip
+SET_KEYS = [
+    "clock.duration",
+    "clock.tick",
+    "clock.start",
+    "clock.frame_every",
+    "roles.student.courage",
+    "roles.student.walk_speed",
+    "population.0.count",
+    "population.1.areas",
+    "events.0.at",
+    "run.seed",
+    "zombies.bite_prob",
+    "world.map",
+    "infection.incubation.median",
+    "population.7.count",
+    "clock",
+    "roles.student.adult",
+    "a.b.c",
+    "events.0.when",
+    "behaviour.refuge_kinds",
+]
 
 
 @fuzz(2500)
-@given(st.sampled_from(SET_KEYS) | st.text(max_size=20), st.text(max_size=30)
-       | st.sampled_from(["nan", "inf", "-inf", "1e-12", "1e400", "true", "[1,2]", "{a=1}", "'x'", "99999999999999999999"]))  # fmt: skip
+@given(
+    st.sampled_from(SET_KEYS) | st.text(max_size=20),
+    st.text(max_size=30)
+    | st.sampled_from(
+        ["nan", "inf", "-inf", "1e-12", "1e400", "true", "[1,2]", "{a=1}", "'x'", "99999999999999999999"]
+    ),
+)
 def test_set_values_apply_or_fail_in_one_line(key, value):
     from hyosan.cli import parse_assignments
 
@@ -180,9 +209,24 @@ def test_json_text_parses_or_fails_in_one_line(data):
 
 # -- the ASCII loader -------------------------------------------------------------------------------
 ASCII_ALPHABET = "#.+=/BLSE,ab \n:-0123456789[]xyz\t;é"
-ASCII_LINES = ["[floor 1F]", "[floor 2F]", "[rooms]", "[spawns]", "[links]", "[doors]", "a: lab (lab)",
-               "size: 3 x 3", "size: 99999 x 99999", "name: x", "1F 8 3 - 2F 8 2", "2F 5 3: nan",
-               "hall: 2F 6 1 5 3", "#####", "#a+.E", "S"]  # fmt: skip
+ASCII_LINES = [
+    "[floor 1F]",
+    "[floor 2F]",
+    "[rooms]",
+    "[spawns]",
+    "[links]",
+    "[doors]",
+    "a: lab (lab)",
+    "size: 3 x 3",
+    "size: 99999 x 99999",
+    "name: x",
+    "1F 8 3 - 2F 8 2",
+    "2F 5 3: nan",
+    "hall: 2F 6 1 5 3",
+    "#####",
+    "#a+.E",
+    "S",
+]
 
 
 @st.composite

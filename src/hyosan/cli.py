@@ -154,8 +154,8 @@ def model(
     network = models.get(name)
     overrides = parse_assignments(set_)
     try:
-        result = network.simulate(method, params=overrides, t_end=t_end, runs=runs, seed=seed, n_points=points,
-                                  stop=stop or (), source="--set")  # fmt: skip
+        result = network.simulate(method, params=overrides, t_end=t_end, runs=runs, seed=seed,
+                                  n_points=points, stop=stop or (), source="--set")  # fmt: skip
     except HyosanError as exc:  # the API names its arguments; the user typed flags
         flag = {"runs": "--runs", "n_points": "--points", "t_end": "--t-end", "seed": "--seed",
                 "method": "--method", "stop": "--stop"}.get(exc.source or "")  # fmt: skip
@@ -394,7 +394,9 @@ def check(
 
 @app.command()
 def verify(
-    folder: Annotated[Path, typer.Argument(help="A run folder (hyosan run) or a sweep store (hyosan sweep).")],
+    folder: Annotated[
+        Path, typer.Argument(help="A run folder (hyosan run) or a sweep store (hyosan sweep).")
+    ],
 ) -> None:
     """Check a run folder or a sweep store and name every damaged file (exit status 2 if any).
 

@@ -225,7 +225,7 @@ def recover(path: str | Path) -> None:
                 shutil.rmtree(old)
         prefix = _tmp_prefix(target)
         for tmp in parent.glob(f"{prefix}*.tmp"):
-            pid = tmp.name[len(prefix):].split("-", 1)[0]
+            pid = tmp.name[len(prefix) :].split("-", 1)[0]
             if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))) and tmp.is_dir():
                 shutil.rmtree(tmp, ignore_errors=True)
 
@@ -391,7 +391,8 @@ def decode(data: bytes, source: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise HyosanError(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}); save it as UTF-8",
+        byte = data[exc.start]
+        raise HyosanError(f"is not UTF-8 text (byte 0x{byte:02x} at line {line}); save it as UTF-8",
                           source=source) from None  # fmt: skip
 
 

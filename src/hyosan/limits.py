@@ -30,8 +30,8 @@ class Limit:
     def check(self, n: float, source: str, field: str | None = None) -> None:
         cap = self.value()
         if n > cap:
-            raise HyosanError(f"{self.what} would be {n:.4g}, over the limit of {cap} (raise it with {self.name})",
-                              source=source, field=field)  # fmt: skip
+            raise HyosanError(f"{self.what} would be {n:.4g}, over the limit of {cap} "
+                              f"(raise it with {self.name})", source=source, field=field)  # fmt: skip
 
 
 #: Ticks of one school run (a year at 1 s ticks would be 31.5 million).
@@ -50,7 +50,16 @@ MAX_VALUES = Limit("HYOSAN_MAX_VALUES", 500_000_000, "runs x points x species")
 #: Runs of one sweep (parameter sets x replicates), and parameter sets of one --vary.
 MAX_SWEEP_RUNS = Limit("HYOSAN_MAX_SWEEP_RUNS", 10_000_000, "the sweep's runs (sets x replicates)")
 
-ALL = (MAX_TICKS, MAX_AGENTS, MAX_FRAME_VALUES, MAX_MAP_CELLS, MAX_POINTS, MAX_RUNS, MAX_VALUES, MAX_SWEEP_RUNS)
+ALL = (
+    MAX_TICKS,
+    MAX_AGENTS,
+    MAX_FRAME_VALUES,
+    MAX_MAP_CELLS,
+    MAX_POINTS,
+    MAX_RUNS,
+    MAX_VALUES,
+    MAX_SWEEP_RUNS,
+)
 
 #: Largest population a stochastic model may start with: every count and every sum of counts a
 #: reaction can make must stay far from int64's 9.2e18.

@@ -41,8 +41,8 @@ def _leftovers(folder: Path, report: Report) -> None:
     parent = folder.parent
     name = folder.name
     if (parent / f".{name}.hyosan-old").exists():
-        report.problems.append(f"{parent / f'.{name}.hyosan-old'}: the old run of a crashed swap "
-                               "(the next `hyosan run` or `hyosan report` restores or removes it)")  # fmt: skip
+        report.problems.append(f"{parent / f'.{name}.hyosan-old'}: the old run of a crashed swap (the "
+                               "next `hyosan run` or `hyosan report` restores or removes it)")  # fmt: skip
     for tmp in parent.glob(f".{name}.hyosan-*.tmp"):
         report.problems.append(f"{tmp}: temporary folder of an interrupted run (the next run removes it)")
 
@@ -94,7 +94,9 @@ def verify_store(folder: Path, report: Report) -> None:
                 pq.read_table(path)
                 report.checked += 1
             except (pa.ArrowException, OSError, ValueError) as exc:
-                report.problems.append(f"{path}: damaged table ({type(exc).__name__}); the next sweep rebuilds it")
+                report.problems.append(
+                    f"{path}: damaged table ({type(exc).__name__}); the next sweep rebuilds it"
+                )
     for kept in sorted(p for p in (folder / "keep").glob("*") if p.is_dir()):
         if (kept / "summary.json").exists() and (kept / "frames.npz").exists():
             sub = Report(kept)
@@ -103,8 +105,10 @@ def verify_store(folder: Path, report: Report) -> None:
             report.problems += sub.problems
     damaged = list((folder / "damaged").glob("*"))
     if damaged:
-        report.problems.append(f"{folder / 'damaged'}: {len(damaged)} damaged run file(s) set aside by an "
-                               "earlier sweep (their runs ran again; delete the folder when done)")  # fmt: skip
+        report.problems.append(
+            f"{folder / 'damaged'}: {len(damaged)} damaged run file(s) set aside by an earlier sweep "
+            "(they ran again; delete the folder when done)"
+        )
 
 
 def verify(folder: str | Path) -> Report:
@@ -118,6 +122,8 @@ def verify(folder: str | Path) -> Report:
     elif (folder / "summary.json").exists() or (folder / MARKER).exists():
         verify_run(folder, report)
     else:
-        raise HyosanError("neither a run folder (summary.json) nor a sweep store (sweep.json)", source=str(folder))
+        raise HyosanError(
+            "neither a run folder (summary.json) nor a sweep store (sweep.json)", source=str(folder)
+        )
     _leftovers(folder.absolute(), report)
     return report

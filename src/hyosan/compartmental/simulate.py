@@ -7,12 +7,12 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from hyosan import limits
 from hyosan.compartmental.network import ReactionNetwork
 from hyosan.compartmental.ode import StopCondition, solve_ode
 from hyosan.compartmental.result import ModelResult
 from hyosan.compartmental.ssa import ssa_direct
 from hyosan.compartmental.tau import tau_leap
-from hyosan import limits
 from hyosan.errors import HyosanError
 
 METHODS = ("ode", "ssa", "tau")
@@ -97,8 +97,9 @@ def simulate(
         # Counts are int64: refuse a population whose counts (or their sums) could overflow.
         x0f = np.asarray(compiled.x0, dtype=np.float64)
         if not np.isfinite(x0f).all() or x0f.sum() > limits.MAX_COUNT:
-            raise HyosanError(f"the initial population ({x0f.sum():.4g}) is too large for exact stochastic "
-                              f"counts (at most {limits.MAX_COUNT:.0e}); use --method ode", source=source)  # fmt: skip
+            raise HyosanError(f"the initial population ({x0f.sum():.4g}) is too large for exact "
+                              f"stochastic counts (at most {limits.MAX_COUNT:.0e}); use --method ode",
+                              source=source)  # fmt: skip
         x0 = np.rint(x0f).astype(np.int64)
         out = np.empty((runs, grid.size, x0.size), dtype=np.int64)
         fired = np.empty(runs, dtype=np.int64)

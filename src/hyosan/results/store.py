@@ -175,7 +175,8 @@ def load(folder: str | Path) -> Result:
     tables = {name: _table(folder / f"{name}.parquet") for name in TABLES}
     frames = _npz(folder / "frames.npz", FRAME_ARRAYS)
     ticks, delta, states, modes = (frames[n] for n in FRAME_ARRAYS)
-    if not (delta.ndim == 2 and states.shape == delta.shape == modes.shape and ticks.shape == delta.shape[:1]):
+    same = states.shape == delta.shape == modes.shape
+    if not (delta.ndim == 2 and same and ticks.shape == delta.shape[:1]):
         raise _damaged(folder / "frames.npz", "arrays of mismatched shapes")
     f = _npz(folder / "world.npz", WORLD_ARRAYS)
     if f["tiles"].ndim != 3 or f["room_id"].shape != f["tiles"].shape:

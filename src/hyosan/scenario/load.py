@@ -125,7 +125,8 @@ def load_scenario(spec: str | Path | None = None, overrides: dict[str, str] | No
         except HyosanError as exc:
             # Blame the override when the failing field is one that --set touched, or when the
             # file alone is valid (a smaller --set clock.tick makes clock.duration too many ticks).
-            touched = exc.field and any(exc.field.startswith(key) or key.startswith(exc.field) for key in overrides)
+            field = exc.field or ""
+            touched = bool(field) and any(field.startswith(key) or key.startswith(field) for key in overrides)
             if not touched:
                 try:
                     validate(original, source)

@@ -276,8 +276,9 @@ class Scenario(Strict):
         for name in ("duration", "frame_every"):
             n = parse_duration(getattr(self.clock, name)) / self.tick_seconds
             if n > limits.MAX_TICKS.value():
+                cap = limits.MAX_TICKS
                 raise ValueError(f"clock.{name}: would be {n:.4g} ticks, over the limit of "
-                                 f"{limits.MAX_TICKS.value()} (raise it with {limits.MAX_TICKS.name})")  # fmt: skip
+                                 f"{cap.value()} (raise it with {cap.name})")  # fmt: skip
         agents = sum(p.count for p in self.population) + len(self.characters)
         if agents > limits.MAX_AGENTS.value():
             raise ValueError(f"population: {agents} agents, over the limit of {limits.MAX_AGENTS.value()} "

@@ -127,7 +127,7 @@ class _Parser:
         if len(self.names) * h * w > limits.MAX_MAP_CELLS.value():  # before the arrays are allocated
             self.fail(f"{len(self.names)} floors of {w} x {h} tiles, over the limit of "
                       f"{limits.MAX_MAP_CELLS.value()} tiles (raise it with {limits.MAX_MAP_CELLS.name})",
-                      f"line {self.headers.get('size', (0,))[0]}" if "size" in self.headers else "floors")  # fmt: skip
+                      f"line {self.headers['size'][0]}" if "size" in self.headers else "floors")  # fmt: skip
         self.tiles = np.zeros((len(self.names), h, w), dtype=np.uint8)
         states = np.zeros(self.tiles.shape, dtype=np.uint8)
         letters = np.full(self.tiles.shape, -1, dtype=np.int16)

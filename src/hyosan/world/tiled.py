@@ -128,7 +128,8 @@ class _Loader:
         try:
             return _properties(obj)
         except TypeError:
-            self.fail("'properties' must be a list of {name, type, value} (or an object)", f"{where}.properties")
+            self.fail("'properties' must be a list of {name, type, value} (or an object)",
+                      f"{where}.properties")  # fmt: skip
 
     def world(self) -> World:
         d = self.data
@@ -209,7 +210,8 @@ class _Loader:
                     classes[tile["id"]] = (cls, source, f"{prefix}tiles[{m}].{key}")
             count = ts.get("tilecount")
             if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
-                self.fail(f"'tilecount' must be a whole number >= 0, got {count!r}", f"{prefix}tilecount", source)
+                self.fail(f"'tilecount' must be a whole number >= 0, got {count!r}", f"{prefix}tilecount",
+                          source)  # fmt: skip
             self.sets.append((str(ts.get("name", k))[:200], count, classes))
             self.firstgids.append(firstgid)
         order = np.argsort(self.firstgids, kind="stable")

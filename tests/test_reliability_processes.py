@@ -1,4 +1,5 @@
-"""A killed sweep leaves no worker processes behind (docs/reliability.md, "Sweeps")."""
+"""Process-level promises: a killed sweep leaves no workers behind; warnings stay hidden unless
+asked for (docs/reliability.md, sections 5 and 6)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,26 @@ def test_workers_exit_when_the_sweep_is_killed():
         assert not alive(worker), "the worker outlived its sweep"
     finally:
         parent.kill()
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "verbose"])
+def test_library_warnings_are_hidden_unless_asked_for(tmp_path, verbose):
+    """A zero-tick run draws empty charts (matplotlib warns): users see no warning unless -v."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src"), "PYTHONWARNINGS": "default"}
+    scenario = Path(__file__).parent / "data" / "tiny_outbreak.toml"
+    args = [
+        sys.executable,
+        "-m",
+        "hyosan",
+        *(["-v"] if verbose else []),
+        "run",
+        str(scenario),
+        "--set",
+        "clock.duration=0",
+        "-q",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert ("Warning" in proc.stderr) == verbose, proc.stderr
