@@ -792,3 +792,21 @@ def test_a_kill_during_the_swap_of_a_real_run_folder(saved_run, tmp_path):
     io.recover(target)
     load(target)  # the old run is back, whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+STORE_TABLE_DAMAGE = {
+    "runs-garbage": ("runs.parquet", garbage),
+    "bands-truncated": ("bands.parquet", truncate),
+    "sweep-json-list": ("sweep.json", lambda p: p.write_text("[]", encoding="utf-8")),
+    "sweep-json-latin-1": ("sweep.json", lambda p: p.write_bytes(b'{"format": "\xe9"}')),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STORE_TABLE_DAMAGE))
+def test_report_of_a_damaged_store(store, capsys, case):
+    capsys.readouterr()
+    name, damage = STORE_TABLE_DAMAGE[case]
+    damage(store / name)
+    assert_refused(capsys, store.parent, ["report", "st"], (name,))
+    code, _, err = run_cli(capsys, "verify", "st")
+    assert code == 2 and name in err

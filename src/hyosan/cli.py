@@ -301,8 +301,11 @@ def report_cmd(
     if (folder / "sweep.json").is_file():
         from hyosan.report.ensemble import write_ensemble_report
 
+        from hyosan.verify import check_store_tables
+
         if video is not None:
             raise HyosanError("a sweep store has no replay to render; give a run folder", source="--video")
+        check_store_tables(folder)
         path = write_ensemble_report(folder, out)
         console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
         return

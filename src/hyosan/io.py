@@ -108,9 +108,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.close(fd)
     tmp_path = Path(tmp)
     try:
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; a result is an ordinary file
-        yield tmp_path
         with writing(target):
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; a result is an ordinary file
+            yield tmp_path  # an OSError while the caller writes (a full disk) names the target
             os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)

@@ -68,7 +68,7 @@ def verify_run(folder: Path, report: Report) -> None:
         report.problems.append(str(exc))
 
 
-def verify_store(folder: Path, report: Report) -> None:
+def verify_store(folder: Path, report: Report, runs: bool = True) -> None:
     report.kind = "sweep store"
     spec_path = folder / "sweep.json"
     try:
@@ -78,7 +78,7 @@ def verify_store(folder: Path, report: Report) -> None:
         report.checked += 1
     except (OSError, ValueError) as exc:
         report.problems.append(f"{spec_path}: damaged ({exc})")
-    for path in sorted((folder / "runs").glob("*.parquet")):
+    for path in sorted((folder / "runs").glob("*.parquet")) if runs else ():
         try:
             table = pq.read_table(path)
             if table.num_rows != 1 or "status" not in table.column_names:
@@ -97,6 +97,8 @@ def verify_store(folder: Path, report: Report) -> None:
                 report.problems.append(
                     f"{path}: damaged table ({type(exc).__name__}); the next sweep rebuilds it"
                 )
+    if not runs:
+        return
     for kept in sorted(p for p in (folder / "keep").glob("*") if p.is_dir()):
         if (kept / "summary.json").exists() and (kept / "frames.npz").exists():
             sub = Report(kept)
@@ -109,6 +111,15 @@ def verify_store(folder: Path, report: Report) -> None:
             f"{folder / 'damaged'}: {len(damaged)} damaged run file(s) set aside by an earlier sweep "
             "(they ran again; delete the folder when done)"
         )
+
+
+def check_store_tables(folder: Path) -> None:
+    """Raise a one-line HyosanError naming the first damaged table or ``sweep.json`` of a store
+    (what ``hyosan report STORE`` reads)."""
+    report = Report(folder)
+    verify_store(folder, report, runs=False)
+    if report.problems:
+        raise HyosanError(report.problems[0])
 
 
 def verify(folder: str | Path) -> Report:

@@ -29,6 +29,7 @@ from hyosan.ensemble.runners import (
 )
 from hyosan.ensemble.spec import RunTask, SweepSpec, Value, cross_product, parse_vary
 from hyosan.ensemble.store import Store
+from hyosan import limits
 from hyosan.errors import HyosanError
 
 
@@ -201,6 +202,7 @@ def scenario_spec(
         raise HyosanError("given both to --set and --vary", source="--vary", field=sorted(both)[0])
     if points < 2:
         raise HyosanError(f"must be at least 2, got {points}", source="--points")
+    limits.MAX_POINTS.check(points, "--points")
     builtin = loaded.source.startswith("builtin:")
     toml_path = builtins()[loaded.source.removeprefix("builtin:")] if builtin else Path(loaded.source)
     target = loaded.source if builtin else str(Path(loaded.source).resolve())
@@ -248,6 +250,7 @@ def model_spec(
         raise HyosanError("the ODE is deterministic: use --method ssa or tau for runs > 1", source="--runs")
     if points < 2:
         raise HyosanError(f"must be at least 2, got {points}", source="--points")
+    limits.MAX_POINTS.check(points, "--points")
     fixed_ = {k: float(v) for k, v in network.resolve(dict(fixed or {}), source="--set").items()
               if k in (fixed or {})}  # fmt: skip
     vary_ = _vary(vary)
