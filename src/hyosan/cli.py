@@ -300,7 +300,6 @@ def report_cmd(
     recover(folder.absolute())
     if (folder / "sweep.json").is_file():
         from hyosan.report.ensemble import write_ensemble_report
-
         from hyosan.verify import check_store_tables
 
         if video is not None:

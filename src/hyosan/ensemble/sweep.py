@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyosan import limits
 from hyosan.ensemble.executors import Executor, check_executor_flags, make_executor
 from hyosan.ensemble.runners import (
     FunctionRunner,
@@ -29,7 +30,6 @@ from hyosan.ensemble.runners import (
 )
 from hyosan.ensemble.spec import RunTask, SweepSpec, Value, cross_product, parse_vary
 from hyosan.ensemble.store import Store
-from hyosan import limits
 from hyosan.errors import HyosanError
 
 
