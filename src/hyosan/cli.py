@@ -217,7 +217,13 @@ def run(
         typer.Option("--set", "-s", help="Override a scenario value: section.key=value (repeatable)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Run folder to write (default: out/<scenario>/).")
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Run folder to write (default: out/<scenario>/): new, empty, or one hyosan wrote "
+            "(replaced whole).",
+        ),
     ] = None,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")
