@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,8 @@ from rich.table import Table
 
 from hyosan import __version__
 from hyosan.errors import HyosanError
+from hyosan.io import check_out_dir, claim_file, recover
+from hyosan.limits import check_seed
 from hyosan.scenario.load import parse_assignments
 
 app = typer.Typer(
@@ -41,8 +44,18 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show library warnings (hidden by default).")
+    ] = False,
 ) -> None:
     """hyosan: zombie outbreaks as agents in a school, or as ODEs and exact stochastic models."""
+    if verbose:
+        warnings.resetwarnings()
+        warnings.simplefilter("default")
+
+
+#: Figure formats of --plot (matplotlib's common ones).
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff", ".webp")
 
 
 def _catalogue_table() -> Table:
@@ -114,6 +127,9 @@ def model(
         return
     if name is None:
         raise HyosanError("give a model name or --list", source="model")
+    check_seed(seed, "--seed")
+    if plot is not None:
+        claim_file(plot, FIGURE_SUFFIXES, "--plot")
     if vary or out is not None or workers is not None or scheduler is not None:
         if stop or plot is not None:
             raise HyosanError("does not apply to a stored ensemble (its bands are in bands.parquet)",
@@ -126,16 +142,15 @@ def model(
         return
     network = models.get(name)
     overrides = parse_assignments(set_)
-    result = network.simulate(
-        method,
-        params=overrides,
-        t_end=t_end,
-        runs=runs,
-        seed=seed,
-        n_points=points,
-        stop=stop or (),
-        source="--set",
-    )
+    try:
+        result = network.simulate(method, params=overrides, t_end=t_end, runs=runs, seed=seed,
+                                  n_points=points, stop=stop or (), source="--set")  # fmt: skip
+    except HyosanError as exc:  # the API names its arguments; the user typed flags
+        flag = {"runs": "--runs", "n_points": "--points", "t_end": "--t-end", "seed": "--seed",
+                "method": "--method", "stop": "--stop"}.get(exc.source or "")  # fmt: skip
+        if flag is None:
+            raise
+        raise HyosanError(exc.message, source=flag, field=exc.field) from None
     if plot is not None:
         result.plot(plot, title=f"{network.title} ({method})")
     summary = result.summary()
@@ -191,7 +206,13 @@ def run(
         typer.Option("--set", "-s", help="Override a scenario value: section.key=value (repeatable)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Run folder to write (default: out/<scenario>/).")
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Run folder to write (default: out/<scenario>/): new, empty, or one hyosan wrote "
+            "(replaced whole).",
+        ),
     ] = None,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")
@@ -210,7 +231,13 @@ def run(
     from hyosan.scenario import load_scenario
     from hyosan.scenario.timefmt import format_clock
 
+    if seed is not None:
+        check_seed(seed, "--seed")
     loaded = load_scenario(scenario, parse_assignments(set_))
+    folder = out if out is not None else Path("out") / loaded.name
+    # Refuse a bad --out before the run, not after it.
+    recover(folder.absolute())
+    check_out_dir(folder, "--out" if out is not None else None)
     sim = Simulation(loaded, seed=seed)
     start = loaded.scenario.start_seconds
     tick_s = sim.tick_seconds
@@ -235,8 +262,7 @@ def run(
                 bar.update(task, completed=tick, clock=format_clock(start + tick * tick_s), status=status)
 
             result = sim.run(progress)
-    folder = out if out is not None else Path("out") / loaded.name
-    save(result, folder, report=write_report if report else None)
+    save(result, folder, report=write_report if report else None, source="--out" if out is not None else None)
     _print_run(result.summary(), folder, report)
 
 
@@ -257,19 +283,31 @@ def report_cmd(
 ) -> None:
     """Rebuild the self-contained HTML report of a run folder (optionally a video too), or of a
     sweep or sensitivity store (fan charts, metrics against the parameters, sensitivity bars)."""
+    from hyosan.io import add_to_marker
     from hyosan.report import write_report
     from hyosan.results.store import load
 
+    if fps < 1 or fps > 240:
+        raise HyosanError(f"must be between 1 and 240, got {fps}", source="--fps")
+    if out is not None:
+        claim_file(out, (".html", ".htm"), "--out")
+    if video is not None:
+        claim_file(video, (".mp4",), "--video")
+    recover(folder.absolute())
     if (folder / "sweep.json").is_file():
         from hyosan.report.ensemble import write_ensemble_report
+        from hyosan.verify import check_store_tables
 
         if video is not None:
             raise HyosanError("a sweep store has no replay to render; give a run folder", source="--video")
+        check_store_tables(folder)
         path = write_ensemble_report(folder, out)
         console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
         return
     result = load(folder)
     path = write_report(result, out if out is not None else folder / "report.html")
+    if out is None:
+        add_to_marker(folder, "report.html")
     console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB, "
                   f"built in {result.extra['report_build_s']:.1f} s)")  # fmt: skip
     if video is not None:
@@ -352,6 +390,28 @@ def check(
     console.print(f"  {sim.pop.n} agents: {roles}; {len(loaded.scenario.events)} timeline events")
 
 
+@app.command()
+def verify(
+    folder: Annotated[
+        Path, typer.Argument(help="A run folder (hyosan run) or a sweep store (hyosan sweep).")
+    ],
+) -> None:
+    """Check a run folder or a sweep store and name every damaged file (exit status 2 if any).
+
+    Read-only: a run folder's files are checked against the digests hyosan recorded and read back;
+    a store's run files, tables and kept runs are read whole.
+    """
+    from hyosan.verify import verify as check_folder
+
+    report = check_folder(folder)
+    if report.ok:
+        console.print(f"[green]ok[/green] {folder}: {report.kind}, {report.checked} files checked")
+        return
+    for line in report.problems:
+        err_console.print(f"damaged: {line}", markup=False)
+    raise typer.Exit(2)
+
+
 from hyosan.ensemble.cli import sensitivity as _sensitivity  # noqa: E402
 from hyosan.ensemble.cli import sweep as _sweep  # noqa: E402
 
@@ -359,17 +419,46 @@ app.command("sweep")(_sweep)
 app.command("sensitivity")(_sensitivity)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: user errors become one line on stderr and exit status 2.
+def _fail(message: str, code: int = 2) -> SystemExit:
+    err_console.print("error: " + " ".join(message.split()), markup=False)
+    return SystemExit(code)
 
-    Typer (standalone mode) already reports bad flags on one usage line with status 2; what is
-    left is :class:`HyosanError`, raised by the API for bad models, parameters and files.
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: every error a user can cause is one line on stderr, exit status 2.
+
+    - :class:`HyosanError` (bad models, parameters, files, flags) as ``error: SOURCE: FIELD: message``;
+    - the CLI framework's usage errors (an unknown flag, a value of the wrong type) as one line
+      plus a hint (``see `hyosan run --help```), where Typer would draw a box;
+    - an ``OSError`` that escaped a write path, as one line naming the path.
+
+    Library warnings are hidden unless ``hyosan --verbose`` (``-v``) asks for them.
     """
     try:
-        app(args=argv, prog_name="hyosan")
+        with warnings.catch_warnings():  # restored afterwards (main may run inside a test)
+            warnings.simplefilter("ignore")
+            code = app(args=argv, prog_name="hyosan", standalone_mode=False)
     except HyosanError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise SystemExit(2) from None
+        raise _fail(str(exc)) from None
+    except typer.TyperException as exc:  # Typer's own (vendored) click exceptions
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            console.print(ctx.get_help() if ctx is not None else "", markup=False)
+            raise SystemExit(2) from None
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        raise _fail(f"{exc.format_message()}{hint}", 2) from None
+    except (typer.Abort, KeyboardInterrupt):
+        raise _fail("interrupted", 130) from None
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.EPIPE:
+            raise SystemExit(1) from None
+        from hyosan.io import os_error
+
+        raise _fail(str(os_error(exc, doing="failed"))) from None
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

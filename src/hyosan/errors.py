@@ -6,6 +6,8 @@ which field, so that the CLI can print it on one line and exit with status 2.
 
 from __future__ import annotations
 
+import re
+
 
 class HyosanError(ValueError):
     """A user-caused error: names the source (file or flag) and the field at fault."""
@@ -18,4 +20,10 @@ class HyosanError(ValueError):
 
     def __str__(self) -> str:
         where = ": ".join(part for part in (self.source, self.field) if part)
-        return f"{where}: {self.message}" if where else self.message
+        text = f"{where}: {self.message}" if where else self.message
+        # One line, whatever a file or flag held: control characters (a newline in a key, a
+        # terminal escape) are shown escaped.
+        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from hyosan import limits
 from hyosan.compartmental import network
 from hyosan.compartmental.catalogue import get
 from hyosan.compartmental.network import ReactionNetwork
@@ -67,10 +68,18 @@ def simulate(
     t_end = model.t_end if t_end is None else float(t_end)
     if not math.isfinite(t_end) or t_end <= 0:
         raise HyosanError(f"must be a finite number > 0, got {t_end!r}", source="t_end")
+    for value, name in ((runs, "runs"), (n_points, "n_points")):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise HyosanError(f"must be a whole number, got {value!r}", source=name)
     if runs < 1:
         raise HyosanError(f"must be at least 1, got {runs}", source="runs")
     if n_points < 2:
         raise HyosanError(f"must be at least 2, got {n_points}", source="n_points")
+    limits.MAX_RUNS.check(runs, "runs")
+    limits.MAX_POINTS.check(n_points, "n_points")
+    limits.MAX_VALUES.check(runs * n_points * len(model.species_names), "runs")
+    if method != "ode":
+        limits.check_seed(seed, "seed")
     conditions = tuple(StopCondition.parse(s, model.species_names) for s in stop)
     if conditions and method != "ode":
         raise HyosanError("stop conditions apply to the ODE only", source="stop")
@@ -85,7 +94,13 @@ def simulate(
         fired = np.zeros(0, dtype=np.int64)
     else:
         times = grid
-        x0 = np.rint(compiled.x0).astype(np.int64)
+        # Counts are int64: refuse a population whose counts (or their sums) could overflow.
+        x0f = np.asarray(compiled.x0, dtype=np.float64)
+        if not np.isfinite(x0f).all() or x0f.sum() > limits.MAX_COUNT:
+            raise HyosanError(f"the initial population ({x0f.sum():.4g}) is too large for exact "
+                              f"stochastic counts (at most {limits.MAX_COUNT:.0e}); use --method ode",
+                              source=source)  # fmt: skip
+        x0 = np.rint(x0f).astype(np.int64)
         out = np.empty((runs, grid.size, x0.size), dtype=np.int64)
         fired = np.empty(runs, dtype=np.int64)
         arrays = (

@@ -29,10 +29,13 @@ from __future__ import annotations
 import collections
 import concurrent.futures as cf
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -54,6 +57,10 @@ QUIET_WORKERS = {
 CRASH_TRIES = 2
 
 
+#: Seconds to wait for a Dask scheduler before giving up (an unreachable one fails fast).
+CONNECT_TIMEOUT_S = 5
+
+
 def default_workers() -> int:
     """All the cores this process may use."""
     try:
@@ -68,8 +75,28 @@ def _ping() -> int:
 
 
 def _ignore_sigint() -> None:
-    """In a worker: leave Ctrl-C to the parent, which stops the workers (no traceback from each)."""
+    """In a worker: leave Ctrl-C to the parent, which stops the workers (no traceback from each),
+    and exit when the parent dies (a killed sweep must leave no idle workers behind)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent()
+
+
+def exit_with_parent(poll_s: float = 1.0) -> None:
+    """Make this process exit when its parent dies: ``PR_SET_PDEATHSIG`` on Linux, and a daemon
+    thread that watches the parent's id (other systems, or a parent that died before the call)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(poll_s)
+
+    threading.Thread(target=watch, name="hyosan-parent-watch", daemon=True).start()
 
 
 @contextlib.contextmanager
@@ -302,7 +329,7 @@ class DaskExecutor(Executor):
             self.address = "local cluster"
         else:
             try:
-                self.client = distributed.Client(address, timeout="20s")
+                self.client = distributed.Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError, ValueError) as exc:
                 raise HyosanError(f"cannot reach the Dask scheduler: {exc}", source="--scheduler") from None
             self.address = address
@@ -405,8 +432,24 @@ def make_executor(
     local Dask cluster of ``workers`` processes; a ``tcp://`` (or ``tls://``...) address joins a
     running one, whose own workers decide the parallelism.
     """
-    if workers is not None and workers < 0:
-        raise HyosanError(f"must be >= 0, got {workers}", source="--workers")
+    check_executor_flags(workers, scheduler)
+    if scheduler is not None:
+        return DaskExecutor(runner, scheduler, workers)
+    if workers == 0:
+        return InlineExecutor(runner)
+    return LocalExecutor(runner, workers)
+
+
+#: Most local worker processes one sweep may ask for.
+MAX_WORKERS = 1024
+
+
+def check_executor_flags(workers: int | None, scheduler: str | None) -> None:
+    """Refuse bad ``--workers`` / ``--scheduler`` values before anything starts (or any store opens)."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise HyosanError(f"must be a whole number, got {workers!r}", source="--workers")
+    if workers is not None and not 0 <= workers <= MAX_WORKERS:
+        raise HyosanError(f"must be from 0 to {MAX_WORKERS}, got {workers}", source="--workers")
     if scheduler is not None:
         if scheduler != "local" and "://" not in scheduler:
             raise HyosanError(f"expected 'local' or an address such as tcp://host:8786, got {scheduler!r}",
@@ -416,7 +459,3 @@ def make_executor(
                               "own workers)", source="--workers")  # fmt: skip
         if scheduler == "local" and workers == 0:
             raise HyosanError("a local Dask cluster needs at least one worker", source="--workers")
-        return DaskExecutor(runner, scheduler, workers)
-    if workers == 0:
-        return InlineExecutor(runner)
-    return LocalExecutor(runner, workers)

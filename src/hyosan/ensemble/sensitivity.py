@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hyosan import limits
 from hyosan.errors import HyosanError
 
 METHODS = ("sobol", "morris")
@@ -80,6 +81,12 @@ class Design:
             raise HyosanError(f"Morris needs at least 2 trajectories, got {self.samples}", source="--samples")
         if self.method == "morris" and (self.levels < 2 or self.levels % 2):
             raise HyosanError(f"must be an even number >= 2, got {self.levels}", source="--levels")
+        limits.check_seed(self.seed, "--seed")
+        # The sample points, before SALib allocates them: Sobol N(2D + 2) (N(D + 2) without S2),
+        # Morris N(D + 1).
+        d = len(self.params)
+        per = (2 * d + 2 if self.second_order else d + 2) if self.method == "sobol" else d + 1
+        limits.MAX_SWEEP_RUNS.check(self.samples * per, "--samples")
 
     @property
     def names(self) -> list[str]:

@@ -15,12 +15,14 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from hyosan import limits
 from hyosan.errors import HyosanError
 
 #: Column names of the runs table that a varied key may not take.
@@ -68,11 +70,13 @@ def linspace_values(key: str, lo_text: str, hi_text: str, steps_text: str) -> li
     that ``0.1:0.5:5`` gives 0.3, not 0.30000000000000004, in tables and run ids.
     """
     lo, hi = _number(lo_text, key, "LO"), _number(hi_text, key, "HI")
-    if not steps_text.strip().isdigit() or int(steps_text) < 1:
+    steps_text = steps_text.strip()
+    if not re.fullmatch(r"[0-9]{1,12}", steps_text) or int(steps_text) < 1:
         raise HyosanError(
             f"STEPS must be a whole number >= 1, got {steps_text!r}", source="--vary", field=key
         )
     steps = int(steps_text)
+    limits.MAX_SWEEP_RUNS.check(steps, "--vary", key)  # before linspace allocates them
     if steps == 1 and lo != hi:
         raise HyosanError("one STEP needs LO == HI (or give two steps or more)", source="--vary", field=key)
     grid = np.linspace(lo, hi, steps)
@@ -184,10 +188,10 @@ class SweepSpec:
     keep: int = 0
 
     def __post_init__(self) -> None:
-        if self.runs < 1:
+        if isinstance(self.runs, bool) or not isinstance(self.runs, int) or self.runs < 1:
             raise HyosanError(f"must be at least 1, got {self.runs}", source="--runs")
-        if self.seed < 0:
-            raise HyosanError(f"must be >= 0, got {self.seed}", source="--seed")
+        limits.check_seed(self.seed, "--seed")
+        limits.MAX_SWEEP_RUNS.check(len(self.sets) * self.runs, "--runs")
         if self.keep < 0:
             raise HyosanError(f"must be >= 0, got {self.keep}", source="--keep")
 
@@ -236,4 +240,5 @@ class SweepSpec:
 def cross_product(vary: Mapping[str, Sequence[Value]]) -> tuple[dict[str, Value], ...]:
     """Every combination of the varied values, the first key varying slowest; ``({},)`` if none."""
     keys = list(vary)
+    limits.MAX_SWEEP_RUNS.check(math.prod(len(v) for v in vary.values()), "--vary")  # before listing them
     return tuple(dict(zip(keys, combo, strict=True)) for combo in itertools.product(*vary.values()))

@@ -132,8 +132,9 @@ class Store:
             stored = json.loads(self.spec_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise HyosanError(f"unreadable: {exc}", source=str(self.spec_path)) from None
-        if stored.get("format") != FORMAT:
-            raise HyosanError(f"not a hyosan sweep ({stored.get('format')!r})", source=str(self.spec_path))
+        if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+            what = stored.get("format") if isinstance(stored, dict) else type(stored).__name__
+            raise HyosanError(f"damaged or not a hyosan sweep ({what!r})", source=str(self.spec_path))
         new = json.loads(json.dumps(spec.identity()))
         for key, value in new.items():
             old = stored.get(key)
@@ -151,13 +152,22 @@ class Store:
     def _lock(self) -> None:
         me = f"{socket.gethostname()} {os.getpid()}"
         if self.lock_path.exists():
-            host, _, pid = self.lock_path.read_text(encoding="utf-8").partition(" ")
+            host, _, pid = self.lock_path.read_text(encoding="utf-8", errors="replace").partition(" ")
             if pid.strip().isdigit() and host == socket.gethostname() and int(pid) != os.getpid():
                 if _pid_alive(int(pid)):
                     raise HyosanError(f"another sweep (process {pid.strip()}) is writing to this folder",
                                       source=str(self.folder))  # fmt: skip
         write_text(self.lock_path, me)
         self._locked = True
+
+    def remove_new(self, folder_too: bool) -> None:
+        """Undo :meth:`open` on a folder that was new or empty (the sweep could not start)."""
+        for p in (self.spec_path, self.lock_path):
+            p.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.runs_dir.rmdir()
+            if folder_too:
+                self.folder.rmdir()
 
     def close(self) -> None:
         """Release the lock."""
@@ -184,16 +194,51 @@ class Store:
         return self.runs_dir / f"{run_id}.parquet"
 
     def finished_ids(self) -> set[str]:
-        """Run ids with a file in ``runs/`` (finished, well or not)."""
-        return {p.stem for p in self.runs_dir.glob("*.parquet")}
+        """Run ids with an intact file in ``runs/`` (finished, well or not). A damaged file (cut
+        short, overwritten) is moved aside to ``damaged/`` and its run counts as not finished."""
+        ids = set()
+        for p in self.runs_dir.glob("*.parquet"):
+            if intact_parquet(p):
+                ids.add(p.stem)
+            else:
+                self.set_aside(p)
+        return ids
+
+    def set_aside(self, path: Path) -> Path | None:
+        """Move a damaged run file to ``DIR/damaged/`` (kept for a post-mortem, never read again)."""
+        aside = self.folder / "damaged" / f"{path.name}.{datetime.datetime.now(datetime.UTC):%Y%m%dT%H%M%S%f}"
+        try:
+            aside.parent.mkdir(exist_ok=True)
+            os.replace(path, aside)
+        except OSError:
+            return None
+        return aside
+
+    def read_record(self, run_id: str) -> dict[str, Any] | None:
+        """The row of a finished run's file; None (and the file set aside) when it is damaged."""
+        path = self.path(run_id)
+        try:
+            record = pq.ParquetFile(path).read().to_pylist()[0]
+            if not isinstance(record.get("status"), str):
+                raise ValueError("no status")
+            return record
+        except (pa.ArrowException, OSError, ValueError, KeyError, IndexError):
+            self.set_aside(path)
+            return None
 
     def failed_ids(self, ids: Iterable[str]) -> set[str]:
-        """Those of ``ids`` whose run failed (reads their status)."""
-        return {
-            i
-            for i in ids
-            if pq.ParquetFile(self.path(i)).read(columns=["status"])["status"][0].as_py() != "ok"
-        }
+        """Those of ``ids`` whose run failed (reads their status; a damaged file is set aside and
+        its run counts as failed, so that it runs again)."""
+        out = set()
+        for i in ids:
+            try:
+                status = pq.ParquetFile(self.path(i)).read(columns=["status"])["status"][0].as_py()
+            except (pa.ArrowException, OSError, ValueError, KeyError, IndexError):
+                self.set_aside(self.path(i))
+                status = None
+            if status != "ok":
+                out.add(i)
+        return out
 
     def write(self, outcome: Outcome) -> None:
         """Record a finished run: its kept folder first, then its row (the finished marker).
@@ -234,7 +279,9 @@ class Store:
                 continue
             record = self._written.pop(task.run_id, None)
             if record is None:  # finished by an earlier invocation (read_table is 3x slower)
-                record = pq.ParquetFile(self.path(task.run_id)).read().to_pylist()[0]
+                record = self.read_record(task.run_id)
+                if record is None:  # damaged: set aside, runs again next time
+                    continue
             record.pop("traceback", None)
             ts = {k[3:]: record.pop(k) for k in list(record) if k.startswith("ts.")}
             if ts and record["status"] == "ok":
@@ -250,6 +297,23 @@ class Store:
         write_table(runs, self.folder / "runs.parquet")
         write_table(bands, self.folder / "bands.parquet", csv=False)
         return runs, bands
+
+
+def intact_parquet(path: Path) -> bool:
+    """Whether a Parquet file is whole: the magic at both ends and a footer that fits (cheap: reads
+    12 bytes; a file cut short or overwritten fails)."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < 12:
+                return False
+            head = f.read(4)
+            f.seek(size - 8)
+            tail = f.read(8)
+    except OSError:
+        return False
+    footer = int.from_bytes(tail[:4], "little")
+    return head == b"PAR1" and tail[4:] == b"PAR1" and 0 < footer <= size - 12
 
 
 def work(runner: Callable[[RunTask], RunOutput], task: RunTask) -> Outcome:

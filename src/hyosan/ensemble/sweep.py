@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from hyosan.ensemble.executors import Executor, make_executor
+from hyosan import limits
+from hyosan.ensemble.executors import Executor, check_executor_flags, make_executor
 from hyosan.ensemble.runners import (
     FunctionRunner,
     ModelRunner,
@@ -103,6 +104,9 @@ def run_sweep(
     the same. On ``KeyboardInterrupt`` the workers are stopped, the tables are rebuilt from what
     finished, and the interrupt goes on up (``SweepResult`` is then not returned).
     """
+    check_executor_flags(workers, scheduler)  # every flag before the store is touched
+    made_folder = not Path(out).exists()
+    fresh = made_folder or (Path(out).is_dir() and not any(Path(out).iterdir()))
     store = Store.open(out, spec)
     try:
         tasks = spec.tasks()
@@ -111,10 +115,17 @@ def run_sweep(
             finished -= store.failed_ids(finished & {t.run_id for t in tasks})
         todo = [t for t in tasks if t.run_id not in finished]
         tally = Tally(total=len(tasks), skipped=len(tasks) - len(todo))
+        try:
+            executor = make_executor(runner, workers, scheduler) if todo else None
+        except HyosanError:
+            if fresh:  # an unreachable scheduler: leave no empty store behind
+                store.close()
+                store.remove_new(made_folder)
+            raise
         interrupted = False
         try:
-            if todo:
-                with make_executor(runner, workers, scheduler) as executor:
+            if executor is not None:
+                with executor:
                     tally.executor = executor.describe()
                     if progress is not None:
                         progress(tally)
@@ -191,6 +202,7 @@ def scenario_spec(
         raise HyosanError("given both to --set and --vary", source="--vary", field=sorted(both)[0])
     if points < 2:
         raise HyosanError(f"must be at least 2, got {points}", source="--points")
+    limits.MAX_POINTS.check(points, "--points")
     builtin = loaded.source.startswith("builtin:")
     toml_path = builtins()[loaded.source.removeprefix("builtin:")] if builtin else Path(loaded.source)
     target = loaded.source if builtin else str(Path(loaded.source).resolve())
@@ -238,6 +250,7 @@ def model_spec(
         raise HyosanError("the ODE is deterministic: use --method ssa or tau for runs > 1", source="--runs")
     if points < 2:
         raise HyosanError(f"must be at least 2, got {points}", source="--points")
+    limits.MAX_POINTS.check(points, "--points")
     fixed_ = {k: float(v) for k, v in network.resolve(dict(fixed or {}), source="--set").items()
               if k in (fixed or {})}  # fmt: skip
     vary_ = _vary(vary)

@@ -15,7 +15,8 @@
     tables/<name>.parquet   tables collected with Simulation.collect, if any
 
 The folder is written whole into a temporary folder and renamed into place
-(:func:`hyosan.io.atomic_dir`): an interrupted save leaves the old folder or none, never a mix.
+(:func:`hyosan.io.atomic_dir`): an interrupted save leaves the old folder or the new one, never a
+mix, and never replaces a folder hyosan did not write (``.hyosan.json`` lists what it wrote).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hyosan.errors import HyosanError
-from hyosan.io import atomic_dir
+from hyosan.io import atomic_dir, file_digest, os_error, read_marker, read_text
 from hyosan.results.result import Result, WorldInfo
 
 TABLES = ("counts", "events", "agents")
@@ -64,14 +65,17 @@ def save(
     *,
     report: Callable[[Result, Path], object] | None = None,
     chronicle: bool = True,
+    source: str | None = None,
 ) -> Path:
-    """Write ``result`` as a run folder at ``folder`` (replacing any old one, atomically).
+    """Write ``result`` as a run folder at ``folder``, atomically.
 
+    ``folder`` may be new, empty or a run folder hyosan wrote (then replaced whole); any other
+    folder or file is refused with a HyosanError (``source`` names the flag, e.g. ``--out``).
     ``report``: a writer ``report(result, path)`` of report.html (``hyosan.report.write_report``;
     this layer does not know the report), or None for no report.
     """
     folder = Path(folder)
-    with atomic_dir(folder) as tmp:
+    with atomic_dir(folder, source=source) as tmp:
         (tmp / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
         (tmp / "scenario.toml").write_text(result.scenario_toml, encoding="utf-8")
         map_path = result.extra.get("map_path")
@@ -107,37 +111,103 @@ def save(
     return folder
 
 
+#: Keys of summary.json that reading a run back relies on.
+SUMMARY_KEYS = ("title", "seed", "tick_s", "start_clock_s", "duration_s", "population", "final")
+FRAME_ARRAYS = ("ticks", "cell_deltas", "states", "modes")
+WORLD_ARRAYS = ("name", "floors", "tiles", "room_id", "room_names", "room_kinds", "room_floors")
+
+
+def _damaged(path: Path, why: str) -> HyosanError:
+    return HyosanError(f"damaged run file ({why}); rerun its scenario.toml to rebuild the folder",
+                       source=str(path))  # fmt: skip
+
+
+def check_digests(folder: Path, names: tuple[str, ...] | None = None) -> None:
+    """Compare files with the SHA-256 digests the folder's marker recorded when hyosan wrote them
+    (a folder without them, from an older hyosan, is checked by reading only)."""
+    marker = read_marker(folder) or {}
+    digests = marker.get("sha256") if isinstance(marker.get("sha256"), dict) else {}
+    for name, want in digests.items():
+        if names is not None and name not in names:
+            continue
+        path = folder / name
+        if not path.is_file():
+            raise _damaged(path, "missing")
+        try:
+            if file_digest(path) != want:
+                raise _damaged(path, "changed since hyosan wrote it")
+        except OSError as exc:
+            raise os_error(exc, path, "cannot read") from None
+
+
+def _npz(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [n for n in names if n not in f.files]
+            if missing:
+                raise _damaged(path, f"no array {missing[0]!r}")
+            return {n: f[n] for n in names}
+    except HyosanError:
+        raise
+    except Exception as exc:  # BadZipFile, EOFError, ValueError, zlib.error...: all mean damage here
+        raise _damaged(path, f"not a readable .npz: {type(exc).__name__}") from None
+
+
+def _table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # ArrowInvalid, OSError...: a file cut short or overwritten
+        raise _damaged(path, f"not a readable Parquet table: {type(exc).__name__}") from None
+
+
 def load(folder: str | Path) -> Result:
-    """Read a run folder written by :func:`save` (or ``hyosan run``) back into a Result."""
+    """Read a run folder written by :func:`save` (or ``hyosan run``) back into a Result.
+
+    Every file is checked as it is read (and against the digest hyosan recorded for it): a
+    damaged one raises a HyosanError that names it.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise HyosanError("no such run folder", source=str(folder))
     for name in REQUIRED:
         if not (folder / name).is_file():
             raise HyosanError(f"missing {name}: not a complete hyosan run folder", source=str(folder))
+    check_digests(folder, REQUIRED)
+    where = folder / "summary.json"
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summary = json.loads(read_text(where))
     except json.JSONDecodeError as exc:
-        where = str(folder / "summary.json")
-        raise HyosanError(f"not valid JSON ({exc.msg}, line {exc.lineno})", source=where) from None
-    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
-    with np.load(folder / "frames.npz") as f:
-        ticks, delta, states, modes = f["ticks"], f["cell_deltas"], f["states"], f["modes"]
-    with np.load(folder / "world.npz") as f:
-        rooms = pd.DataFrame(
-            {
-                "id": np.arange(len(f["room_names"]), dtype=np.int32),
-                "name": pd.Series(f["room_names"].tolist(), dtype="string"),
-                "kind": pd.Series(f["room_kinds"].tolist(), dtype="string"),
-                "floor": pd.Series(f["room_floors"].tolist(), dtype="string"),
-            }
-        )
-        world = WorldInfo(str(f["name"]), f["floors"].tolist(), f["tiles"], f["room_id"], rooms)
-    extra_tables = {p.stem: pd.read_parquet(p) for p in sorted((folder / "tables").glob("*.parquet"))}
+        raise HyosanError(f"not valid JSON ({exc.msg}, line {exc.lineno})", source=str(where)) from None
+    except RecursionError:
+        raise _damaged(where, "nested too deeply") from None
+    if not isinstance(summary, dict):
+        raise _damaged(where, f"a JSON object was expected, not {type(summary).__name__}")
+    missing = [k for k in SUMMARY_KEYS if k not in summary]
+    if missing:
+        raise _damaged(where, f"no {missing[0]!r}")
+    tables = {name: _table(folder / f"{name}.parquet") for name in TABLES}
+    frames = _npz(folder / "frames.npz", FRAME_ARRAYS)
+    ticks, delta, states, modes = (frames[n] for n in FRAME_ARRAYS)
+    same = states.shape == delta.shape == modes.shape
+    if not (delta.ndim == 2 and same and ticks.shape == delta.shape[:1]):
+        raise _damaged(folder / "frames.npz", "arrays of mismatched shapes")
+    f = _npz(folder / "world.npz", WORLD_ARRAYS)
+    if f["tiles"].ndim != 3 or f["room_id"].shape != f["tiles"].shape:
+        raise _damaged(folder / "world.npz", "arrays of mismatched shapes")
+    rooms = pd.DataFrame(
+        {
+            "id": np.arange(len(f["room_names"]), dtype=np.int32),
+            "name": pd.Series(f["room_names"].tolist(), dtype="string"),
+            "kind": pd.Series(f["room_kinds"].tolist(), dtype="string"),
+            "floor": pd.Series(f["room_floors"].tolist(), dtype="string"),
+        }
+    )
+    world = WorldInfo(str(f["name"]), f["floors"].tolist(), f["tiles"], f["room_id"], rooms)
+    extra_tables = {p.stem: _table(p) for p in sorted((folder / "tables").glob("*.parquet"))}
     return Result(
         summary_data=summary,
         tables=extra_tables,
-        scenario_toml=(folder / "scenario.toml").read_text(encoding="utf-8"),
+        scenario_toml=read_text(folder / "scenario.toml"),
         world=world,
         frame_ticks=ticks,
         frame_cells=np.cumsum(delta, axis=0, dtype=np.int32),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -12,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hyosan.errors import HyosanError
+from hyosan.io import read_text
 from hyosan.scenario.schema import Scenario
 
 
@@ -25,7 +27,9 @@ class LoadedScenario:
     name: str  # short name (file stem), used for output folders
 
     def map_path(self) -> Path:
-        return (self.base_dir / self.scenario.world.map).resolve()
+        # Absolute, but symbolic links are not followed: a loop or a link to a device is then
+        # refused by the map loader, naming the file the scenario gave.
+        return Path(os.path.abspath(self.base_dir / self.scenario.world.map))
 
 
 def builtin_dir() -> Path:
@@ -59,7 +63,7 @@ def parse_value(text: str) -> Any:
     """A ``--set`` value: TOML syntax when it parses (numbers, booleans, arrays), else a string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
 
 
@@ -88,33 +92,48 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str,
     return out
 
 
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """A TOML table; a syntax error (or nesting too deep to parse) names the file, line and column."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise HyosanError(f"not valid TOML: {exc}", source=source) from None
+    except RecursionError:
+        raise HyosanError("not valid TOML: nested too deeply", source=source) from None
+
+
 def load_scenario(spec: str | Path | None = None, overrides: dict[str, str] | None = None) -> LoadedScenario:
     """A scenario from a file path or a built-in name (default: Hyosan High), with overrides."""
     spec = "hyosan-high" if spec is None else spec
     known = builtins()
     path = Path(spec)
-    if str(spec) in known and not path.exists():
+    if str(spec) in known and not os.path.lexists(path):
         path, source = known[str(spec)], f"builtin:{spec}"
-    elif path.exists():
+    elif os.path.lexists(path):
         source = str(path)
     else:
         raise HyosanError(
             f"no such file or built-in scenario (built-ins: {', '.join(known) or 'none'})",
             source=str(spec),
         )
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise HyosanError(f"not valid TOML: {exc}", source=source) from None
-    except OSError as exc:
-        raise HyosanError(f"cannot read: {exc.strerror}", source=source) from None
+    raw = parse_toml(read_text(path, source), source)
     if overrides:
+        original = raw
         raw = apply_overrides(raw, overrides)
         try:
             scenario = validate(raw, source)
         except HyosanError as exc:
-            # Blame the override when the failing field is one that --set touched.
-            if exc.field and any(exc.field.startswith(key) or key.startswith(exc.field) for key in overrides):
+            # Blame the override when the failing field is one that --set touched, or when the
+            # file alone is valid (a smaller --set clock.tick makes clock.duration too many ticks).
+            field = exc.field or ""
+            touched = bool(field) and any(field.startswith(key) or key.startswith(field) for key in overrides)
+            if not touched:
+                try:
+                    validate(original, source)
+                    touched = True
+                except HyosanError:
+                    pass
+            if touched:
                 raise HyosanError(exc.message, source="--set", field=exc.field) from None
             raise
     else:

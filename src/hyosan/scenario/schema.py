@@ -7,28 +7,39 @@ speeds are metres per second; probabilities are per tick unless said otherwise.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from hyosan import limits
 from hyosan.scenario.conditions import parse_condition
 from hyosan.scenario.events import KINDS
 from hyosan.scenario.timefmt import parse_clock, parse_duration
 
 
-def _duration(v: str | float) -> str | float:
-    parse_duration(v)
+def _duration(v: object) -> str | float:
+    # Before the union: else its first branch's complaint ("should be a valid string") is shown.
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        raise ValueError(f"expected a duration such as '90s' or '15min', or seconds, got {v!r}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError(f"a duration must be finite, got {v!r}")
+    if not math.isfinite(parse_duration(v)):
+        raise ValueError(f"a duration must be finite, got {v!r}")
     return v
 
 
-def _clock(v: str) -> str:
+def _clock(v: object) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"expected a clock time such as '08:40', got {v!r}")
     parse_clock(v)
     return v
 
 
-Duration = Annotated[str | float, AfterValidator(_duration)]
-Clock = Annotated[str, AfterValidator(_clock)]
+# Strict mode (below) never turns a boolean into a number, nor "3" into 3; no NaN or infinity.
+Duration = Annotated[str | float, BeforeValidator(_duration)]
+Clock = Annotated[str, BeforeValidator(_clock)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -36,7 +47,7 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 class Strict(BaseModel):
     """Unknown keys are errors (a typo must not pass silently)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 class ScenarioInfo(Strict):
@@ -47,7 +58,8 @@ class ScenarioInfo(Strict):
 class RunConfig(Strict):
     """What a saved run records about itself, so that its scenario.toml reruns it exactly."""
 
-    seed: int | None = Field(None, ge=0, description="seed used when `hyosan run` is given no --seed")
+    seed: int | None = Field(None, ge=0, le=limits.SEED_MAX,
+                             description="seed used when `hyosan run` is given no --seed")  # fmt: skip
     hyosan: str | None = Field(None, description="version of hyosan that wrote the file (information only)")
 
 
@@ -260,7 +272,23 @@ class Scenario(Strict):
             if e.who is not None and e.who not in names:
                 raise ValueError(f"events[{i}].who: no character named {e.who!r}")
         if parse_duration(self.clock.tick) <= 0:
-            raise ValueError("clock.tick must be positive")
+            raise ValueError("clock.tick: must be positive")
+        # Sizes, before anything is allocated (hyosan.limits; each can be raised).
+        for name in ("duration", "frame_every"):
+            n = parse_duration(getattr(self.clock, name)) / self.tick_seconds
+            if n > limits.MAX_TICKS.value():
+                cap = limits.MAX_TICKS
+                raise ValueError(f"clock.{name}: would be {n:.4g} ticks, over the limit of "
+                                 f"{cap.value()} (raise it with {cap.name})")  # fmt: skip
+        agents = sum(p.count for p in self.population) + len(self.characters)
+        if agents > limits.MAX_AGENTS.value():
+            raise ValueError(f"population: {agents} agents, over the limit of {limits.MAX_AGENTS.value()} "
+                             f"(raise it with {limits.MAX_AGENTS.name})")  # fmt: skip
+        frames = self.n_ticks / max(1.0, parse_duration(self.clock.frame_every) / self.tick_seconds) + 1
+        if frames * agents > limits.MAX_FRAME_VALUES.value():
+            raise ValueError(f"clock.frame_every: {frames:.4g} frames x {agents} agents, over the limit of "
+                             f"{limits.MAX_FRAME_VALUES.value()} (record less often, or raise "
+                             f"{limits.MAX_FRAME_VALUES.name})")  # fmt: skip
         return self
 
     # -- derived times ----------------------------------------------------------------------

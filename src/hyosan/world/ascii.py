@@ -23,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hyosan import limits
 from hyosan.errors import HyosanError
+from hyosan.io import read_text
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile, initial_strength
 from hyosan.world.world import Room, World, canonical_links, default_stair_links
 
@@ -52,11 +54,8 @@ _ROOM = re.compile(r"([a-z])\s*:\s*(.+?)\s*(?:\(([^()]*)\))?\s*$")
 def load_ascii(path: str | Path) -> World:
     """Load an ASCII map file (``.txt`` or ``.map``)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise HyosanError(f"cannot read map: {exc.strerror or exc}", source=str(path)) from None
-    return load_ascii_text(text, source=str(path))
+    # A regular file under the size cap, UTF-8 with or without a BOM; errors name the file.
+    return load_ascii_text(read_text(path), source=str(path))
 
 
 def load_ascii_text(text: str, source: str = "<string>") -> World:
@@ -125,6 +124,10 @@ class _Parser:
         w = max(len(text) for _, rows in self.floors.values() for _, text in rows)
         if "size" in self.headers:
             w, h = self._size()
+        if len(self.names) * h * w > limits.MAX_MAP_CELLS.value():  # before the arrays are allocated
+            self.fail(f"{len(self.names)} floors of {w} x {h} tiles, over the limit of "
+                      f"{limits.MAX_MAP_CELLS.value()} tiles (raise it with {limits.MAX_MAP_CELLS.name})",
+                      f"line {self.headers['size'][0]}" if "size" in self.headers else "floors")  # fmt: skip
         self.tiles = np.zeros((len(self.names), h, w), dtype=np.uint8)
         states = np.zeros(self.tiles.shape, dtype=np.uint8)
         letters = np.full(self.tiles.shape, -1, dtype=np.int16)
@@ -174,7 +177,7 @@ class _Parser:
 
     def _size(self) -> tuple[int, int]:
         lineno, value = self.headers["size"]
-        match = re.fullmatch(r"(\d+)\s*x\s*(\d+)", value)
+        match = re.fullmatch(r"([0-9]{1,9})\s*x\s*([0-9]{1,9})", value)
         if not match:
             self.fail(f"size must read 'W x H', not {value!r}", f"line {lineno}")
         sw, sh = int(match[1]), int(match[2])
@@ -214,7 +217,7 @@ class _Parser:
     def _place(self, tokens: list[str], n_numbers: int) -> tuple[int, list[int]] | None:
         """Split 'FLOOR NAME n1 ... nk' (floor names may hold spaces); None if it does not parse."""
         floor = " ".join(tokens[:-n_numbers])
-        if floor not in self.names or not all(re.fullmatch(r"\d+", t) for t in tokens[-n_numbers:]):
+        if floor not in self.names or not all(re.fullmatch(r"[0-9]{1,9}", t) for t in tokens[-n_numbers:]):
             return None
         return self.names.index(floor), [int(t) for t in tokens[-n_numbers:]]
 

@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from hyosan import limits
 from hyosan.errors import HyosanError
+from hyosan.io import decode, read_bytes
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile, initial_strength
 from hyosan.world.world import Room, World, canonical_links, default_stair_links
 
@@ -54,16 +56,33 @@ def load_tiled(path: str | Path) -> World:
     return _Loader(path, _read_json(path)).world()
 
 
-def _read_json(path: Path) -> Any:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a map may hold")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large")
+    return value
+
+
+def parse_json(text: str, source: str) -> Any:
+    """JSON as a map or tileset may hold it: no NaN, no infinity, no absurd nesting."""
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise HyosanError(f"cannot read file: {exc.strerror or exc}", source=str(path)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f"line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
-        raise HyosanError(
-            f"not valid JSON: {getattr(exc, 'msg', exc)}", source=str(path), field=where
-        ) from None
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise HyosanError(f"not valid JSON: {exc.msg}", source=source, field=where) from None
+    except ValueError as exc:
+        raise HyosanError(f"not valid JSON: {exc}", source=source) from None
+    except RecursionError:
+        raise HyosanError("not valid JSON: nested too deeply", source=source) from None
+
+
+def _read_json(path: Path) -> Any:
+    """A JSON file: a regular file under the size cap, UTF-8 (a BOM is fine), finite numbers."""
+    return parse_json(decode(read_bytes(path), str(path)), str(path))
 
 
 def _properties(obj: dict) -> dict[str, Any]:
@@ -71,6 +90,8 @@ def _properties(obj: dict) -> dict[str, Any]:
     props = obj.get("properties") or {}
     if isinstance(props, dict):
         return props
+    if not isinstance(props, list):
+        raise TypeError("properties")
     return {p.get("name"): p.get("value") for p in props if isinstance(p, dict)}
 
 
@@ -99,7 +120,16 @@ class _Loader:
             self.fail(f"missing '{key}'", where)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             self.fail(f"'{key}' has the wrong type ({type(value).__name__})", f"{where}.{key}".lstrip("."))
+        if isinstance(value, int | float) and not isinstance(value, bool) and not abs(value) < 2**31:
+            self.fail(f"'{key}' is out of range ({value:.4g})", f"{where}.{key}".lstrip("."))
         return value
+
+    def props(self, obj: dict, where: str) -> dict[str, Any]:
+        try:
+            return _properties(obj)
+        except TypeError:
+            self.fail("'properties' must be a list of {name, type, value} (or an object)",
+                      f"{where}.properties")  # fmt: skip
 
     def world(self) -> World:
         d = self.data
@@ -125,6 +155,11 @@ class _Loader:
                 )
         if not groups:
             self.fail("no floors: the map needs top-level group layers, one per floor", "layers")
+        cells = len(groups) * self.h * self.w  # checked before the arrays are allocated
+        if cells > limits.MAX_MAP_CELLS.value():
+            self.fail(f"{len(groups)} floors of {self.w} x {self.h} tiles, over the limit of "
+                      f"{limits.MAX_MAP_CELLS.value()} tiles (raise it with {limits.MAX_MAP_CELLS.name})",
+                      "width")  # fmt: skip
         self.floors: list[str] = []
         self.tiles = np.zeros((len(groups), self.h, self.w), dtype=np.uint8)
         self.states = np.zeros(self.tiles.shape, dtype=np.uint8)
@@ -166,12 +201,18 @@ class _Loader:
                 if not isinstance(ts, dict):
                     self.fail("a tileset is a JSON object", None, source)
             classes = {}
-            for m, tile in enumerate(ts.get("tiles") or []):
+            tiles = ts.get("tiles") or []
+            if not isinstance(tiles, list):
+                self.fail(f"'tiles' has the wrong type ({type(tiles).__name__})", f"{prefix}tiles", source)
+            for m, tile in enumerate(tiles):
                 if isinstance(tile, dict) and isinstance(tile.get("id"), int):
                     cls, key = _class_of(tile)
                     classes[tile["id"]] = (cls, source, f"{prefix}tiles[{m}].{key}")
-            count = ts.get("tilecount") if isinstance(ts.get("tilecount"), int) else None
-            self.sets.append((str(ts.get("name", k)), count, classes))
+            count = ts.get("tilecount")
+            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+                self.fail(f"'tilecount' must be a whole number >= 0, got {count!r}", f"{prefix}tilecount",
+                          source)  # fmt: skip
+            self.sets.append((str(ts.get("name", k))[:200], count, classes))
             self.firstgids.append(firstgid)
         order = np.argsort(self.firstgids, kind="stable")
         self.firstgids = [self.firstgids[i] for i in order]
@@ -299,7 +340,8 @@ class _Loader:
         y0, x0, h, w = self._rect(obj, where)
         mask = np.zeros(self.tiles.shape, dtype=bool)
         mask[f, y0 : y0 + h, x0 : x0 + w] = True
-        props, name = _properties(obj), str(obj.get("name", "")).strip()
+        props = self.props(obj, where)
+        name = self.get(obj, "name", str, where, "").strip()
         want = {
             "room": self.tiles == Tile.FLOOR,
             "spawn": WALKABLE_LUT[self.tiles].astype(bool),
@@ -340,6 +382,8 @@ class _Loader:
                 self.fail(f"room {name!r} is drawn again on another floor or with another kind", where)
         else:
             rid = len(self.rooms)
+            if rid >= np.iinfo(self.room_id.dtype).max:
+                self.fail(f"more than {rid} rooms", where)
             self.rooms.append((name, f, kind))
         clash = self.room_id[mask]
         if ((clash >= 0) & (clash != rid)).any():
@@ -380,7 +424,7 @@ class _Loader:
         strength = np.where(np.isnan(strength), default, strength)
         flat_ids = self.room_id.reshape(-1)
         rooms = [Room(i, n, f, k, np.flatnonzero(flat_ids == i)) for i, (n, f, k) in enumerate(self.rooms)]
-        name = _properties(self.data).get("name") or self.path.stem
+        name = self.props(self.data, "").get("name") or self.path.stem
         return World(
             str(name),
             self.floors,
