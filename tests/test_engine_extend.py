@@ -92,3 +92,41 @@ def test_a_registered_event_kind_is_validated_and_fired():
     finally:
         timeline.HANDLERS.pop("test_blackout")
         timeline.KINDS.pop("test_blackout")
+
+
+EXAMPLES = __import__("pathlib").Path(__file__).parents[1] / "examples" / "behaviours"
+
+
+def mean_choke_distance(sim):
+    """Mean over minutes of the zombies' mean distance (m) to the nearest door or stair tile."""
+    out = []
+    while not sim.done:
+        sim.step(60)
+        z = sim.pop.state == 2
+        if z.any():
+            out.append(float(sim.arrays.fields.choke[sim.pop.cell[z]].mean()))
+    return float(np.mean(out))
+
+
+@pytest.mark.slow
+def test_a_user_behaviour_from_the_scenario_changes_where_zombies_go(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    builtin = mean_choke_distance(corridor(seed=2))
+    drawn = corridor(seed=2, **{"behaviour.zombies": "drawn_to_stairs:drawn_to_stairs"})
+    assert drawn.advance.__module__.startswith("hyosan_behaviour_")  # the cached generated kernel
+    assert mean_choke_distance(drawn) < 0.75 * builtin
+    # A behaviour that always defers to the built-in rules changes nothing, draw for draw.
+    same = corridor(seed=2, **{"behaviour.zombies": "drawn_to_stairs:no_say"})
+    plain = corridor(seed=2)
+    same.run_until(same.n_ticks)
+    plain.run_until(plain.n_ticks)
+    np.testing.assert_array_equal(same.counts, plain.counts)
+    np.testing.assert_array_equal(same.pop.cell, plain.pop.cell)
+
+
+def test_a_behaviour_that_cannot_be_loaded_names_the_field(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    with pytest.raises(HyosanError, match=r"behaviour\.zombies: cannot load behaviour 'drawn_to_stairs:nope'"):
+        corridor(**{"behaviour.zombies": "drawn_to_stairs:nope"})
+    with pytest.raises(HyosanError, match="behaviour.humans"):
+        corridor(**{"behaviour.humans": "flee!"})

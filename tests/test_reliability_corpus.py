@@ -554,7 +554,7 @@ def saved_run(tmp_path_factory):
     for p in DATA.iterdir():
         shutil.copy(p, root / p.name)
     loaded = load_scenario(str(root / T), {"clock.duration": '"1min"'})
-    return save(Simulation(loaded, seed=1).run(), root / "run", report=False)
+    return save(Simulation(loaded, seed=1).run(), root / "run", report=None)
 
 
 def truncate(path: Path) -> None:
@@ -716,7 +716,7 @@ def test_a_full_disk_during_a_save_leaves_nothing_and_says_so(saved_run, tmp_pat
     before = snapshot(tmp_path)
     with pytest.raises(Exception) as err:
         with small_files():
-            save(result, tmp_path / "out", report=False)
+            save(result, tmp_path / "out", report=None)
     from hyosan.errors import HyosanError
 
     assert isinstance(err.value, HyosanError) and "\n" not in str(err.value)
@@ -747,7 +747,7 @@ def test_a_really_full_file_system(saved_run, tmp_path, capsys, monkeypatch):
 
         before = snapshot(disk)
         with pytest.raises(HyosanError) as err:
-            save(load(saved_run), disk / "out", report=False)
+            save(load(saved_run), disk / "out", report=None)
         assert "no space left" in str(err.value) and str(disk / "out") in str(err.value)
         assert snapshot(disk) == before
     finally:
@@ -784,7 +784,7 @@ def test_a_kill_during_the_swap_of_a_real_run_folder(saved_run, tmp_path):
         try:
             io._RENAMEAT2 = None
             io._step = lambda name: os.kill(os.getpid(), signal.SIGKILL) if name == "old-moved" else None
-            save(result, target, report=False)
+            save(result, target, report=None)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)

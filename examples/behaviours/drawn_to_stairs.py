@@ -31,3 +31,10 @@ def drawn_to_stairs(i, now, run, prm, gen):
         if choke[m] < best_d and world.occupancy[m] < world.cap[m] and world.tiles[m] != 2:
             best, best_d = e - start, choke[m]
     return best
+
+
+@numba.njit(inline="always", _nrt=False)
+def no_say(i, now, run, prm, gen):
+    """A behaviour that always leaves the step to the built-in rules (for the speed benchmark:
+    what the hook itself costs)."""
+    return -2

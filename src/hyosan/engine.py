@@ -22,6 +22,7 @@ from hyosan.agents import Population
 from hyosan.assemble import build_run, project_params, route_fields
 from hyosan.behaviours import tick_kernel
 from hyosan.checkpoint import load_checkpoint, save_checkpoint
+from hyosan.limits import check_seed
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder, RunInfo
 from hyosan.results.result import Result
@@ -52,7 +53,7 @@ class Simulation:
         self.loaded = loaded
         self.scenario = sc = loaded.scenario
         # No seed given: the scenario's own (a saved run's scenario.toml records it), else 0.
-        self.seed = int(seed if seed is not None else (sc.run.seed or 0))
+        self.seed = check_seed(seed if seed is not None else (sc.run.seed or 0))
         self.world = world if world is not None else load_map(loaded.map_path())
         children = np.random.SeedSequence(self.seed).spawn(len(STREAMS))
         # Python-side systems draw from NumPy generators, the kernels from xoshiro states.

@@ -206,10 +206,18 @@ class CharacterConfig(Strict):
 
 
 
+def _known_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
+    return kind
+
+
 class EventConfig(Strict):
     """A timeline event, fired at a clock time, after a delay, or when a condition first holds."""
 
-    kind: str = Field(description="what happens: one of the kinds in docs/scenarios.md (hyosan.timeline)")
+    kind: Annotated[str, AfterValidator(_known_kind)] = Field(
+        description="what happens: one of the kinds in docs/scenarios.md (hyosan.timeline)"
+    )
     at: Clock | None = Field(None, description="clock time")
     after: Duration | None = Field(None, description="delay after the start, or after `when` holds")
     when: str | None = Field(
@@ -229,10 +237,7 @@ class EventConfig(Strict):
             raise ValueError("give a trigger: 'at', 'after' or 'when'")
         if self.when is not None:
             parse_condition(self.when)
-        spec = KINDS.get(self.kind)
-        if spec is None:
-            raise ValueError(f"unknown event kind {self.kind!r}; expected one of {', '.join(sorted(KINDS))}")
-        if spec.needs_area and self.area is None:
+        if KINDS[self.kind].needs_area and self.area is None:
             raise ValueError(f"a {self.kind} event needs an 'area'")
         if self.kind == "patient_zero" and self.area is None and self.who is None:
             raise ValueError("patient_zero needs 'who' or 'area'")
