@@ -85,7 +85,10 @@ def test_replay_draws_plays_and_switches_floors(report):
     )
     assert js(page, "frame()") == 30 and page.locator("#replay-clock").text_content() == "08:05:00"
     # a marker jumps to its moment (the cordon at 08:02:30 is frame 15)
-    page.locator('.replay-marker[title*="seals the town"]').click()
+    marker = page.locator('.replay-marker[title*="seals the town"]')
+    marker.click()
+    if "replay-group" in marker.get_attribute("class"):  # grouped with its neighbours: pick it from the list
+        page.locator('#replay-group-list .replay-group-item:has-text("seals the town")').click()
     assert js(page, "frame()") == 15 and page.locator("#replay-clock").text_content() == "08:02:30"
 
 
@@ -105,3 +108,38 @@ def test_clicking_an_agent_shows_its_name_as_text(report):
     assert rs.XSS in page.locator("#chronicle").text_content()
     assert rs.XSS in page.locator("#s-characters").text_content()
     assert page.locator("main img:not(.chart)").count() == 0
+
+
+def test_milestones_and_chronicle_times_jump_the_replay(report):
+    bp, result, _ = report
+    page = bp.page
+    cordon = page.locator('#s-milestones tr:has-text("seals the town") a[data-replay-time]')
+    assert cordon.text_content() == "08:02:30"
+    cordon.click()
+    assert js(page, "frame()") == 15 and page.locator("#replay-clock").text_content() == "08:02:30"
+    assert "seals the town" in page.locator("#replay-event").text_content()
+    rescue = page.locator('#s-milestones tr:has-text("helicopter lands") a[data-replay-time]')
+    rescue.click()
+    assert js(page, "floor()") == 1 and js(page, "clock()") == "08:25:00"  # the rescue was on 2F
+    links = page.locator("#chronicle a[data-replay-time]")
+    assert links.count() >= 10
+    link = links.nth(5)
+    when = link.text_content()
+    link.click()
+    assert js(page, "clock()") == when[:5] + js(page, "clock()")[5:]  # the frame at or after the line's time
+    seconds = float(link.get_attribute("data-replay-time"))
+    assert abs(result.start_clock_s + seconds - sum(int(p) * k for p, k in zip(when.split(":"), (3600, 60, 1)))) < 1
+
+
+def test_replay_names_rooms_and_offers_the_characters(report):
+    bp, result, _ = report
+    page = bp.page
+    page.select_option("#replay-floor", "0")
+    assert js(page, "labels()") == ["classroom 1-1"]  # rooms only: the corridor is not labelled
+    page.select_option("#replay-floor", "1")
+    assert js(page, "labels()") == ["classroom 2-1"]
+    names = page.locator("#replay-follow option").all_text_contents()
+    assert names[0] == "nobody" and sorted(names[1:]) == sorted([rs.XSS, "Nam On-jo"])
+    page.select_option("#replay-follow", label="Nam On-jo")
+    agent = int(result.agents.index[result.agents["name"] == "Nam On-jo"][0])
+    assert js(page, "following()") == agent and js(page, "selected()") == agent

@@ -11,6 +11,7 @@ Every string from a scenario or a run goes through :func:`html.escape` or the re
 from __future__ import annotations
 
 import html
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 
 from hyosan.io import write_text
-from hyosan.report import charts
+from hyosan.report import charts, story
 from hyosan.report.replay import (
     PAGE_CSP,
     embed_json,
@@ -87,6 +88,42 @@ def _when(result: Result, seconds: float | None) -> str:
     return f"{result.clock(seconds)} (+{format_duration(seconds)})"
 
 
+def _jump(result: Result, seconds: float, text: str, floor: int = -1) -> str:
+    """A link that jumps the replay to ``seconds`` since the start (and to ``floor`` if >= 0)."""
+    where = f' data-replay-floor="{floor}"' if floor >= 0 else ""
+    return (f'<a href="#s-replay" class="jump" data-replay-time="{seconds:g}"{where} '
+            f'title="Show this moment in the replay">{e(text)}</a>')  # fmt: skip
+
+
+def _milestones_table(result: Result, milestones: pd.DataFrame, markers: list[dict]) -> str:
+    floor_at = {m["time_s"]: m["floor"] for m in markers}
+    rows = []
+    for m in milestones.itertuples():
+        if pd.isna(m.time_s):
+            when = "never"
+        else:
+            t = float(m.time_s)
+            when = _jump(result, t, result.clock(t), floor_at.get(t, -1)) + f" (+{e(format_duration(t))})"
+        rows.append(f'<tr><td class="t">{e(str(m.label))}</td><td class="t">{when}</td></tr>')
+    return ('<div class="scroll"><table><thead><tr><th>milestone</th><th>clock</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")  # fmt: skip
+
+
+_CHRONICLE_TIME = re.compile(r"<li><strong>(\d\d):(\d\d):(\d\d)</strong>")
+
+
+def _chronicle_html(result: Result) -> str:
+    """The chronicle as HTML (markup in names stays text); each line's time jumps the replay."""
+    rendered = MarkdownIt("commonmark", {"html": False}).render(result.chronicle())
+
+    def link(match: re.Match) -> str:
+        h, m, sec = (int(g) for g in match.groups())
+        since = (h * 3600 + m * 60 + sec - result.start_clock_s) % 86400
+        return f"<li><strong>{_jump(result, since, match.group(0)[12:20])}</strong>"
+
+    return _CHRONICLE_TIME.sub(link, rendered)
+
+
 def _summary_section(result: Result, test: dict) -> str:
     s = result.summary()
     cards = [
@@ -127,29 +164,9 @@ def _summary_section(result: Result, test: dict) -> str:
     return "\n".join(out)
 
 
-def _markers(result: Result, milestones: pd.DataFrame) -> list[dict]:
-    out = []
-    for m in milestones.itertuples():
-        if not pd.isna(m.time_s):
-            out.append({"time_s": float(m.time_s), "label": str(m.label), "kind": str(m.key).split("_")[0]})
-    ev = result.events
-    chars = set(result.agents.loc[result.agents["character"], "agent"].tolist())
-    for row in ev[(ev["kind"] == "bite") & ev["b"].isin(chars)].itertuples():
-        out.append({"time_s": float(row.time_s), "label": f"{row.b_name} is bitten", "kind": "character"})
-    for row in ev[(ev["kind"] == "turn") & ev["a"].isin(chars)].itertuples():
-        out.append({"time_s": float(row.time_s), "label": f"{row.a_name} turns", "kind": "character"})
-    merged: dict[float, dict] = {}  # one marker per moment: several at once would hide each other
-    for m in sorted(out, key=lambda m: m["time_s"]):
-        if m["time_s"] in merged:
-            if m["label"] not in merged[m["time_s"]]["label"]:
-                merged[m["time_s"]]["label"] += "; " + m["label"]
-        else:
-            merged[m["time_s"]] = dict(m)
-    return list(merged.values())
-
-
 def _payload(result: Result, milestones: pd.DataFrame) -> dict:
     a = result.agents
+    door_cells, door_states = story.door_frames(result)
     fates = [
         f"{f}" + ("" if pd.isna(t) or f == "human" else f" at {result.clock(t)}")
         for f, t in zip(a["fate"].astype(str), a["fate_s"], strict=True)
@@ -163,9 +180,15 @@ def _payload(result: Result, milestones: pd.DataFrame) -> dict:
         names=a["name"].astype(str).tolist(),
         roles=a["role"].astype(str).tolist(),
         fates=fates,
-        markers=_markers(result, milestones),
+        markers=story.markers(result, milestones),
         state_names=list(STATE_NAMES),
         clock_start_s=result.start_clock_s,
+        characters=a.index[a["character"].to_numpy(dtype=bool)].tolist(),
+        rooms=story.room_labels(result),
+        door_cells=door_cells,
+        door_states=door_states,
+        door_state_names=story.DOOR_STATE_NAMES,
+        helicopters=story.helicopters(result),
     )
 
 
@@ -175,14 +198,14 @@ def build_report(result: Result) -> str:
     test = analysis.logrank(result, by="adult")
     milestones = result.milestones()
     tree = result.tree()
-    chronicle = MarkdownIt("commonmark", {"html": False}).render(result.chronicle())
+    chronicle = _chronicle_html(result)
+    payload = _payload(result, milestones)
     by_floor = analysis.places_by_floor(result)
     rooms = analysis.places(result)
     rooms = rooms[rooms["room"].isin(result.world.rooms["name"])]  # rooms, not corridors
     gens = tree.groupby("generation").size().rename("bitten").reset_index() if len(tree) else pd.DataFrame()
     spreaders = tree.sort_values("offspring", ascending=False).head(10)[
         ["name", "role", "generation", "offspring", "fate"]] if len(tree) else pd.DataFrame()  # fmt: skip
-    ms = milestones.assign(clock=[_when(result, t) for t in milestones["time_s"]])[["label", "clock"]]
     columns = ["name", "role", "start_room", "fate", "fate_s", "bitten_by_name", "bites", "kills"]
     chars = result.agents[result.agents["character"]][columns].copy()
     chars["fate_s"] = [
@@ -193,7 +216,7 @@ def build_report(result: Result) -> str:
     sections = [
         ("summary", "Summary", _summary_section(result, test)),
         ("replay", "Replay", replay_html()),
-        ("milestones", "Milestones", _table(ms)),
+        ("milestones", "Milestones", _milestones_table(result, milestones, payload["markers"])),
         (
             "charts",
             "Over time",
@@ -234,7 +257,7 @@ def build_report(result: Result) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{e(title)}</title>\n<style>{PAGE_CSS}\n{replay_css()}</style>\n</head>\n<body>\n<main>\n"
         f'<h1>{e(s["title"])}</h1>\n<p class="sub">{e(sub)}</p>\n<nav>{nav}</nav>\n{body}\n</main>\n'
-        f"{replay_data_script(_payload(result, milestones))}\n"
+        f"{replay_data_script(payload)}\n"
         f'<script type="application/json" id="summary-data">{embed_json(s)}</script>\n'
         f"<script>\n{replay_js()}</script>\n</body>\n</html>\n"
     )
