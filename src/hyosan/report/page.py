@@ -22,6 +22,7 @@ from markdown_it import MarkdownIt
 
 from hyosan.io import write_text
 from hyosan.report import charts, story
+from hyosan.report.svg import SVG_CSS
 from hyosan.report.replay import (
     PAGE_CSP,
     embed_json,
@@ -53,6 +54,13 @@ table{border-collapse:collapse;background:#fff;font-size:.9rem;margin:.5rem 0}
 th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right}
 th:first-child,td:first-child,td.t{text-align:left}
 img.chart{max-width:100%;background:#fff;border:1px solid #eee;margin:.4rem 0}
+.scroll{max-width:100%;overflow-x:auto}
+table.heat td{min-width:1.6rem;text-align:center}table.heat td.t{text-align:left}
+.warn{background:#fff4e5;border-left:4px solid #f08c00;padding:.4rem .8rem}
+table.heat tr.sum td{font-weight:600}
+ul.tree{font-size:.9rem;padding-left:1rem}ul.tree ul{padding-left:1.2rem;border-left:1px dotted #ccc}
+ul.tree li.leaves{color:#555}ul.tree summary{cursor:pointer}
+a.jump{font-variant-numeric:tabular-nums}
 .chronicle{background:#fff;border:1px solid #ddd;padding:.5rem 1.2rem;max-height:36rem;overflow:auto}
 details{margin:.5rem 0}
 """
@@ -217,12 +225,7 @@ def build_report(result: Result) -> str:
         ("summary", "Summary", _summary_section(result, test)),
         ("replay", "Replay", replay_html()),
         ("milestones", "Milestones", _milestones_table(result, milestones, payload["markers"])),
-        (
-            "charts",
-            "Over time",
-            f'<img class="chart" alt="agents by state" src="{charts.counts_chart(result)}">'
-            f'<img class="chart" alt="human group vs zombie group" src="{charts.groups_chart(result)}">',
-        ),
+        ("charts", "Over time", charts.counts_svg(result) + charts.groups_svg(result)),
         (
             "survival",
             "Survival",
@@ -231,8 +234,10 @@ def build_report(result: Result) -> str:
         (
             "tree",
             "Transmission",
-            f'<img class="chart" alt="transmission tree" src="{charts.tree_chart(result, tree)}">'
             f'<img class="chart" alt="reproduction number" src="{charts.reproduction_chart(result)}">'
+            + charts.generation_room_table(tree)
+            + f"<details open><summary>Who bit whom ({len(tree)} bites)</summary>"
+            + charts.transmission_tree_html(result, tree) + "</details>"
             + _table(gens, "Bitten per generation")
             + _table(spreaders, "Who bit the most"),
         ),
@@ -255,7 +260,7 @@ def build_report(result: Result) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(title)}</title>\n<style>{PAGE_CSS}\n{replay_css()}</style>\n</head>\n<body>\n<main>\n"
+        f"<title>{e(title)}</title>\n<style>{PAGE_CSS}\n{SVG_CSS}\n{replay_css()}</style>\n</head>\n<body>\n<main>\n"
         f'<h1>{e(s["title"])}</h1>\n<p class="sub">{e(sub)}</p>\n<nav>{nav}</nav>\n{body}\n</main>\n'
         f"{replay_data_script(payload)}\n"
         f'<script type="application/json" id="summary-data">{embed_json(s)}</script>\n'
