@@ -568,3 +568,30 @@ def test_js_decoding_matches_python(replay):
         track = js(bp.page, f"track({agent})")
         assert track["cells"] == shown_cells(args)[:, agent].tolist()
         assert track["states"] == args["frame_states"][:, agent].tolist()
+
+
+def test_phone_layout_fills_the_width_and_dots_can_be_tapped(browser, replay_file):
+    path, _ = replay_file
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
+                                  is_mobile=True, has_touch=True)  # fmt: skip
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(path.resolve().as_uri())
+        page.wait_for_function(READY)
+        width = page.evaluate("() => document.getElementById('replay-canvas').getBoundingClientRect().width")
+        stage = page.evaluate("() => document.querySelector('.replay-stage').clientWidth")
+        assert width == pytest.approx(stage, abs=1) and width > 300  # the replay fills the width
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert page.locator("#replay-info").text_content() == "Tap a dot to see who it is."
+        seek(page, 12)
+        point = js(page, "agentPoint(1)")
+        page.touchscreen.tap(point["x"] + 9, point["y"] + 9)  # a finger is never exactly on a 10 px dot
+        assert js(page, "selected()") == 1
+        assert page.locator("#replay-info").text_content().startswith(XSS_NAME)
+        heights = page.locator(".replay-marker").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
+        assert min(heights) >= 20  # touch targets
+        assert errors == []
+    finally:
+        context.close()

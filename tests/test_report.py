@@ -212,3 +212,21 @@ def test_transmission_view_scales_to_a_thousand_bites():
     assert len(listing) < 400_000
     spreaders = int((tree["offspring"] > 0).sum())
     assert listing.count("<details") == spreaders
+
+
+def test_report_on_a_phone_scrolls_only_down(browser, saved):
+    _, folder = saved
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto((folder / "report.html").resolve().as_uri())
+        page.wait_for_function(READY)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        # wide tables scroll inside their own box
+        boxes = page.evaluate("() => Array.from(document.querySelectorAll('.scroll'), d => [d.clientWidth, d.scrollWidth])")
+        assert boxes and all(client <= 390 for client, _ in boxes)
+        assert any(inner > client for client, inner in boxes)
+        canvas = page.evaluate("() => document.getElementById('replay-canvas').getBoundingClientRect().width")
+        assert canvas > 330
+    finally:
+        context.close()

@@ -256,7 +256,7 @@ def build_ensemble_report(store: str | Path) -> str:
     for m in metrics[:5]:
         scale = 60.0 if m.endswith("_s") else 1.0
         sets[f"median {metric_label(m)}"] = per_set[m].median().to_numpy(dtype=float) / scale
-    sections.append(("sets", "Parameter sets", f'<div class="scroll">{_table(sets)}</div>'))
+    sections.append(("sets", "Parameter sets", _table(sets)))
 
     clock_s = start_clock(spec)
     fewest = int(bands["runs"].min()) if len(bands) else 0

@@ -63,6 +63,12 @@ ul.tree li.leaves{color:#555}ul.tree summary{cursor:pointer}
 a.jump{font-variant-numeric:tabular-nums}
 .chronicle{background:#fff;border:1px solid #ddd;padding:.5rem 1.2rem;max-height:36rem;overflow:auto}
 details{margin:.5rem 0}
+@media (max-width:600px){
+main{padding:.5rem .7rem 3rem}h1{font-size:1.4rem}h2{font-size:1.2rem}
+nav{display:flex;flex-wrap:wrap;gap:.3rem .8rem}nav a{margin:0;padding:.3rem 0}
+.card{min-width:0;flex:1 1 40%}.card b{font-size:1.2rem}
+table{font-size:.8rem}.chronicle{padding:.3rem .7rem}
+}
 """
 
 
@@ -87,7 +93,8 @@ def _table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) 
             cells.append(f"<td>{e(str(v))}</td>" if number else f'<td class="t">{e(str(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    # Each table scrolls inside its own box: a wide one never makes the page scroll sideways.
+    return f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 def _when(result: Result, seconds: float | None) -> str:
@@ -159,8 +166,8 @@ def _summary_section(result: Result, test: dict) -> str:
             f"<tr><td>{e(state)}</td>{cells}<td>{_num(s['final'][state], f'final.{state}')}</td></tr>"
         )
     head = "".join(f"<th>{e(r)}</th>" for r in s["final_by_role"])
-    out.append(f"<table><caption>Final state by role</caption><thead><tr><th>state</th>{head}<th>all</th>"
-               f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")  # fmt: skip
+    out.append(f'<div class="scroll"><table><caption>Final state by role</caption><thead><tr><th>state</th>{head}'
+               f"<th>all</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")  # fmt: skip
     first = s["first_turn_s"]
     half = s["half_infected_s"]
     out.append("<p>First turn: " + _num(first, "first_turn_s", "{:g}") + f" s, {e(_when(result, first))}. "

@@ -33,7 +33,7 @@
   const FALLBACK_COLOURS = ["#777777", "#a0522d", "#008080", "#808000", "#c71585"];
   const SPEEDS = [1, 2, 4, 8, 16, 32, 64];
   const DEFAULT_SPEED = 8;
-  const MAX_SCALE = 32;
+  const MAX_SCALE = 32; // CSS pixels per tile at most (a small map is not blown up past this)
   const MARKER_GAP_PX = 20; // markers closer than this on the timeline are grouped into one button
   const TOUCH_REACH_PX = 22; // a tap finds the nearest dot within this many CSS pixels
 
@@ -220,12 +220,12 @@
       const dpr = window.devicePixelRatio || 1;
       const avail = stage.clientWidth || 960;
       // The canvas fills the width; its pixels stay whole multiples of a tile (crisp).
-      scale = Math.max(1, Math.min(MAX_SCALE, Math.ceil((avail * dpr) / VW)));
+      scale = Math.max(1, Math.min(Math.round(MAX_SCALE * dpr), Math.ceil((avail * dpr) / VW)));
       if (canvas.width !== VW * scale || canvas.height !== VH * scale) {
         canvas.width = VW * scale;
         canvas.height = VH * scale;
       }
-      const cssWidth = Math.min(avail, (VW * MAX_SCALE) / dpr);
+      const cssWidth = Math.min(avail, VW * MAX_SCALE);
       canvas.style.width = `${cssWidth}px`;
       canvas.style.height = `${(cssWidth * VH) / VW}px`;
       layoutMarkers();
