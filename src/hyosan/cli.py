@@ -264,6 +264,9 @@ def report_cmd(
         typer.Option("--video", help="Also render the replay as a video (.mp4; extra hyosan\\[video])."),
     ] = None,
     fps: Annotated[int, typer.Option("--fps", help="Video frames per second (one per recorded frame).")] = 24,
+    video_size: Annotated[
+        str, typer.Option("--video-size", help="Video width x height in pixels, e.g. 1280x720.")
+    ] = "1920x1080",
 ) -> None:
     """Rebuild the self-contained HTML report of a run folder (optionally a video too), or of a
     sweep or sensitivity store (fan charts, metrics against the parameters, sensitivity bars)."""
@@ -284,7 +287,10 @@ def report_cmd(
     if video is not None:
         from hyosan.report.video import write_video
 
-        write_video(result, video, fps=fps)
+        width, sep, height = video_size.lower().partition("x")
+        if not (sep and width.isdigit() and height.isdigit()):
+            raise HyosanError(f"expected WIDTHxHEIGHT such as 1920x1080, got {video_size!r}", source="--video-size")
+        write_video(result, video, fps=fps, size=(int(width), int(height)))
         console.print(f"written: {video}")
 
 
