@@ -116,7 +116,7 @@ def test_check_and_run_commands(folder):
         assert bad.returncode == 2
         assert (
             bad.stderr.strip()
-            == f"error: {folder / 'bad.toml'}: zombies.sight: Input should be greater than or equal to 0"
+            == f"error: {folder / 'bad.toml'}: zombies.sight: must be at least 0 and at most 100, got -2 (m: poor vision)"
         )
     out = folder / "out"
     run = subprocess.run([sys.executable, "-m", "hyosan", "run", str(folder / "good.toml"), "--set",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
@@ -221,33 +222,61 @@ def run(
     from hyosan.scenario.timefmt import format_clock
 
     loaded = load_scenario(scenario, parse_assignments(set_))
-    sim = Simulation(loaded, seed=seed)
     start = loaded.scenario.start_seconds
-    tick_s = sim.tick_seconds
     if quiet:
-        result = sim.run()
+        result = Simulation(loaded, seed=seed).run()
     else:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from hyosan.warmup import USUAL_COMPILE, kernels_cached
 
         columns = (
+            SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[clock]}"),
             TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
         )
+        name = loaded.scenario.scenario.name
         with Progress(*columns, console=err_console, transient=True) as bar:
-            task = bar.add_task(loaded.scenario.scenario.name, total=sim.n_ticks, clock="", status="")
+            # A first run compiles the kernels: say so, or the bar looks frozen for a minute.
+            first = (f"compiling the kernels (first run only, usually {USUAL_COMPILE}; "
+                     "`hyosan warmup` does it ahead)") if not kernels_cached() else f"{name}: starting"  # fmt: skip
+            task = bar.add_task(first, total=None, clock="", status="")
+            sim = Simulation(loaded, seed=seed)
+            tick_s = sim.tick_seconds
 
             def progress(tick: int) -> None:
                 c = sim.counts[tick].sum(axis=1)
                 status = f"humans {c[0] + c[1]}  zombies {c[2]}  halfbies {c[3]}"
-                bar.update(task, completed=tick, clock=format_clock(start + tick * tick_s), status=status)
+                bar.update(task, description=name, total=sim.n_ticks, completed=tick,
+                           clock=format_clock(start + tick * tick_s), status=status)  # fmt: skip
 
             result = sim.run(progress)
+            bar.update(task, description=f"{name}: writing the run folder", total=None, status="")
     folder = out if out is not None else Path("out") / loaded.name
     save(result, folder, report=report)
     _print_run(result.summary(), folder, report)
+
+
+@app.command()
+def warmup() -> None:
+    """Compile hyosan's numba kernels now (a first run otherwise spends about a minute on it).
+
+    Runs the school engine for a few simulated minutes and each compartment solver once; the
+    compiled code is cached beside the sources (or under NUMBA_CACHE_DIR) for every later run.
+    """
+    import time
+
+    from hyosan.warmup import USUAL_COMPILE, kernels_cached, warmup as compile_all
+
+    was = "cached already" if kernels_cached() else f"compiling: usually {USUAL_COMPILE}"
+    t0 = time.perf_counter()
+    with err_console.status(f"warming up ({was})") as status:
+        times = compile_all(lambda part: status.update(f"warming up: {part} ({was})"))
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
+    console.print(f"kernels ready in {time.perf_counter() - t0:.1f} s ({parts})")
 
 
 @app.command("report")
@@ -374,6 +403,39 @@ app.command("sweep")(_sweep)
 app.command("sensitivity")(_sensitivity)
 
 
+#: How --help names what an option takes (Typer would print Python's type names).
+_METAVARS = {"int": "INTEGER", "float": "NUMBER", "str": "TEXT", "Path": "PATH", "list[str]": "TEXT"}
+
+
+def plain_metavars(command) -> None:
+    """``--help`` as people read it: flags show no type, values show TEXT, INTEGER, PATH.
+
+    Typer writes Python's type names after every option (``--quiet <bool>``, ``--set
+    <list[str]>``), which reads as if a flag took a value.
+    """
+    for param in command.params:
+        if param.metavar is not None or not isinstance(param, typer.core._TyperParameter):
+            continue
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.metavar = ""
+        elif isinstance(param, typer.core.TyperArgument):
+            param.metavar = (param.name or "value").upper()
+            param.display_type_rich = lambda ctx: None  # its name says it; no "<str>" after it
+        elif not param.type_descriptor.is_choice:
+            param.metavar = _METAVARS.get(param.bare_type().removeprefix("typing."), "VALUE")
+    get_help_option = command.get_help_option
+
+    def help_option(ctx):
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        plain_metavars(sub)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: user errors become one line on stderr and exit status 2.
 
@@ -381,7 +443,9 @@ def main(argv: list[str] | None = None) -> None:
     left is :class:`HyosanError`, raised by the API for bad models, parameters and files.
     """
     try:
-        app(args=argv, prog_name="hyosan")
+        command = typer.main.get_command(app)
+        plain_metavars(command)
+        command(args=argv, prog_name="hyosan")
     except HyosanError as exc:
         err_console.print(f"error: {exc}", markup=False)
         raise SystemExit(2) from None
