@@ -90,3 +90,20 @@ def test_sweep_table_fits_the_terminal_and_shows_its_steps(monkeypatch, tmp_path
     assert "starting the workers" in screen.getvalue()
     ens_cli._report(tmp_path / "store", as_json=False)
     assert "writing the report" in screen.getvalue()
+
+
+def test_scheduler_without_the_dask_extra_is_one_clear_line(monkeypatch, capsys, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.split(".")[0] in ("distributed", "dask"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    code, _, err = run_cli(capsys, "model", "alemi", "--method", "ssa", "--runs", "2", "--scheduler", "local",
+                           "--out", str(tmp_path / "store"), "--quiet")  # fmt: skip
+    assert code == 2
+    assert err.strip() == 'error: --scheduler: needs the dask extra: pip install "hyosan[dask]"'
