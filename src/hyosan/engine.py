@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from hyosan.agents import Population
 from hyosan.errors import HyosanError
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder
-from hyosan.results.result import Result
+from hyosan.results.result import MODE_NAMES, Result, WorldInfo
 from hyosan.rules import consts as K
 from hyosan.rules.contact import infect
 from hyosan.rules.log import emit, event_buffer
@@ -29,7 +30,7 @@ from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geom
 from hyosan.rules.tick import count_states, run_ticks
 from hyosan.scenario.conditions import holds, parse_condition
 from hyosan.scenario.load import LoadedScenario, load_scenario
-from hyosan.states import EventKind, State
+from hyosan.states import STATE_NAMES, EventKind, State
 from hyosan.world import World, distance_field, load_map
 from hyosan.world.fields import DOOR_LOSS, PER_METRE, WALL_LOSS
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
@@ -394,6 +395,24 @@ class Simulation:
     def result(self) -> Result:
         """The run so far as a Result (the recorder's raw arrays: ``self.recorder.result()``)."""
         return Result.from_simulation(self)
+
+    def agents(self) -> pd.DataFrame:
+        """Every agent now, readable: ``agent``, ``name``, ``role``, ``state`` and ``mode`` by name,
+        ``floor``, ``room`` (a room's name, else "a corridor", "stairs", "outside"...), ``x``, ``y``
+        (missing when off the map: escaped or rescued), ``bites``. Reads ``pop`` and ``world`` only."""
+        pop, w = self.pop, self.world
+        rooms = pd.DataFrame({"id": range(len(w.rooms)), "name": [r.name for r in w.rooms],
+                              "kind": [r.kind for r in w.rooms], "floor": [w.floors[r.floor] for r in w.rooms]})  # fmt: skip
+        place = WorldInfo(w.name, list(w.floors), w.tiles, w.room_id, rooms).place(pop.cell)
+        modes = [MODE_NAMES.get(m, str(m)) for m in range(max(MODE_NAMES) + 1)]
+        return pd.DataFrame({
+            "agent": np.arange(pop.n), "name": pd.Series(pop.names(), dtype="string"),
+            "role": pd.Categorical.from_codes(pop.role, categories=pop.role_names),
+            "state": pd.Categorical.from_codes(pop.state, categories=list(STATE_NAMES)),
+            "mode": pd.Categorical.from_codes(pop.mode, categories=modes),
+            "floor": place["floor"], "room": place["room"], "x": place["x"], "y": place["y"],
+            "bites": pop.bites,
+        })  # fmt: skip
 
 
 def simulate(scenario: str | Path | None = None, *, seed: int | None = None,
