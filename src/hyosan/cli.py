@@ -279,6 +279,42 @@ def warmup() -> None:
     console.print(f"kernels ready in {time.perf_counter() - t0:.1f} s ({parts})")
 
 
+@app.command()
+def studio(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenario files to offer (the built-ins and models always are).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (this machine only by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where saved scenarios go.")] = Path("out/studio"),
+    browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in a web browser.")] = True,
+) -> None:
+    """A live local web app: pick a scenario or a model, change its values, run, pause, step and
+    watch it respond; save the scenario you built, open a finished run folder.
+
+    Needs the studio extra: pip install "hyosan[studio]". Closing the page stops its run.
+    """
+    try:
+        from hyosan.studio.server import serve
+    except ImportError:
+        raise HyosanError('needs the studio extra: pip install "hyosan[studio]"', source="studio") from None
+    for path in scenarios or []:
+        if not Path(path).is_file():
+            raise HyosanError("no such scenario file", source=path)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(f"warning: listening on {host}: anyone who can reach this machine can use the studio")
+    console.print(f"hyosan studio at {url} (Ctrl-C stops it)")
+    if browser:
+        import threading
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    serve(list(scenarios or []), out, host=host, port=port)
+
+
 @app.command("report")
 def report_cmd(
     folder: Annotated[

@@ -179,6 +179,11 @@ def _summary_section(result: Result, test: dict) -> str:
     return "\n".join(out)
 
 
+def run_payload(result: Result) -> dict:
+    """The replay's payload of a run (what report.html embeds; the studio sends it too)."""
+    return _payload(result, result.milestones())
+
+
 def _payload(result: Result, milestones: pd.DataFrame) -> dict:
     a = result.agents
     door_cells, door_states = story.door_frames(result)

@@ -715,6 +715,9 @@
     root.dispatchEvent(new CustomEvent("replay-ready", { bubbles: true }));
   }
 
+  // Build a player from a payload already in hand (the studio opens run folders this way).
+  window.hyosanReplayMount = async (root, data) => build(root, data, await decode(data));
+
   async function start() {
     const root = document.getElementById("replay");
     const source = document.getElementById("replay-data");
