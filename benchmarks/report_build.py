@@ -40,9 +40,14 @@ def main() -> None:
         path = write_report(result, Path(tmp) / "report.html")
         size_mb = path.stat().st_size / 1e6
     build_s = statistics.median(times)
-    print(f"report.html of {result.n_agents} agents, {len(result.frame_ticks)} frames, {len(result.tree())} bites")
-    print(f"build: median {build_s:.2f} s of {', '.join(f'{t:.2f}' for t in times)} (goal < {GOAL_S} s): "
-          f"{'met' if build_s < GOAL_S else 'MISSED'}")
+    print(
+        f"report.html of {result.n_agents} agents, {len(result.frame_ticks)} frames, "
+        f"{len(result.tree())} bites"
+    )
+    print(
+        f"build: median {build_s:.2f} s of {', '.join(f'{t:.2f}' for t in times)} (goal < {GOAL_S} s): "
+        f"{'met' if build_s < GOAL_S else 'MISSED'}"
+    )
     print(f"size: {size_mb:.2f} MB (goal < {GOAL_MB} MB): {'met' if size_mb < GOAL_MB else 'MISSED'}")
 
 

@@ -97,7 +97,8 @@ def test_fan_charts_warn_when_too_few_runs_make_a_band_and_use_readable_names(st
     assert 'id="band-warning"' in text and "Only 3 runs per set" in text
     assert band_warning(MIN_RUNS_OUTER) == "" and "25-75 % band only" in band_warning(10)
     assert "median only" in band_warning(3)
-    assert metric_label("survivors_students") == "students who survived" and metric_label("final_Z") == "Z at the end"
+    assert metric_label("survivors_students") == "students who survived"
+    assert metric_label("final_Z") == "Z at the end"
     assert 'alt="students who survived against zombies.bite_prob"' in text
     spec = json.loads((store / "sweep.json").read_text(encoding="utf-8"))
     assert start_clock(spec) == 8 * 3600  # tiny_outbreak starts at 08:00: the fans read clock times

@@ -51,7 +51,10 @@ def test_plot_draws_each_state_and_marks_the_timeline(result):
     assert {round(line.get_xdata()[0]) for line in dashed} == {round(t) for t, _ in events}
     assert ax.get_xticklabels()[0].get_text().count(":") == 1  # clock time
     fig2 = result.plot("roles", events=False, clock=False)
-    assert {line.get_label() for line in fig2.axes[0].get_lines()} == {"students still human", "teachers still human"}
+    assert {line.get_label() for line in fig2.axes[0].get_lines()} == {
+        "students still human",
+        "teachers still human",
+    }
     with pytest.raises(ValueError, match="what must be"):
         result.plot("nope")
 
@@ -95,8 +98,9 @@ def test_example_notebook_runs_from_top_to_bottom():
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})  # fmt: skip
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    )
     client.execute()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -81,7 +82,10 @@ def synthetic() -> dict:
         state_names=list(STATE_NAMES),
         clock_start_s=CLOCK_START,
         characters=[0, 4],
-        rooms=[{"name": "science lab", "floor": 0, "x": 3, "y": 3}, {"name": "rooftop <i>", "floor": 1, "x": 8, "y": 3}],
+        rooms=[
+            {"name": "science lab", "floor": 0, "x": 3, "y": 3},
+            {"name": "rooftop <i>", "floor": 1, "x": 8, "y": 3},
+        ],
         door_cells=door_cells,
         door_states=doors,
         door_state_names=[s.name.lower() for s in DoorState],
@@ -123,7 +127,10 @@ def test_payload_round_trip_and_markers():
     np.testing.assert_array_equal(decode_states(payload), args["frame_states"])
     # sorted by time; each jumps to the first frame at or after its time
     assert [(m["time_s"], m["frame"], m["floor"], m["agent"]) for m in payload["markers"]] == [
-        (100.0, 10, 0, 1), (150.0, 15, -1, -1), (250.5, 26, 1, -1)]
+        (100.0, 10, 0, 1),
+        (150.0, 15, -1, -1),
+        (250.5, 26, 1, -1),
+    ]
     assert payload["characters"] == [0, 4] and payload["rooms"][1]["name"] == "rooftop <i>"
     doors = unpack(payload["doors"], np.uint8, (2, F))
     np.testing.assert_array_equal(doors, args["door_states"])
@@ -351,7 +358,8 @@ def canvas_hash(page) -> int:
     return page.evaluate(
         """() => { const c = document.getElementById('replay-canvas');
                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                   let h = 0; for (let k = 0; k < d.length; k += 4) h = (h * 31 + d[k] + 7 * d[k+1] + 13 * d[k+2]) | 0;
+                   let h = 0;
+                   for (let k = 0; k < d.length; k += 4) h = (h * 31 + d[k] + 7 * d[k+1] + 13 * d[k+2]) | 0;
                    return h; }"""
     )
 
@@ -371,14 +379,13 @@ def test_room_labels_toggle(replay):
 
 def pixel_at_offset(page, agent: int, dx_tiles: float) -> list[int]:
     return page.evaluate(
-        """([i, dx]) => { const p = window.hyosanReplay.agentPoint(i);
+        """([i, dx, W]) => { const p = window.hyosanReplay.agentPoint(i);
                     const c = document.getElementById('replay-canvas'); const r = c.getBoundingClientRect();
-                    const s = c.width / (r.width) ; const scale = c.width / %d;
+                    const s = c.width / (r.width) ; const scale = c.width / W;
                     const x = Math.floor((p.x - r.left) * s + dx * scale);
                     const y = Math.floor((p.y - r.top) * s);
-                    return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)); }"""
-        % W,
-        [agent, dx_tiles],
+                    return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)); }""",
+        [agent, dx_tiles, W],
     )
 
 
@@ -386,7 +393,11 @@ def test_characters_drawn_apart_and_followed_across_floors(replay):
     bp, _ = replay
     page = bp.page
     page.click("#replay-labels")  # labels off: only dots near the agents
-    assert page.locator("#replay-follow option").all_text_contents() == ["nobody", "Lee Cheong-san", "Nam On-jo"]
+    assert page.locator("#replay-follow option").all_text_contents() == [
+        "nobody",
+        "Lee Cheong-san",
+        "Nam On-jo",
+    ]
     # a named character's dot is bigger than the crowd's: 0.45 tile left of its centre is still its colour
     assert pixel_at_offset(page, 0, -0.45) == [0x1F, 0x6F, 0xE0]
     assert pixel_at_offset(page, 1, -0.45) != [0x1F, 0x6F, 0xE0]
@@ -402,11 +413,10 @@ def test_characters_drawn_apart_and_followed_across_floors(replay):
 
 def door_pixel(page, x: int, y: int) -> list[int]:
     return page.evaluate(
-        """([x, y]) => { const c = document.getElementById('replay-canvas'); const s = c.width / %d;
+        """([x, y, W]) => { const c = document.getElementById('replay-canvas'); const s = c.width / W;
                    return Array.from(c.getContext('2d').getImageData(Math.floor((x + 0.2) * s),
-                       Math.floor((y + 0.5) * s), 1, 1).data.slice(0, 3)); }"""
-        % W,
-        [x, y],
+                       Math.floor((y + 0.5) * s), 1, 1).data.slice(0, 3)); }""",
+        [x, y, W],
     )
 
 
@@ -415,15 +425,26 @@ def test_doors_show_their_state(replay):
     page = bp.page
     page.click("#replay-labels")
     door0, door1 = str(cell(0, 6, 4)), str(cell(1, 6, 4))
-    expected = {0: ("closed", [0xB7, 0x79, 0x1F]), 12: ("open", [0xF3, 0xE2, 0xBD]),
-                22: ("barricaded", [0x4A, 0x2C, 0x0A]), 27: ("broken", [0xFF, 0x6B, 0x6B])}  # fmt: skip
+    expected = {
+        0: ("closed", [0xB7, 0x79, 0x1F]),
+        12: ("open", [0xF3, 0xE2, 0xBD]),
+        22: ("barricaded", [0x4A, 0x2C, 0x0A]),
+        27: ("broken", [0xFF, 0x6B, 0x6B]),
+    }
     for frame, (state, rgb) in expected.items():
         seek(page, frame)
         doors = js(page, "doors()")
         assert doors[door0] == state and doors[door1] == "open", frame
         assert door_pixel(page, 6, 4) == rgb, frame
     legend = page.locator("#replay-legend").text_content()
-    for label in ("door open", "door shut", "door barricaded", "door broken", "helicopter", "named character"):
+    for label in (
+        "door open",
+        "door shut",
+        "door barricaded",
+        "door broken",
+        "helicopter",
+        "named character",
+    ):
         assert label in legend
 
 
@@ -512,7 +533,7 @@ def test_markers_group_where_they_overlap_and_have_a_legend(browser, crowded_fil
         page.goto(crowded_file.resolve().as_uri())
         page.wait_for_function(READY)
         boxes = sorted(marker_boxes(page))
-        assert all(a[1] <= b[0] + 0.5 for a, b in zip(boxes, boxes[1:], strict=False)), "markers overlap"
+        assert all(a[1] <= b[0] + 0.5 for a, b in itertools.pairwise(boxes)), "markers overlap"
         groups = js(page, "markerGroups()")
         assert sorted(i for g in groups for i in g) == list(range(F))  # every marker is reachable
         assert len(groups) == len(boxes)
@@ -572,8 +593,9 @@ def test_js_decoding_matches_python(replay):
 
 def test_phone_layout_fills_the_width_and_dots_can_be_tapped(browser, replay_file):
     path, _ = replay_file
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
-                                  is_mobile=True, has_touch=True)  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -590,7 +612,9 @@ def test_phone_layout_fills_the_width_and_dots_can_be_tapped(browser, replay_fil
         page.touchscreen.tap(point["x"] + 9, point["y"] + 9)  # a finger is never exactly on a 10 px dot
         assert js(page, "selected()") == 1
         assert page.locator("#replay-info").text_content().startswith(XSS_NAME)
-        heights = page.locator(".replay-marker").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
+        heights = page.locator(".replay-marker").evaluate_all(
+            "bs => bs.map(b => b.getBoundingClientRect().height)"
+        )
         assert min(heights) >= 20  # touch targets
         assert errors == []
     finally:

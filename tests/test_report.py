@@ -128,7 +128,8 @@ def test_milestones_and_chronicle_times_jump_the_replay(report):
     link.click()
     assert js(page, "clock()") == when[:5] + js(page, "clock()")[5:]  # the frame at or after the line's time
     seconds = float(link.get_attribute("data-replay-time"))
-    assert abs(result.start_clock_s + seconds - sum(int(p) * k for p, k in zip(when.split(":"), (3600, 60, 1)))) < 1
+    clock_s = sum(int(p) * k for p, k in zip(when.split(":"), (3600, 60, 1), strict=True))
+    assert abs(result.start_clock_s + seconds - clock_s) < 1
 
 
 def test_replay_names_rooms_and_offers_the_characters(report):
@@ -161,7 +162,7 @@ def test_charts_over_time_mark_the_timeline_and_show_values_on_hover(report):
     t = next(s for s in totals.index if result.clock(s)[:5] == clock)  # the first tick of that minute
     shown = dict(part.rsplit(" ", 1) for part in values.split(", "))
     assert set(shown) <= set(totals.columns) and "human" in shown
-    row = totals.loc[totals.index[totals.index.get_indexer([t])[0]]:].iloc[:61]  # within the minute
+    row = totals.loc[totals.index[totals.index.get_indexer([t])[0]] :].iloc[:61]  # within the minute
     for state, n in shown.items():
         assert int(n) in set(row[state].tolist()), state
     box = slices.nth(60).bounding_box()
@@ -178,7 +179,9 @@ def test_transmission_by_generation_and_room_and_collapsible(report):
     assert [int(v) for v in by_gen] == tree.groupby("generation").size().tolist()
     # every bitten agent appears once in the list: as an entry, or named among those who bit nobody
     entries = page.locator("#tree-list summary, #tree-list li:not(.leaves):not(:has(details))").count()
-    leaves = sum(int(t.split(" who bit")[0]) for t in page.locator("#tree-list li.leaves").all_text_contents())
+    leaves = sum(
+        int(t.split(" who bit")[0]) for t in page.locator("#tree-list li.leaves").all_text_contents()
+    )
     assert entries + leaves == len(tree)
 
 
@@ -223,7 +226,9 @@ def test_report_on_a_phone_scrolls_only_down(browser, saved):
         page.wait_for_function(READY)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         # wide tables scroll inside their own box
-        boxes = page.evaluate("() => Array.from(document.querySelectorAll('.scroll'), d => [d.clientWidth, d.scrollWidth])")
+        boxes = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.scroll'), d => [d.clientWidth, d.scrollWidth])"
+        )
         assert boxes and all(client <= 390 for client, _ in boxes)
         assert any(inner > client for client, inner in boxes)
         canvas = page.evaluate("() => document.getElementById('replay-canvas').getBoundingClientRect().width")

@@ -37,8 +37,23 @@ def studio(tmp_path_factory):
     out = tmp_path_factory.mktemp("studio")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "hyosan", "studio", str(TINY), "--port", str(port), "--no-open",
-                             "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hyosan",
+            "studio",
+            str(TINY),
+            "--port",
+            str(port),
+            "--no-open",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}/"
     for _ in range(300):
         try:
@@ -80,11 +95,16 @@ def test_studio_changes_a_value_runs_and_the_counts_change(browser, studio):
     # a bad value is refused with a clear message, and the old value stays
     set_value(page, "zombies.bite_prob", "1.5")
     page.wait_for_function("() => window.hyosanStudio.lastError() !== ''")
-    assert "zombies.bite_prob: must be at least 0 and at most 1, got 1.5" in page.locator("#error").text_content()
+    assert (
+        "zombies.bite_prob: must be at least 0 and at most 1, got 1.5"
+        in page.locator("#error").text_content()
+    )
     assert bite.input_value() == "0.5"
     # a good one is taken
     set_value(page, "zombies.bite_prob", "0.9")
-    page.wait_for_function("() => document.querySelector('[data-key=\"zombies.bite_prob\"]').dataset.last === '0.9'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-key=\"zombies.bite_prob\"]').dataset.last === '0.9'"
+    )
     assert js(page, "lastError()") == ""
     page.wait_for_function(READY)
     before = js(page, "counts()")
@@ -147,7 +167,9 @@ def test_studio_runs_a_compartment_model_and_opens_a_run_folder(browser, studio,
         page.fill("#folder", str(folder))
         page.click("#open")
         page.wait_for_function("() => window.hyosanReplay && window.hyosanReplay.ready", timeout=30_000)
-        assert page.evaluate("() => window.hyosanReplay.frames()") == len(rs.run_result(tmp_path_factory).frame_ticks)
+        assert page.evaluate("() => window.hyosanReplay.frames()") == len(
+            rs.run_result(tmp_path_factory).frame_ticks
+        )
     finally:
         context.close()
 

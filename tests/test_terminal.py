@@ -103,7 +103,19 @@ def test_scheduler_without_the_dask_extra_is_one_clear_line(monkeypatch, capsys,
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
-    code, _, err = run_cli(capsys, "model", "alemi", "--method", "ssa", "--runs", "2", "--scheduler", "local",
-                           "--out", str(tmp_path / "store"), "--quiet")  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "model",
+        "alemi",
+        "--method",
+        "ssa",
+        "--runs",
+        "2",
+        "--scheduler",
+        "local",
+        "--out",
+        str(tmp_path / "store"),
+        "--quiet",
+    )
     assert code == 2
     assert err.strip() == 'error: --scheduler: needs the dask extra: pip install "hyosan[dask]"'

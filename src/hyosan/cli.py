@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
+import webbrowser
 from pathlib import Path
 from typing import Annotated
 
@@ -241,8 +244,10 @@ def run(
         name = loaded.scenario.scenario.name
         with Progress(*columns, console=err_console, transient=True) as bar:
             # A first run compiles the kernels: say so, or the bar looks frozen for a minute.
-            first = (f"compiling the kernels (first run only, usually {USUAL_COMPILE}; "
-                     "`hyosan warmup` does it ahead)") if not kernels_cached() else f"{name}: starting"  # fmt: skip
+            first = f"{name}: starting"
+            if not kernels_cached():
+                first = (f"compiling the kernels (first run only, usually {USUAL_COMPILE}; "
+                         "`hyosan warmup` does it ahead)")  # fmt: skip
             task = bar.add_task(first, total=None, clock="", status="")
             sim = Simulation(loaded, seed=seed)
             tick_s = sim.tick_seconds
@@ -267,9 +272,9 @@ def warmup() -> None:
     Runs the school engine for a few simulated minutes and each compartment solver once; the
     compiled code is cached beside the sources (or under NUMBA_CACHE_DIR) for every later run.
     """
-    import time
-
-    from hyosan.warmup import USUAL_COMPILE, kernels_cached, warmup as compile_all
+    # hyosan's modules are imported by the command that needs them: --help stays quick.
+    from hyosan.warmup import USUAL_COMPILE, kernels_cached
+    from hyosan.warmup import warmup as compile_all
 
     was = "cached already" if kernels_cached() else f"compiling: usually {USUAL_COMPILE}"
     t0 = time.perf_counter()
@@ -282,11 +287,12 @@ def warmup() -> None:
 @app.command()
 def studio(
     scenarios: Annotated[
-        list[str] | None, typer.Argument(help="Scenario files to offer (the built-ins and models always are).")
+        list[str] | None,
+        typer.Argument(help="Scenario files to offer (the built-ins and models always are)."),
     ] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (this machine only by default).")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (this machine only by default).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where saved scenarios go.")] = Path("out/studio"),
     browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in a web browser.")] = True,
@@ -297,7 +303,7 @@ def studio(
     Needs the studio extra: pip install "hyosan[studio]". Closing the page stops its run.
     """
     try:
-        from hyosan.studio.server import serve
+        from hyosan.studio.server import serve  # the optional studio extra (Starlette, uvicorn)
     except ImportError:
         raise HyosanError('needs the studio extra: pip install "hyosan[studio]"', source="studio") from None
     for path in scenarios or []:
@@ -305,12 +311,9 @@ def studio(
             raise HyosanError("no such scenario file", source=path)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err_console.print(f"warning: listening on {host}: anyone who can reach this machine can use the studio")
+        err_console.print(f"warning: listening on {host}: anyone who can reach this machine can use it")
     console.print(f"hyosan studio at {url} (Ctrl-C stops it)")
     if browser:
-        import threading
-        import webbrowser
-
         threading.Timer(1.0, webbrowser.open, [url]).start()
     serve(list(scenarios or []), out, host=host, port=port)
 
@@ -354,7 +357,7 @@ def report_cmd(
 
         width, sep, height = video_size.lower().partition("x")
         if not (sep and width.isdigit() and height.isdigit()):
-            raise HyosanError(f"expected WIDTHxHEIGHT such as 1920x1080, got {video_size!r}", source="--video-size")
+            raise HyosanError(f"expected WIDTHxHEIGHT (1920x1080), got {video_size!r}", source="--video-size")
         write_video(result, video, fps=fps, size=(int(width), int(height)))
         console.print(f"written: {video}")
 

@@ -402,7 +402,8 @@ class Simulation:
         (missing when off the map: escaped or rescued), ``bites``. Reads ``pop`` and ``world`` only."""
         pop, w = self.pop, self.world
         rooms = pd.DataFrame({"id": range(len(w.rooms)), "name": [r.name for r in w.rooms],
-                              "kind": [r.kind for r in w.rooms], "floor": [w.floors[r.floor] for r in w.rooms]})  # fmt: skip
+                              "kind": [r.kind for r in w.rooms],
+                              "floor": [w.floors[r.floor] for r in w.rooms]})  # fmt: skip
         place = WorldInfo(w.name, list(w.floors), w.tiles, w.room_id, rooms).place(pop.cell)
         modes = [MODE_NAMES.get(m, str(m)) for m in range(max(MODE_NAMES) + 1)]
         return pd.DataFrame({

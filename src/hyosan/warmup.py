@@ -57,6 +57,7 @@ def warmup(step: Callable[[str], None] | None = None) -> dict[str, float]:
     are typed by their arguments, not their sizes, so that compiles all the school's code); each
     compartment solver runs the ``alemi`` model once. ``step`` hears each part's name first.
     """
+    # Imported here: `hyosan run` imports this module for kernels_cached() before it needs them.
     from hyosan import models
     from hyosan.engine import Simulation
     from hyosan.scenario import load_scenario

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyosan.results.plots import cards_html, png_data_url
+from hyosan.display import cards_html, png_data_url
 
 #: Quantiles of the ensemble bands (5/25/50/75/95 %).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -123,7 +123,8 @@ class ModelResult:
         final = self.final.mean(axis=0) if self.runs > 1 else self.final.iloc[0]
         state = ", ".join(f"{k} {v:.4g}" for k, v in final.items())
         runs = f"{self.runs} runs, mean " if self.runs > 1 else ""
-        return (f"<ModelResult {self.model} ({self.method}), t = 0..{float(self.times[-1]):g} {self.time_unit}: "
+        span = f"t = 0..{float(self.times[-1]):g} {self.time_unit}"
+        return (f"<ModelResult {self.model} ({self.method}), {span}: "
                 f"{runs}final {state}>")  # fmt: skip
 
     def _repr_html_(self) -> str:

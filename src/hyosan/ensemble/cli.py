@@ -173,8 +173,11 @@ def print_sweep(result, as_json: bool = False) -> None:
                           "sets": rows}, indent=2, default=str))  # fmt: skip
         return
     table = Table(
-        title=f"{spec.target}: {spec.runs} runs per set, median of each metric", title_justify="left",
-        box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False,  # room for every column at 80 wide
+        title=f"{spec.target}: {spec.runs} runs per set, median of each metric",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,  # room for every column at 80 wide
     )
     for col in ("set", *params, "ok", "failed", *shown):
         head = header(col)

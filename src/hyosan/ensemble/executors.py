@@ -282,7 +282,8 @@ class DaskExecutor(Executor):
         try:
             import distributed  # the optional dask extra: imported only for --scheduler
         except ImportError:
-            raise HyosanError('needs the dask extra: pip install "hyosan[dask]"', source="--scheduler") from None
+            message = 'needs the dask extra: pip install "hyosan[dask]"'
+            raise HyosanError(message, source="--scheduler") from None
         self._distributed = distributed
         self.cluster = None
         if address == "local":

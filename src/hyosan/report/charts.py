@@ -90,8 +90,10 @@ def counts_svg(result: Result) -> str:
 def groups_svg(result: Result) -> str:
     """The human group against the zombie group, interactive."""
     g = analysis.groups_over_time(result)
-    lines = {"human group (human, bitten)": (g["human_group"].to_numpy(), GROUP_COLOURS["human_group"]),
-             "zombie group (zombies, halfbies)": (g["zombie_group"].to_numpy(), GROUP_COLOURS["zombie_group"])}  # fmt: skip
+    lines = {
+        "human group (human, bitten)": (g["human_group"].to_numpy(), GROUP_COLOURS["human_group"]),
+        "zombie group (zombies, halfbies)": (g["zombie_group"].to_numpy(), GROUP_COLOURS["zombie_group"]),
+    }
     return _svg_time(result, g.index.to_numpy(), lines, title="The human group against the zombie group",
                      y_label="agents", chart_id="chart-groups", fill=True)  # fmt: skip
 
@@ -269,12 +271,14 @@ def generation_room_table(tree) -> str:
         for g, n in counts.items():
             alpha = 0 if n == 0 else 0.12 + 0.88 * n / peak
             colour = "#fff" if alpha > 0.6 else "#222"
+            title = f"{int(n)} bitten in {_esc(name)}, generation {int(g)}"
             cells.append(f'<td style="background:rgba(192,57,43,{alpha:.2f});color:{colour}" '
-                         f'title="{int(n)} bitten in {_esc(name)}, generation {int(g)}">{int(n) or ""}</td>')  # fmt: skip
+                         f'title="{title}">{int(n) or ""}</td>')  # fmt: skip
         rows.append(f'<tr><td class="t">{_esc(name)}</td>{"".join(cells)}<td>{int(counts.sum())}</td></tr>')
     totals = "".join(f"<td>{int(v)}</td>" for v in table.sum(axis=0))
     return ('<div class="scroll"><table class="heat" id="gen-room"><caption>Bites by generation (across) and '
-            f'by the room they happened in</caption><thead><tr><th>room \\ generation</th>{head}<th>all</th></tr>'
+            f"by the room they happened in</caption><thead><tr><th>room \\ generation</th>{head}"
+            f"<th>all</th></tr>"
             f'</thead><tbody>{"".join(rows)}<tr class="sum"><td class="t">all</td>{totals}'
             f"<td>{len(tree)}</td></tr></tbody></table></div>")  # fmt: skip
 

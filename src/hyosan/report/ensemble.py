@@ -273,7 +273,8 @@ def build_ensemble_report(store: str | Path) -> str:
     ok = runs[runs["status"] == "ok"]
     if keys and len(ok):
         charts = [
-            f'<img class="chart small" alt="{e(metric_label(m))} against {e(k)}" src="{metric_chart(runs, m, k)}">'
+            f'<img class="chart small" alt="{e(metric_label(m))} against {e(k)}" '
+            f'src="{metric_chart(runs, m, k)}">'
             for k in keys
             for m in metrics
             if ok[m].notna().any()

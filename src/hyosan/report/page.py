@@ -22,7 +22,6 @@ from markdown_it import MarkdownIt
 
 from hyosan.io import write_text
 from hyosan.report import charts, story
-from hyosan.report.svg import SVG_CSS
 from hyosan.report.replay import (
     PAGE_CSP,
     embed_json,
@@ -32,6 +31,7 @@ from hyosan.report.replay import (
     replay_js,
     replay_payload,
 )
+from hyosan.report.svg import SVG_CSS
 from hyosan.results import analysis
 from hyosan.scenario.timefmt import format_duration
 from hyosan.states import STATE_NAMES
@@ -94,7 +94,9 @@ def _table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) 
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
     # Each table scrolls inside its own box: a wide one never makes the page scroll sideways.
-    return f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    body = "".join(rows)
+    table = f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
 
 
 def _when(result: Result, seconds: float | None) -> str:
@@ -166,7 +168,8 @@ def _summary_section(result: Result, test: dict) -> str:
             f"<tr><td>{e(state)}</td>{cells}<td>{_num(s['final'][state], f'final.{state}')}</td></tr>"
         )
     head = "".join(f"<th>{e(r)}</th>" for r in s["final_by_role"])
-    out.append(f'<div class="scroll"><table><caption>Final state by role</caption><thead><tr><th>state</th>{head}'
+    out.append(f'<div class="scroll"><table><caption>Final state by role</caption><thead><tr><th>state</th>'
+               f"{head}"
                f"<th>all</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")  # fmt: skip
     first = s["first_turn_s"]
     half = s["half_infected_s"]
@@ -249,7 +252,8 @@ def build_report(result: Result) -> str:
             f'<img class="chart" alt="reproduction number" src="{charts.reproduction_chart(result)}">'
             + charts.generation_room_table(tree)
             + f"<details open><summary>Who bit whom ({len(tree)} bites)</summary>"
-            + charts.transmission_tree_html(result, tree) + "</details>"
+            + charts.transmission_tree_html(result, tree)
+            + "</details>"
             + _table(gens, "Bitten per generation")
             + _table(spreaders, "Who bit the most"),
         ),

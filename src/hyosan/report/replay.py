@@ -165,16 +165,21 @@ def replay_payload(
     marker_list = []
     for m in markers:
         t = float(m["time_s"])
-        marker_list.append({"time_s": t, "label": str(m["label"]), "kind": str(m["kind"]), "frame": frame_at(t),
-                            "floor": int(m.get("floor", -1)), "agent": int(m.get("agent", -1))})  # fmt: skip
+        marker_list.append({"time_s": t, "label": str(m["label"]), "kind": str(m["kind"]),
+                            "frame": frame_at(t), "floor": int(m.get("floor", -1)),
+                            "agent": int(m.get("agent", -1))})  # fmt: skip
     marker_list.sort(key=lambda m: m["time_s"])
     chars = [int(i) for i in characters]
     if any(not 0 <= i < n_agents for i in chars):
         raise ValueError(f"replay: characters must be agents in [0, {n_agents})")
     door_cells = np.asarray(door_cells, dtype=np.int64).reshape(-1)
-    doors = np.zeros((door_cells.size, n_frames), np.uint8) if door_states is None else np.asarray(door_states)
+    doors = (
+        np.zeros((door_cells.size, n_frames), np.uint8) if door_states is None else np.asarray(door_states)
+    )
     if doors.shape != (door_cells.size, n_frames):
-        raise ValueError(f"replay: door_states {doors.shape} must be (doors={door_cells.size}, frames={n_frames})")
+        raise ValueError(
+            f"replay: door_states {doors.shape} must be (doors={door_cells.size}, frames={n_frames})"
+        )
     if door_cells.size and (door_cells.min() < 0 or door_cells.max() >= n_cells):
         raise ValueError(f"replay: door cells must lie in [0, {n_cells})")
     room_list = [{"name": str(r["name"]), "floor": int(r["floor"]), "x": int(r["x"]), "y": int(r["y"]),

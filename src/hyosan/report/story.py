@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hyosan.errors import HyosanError
+from hyosan.world import load_map
 from hyosan.world.tiles import DoorState, Tile
 
 if TYPE_CHECKING:
@@ -29,10 +30,18 @@ if TYPE_CHECKING:
 
 #: Door state codes in the payload (index = code); the replay draws closed and locked as "shut".
 DOOR_STATE_NAMES = [s.name.lower() for s in DoorState]
-_DOOR_EVENT_STATE = {"door_open": DoorState.OPEN, "barricade": DoorState.BARRICADED,
-                     "door_breach": DoorState.BROKEN}  # fmt: skip
-_TIMELINE_DOOR_STATE = {"lock": DoorState.LOCKED, "unlock": DoorState.CLOSED, "open": DoorState.OPEN,
-                        "close": DoorState.CLOSED, "barricade": DoorState.BARRICADED}  # fmt: skip
+_DOOR_EVENT_STATE = {
+    "door_open": DoorState.OPEN,
+    "barricade": DoorState.BARRICADED,
+    "door_breach": DoorState.BROKEN,
+}
+_TIMELINE_DOOR_STATE = {
+    "lock": DoorState.LOCKED,
+    "unlock": DoorState.CLOSED,
+    "open": DoorState.OPEN,
+    "close": DoorState.CLOSED,
+    "barricade": DoorState.BARRICADED,
+}
 #: How long the helicopter is drawn at a rescue, in seconds from the moment it lands.
 HELICOPTER_S = 300.0
 
@@ -56,8 +65,16 @@ def room_labels(result: Result) -> list[dict[str, Any]]:
         on = f == floor
         ys, xs = y[on], x[on]
         j = int(np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2))
-        out.append({"name": name, "floor": floor, "x": int(xs[j]), "y": int(ys[j]), "size": int(on.sum()),
-                    "w": int(xs.max() - xs.min() + 1)})  # fmt: skip
+        out.append(
+            {
+                "name": name,
+                "floor": floor,
+                "x": int(xs[j]),
+                "y": int(ys[j]),
+                "size": int(on.sum()),
+                "w": int(xs.max() - xs.min() + 1),
+            }
+        )
     return out
 
 
@@ -85,8 +102,6 @@ def initial_door_states(result: Result, door_cells: np.ndarray) -> np.ndarray | 
     path = _map_path(result)
     if path is None:
         return None
-    from hyosan.world import load_map  # the map is read only for the doors' first states
-
     try:
         world = load_map(path)
     except (HyosanError, OSError, ValueError):
@@ -172,14 +187,16 @@ def helicopters(result: Result) -> list[dict[str, Any]]:
             if room is None:
                 continue
             floor, x, y = room["floor"], float(room["x"]), float(room["y"])
-        out.append({
-            "floor": floor,
-            "x": x,
-            "y": y,
-            "from_s": t,
-            "to_s": t + HELICOPTER_S,
-            "label": item["text"] or "helicopter",
-        })  # fmt: skip
+        out.append(
+            {
+                "floor": floor,
+                "x": x,
+                "y": y,
+                "from_s": t,
+                "to_s": t + HELICOPTER_S,
+                "label": item["text"] or "helicopter",
+            }
+        )
     return out
 
 
@@ -226,15 +243,30 @@ def markers(result: Result, milestones: pd.DataFrame) -> list[dict[str, Any]]:
             where = lifted if len(lifted) else fired
             if len(where):
                 floor = _floor_of(result, where["floor"].mode().iloc[0])
-        out.append({"time_s": float(m.time_s), "label": str(m.label), "kind": kind, "floor": floor,
-                    "agent": agent})  # fmt: skip
+        out.append(
+            {"time_s": float(m.time_s), "label": str(m.label), "kind": kind, "floor": floor, "agent": agent}
+        )
     chars = set(result.agents.loc[result.agents["character"], "agent"].tolist())
     for row in ev[(ev["kind"] == "bite") & ev["b"].isin(chars)].itertuples():
-        out.append({"time_s": float(row.time_s), "label": f"{row.b_name} is bitten", "kind": "character",
-                    "floor": _floor_of(result, row.floor), "agent": int(row.b)})  # fmt: skip
+        out.append(
+            {
+                "time_s": float(row.time_s),
+                "label": f"{row.b_name} is bitten",
+                "kind": "character",
+                "floor": _floor_of(result, row.floor),
+                "agent": int(row.b),
+            }
+        )
     for row in ev[(ev["kind"] == "turn") & ev["a"].isin(chars)].itertuples():
-        out.append({"time_s": float(row.time_s), "label": f"{row.a_name} turns", "kind": "character",
-                    "floor": _floor_of(result, row.floor), "agent": int(row.a)})  # fmt: skip
+        out.append(
+            {
+                "time_s": float(row.time_s),
+                "label": f"{row.a_name} turns",
+                "kind": "character",
+                "floor": _floor_of(result, row.floor),
+                "agent": int(row.a),
+            }
+        )
     merged: dict[float, dict] = {}  # one marker per moment: several at once would hide each other
     for m in sorted(out, key=lambda m: m["time_s"]):
         if m["time_s"] in merged:

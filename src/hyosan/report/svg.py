@@ -13,6 +13,7 @@ Every text goes through :func:`html.escape`.
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -64,31 +65,43 @@ def time_chart(
     def sy(v):
         return PAD_T + ph - np.asarray(v, dtype=float) / top * ph
 
-    out = [f'<svg class="chart-svg" id="{e(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-           f'aria-label="{e(title)}" xmlns="http://www.w3.org/2000/svg">',
-           f"<title>{e(title)}</title>",
-           f'<text x="{PAD_L}" y="18" class="t">{e(title)}</text>']  # fmt: skip
+    out = [
+        f'<svg class="chart-svg" id="{e(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{e(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{e(title)}</title>",
+        f'<text x="{PAD_L}" y="18" class="t">{e(title)}</text>',
+    ]
     for v in np.arange(0, top + step / 2, step):
         y = sy(v)
-        out.append(f'<line x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>'
-                   f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" class="yl">{v:g}</text>')  # fmt: skip
+        out.append(
+            f'<line x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>'
+            f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" class="yl">{v:g}</text>'
+        )
     for t in x_ticks:
         if x0 <= t <= x1:
             xx = sx(t)
-            out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{PAD_T}" y2="{PAD_T + ph}" class="g"/>'
-                       f'<text x="{xx:.1f}" y="{HEIGHT - PAD_B + 16}" class="xl">{e(x_text(t))}</text>')  # fmt: skip
-    out.append(f'<text x="14" y="{PAD_T + ph / 2:.0f}" class="yt" transform="rotate(-90 14 {PAD_T + ph / 2:.0f})">'
-               f"{e(y_label)}</text>")  # fmt: skip
+            out.append(
+                f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{PAD_T}" y2="{PAD_T + ph}" class="g"/>'
+                f'<text x="{xx:.1f}" y="{HEIGHT - PAD_B + 16}" class="xl">{e(x_text(t))}</text>'
+            )
+    out.append(
+        f'<text x="14" y="{PAD_T + ph / 2:.0f}" class="yt" transform="rotate(-90 14 {PAD_T + ph / 2:.0f})">'
+        f"{e(y_label)}</text>"
+    )
     # Thin the points to about two per horizontal pixel: the shape is the same, the file small.
-    keep = np.unique(np.linspace(0, x.size - 1, min(x.size, 2 * pw)).astype(int)) if x.size else np.zeros(0, int)
+    keep = (
+        np.unique(np.linspace(0, x.size - 1, min(x.size, 2 * pw)).astype(int)) if x.size else np.zeros(0, int)
+    )
     for name, (y, colour) in lines.items():
         y = np.asarray(y, dtype=float)
         pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(sx(x[keep]), sy(y[keep]), strict=True))
         if fill and len(keep):
             base = f"{sx(x[keep[-1]]):.1f},{sy(0):.1f} {sx(x[keep[0]]):.1f},{sy(0):.1f}"
             out.append(f'<polygon points="{pts} {base}" fill="{e(colour)}" fill-opacity="0.25"/>')
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{e(colour)}" stroke-width="2" '
-                   f'data-series="{e(name)}"><title>{e(name)}</title></polyline>')  # fmt: skip
+        out.append(
+            f'<polyline points="{pts}" fill="none" stroke="{e(colour)}" stroke-width="2" '
+            f'data-series="{e(name)}"><title>{e(name)}</title></polyline>'
+        )
     # The timeline's events: dashed lines, numbered at the top.
     legend = []
     for k, (t, label) in enumerate(events, start=1):
@@ -96,24 +109,31 @@ def time_chart(
             continue
         xx = sx(t)
         text = f"{x_text(t)} {label}"
-        out.append(f'<g class="ev" data-event="{e(label)}"><title>{k}. {e(text)}</title>'
-                   f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{PAD_T - 6}" y2="{PAD_T + ph}"/>'
-                   f'<circle cx="{xx:.1f}" cy="{PAD_T - 10}" r="7"/>'
-                   f'<text x="{xx:.1f}" y="{PAD_T - 6.5}">{k}</text></g>')  # fmt: skip
+        out.append(
+            f'<g class="ev" data-event="{e(label)}"><title>{k}. {e(text)}</title>'
+            f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{PAD_T - 6}" y2="{PAD_T + ph}"/>'
+            f'<circle cx="{xx:.1f}" cy="{PAD_T - 10}" r="7"/>'
+            f'<text x="{xx:.1f}" y="{PAD_T - 6.5}">{k}</text></g>'
+        )
         legend.append(text)
     # Hover: one transparent column per slice, titled with the values at its middle.
     n_slices = min(MAX_SLICES, max(1, x.size))
     edges = np.linspace(x0, x1, n_slices + 1)
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         i = int(np.clip(np.searchsorted(x, (a + b) / 2), 0, x.size - 1)) if x.size else 0
         values = ", ".join(f"{name} {np.asarray(y)[i]:g}" for name, (y, _) in lines.items()) if x.size else ""
-        out.append(f'<rect class="hv" x="{sx(a):.1f}" y="{PAD_T}" width="{sx(b) - sx(a):.2f}" height="{ph}">'
-                   f"<title>{e(x_text(x[i]) if x.size else '')}: {e(values)}</title></rect>")  # fmt: skip
+        out.append(
+            f'<rect class="hv" x="{sx(a):.1f}" y="{PAD_T}" width="{sx(b) - sx(a):.2f}" height="{ph}">'
+            f"<title>{e(x_text(x[i]) if x.size else '')}: {e(values)}</title></rect>"
+        )
     out.append("</svg>")
     keys = "".join(f'<span><i style="background:{e(c)}"></i>{e(n)}</span>' for n, (_, c) in lines.items())
     ev_list = "".join(f"<li>{e(t)}</li>" for t in legend)
-    return (f'<figure class="svgfig">{"".join(out)}<figcaption><div class="keys">{keys}</div>'
-            + (f'<ol class="events">{ev_list}</ol>' if ev_list else "") + "</figcaption></figure>")
+    return (
+        f'<figure class="svgfig">{"".join(out)}<figcaption><div class="keys">{keys}</div>'
+        + (f'<ol class="events">{ev_list}</ol>' if ev_list else "")
+        + "</figcaption></figure>"
+    )
 
 
 #: Style of the SVG charts (the page's <style>).

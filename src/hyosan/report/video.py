@@ -13,7 +13,6 @@ biggest whole number of pixels per tile.
 
 from __future__ import annotations
 
-import math
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,14 +32,22 @@ if TYPE_CHECKING:
     from hyosan.results.result import Result
 
 TILE_RGB = {
-    Tile.VOID: (255, 255, 255), Tile.FLOOR: (238, 238, 242), Tile.WALL: (60, 64, 72),
-    Tile.DOOR: (176, 122, 58), Tile.WINDOW: (150, 200, 240), Tile.STAIRS: (200, 180, 240),
-    Tile.EXIT: (60, 180, 90), Tile.OUTDOOR: (222, 234, 206),
-}  # fmt: skip
+    Tile.VOID: (255, 255, 255),
+    Tile.FLOOR: (238, 238, 242),
+    Tile.WALL: (60, 64, 72),
+    Tile.DOOR: (176, 122, 58),
+    Tile.WINDOW: (150, 200, 240),
+    Tile.STAIRS: (200, 180, 240),
+    Tile.EXIT: (60, 180, 90),
+    Tile.OUTDOOR: (222, 234, 206),
+}
 DOOR_RGB = {
-    DoorState.OPEN: (243, 226, 189), DoorState.CLOSED: (183, 121, 31), DoorState.LOCKED: (183, 121, 31),
-    DoorState.BARRICADED: (74, 44, 10), DoorState.BROKEN: (255, 107, 107),
-}  # fmt: skip
+    DoorState.OPEN: (243, 226, 189),
+    DoorState.CLOSED: (183, 121, 31),
+    DoorState.LOCKED: (183, 121, 31),
+    DoorState.BARRICADED: (74, 44, 10),
+    DoorState.BROKEN: (255, 107, 107),
+}
 HELI_RGB = (255, 208, 0)
 SIZE = (1920, 1080)
 HEADER, FOOTER, MARGIN, LABEL = 0.075, 0.06, 12, 0.03  # header/footer/label: fractions of the height
@@ -49,7 +56,9 @@ HEADER, FOOTER, MARGIN, LABEL = 0.075, 0.06, 12, 0.03  # header/footer/label: fr
 @cache
 def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     """DejaVu Sans, which matplotlib ships (so no system font is needed)."""
-    path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal"))
+    path = font_manager.findfont(
+        font_manager.FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal")
+    )
     return ImageFont.truetype(path, size)
 
 
@@ -111,8 +120,10 @@ class _Canvas:
         sizes = [(b[1] - b[0], b[3] - b[2]) for b in self.boxes]
         self.cols, self.scale = grid_layout(sizes, size)
         if self.scale < 1:
-            raise HyosanError(f"the map does not fit in {self.width}x{self.height}: choose a bigger size",
-                              source="--video-size")  # fmt: skip
+            raise HyosanError(
+                f"the map does not fit in {self.width}x{self.height}: choose a bigger size",
+                source="--video-size",
+            )
         s = self.scale
         self.top = int(self.height * HEADER)
         self.label_h = int(self.height * LABEL)
@@ -154,12 +165,18 @@ class _Canvas:
         image = Image.fromarray(base)
         draw = ImageDraw.Draw(image)
         title = f"{res.summary().get('title', res.world.name)}  ·  seed {res.summary().get('seed', '')}"
-        draw.text((MARGIN * 2, self.top // 2), title, font=_font(int(self.top * 0.32), True), fill=(30, 30, 40),
-                  anchor="lm")  # fmt: skip
+        draw.text(
+            (MARGIN * 2, self.top // 2),
+            title,
+            font=_font(int(self.top * 0.32), True),
+            fill=(30, 30, 40),
+            anchor="lm",
+        )
         for f, name in enumerate(res.world.floors):
             ox, oy = self.origin[f]
-            draw.text((ox, oy - 4), name, font=_font(int(self.label_h * 0.75), True), fill=(30, 30, 40),
-                      anchor="ls")  # fmt: skip
+            draw.text(
+                (ox, oy - 4), name, font=_font(int(self.label_h * 0.75), True), fill=(30, 30, 40), anchor="ls"
+            )
         self._legend(draw)
         # Room labels go over the dots: drawn on a layer of their own, pasted on every frame.
         layer = Image.new("RGBA", (self.width, self.height), (0, 0, 0, 0))
@@ -168,19 +185,32 @@ class _Canvas:
         for room in story.room_labels(res):
             px, py = self.pixel(np.array([room["floor"] * self.h * self.w + room["y"] * self.w + room["x"]]))
             text, font = _fit(room["name"], room.get("w", 0) * s * 0.95 or float("inf"), biggest)
-            ldraw.multiline_text((int(px[0]) + s // 2, int(py[0]) + s // 2), text, font=font, fill=(20, 20, 30, 255),
-                                 anchor="mm", align="center", stroke_width=2, stroke_fill=(255, 255, 255, 255))  # fmt: skip
+            ldraw.multiline_text(
+                (int(px[0]) + s // 2, int(py[0]) + s // 2),
+                text,
+                font=font,
+                fill=(20, 20, 30, 255),
+                anchor="mm",
+                align="center",
+                stroke_width=2,
+                stroke_fill=(255, 255, 255, 255),
+            )
         rgba = np.asarray(layer)
         idx = np.nonzero(rgba[..., 3] > 100)
         return np.asarray(image).copy(), idx, rgba[..., :3][idx]
 
     def _legend(self, draw: ImageDraw.ImageDraw) -> None:
         items = [(name, _rgb(STATE_COLOURS[name]), "dot") for name in STATE_NAMES]
-        items += [("named character", (255, 255, 255), "ring"), ("door open", DOOR_RGB[DoorState.OPEN], "tile"),
-                  ("door shut", DOOR_RGB[DoorState.CLOSED], "tile"),
-                  ("barricaded", DOOR_RGB[DoorState.BARRICADED], "tile"),
-                  ("broken", DOOR_RGB[DoorState.BROKEN], "tile"), ("helicopter", HELI_RGB, "dot"),
-                  ("stairs", TILE_RGB[Tile.STAIRS], "tile"), ("exit", TILE_RGB[Tile.EXIT], "tile")]  # fmt: skip
+        items += [
+            ("named character", (255, 255, 255), "ring"),
+            ("door open", DOOR_RGB[DoorState.OPEN], "tile"),
+            ("door shut", DOOR_RGB[DoorState.CLOSED], "tile"),
+            ("barricaded", DOOR_RGB[DoorState.BARRICADED], "tile"),
+            ("broken", DOOR_RGB[DoorState.BROKEN], "tile"),
+            ("helicopter", HELI_RGB, "dot"),
+            ("stairs", TILE_RGB[Tile.STAIRS], "tile"),
+            ("exit", TILE_RGB[Tile.EXIT], "tile"),
+        ]
         r = int(self.height * FOOTER * 0.16)
         y = self.height - int(self.height * FOOTER / 2)
         for size in range(int(self.height * FOOTER * 0.32), 7, -1):  # the whole legend on one line
@@ -239,7 +269,7 @@ def frames_rgb(result: Result, size: tuple[int, int] = SIZE):
             img[max(cy - a + 1, 0) : cy + b - 1, max(cx - a + 1, 0) : cx + b - 1] = colours[states[i]]
         for h in helis:
             if h["from_s"] <= times[k] <= h["to_s"]:
-                cell = h["floor"] * canvas.h * canvas.w + int(round(h["y"])) * canvas.w + int(round(h["x"]))
+                cell = h["floor"] * canvas.h * canvas.w + round(h["y"]) * canvas.w + round(h["x"])
                 hx, hy = (int(v[0]) for v in canvas.pixel(np.array([cell])))
                 r = 3 * s
                 yy, xx = np.ogrid[-r : r + 1, -r : r + 1]
@@ -250,8 +280,13 @@ def frames_rgb(result: Result, size: tuple[int, int] = SIZE):
         # The header: the clock and the latest event.
         head = Image.new("RGB", (header_w, canvas.top), (250, 250, 250))
         hd = ImageDraw.Draw(head)
-        hd.text((header_w - MARGIN * 2, canvas.top * 0.38), result.clock(times[k]), font=clock_font,
-                fill=(20, 20, 30), anchor="rm")  # fmt: skip
+        hd.text(
+            (header_w - MARGIN * 2, canvas.top * 0.38),
+            result.clock(times[k]),
+            font=clock_font,
+            fill=(20, 20, 30),
+            anchor="rm",
+        )
         latest = [m for m in events if m["time_s"] <= times[k] + 1e-9]
         if latest:
             text = f"{result.clock(latest[-1]['time_s'])[:5]}  {latest[-1]['label']}"
@@ -260,7 +295,13 @@ def frames_rgb(result: Result, size: tuple[int, int] = SIZE):
                 while len(text) > 10 and hd.textlength(text + "…", font=event_font) > room:
                     text = text[:-1]
                 text = text.rstrip() + "…"
-            hd.text((header_w - MARGIN * 2, canvas.top * 0.8), text, font=event_font, fill=(60, 60, 70), anchor="rm")
+            hd.text(
+                (header_w - MARGIN * 2, canvas.top * 0.8),
+                text,
+                font=event_font,
+                fill=(60, 60, 70),
+                anchor="rm",
+            )
         img[: canvas.top, canvas.width - header_w :] = np.asarray(head)
         yield img
 
@@ -275,15 +316,22 @@ def write_video(result: Result, path: str | Path, fps: int = 24, size: tuple[int
         ) from None
     width, height = size
     if width < 320 or height < 240 or width % 2 or height % 2:
-        raise HyosanError(f"{width}x{height}: a video needs even sizes of at least 320x240", source="--video-size")
+        raise HyosanError(
+            f"{width}x{height}: a video needs even sizes of at least 320x240", source="--video-size"
+        )
     path = Path(path)
     images = frames_rgb(result, size)
     first = next(images)
     with atomic_path(path) as tmp:
         writer = imageio_ffmpeg.write_frames(
-            str(tmp), (first.shape[1], first.shape[0]), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
-            macro_block_size=1, output_params=["-f", "mp4", "-preset", "veryfast", "-crf", "23"],
-        )  # fmt: skip
+            str(tmp),
+            (first.shape[1], first.shape[0]),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            output_params=["-f", "mp4", "-preset", "veryfast", "-crf", "23"],
+        )
         writer.send(None)
         writer.send(first)
         for img in images:

@@ -10,14 +10,12 @@ thousand runs in worker processes) does not pay its import.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hyosan.display import cards_html, png_data_url
 from hyosan.io import save_figure
 
 if TYPE_CHECKING:
@@ -25,9 +23,14 @@ if TYPE_CHECKING:
 
 #: One colour per state (the report's colours).
 STATE_COLOURS = {
-    "human": "#2b7bba", "bitten": "#f2a93b", "zombie": "#c0392b", "halfbie": "#8e44ad",
-    "dead": "#555555", "escaped": "#27ae60", "rescued": "#16a085",
-}  # fmt: skip
+    "human": "#2b7bba",
+    "bitten": "#f2a93b",
+    "zombie": "#c0392b",
+    "halfbie": "#8e44ad",
+    "dead": "#555555",
+    "escaped": "#27ae60",
+    "rescued": "#16a085",
+}
 GROUP_COLOURS = {"human_group": "#2b7bba", "zombie_group": "#c0392b"}
 #: Milestone keys (first word) that are the timeline's events: marked on the figure.
 TIMELINE_KEYS = ("patient", "alarm", "broadcast", "cordon", "lift", "rescue", "strike", "goal")
@@ -37,10 +40,12 @@ def short_repr(result: Result) -> str:
     """One line: what ran, and how it ended."""
     s = result.summary()
     g = s["groups"]
-    return (f"<Result {s.get('title', '?')!s}, seed {s.get('seed')}: {s['agents']} agents over "
-            f"{result.duration_s / 3600:g} h from {result.clock(0)}; human group {g['human_group']}, "
-            f"zombie group {g['zombie_group']}, escaped {g['escaped']}, rescued {g['rescued']}, "
-            f"dead {g['dead']}>")  # fmt: skip
+    return (
+        f"<Result {s.get('title', '?')!s}, seed {s.get('seed')}: {s['agents']} agents over "
+        f"{result.duration_s / 3600:g} h from {result.clock(0)}; human group {g['human_group']}, "
+        f"zombie group {g['zombie_group']}, escaped {g['escaped']}, rescued {g['rescued']}, "
+        f"dead {g['dead']}>"
+    )
 
 
 def timeline_events(result: Result) -> list[tuple[float, str]]:
@@ -50,8 +55,16 @@ def timeline_events(result: Result) -> list[tuple[float, str]]:
     return [(float(t), str(label)) for t, label in zip(keep["time_s"], keep["label"], strict=True)]
 
 
-def plot(result: Result, what: str = "states", *, ax: Any = None, events: bool = True,
-         clock: bool = True, path: str | Path | None = None, figsize: tuple[float, float] = (8, 3.6)):  # fmt: skip
+def plot(
+    result: Result,
+    what: str = "states",
+    *,
+    ax: Any = None,
+    events: bool = True,
+    clock: bool = True,
+    path: str | Path | None = None,
+    figsize: tuple[float, float] = (8, 3.6),
+):
     """The main figure of a run; returns the matplotlib Figure.
 
     ``what``: ``"states"`` (agents in each state over time), ``"groups"`` (the human group
@@ -77,22 +90,32 @@ def plot(result: Result, what: str = "states", *, ax: Any = None, events: bool =
                 ax.plot(t, totals[state], label=state, color=colour, lw=1.6)
         ax.set_title("Agents by state")
     elif what == "groups":
-        for key, label in (("human_group", "human group (human, bitten)"),
-                           ("zombie_group", "zombie group (zombies, halfbies)")):  # fmt: skip
+        for key, label in (
+            ("human_group", "human group (human, bitten)"),
+            ("zombie_group", "zombie group (zombies, halfbies)"),
+        ):
             ax.fill_between(t, totals[key], color=GROUP_COLOURS[key], alpha=0.3, lw=0)
             ax.plot(t, totals[key], color=GROUP_COLOURS[key], label=label)
         ax.set_title("The human group against the zombie group")
     else:
-        by_role = result.counts.pivot_table(index="time_s", columns="role", values="human_group",
-                                            aggfunc="sum", observed=True)  # fmt: skip
+        by_role = result.counts.pivot_table(
+            index="time_s", columns="role", values="human_group", aggfunc="sum", observed=True
+        )
         for role in by_role.columns:
             ax.plot(by_role.index, by_role[role], label=f"{role}s still human", lw=1.6)
         ax.set_title("The human group by role")
     if events:
-        for k, (when, label) in enumerate(timeline_events(result), start=1):
+        for k, (when, _) in enumerate(timeline_events(result), start=1):
             ax.axvline(when, color="#444", lw=0.8, ls="--", alpha=0.7)
-            ax.annotate(str(k), (when, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom",
-                        fontsize=7, color="#444")  # fmt: skip
+            ax.annotate(
+                str(k),
+                (when, 1.0),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="#444",
+            )
     ax.set_xlim(0, result.duration_s)
     if clock:
         span = max(result.duration_s, 1.0)
@@ -111,42 +134,18 @@ def plot(result: Result, what: str = "states", *, ax: Any = None, events: bool =
     return fig
 
 
-def png_data_url(fig, dpi: int = 80) -> str:
-    """A figure as a ``data:image/png`` URL (and closes it)."""
-    import matplotlib.pyplot as plt  # lazy: see the module's docstring
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-CARD_CSS = (
-    "display:inline-block;border:1px solid #ddd;border-radius:6px;padding:4px 10px;margin:2px;"
-    "min-width:6em;background:#fff;color:#222"
-)
-
-
-def cards_html(title: str, cards: list[tuple[str, Any]], chart: str | None, note: str = "") -> str:
-    """Numbers as cards, then a small chart: what a notebook shows for a result."""
-    e = html.escape
-    items = "".join(
-        f'<div style="{CARD_CSS}"><b style="font-size:1.3em;display:block">{e(str(v))}</b>{e(k)}</div>'
-        for k, v in cards
-    )
-    img = f'<img alt="{e(title)}" style="max-width:560px;width:100%" src="{chart}">' if chart else ""
-    extra = f'<div style="color:#666;font-size:.9em">{e(note)}</div>' if note else ""
-    return f'<div class="hyosan-result"><b>{e(title)}</b>{extra}<div>{items}</div>{img}</div>'
-
-
 def summary_html(result: Result) -> str:
     """The run as cards (who is left, who survived, when it turned) and the groups over time."""
     s = result.summary()
     g = s["groups"]
     cards: list[tuple[str, Any]] = [
-        ("agents", s["agents"]), ("human group", g["human_group"]), ("zombie group", g["zombie_group"]),
-        ("escaped", g["escaped"]), ("rescued", g["rescued"]), ("dead", g["dead"]),
-    ]  # fmt: skip
+        ("agents", s["agents"]),
+        ("human group", g["human_group"]),
+        ("zombie group", g["zombie_group"]),
+        ("escaped", g["escaped"]),
+        ("rescued", g["rescued"]),
+        ("dead", g["dead"]),
+    ]
     for label, v in s.get("survivors", {}).items():
         cards.append((f"{label} survived", f"{v['survived']} of {v['total']}"))
     if s.get("first_turn_s") is not None:

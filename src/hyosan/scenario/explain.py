@@ -130,7 +130,12 @@ def explain(err: Mapping[str, Any], raw: Any, root: type[BaseModel]) -> str:
         parts = []
         if info is not None:
             for meta in info.metadata:
-                for attr, word in (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "less than")):
+                for attr, word in (
+                    ("ge", "at least"),
+                    ("gt", "more than"),
+                    ("le", "at most"),
+                    ("lt", "less than"),
+                ):
                     value = getattr(meta, attr, None)
                     if value is not None:
                         parts.append(f"{word} {value:g}")

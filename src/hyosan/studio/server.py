@@ -77,8 +77,13 @@ def _control(key: str, info, value: Any) -> dict[str, Any] | None:
     description = info.description or ""
     found = UNIT.match(description)
     unit = found.group(1) if found else ""
-    spec = {"key": key, "label": key.split(".")[-1].replace("_", " "), "help": description, "unit": unit,
-            "value": value}  # fmt: skip
+    spec = {
+        "key": key,
+        "label": key.split(".")[-1].replace("_", " "),
+        "help": description,
+        "unit": unit,
+        "value": value,
+    }
     if annotation is bool:
         return {**spec, "kind": "bool"}
     if typing.get_origin(annotation) is typing.Literal:
@@ -106,32 +111,75 @@ def scenario_controls(loaded) -> list[dict[str, Any]]:
             c = _control(f"roles.{role}.{name}", info, getattr(cfg, name))
             if c:
                 out.append(c)
-    out.append({"key": "clock.duration", "label": "duration", "kind": "text", "unit": "",
-                "help": "simulated time, e.g. 30min or 2h", "value": sc.clock.duration})  # fmt: skip
+    out.append(
+        {
+            "key": "clock.duration",
+            "label": "duration",
+            "kind": "text",
+            "unit": "",
+            "help": "simulated time, e.g. 30min or 2h",
+            "value": sc.clock.duration,
+        }
+    )
     return out
 
 
 def model_controls(name: str) -> list[dict[str, Any]]:
     m = models.get(name)
-    out = [{"key": p.name, "label": p.name, "kind": "number", "min": 0, "max": None, "step": "any",
-            "value": p.default, "unit": "", "help": getattr(p, "description", "") or ""} for p in m.params]  # fmt: skip
-    out.append({"key": "method", "label": "method", "kind": "choice", "choices": list(models.METHODS),
-                "value": "ode", "unit": "", "help": "ode, exact stochastic (ssa) or tau-leaping"})  # fmt: skip
+    out = [
+        {
+            "key": p.name,
+            "label": p.name,
+            "kind": "number",
+            "min": 0,
+            "max": None,
+            "step": "any",
+            "value": p.default,
+            "unit": "",
+            "help": getattr(p, "description", "") or "",
+        }
+        for p in m.params
+    ]
+    out.append(
+        {
+            "key": "method",
+            "label": "method",
+            "kind": "choice",
+            "choices": list(models.METHODS),
+            "value": "ode",
+            "unit": "",
+            "help": "ode, exact stochastic (ssa) or tau-leaping",
+        }
+    )
     return out
 
 
 def world_message(sim: Simulation) -> dict[str, Any]:
     w = sim.world
     tiles = np.asarray(w.tiles, dtype=np.uint8)
-    rooms = pd.DataFrame({"id": range(len(w.rooms)), "name": [r.name for r in w.rooms],
-                          "kind": [r.kind for r in w.rooms], "floor": [w.floors[r.floor] for r in w.rooms]})  # fmt: skip
+    rooms = pd.DataFrame(
+        {
+            "id": range(len(w.rooms)),
+            "name": [r.name for r in w.rooms],
+            "kind": [r.kind for r in w.rooms],
+            "floor": [w.floors[r.floor] for r in w.rooms],
+        }
+    )
     info = WorldInfo(w.name, list(w.floors), tiles, w.room_id, rooms)
     labels = room_labels(SimpleNamespace(world=info))
-    return {"type": "world", "floors": list(w.floors), "height": int(tiles.shape[1]),
-            "width": int(tiles.shape[2]), "tiles": tiles.ravel().tolist(),
-            "tile_names": [t.name.lower() for t in Tile], "state_names": list(STATE_NAMES),
-            "rooms": labels, "clock_start_s": sim.scenario.start_seconds, "ticks": sim.n_ticks,
-            "tick_s": sim.tick_seconds}  # fmt: skip
+    return {
+        "type": "world",
+        "floors": list(w.floors),
+        "height": int(tiles.shape[1]),
+        "width": int(tiles.shape[2]),
+        "tiles": tiles.ravel().tolist(),
+        "tile_names": [t.name.lower() for t in Tile],
+        "state_names": list(STATE_NAMES),
+        "rooms": labels,
+        "clock_start_s": sim.scenario.start_seconds,
+        "ticks": sim.n_ticks,
+        "tick_s": sim.tick_seconds,
+    }
 
 
 @dataclass(eq=False)  # each page's session is itself (hashable by identity)
@@ -160,8 +208,9 @@ class Session:
     async def load_target(self, target: str) -> None:
         await self.stop()
         if target not in self.choices:
-            raise HyosanError(f"no such scenario or model (choose one of {', '.join(self.choices)})",
-                              source="studio")  # fmt: skip
+            raise HyosanError(
+                f"no such scenario or model (choose one of {', '.join(self.choices)})", source="studio"
+            )
         self.target, self.overrides, self.model, self.sim = target, {}, None, None
         if target.startswith("model:"):
             await self.send({"type": "controls", "target": target, "controls": model_controls(target[6:])})
@@ -179,15 +228,20 @@ class Session:
             names = [p.name for p in models.get(self.target[6:]).params]
             if key == "method":
                 if value not in models.METHODS:
-                    raise HyosanError(f"{value!r} is not a method; choose one of {', '.join(models.METHODS)}",
-                                      source="studio", field="method")  # fmt: skip
+                    raise HyosanError(
+                        f"{value!r} is not a method; choose one of {', '.join(models.METHODS)}",
+                        source="studio",
+                        field="method",
+                    )
             elif key not in names:
                 raise HyosanError(f"no parameter {key!r} (parameters: {', '.join(names)})", source="studio")
             else:
                 try:
                     number = float(value)
                 except ValueError:
-                    raise HyosanError(f"expected a number, got {value!r}", source="studio", field=key) from None
+                    raise HyosanError(
+                        f"expected a number, got {value!r}", source="studio", field=key
+                    ) from None
                 if not number >= 0:
                     raise HyosanError(f"must be at least 0, got {value}", source="studio", field=key)
         else:
@@ -212,10 +266,16 @@ class Session:
         sim = self.sim
         c = sim.counts[sim.tick].sum(axis=1)
         counts = {name: int(c[k]) for k, name in enumerate(STATE_NAMES)}
-        return {"type": "frame", "tick": int(sim.tick), "ticks": int(sim.n_ticks),
-                "clock": format_clock(sim.scenario.start_seconds + sim.tick * sim.tick_seconds),
-                "counts": counts, "cells": sim.pop.cell.tolist(), "states": sim.pop.state.tolist(),
-                "done": bool(sim.done)}  # fmt: skip
+        return {
+            "type": "frame",
+            "tick": int(sim.tick),
+            "ticks": int(sim.n_ticks),
+            "clock": format_clock(sim.scenario.start_seconds + sim.tick * sim.tick_seconds),
+            "counts": counts,
+            "cells": sim.pop.cell.tolist(),
+            "states": sim.pop.state.tolist(),
+            "done": bool(sim.done),
+        }
 
     async def advance(self, ticks: int) -> bool:
         """Move on ``ticks`` (a model: a few more points of its curve); False when at the end."""
@@ -223,14 +283,24 @@ class Session:
             if self.model is None:
                 params = {k: float(v) for k, v in self.overrides.items() if k != "method"}
                 method = self.overrides.get("method", "ode")
-                self.model = await asyncio.to_thread(models.simulate, self.target[6:], method, params=params,
-                                                     seed=self.seed)  # fmt: skip
-            start, end = self.model_shown, min(len(self.model.times), self.model_shown + MODEL_POINTS_PER_UPDATE)
+                self.model = await asyncio.to_thread(
+                    models.simulate, self.target[6:], method, params=params, seed=self.seed
+                )
+            start, end = (
+                self.model_shown,
+                min(len(self.model.times), self.model_shown + MODEL_POINTS_PER_UPDATE),
+            )
             self.model_shown = end
             values = self.model.values[0, start:end]
-            await self.send({"type": "points", "t": self.model.times[start:end].tolist(),
-                             "values": {s: values[:, k].tolist() for k, s in enumerate(self.model.species)},
-                             "done": end >= len(self.model.times), "time_unit": self.model.time_unit})  # fmt: skip
+            await self.send(
+                {
+                    "type": "points",
+                    "t": self.model.times[start:end].tolist(),
+                    "values": {s: values[:, k].tolist() for k, s in enumerate(self.model.species)},
+                    "done": end >= len(self.model.times),
+                    "time_unit": self.model.time_unit,
+                }
+            )
             return end < len(self.model.times)
         if self.sim is None or self.sim.done:
             return False
@@ -266,8 +336,9 @@ class Session:
     async def save(self) -> None:
         """The scenario as built (defaults filled in) and its map, in a new folder under ``out``."""
         if self.target.startswith("model:"):
-            raise HyosanError("a compartment model has no scenario file; its values are shown above",
-                              source="studio")  # fmt: skip
+            raise HyosanError(
+                "a compartment model has no scenario file; its values are shown above", source="studio"
+            )
         loaded = load_scenario(self.choices[self.target], self.overrides)
         stem = loaded.name + "-studio"
         k = 1
@@ -285,8 +356,13 @@ class Session:
     async def open_folder(self, folder: str) -> None:
         await self.stop()
         result = await asyncio.to_thread(load, Path(folder).expanduser())
-        await self.send({"type": "replay", "payload": await asyncio.to_thread(run_payload, result),
-                         "title": result.summary().get("title", "")})  # fmt: skip
+        await self.send(
+            {
+                "type": "replay",
+                "payload": await asyncio.to_thread(run_payload, result),
+                "title": result.summary().get("title", ""),
+            }
+        )
 
 
 def choices_for(paths: list[str]) -> dict[str, str]:
@@ -299,11 +375,14 @@ def choices_for(paths: list[str]) -> dict[str, str]:
 
 def page_html() -> str:
     studio = files("hyosan.studio")
-    return (studio.joinpath("studio.html").read_text(encoding="utf-8")
-            .replace("/*REPLAY_CSS*/", replay_css())
-            .replace("/*STUDIO_JS*/", studio.joinpath("studio.js").read_text(encoding="utf-8"))
-            .replace("/*REPLAY_JS*/", replay_js())
-            .replace("<!--CSP-->", PAGE_CSP.replace("connect-src 'none'", "connect-src 'self'")))  # fmt: skip
+    return (
+        studio.joinpath("studio.html")
+        .read_text(encoding="utf-8")
+        .replace("/*REPLAY_CSS*/", replay_css())
+        .replace("/*STUDIO_JS*/", studio.joinpath("studio.js").read_text(encoding="utf-8"))
+        .replace("/*REPLAY_JS*/", replay_js())
+        .replace("<!--CSP-->", PAGE_CSP.replace("connect-src 'none'", "connect-src 'self'"))
+    )
 
 
 def create_app(paths: list[str], out: Path) -> Starlette:
