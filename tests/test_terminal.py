@@ -59,7 +59,7 @@ def test_first_run_says_it_is_compiling(monkeypatch, tmp_path, capsys):
     code, _, _ = run_cli(capsys, "run", str(TINY), "--out", str(tmp_path / "run"), "--no-report")
     assert code == 0
     text = screen.getvalue()
-    assert "compiling the kernels (first run only, usually about a minute" in text
+    assert "compiling the kernels (first run only, usually under a minute" in text
     assert "hyosan warmup" in text
 
 

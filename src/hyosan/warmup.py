@@ -17,9 +17,10 @@ from pathlib import Path
 
 import hyosan
 
-#: What a first run usually spends compiling (measured: 60-70 s of an 88 s first Hyosan High run
-#: on one core of a 2-core AMD EPYC; 25-40 s on a recent laptop).
-USUAL_COMPILE = "about a minute"
+#: What a first run usually spends compiling. Measured with an empty NUMBA_CACHE_DIR on the
+#: shared 2-core AMD EPYC of the benchmarks: `hyosan warmup` 47 s (the school 37 s, SSA 5 s,
+#: tau-leaping 3 s), then 3 s with the cache filled; issue 14 saw 65 s of an 88 s first run.
+USUAL_COMPILE = "under a minute"
 
 
 def kernel_sources() -> list[Path]:
