@@ -242,7 +242,7 @@ def run(
             TimeElapsedColumn(),
         )
         name = loaded.scenario.scenario.name
-        with Progress(*columns, console=err_console, transient=True) as bar:
+        with Progress(*columns, console=err_console, transient=True, redirect_stdout=False) as bar:
             # A first run compiles the kernels: say so, or the bar looks frozen for a minute.
             first = f"{name}: starting"
             if not kernels_cached():
