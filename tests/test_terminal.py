@@ -119,3 +119,21 @@ def test_scheduler_without_the_dask_extra_is_one_clear_line(monkeypatch, capsys,
     )
     assert code == 2
     assert err.strip() == 'error: --scheduler: needs the dask extra: pip install "hyosan[dask]"'
+
+
+def test_studio_without_its_extra_is_one_clear_line(monkeypatch, capsys):
+    import builtins
+    import sys
+
+    real_import = builtins.__import__
+
+    def no_starlette(name, *args, **kwargs):
+        if name.split(".")[0] in ("starlette", "uvicorn"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "hyosan.studio.server", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_starlette)
+    code, _, err = run_cli(capsys, "studio", "--no-open")
+    assert code == 2
+    assert err.strip() == 'error: studio: needs the studio extra: pip install "hyosan[studio]"'
