@@ -16,16 +16,11 @@ from matplotlib.collections import LineCollection
 
 from hyosan.report import svg
 from hyosan.results import analysis
+from hyosan.results.plots import GROUP_COLOURS, STATE_COLOURS, timeline_events
 
 if TYPE_CHECKING:
     from hyosan.results.result import Result
 
-#: One colour per state, shared by the charts and the replay.
-STATE_COLOURS = {
-    "human": "#2b7bba", "bitten": "#f2a93b", "zombie": "#c0392b", "halfbie": "#8e44ad",
-    "dead": "#555555", "escaped": "#27ae60", "rescued": "#16a085",
-}  # fmt: skip
-GROUP_COLOURS = {"human_group": "#2b7bba", "zombie_group": "#c0392b"}
 
 
 def png(fig) -> str:
@@ -51,17 +46,6 @@ def _minutes_axis(ax, result: Result) -> None:
     ax.set_xticklabels([result.clock(t)[:5] for t in ticks])
     ax.set_xlim(0, result.duration_s)
     ax.set_xlabel("clock time")
-
-
-#: Milestones that are the timeline's events (marked on every chart over time).
-_TIMELINE_KEYS = ("patient", "alarm", "broadcast", "cordon", "lift", "rescue", "strike", "goal", "no")
-
-
-def timeline_events(result: Result) -> list[tuple[float, str]]:
-    """The timeline's events as they fired (alarm, cordon, rescue...) and the end of the humans."""
-    ms = result.milestones()
-    keep = ms[ms["key"].str.split("_").str[0].isin(_TIMELINE_KEYS) & ms["time_s"].notna()]
-    return [(float(t), str(label)) for t, label in zip(keep["time_s"], keep["label"], strict=True)]
 
 
 def _mark_events(ax, events: list[tuple[float, str]]) -> None:

@@ -32,8 +32,8 @@ STATE_COLOURS = {
     "rescued": "#16a085",
 }
 GROUP_COLOURS = {"human_group": "#2b7bba", "zombie_group": "#c0392b"}
-#: Milestone keys (first word) that are the timeline's events: marked on the figure.
-TIMELINE_KEYS = ("patient", "alarm", "broadcast", "cordon", "lift", "rescue", "strike", "goal")
+#: Milestone keys (first word) marked on the figures: the timeline's events and "no humans left".
+TIMELINE_KEYS = ("patient", "alarm", "broadcast", "cordon", "lift", "rescue", "strike", "goal", "no")
 
 
 def short_repr(result: Result) -> str:
