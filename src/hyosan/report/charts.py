@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from hyosan.results.result import Result
 
 
-
 def png(fig) -> str:
     """A figure as a ``data:image/png`` URL (and closes it)."""
     buf = io.BytesIO()
