@@ -101,7 +101,7 @@ def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path):
     runs = res.runs
     assert res.complete and list(runs["status"]) == ["ok", "ok", "failed", "failed"]
     failed = runs[runs.status == "failed"]
-    assert failed["error"].str.contains("zombies.bite_prob: Input should be less than or equal to 1").all()
+    assert failed["error"].str.contains("zombies.bite_prob: must be at least 0 and at most 1, got 1.5").all()
     assert failed["final_zombie"].isna().all() and runs["error"].isna().sum() == 2
     assert runs.loc[runs.status == "ok", "agents"].eq(23).all()
     # The metrics known before running (to check --output) are the ones the runs have.

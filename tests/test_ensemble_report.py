@@ -88,3 +88,17 @@ def test_sensitivity_bars_in_the_report(browser_page, sa_store):
     text = section.text_content()
     assert "mu_star" in text and "beta" in text and "alpha" in text
     assert page.locator("#s-fans img.chart").count() == 3  # S, Z, R
+
+
+def test_fan_charts_warn_when_too_few_runs_make_a_band_and_use_readable_names(store):
+    from hyosan.report.ensemble import MIN_RUNS_OUTER, band_warning, metric_label, start_clock
+
+    text = (store / "report.html").read_text(encoding="utf-8")
+    assert 'id="band-warning"' in text and "Only 3 runs per set" in text
+    assert band_warning(MIN_RUNS_OUTER) == "" and "25-75 % band only" in band_warning(10)
+    assert "median only" in band_warning(3)
+    assert metric_label("survivors_students") == "students who survived"
+    assert metric_label("final_Z") == "Z at the end"
+    assert 'alt="students who survived against zombies.bite_prob"' in text
+    spec = json.loads((store / "sweep.json").read_text(encoding="utf-8"))
+    assert start_clock(spec) == 8 * 3600  # tiny_outbreak starts at 08:00: the fans read clock times

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -17,9 +18,10 @@ from hyosan.report.replay import (
     replay_js,
     replay_page,
     replay_payload,
+    unpack,
 )
 from hyosan.states import STATE_NAMES, State
-from hyosan.world.tiles import Tile
+from hyosan.world.tiles import DoorState, Tile
 
 L, H, W = 2, 8, 12
 F = 30
@@ -58,10 +60,15 @@ def synthetic() -> dict:
     states[:, 5] = State.RESCUED
     times = np.arange(F) * 10.0
     markers = [
-        {"time_s": 250.5, "label": "Rescue helicopter", "kind": "rescue"},
-        {"time_s": 100.0, "label": f"{XSS_NAME} turns", "kind": "bite"},
+        {"time_s": 250.5, "label": "Rescue helicopter", "kind": "rescue", "floor": 1},
+        {"time_s": 100.0, "label": f"{XSS_NAME} turns", "kind": "bite", "floor": 0, "agent": 1},
         {"time_s": 150.0, "label": "Alarm", "kind": "alarm"},
     ]
+    door_cells = [cell(0, 6, 4), cell(1, 6, 4)]
+    doors = np.zeros((2, F), dtype=np.uint8)  # floor 1's door stays open
+    doors[0, :10] = DoorState.CLOSED
+    doors[0, 20:25] = DoorState.BARRICADED
+    doors[0, 25:] = DoorState.BROKEN
     return dict(
         tiles=tiles,
         floor_names=["1F", "2F <b>roof</b>"],
@@ -74,6 +81,15 @@ def synthetic() -> dict:
         markers=markers,
         state_names=list(STATE_NAMES),
         clock_start_s=CLOCK_START,
+        characters=[0, 4],
+        rooms=[
+            {"name": "science lab", "floor": 0, "x": 3, "y": 3},
+            {"name": "rooftop <i>", "floor": 1, "x": 8, "y": 3},
+        ],
+        door_cells=door_cells,
+        door_states=doors,
+        door_state_names=[s.name.lower() for s in DoorState],
+        helicopters=[{"floor": 1, "x": 5.0, "y": 3.0, "from_s": 250.5, "to_s": 280.0, "label": "helicopter"}],
     )
 
 
@@ -103,14 +119,22 @@ def test_embed_json_escapes_script_breakers():
 def test_payload_round_trip_and_markers():
     args = synthetic()
     payload = replay_payload(**args)
-    assert payload["format"] == "hyosan-replay/1"
+    assert payload["format"] == "hyosan-replay/2"
     assert (payload["floors"], payload["height"], payload["width"]) == (L, H, W)
     assert (payload["agents"], payload["frames"]) == (6, F)
     np.testing.assert_array_equal(decode_cells(payload), shown_cells(args))
     assert decode_cells(payload)[15:, 3].tolist() == [-1] * (F - 15)
     np.testing.assert_array_equal(decode_states(payload), args["frame_states"])
     # sorted by time; each jumps to the first frame at or after its time
-    assert [(m["time_s"], m["frame"]) for m in payload["markers"]] == [(100.0, 10), (150.0, 15), (250.5, 26)]
+    assert [(m["time_s"], m["frame"], m["floor"], m["agent"]) for m in payload["markers"]] == [
+        (100.0, 10, 0, 1),
+        (150.0, 15, -1, -1),
+        (250.5, 26, 1, -1),
+    ]
+    assert payload["characters"] == [0, 4] and payload["rooms"][1]["name"] == "rooftop <i>"
+    doors = unpack(payload["doors"], np.uint8, (2, F))
+    np.testing.assert_array_equal(doors, args["door_states"])
+    assert [(h["from_frame"], h["to_frame"]) for h in payload["helicopters"]] == [(26, 28)]
     assert json.loads(embed_json(payload)) == payload
 
 
@@ -297,16 +321,248 @@ def test_scrubber_moves_frame_and_clock(replay):
     assert page.locator("#replay-clock").text_content() == "08:42:40"
 
 
-def test_marker_jumps_to_its_moment(replay):
+def test_marker_jumps_to_its_floor_and_moment(replay):
     bp, _ = replay
     page = bp.page
     page.locator(".replay-marker").nth(2).click()
-    assert js(page, "frame()") == 26
+    assert js(page, "frame()") == 26 and js(page, "floor()") == 1
+    assert page.locator("#replay-floor").input_value() == "1"
     assert page.locator("#replay-clock").text_content() == "08:44:20"
     assert page.locator("#replay-event").text_content() == "08:44:10 Rescue helicopter"
+    assert js(page, "helicopters()") == ["helicopter"]  # drawn on the roof at the rescue
     page.locator(".replay-marker").nth(0).click()
-    assert js(page, "frame()") == 10
+    assert js(page, "frame()") == 10 and js(page, "floor()") == 0
+    assert js(page, "selected()") == 1  # the marker's agent
     assert page.locator("#replay-event").text_content() == f"08:41:40 {XSS_NAME} turns"
+    assert js(page, "helicopters()") == []
+
+
+def test_event_line_follows_the_playhead(replay):
+    bp, _ = replay
+    page = bp.page
+    line = page.locator("#replay-event")
+    assert line.text_content() == ""
+    seek(page, 12)
+    assert line.text_content() == f"08:41:40 {XSS_NAME} turns"
+    seek(page, 16)
+    assert line.text_content() == "08:42:30 Alarm"
+    seek(page, 3)
+    assert line.text_content() == ""
+    page.select_option("#replay-speed", "64")
+    page.click("#replay-play")
+    page.wait_for_function(f"() => window.hyosanReplay.frame() === {F - 1}")
+    assert line.text_content() == "08:44:10 Rescue helicopter"
+
+
+def canvas_hash(page) -> int:
+    return page.evaluate(
+        """() => { const c = document.getElementById('replay-canvas');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let h = 0;
+                   for (let k = 0; k < d.length; k += 4) h = (h * 31 + d[k] + 7 * d[k+1] + 13 * d[k+2]) | 0;
+                   return h; }"""
+    )
+
+
+def test_room_labels_toggle(replay):
+    bp, _ = replay
+    page = bp.page
+    assert js(page, "labels()") == ["science lab"]
+    with_labels = canvas_hash(page)
+    page.click("#replay-labels")
+    assert js(page, "labels()") == [] and canvas_hash(page) != with_labels
+    page.click("#replay-labels")
+    page.select_option("#replay-floor", "1")
+    assert js(page, "labels()") == ["rooftop <i>"]  # drawn on the canvas as text, never markup
+    assert page.locator("i").count() == 0
+
+
+def pixel_at_offset(page, agent: int, dx_tiles: float) -> list[int]:
+    return page.evaluate(
+        """([i, dx, W]) => { const p = window.hyosanReplay.agentPoint(i);
+                    const c = document.getElementById('replay-canvas'); const r = c.getBoundingClientRect();
+                    const s = c.width / (r.width) ; const scale = c.width / W;
+                    const x = Math.floor((p.x - r.left) * s + dx * scale);
+                    const y = Math.floor((p.y - r.top) * s);
+                    return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)); }""",
+        [agent, dx_tiles, W],
+    )
+
+
+def test_characters_drawn_apart_and_followed_across_floors(replay):
+    bp, _ = replay
+    page = bp.page
+    page.click("#replay-labels")  # labels off: only dots near the agents
+    assert page.locator("#replay-follow option").all_text_contents() == [
+        "nobody",
+        "Lee Cheong-san",
+        "Nam On-jo",
+    ]
+    # a named character's dot is bigger than the crowd's: 0.45 tile left of its centre is still its colour
+    assert pixel_at_offset(page, 0, -0.45) == [0x1F, 0x6F, 0xE0]
+    assert pixel_at_offset(page, 1, -0.45) != [0x1F, 0x6F, 0xE0]
+    page.select_option("#replay-follow", "4")  # Nam On-jo, on 2F until frame 20
+    assert js(page, "following()") == 4 and js(page, "selected()") == 4 and js(page, "floor()") == 1
+    assert page.locator("#replay-info").text_content().startswith("Nam On-jo — teacher — human")
+    seek(page, 22)  # took the stairs down: the view goes with her
+    assert js(page, "floor()") == 0 and page.locator("#replay-floor").input_value() == "0"
+    assert js(page, "agentPoint(4)") is not None
+    page.select_option("#replay-floor", "1")  # choosing a floor by hand stops following
+    assert js(page, "following()") == -1
+
+
+def door_pixel(page, x: int, y: int) -> list[int]:
+    return page.evaluate(
+        """([x, y, W]) => { const c = document.getElementById('replay-canvas'); const s = c.width / W;
+                   return Array.from(c.getContext('2d').getImageData(Math.floor((x + 0.2) * s),
+                       Math.floor((y + 0.5) * s), 1, 1).data.slice(0, 3)); }""",
+        [x, y, W],
+    )
+
+
+def test_doors_show_their_state(replay):
+    bp, _ = replay
+    page = bp.page
+    page.click("#replay-labels")
+    door0, door1 = str(cell(0, 6, 4)), str(cell(1, 6, 4))
+    expected = {
+        0: ("closed", [0xB7, 0x79, 0x1F]),
+        12: ("open", [0xF3, 0xE2, 0xBD]),
+        22: ("barricaded", [0x4A, 0x2C, 0x0A]),
+        27: ("broken", [0xFF, 0x6B, 0x6B]),
+    }
+    for frame, (state, rgb) in expected.items():
+        seek(page, frame)
+        doors = js(page, "doors()")
+        assert doors[door0] == state and doors[door1] == "open", frame
+        assert door_pixel(page, 6, 4) == rgb, frame
+    legend = page.locator("#replay-legend").text_content()
+    for label in (
+        "door open",
+        "door shut",
+        "door barricaded",
+        "door broken",
+        "helicopter",
+        "named character",
+    ):
+        assert label in legend
+
+
+def test_keyboard_controls(replay):
+    bp, _ = replay
+    page = bp.page
+    page.focus("#replay")
+    kb = page.keyboard
+    kb.press("Space")
+    assert js(page, "playing()") is True
+    kb.press("Space")
+    assert js(page, "playing()") is False
+    seek(page, 0)
+    page.focus("#replay")
+    kb.press("ArrowRight")
+    assert js(page, "frame()") == 1
+    kb.press("Shift+ArrowRight")
+    assert js(page, "frame()") == 11
+    kb.press("ArrowLeft")
+    assert js(page, "frame()") == 10
+    kb.press("End")
+    assert js(page, "frame()") == F - 1
+    kb.press("Home")
+    assert js(page, "frame()") == 0
+    kb.press("n")
+    assert js(page, "frame()") == 10
+    kb.press("n")
+    assert js(page, "frame()") == 15
+    kb.press("p")
+    assert js(page, "frame()") == 10
+    kb.press("]")
+    assert js(page, "floor()") == 1
+    kb.press("[")
+    assert js(page, "floor()") == 0
+    kb.press("+")
+    assert js(page, "speed()") == 16
+    kb.press("-")
+    kb.press("-")
+    assert js(page, "speed()") == 4
+    kb.press("l")
+    assert js(page, "labels()") == [] and not page.locator("#replay-labels").is_checked()
+    kb.press("f")
+    assert js(page, "following()") == 0
+    kb.press("f")
+    assert js(page, "following()") == 4
+    kb.press("Escape")
+    assert js(page, "following()") == -1
+
+
+def test_elements_with_a_replay_time_jump_the_replay(replay):
+    bp, _ = replay
+    page = bp.page
+    page.evaluate(
+        """() => { const b = document.createElement('button'); b.id = 'jump'; b.textContent = '08:42:30';
+                   b.dataset.replayTime = '150'; b.dataset.replayFloor = '1'; document.body.append(b); }"""
+    )
+    page.click("#jump")
+    assert js(page, "frame()") == 15 and js(page, "floor()") == 1
+
+
+@pytest.fixture(scope="module")
+def crowded_file(tmp_path_factory):
+    """30 markers, one a frame, of three kinds: they crowd the timeline on a narrow screen."""
+    args = synthetic()
+    kinds = ["bite", "alarm", "character"]
+    args["markers"] = [{"time_s": 10.0 * f, "label": f"event {f}", "kind": kinds[f % 3]} for f in range(F)]
+    path = tmp_path_factory.mktemp("crowded") / "replay.html"
+    path.write_text(replay_page(replay_payload(**args), title="Crowded"), encoding="utf-8")
+    return path
+
+
+def marker_boxes(page) -> list[list[float]]:
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.replay-marker'), b => {"
+        " const r = b.getBoundingClientRect(); return [r.left, r.right]; })"
+    )
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_markers_group_where_they_overlap_and_have_a_legend(browser, crowded_file, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(crowded_file.resolve().as_uri())
+        page.wait_for_function(READY)
+        boxes = sorted(marker_boxes(page))
+        assert all(a[1] <= b[0] + 0.5 for a, b in itertools.pairwise(boxes)), "markers overlap"
+        groups = js(page, "markerGroups()")
+        assert sorted(i for g in groups for i in g) == list(range(F))  # every marker is reachable
+        assert len(groups) == len(boxes)
+        if width == 390:
+            assert len(groups) < F
+        # each kind has its colour, shown in the legend
+        legend = page.evaluate(
+            "() => Object.fromEntries(Array.from(document.querySelectorAll('#replay-kinds li'),"
+            " li => [li.dataset.kind, getComputedStyle(li.firstChild).backgroundColor]))"
+        )
+        assert set(legend) == {"bite", "alarm", "character"} and len(set(legend.values())) == 3
+        single = page.locator(".replay-marker:not(.replay-group)").first
+        if single.count():
+            kind = single.get_attribute("data-kind")
+            assert single.evaluate("b => getComputedStyle(b).backgroundColor") == legend[kind]
+        group = page.locator(".replay-group").first
+        if group.count():
+            size = int(group.get_attribute("data-count"))
+            group.click()
+            items = page.locator("#replay-group-list .replay-group-item")
+            assert items.count() == size
+            target = items.nth(size - 1)
+            label = target.text_content()
+            target.click()
+            frame = int(label.split("event ")[1])
+            assert js(page, "frame()") == frame and page.locator("#replay-group-list").is_hidden()
+        assert errors == []
+    finally:
+        context.close()
 
 
 def test_clicking_a_dot_shows_the_name_as_text(replay):
@@ -333,3 +589,33 @@ def test_js_decoding_matches_python(replay):
         track = js(bp.page, f"track({agent})")
         assert track["cells"] == shown_cells(args)[:, agent].tolist()
         assert track["states"] == args["frame_states"][:, agent].tolist()
+
+
+def test_phone_layout_fills_the_width_and_dots_can_be_tapped(browser, replay_file):
+    path, _ = replay_file
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(path.resolve().as_uri())
+        page.wait_for_function(READY)
+        width = page.evaluate("() => document.getElementById('replay-canvas').getBoundingClientRect().width")
+        stage = page.evaluate("() => document.querySelector('.replay-stage').clientWidth")
+        assert width == pytest.approx(stage, abs=1) and width > 300  # the replay fills the width
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert page.locator("#replay-info").text_content() == "Tap a dot to see who it is."
+        seek(page, 12)
+        point = js(page, "agentPoint(1)")
+        page.touchscreen.tap(point["x"] + 9, point["y"] + 9)  # a finger is never exactly on a 10 px dot
+        assert js(page, "selected()") == 1
+        assert page.locator("#replay-info").text_content().startswith(XSS_NAME)
+        heights = page.locator(".replay-marker").evaluate_all(
+            "bs => bs.map(b => b.getBoundingClientRect().height)"
+        )
+        assert min(heights) >= 20  # touch targets
+        assert errors == []
+    finally:
+        context.close()

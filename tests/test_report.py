@@ -61,7 +61,7 @@ def test_opens_offline_and_shows_summary_json_numbers(report):
         ), key
     keys = {k for k, _ in shown}
     assert {"groups.human_group", "groups.zombie_group", "survivors.adults.survived", "final.zombie"} <= keys
-    assert page.locator("img.chart").count() >= 6
+    assert page.locator("img.chart").count() >= 3 and page.locator("svg.chart-svg").count() == 2
     assert all(page.evaluate("() => Array.from(document.images, i => i.complete && i.naturalWidth > 0)"))
 
 
@@ -86,7 +86,10 @@ def test_replay_draws_plays_and_switches_floors(report):
     )
     assert js(page, "frame()") == 30 and page.locator("#replay-clock").text_content() == "08:05:00"
     # a marker jumps to its moment (the cordon at 08:02:30 is frame 15)
-    page.locator('.replay-marker[title*="seals the town"]').click()
+    marker = page.locator('.replay-marker[title*="seals the town"]')
+    marker.click()
+    if "replay-group" in marker.get_attribute("class"):  # grouped with its neighbours: pick it from the list
+        page.locator('#replay-group-list .replay-group-item:has-text("seals the town")').click()
     assert js(page, "frame()") == 15 and page.locator("#replay-clock").text_content() == "08:02:30"
 
 
@@ -106,3 +109,130 @@ def test_clicking_an_agent_shows_its_name_as_text(report):
     assert rs.XSS in page.locator("#chronicle").text_content()
     assert rs.XSS in page.locator("#s-characters").text_content()
     assert page.locator("main img:not(.chart)").count() == 0
+
+
+def test_milestones_and_chronicle_times_jump_the_replay(report):
+    bp, result, _ = report
+    page = bp.page
+    cordon = page.locator('#s-milestones tr:has-text("seals the town") a[data-replay-time]')
+    assert cordon.text_content() == "08:02:30"
+    cordon.click()
+    assert js(page, "frame()") == 15 and page.locator("#replay-clock").text_content() == "08:02:30"
+    assert "seals the town" in page.locator("#replay-event").text_content()
+    rescue = page.locator('#s-milestones tr:has-text("helicopter lands") a[data-replay-time]')
+    rescue.click()
+    assert js(page, "floor()") == 1 and js(page, "clock()") == "08:25:00"  # the rescue was on 2F
+    links = page.locator("#chronicle a[data-replay-time]")
+    assert links.count() >= 10
+    link = links.nth(5)
+    when = link.text_content()
+    link.click()
+    assert js(page, "clock()") == when[:5] + js(page, "clock()")[5:]  # the frame at or after the line's time
+    seconds = float(link.get_attribute("data-replay-time"))
+    clock_s = sum(int(p) * k for p, k in zip(when.split(":"), (3600, 60, 1), strict=True))
+    assert abs(result.start_clock_s + seconds - clock_s) < 1
+
+
+def test_replay_names_rooms_and_offers_the_characters(report):
+    bp, result, _ = report
+    page = bp.page
+    page.select_option("#replay-floor", "0")
+    assert js(page, "labels()") == ["classroom 1-1"]  # rooms only: the corridor is not labelled
+    page.select_option("#replay-floor", "1")
+    assert js(page, "labels()") == ["classroom 2-1"]
+    names = page.locator("#replay-follow option").all_text_contents()
+    assert names[0] == "nobody" and sorted(names[1:]) == sorted([rs.XSS, "Nam On-jo"])
+    page.select_option("#replay-follow", label="Nam On-jo")
+    agent = int(result.agents.index[result.agents["name"] == "Nam On-jo"][0])
+    assert js(page, "following()") == agent and js(page, "selected()") == agent
+
+
+def test_charts_over_time_mark_the_timeline_and_show_values_on_hover(report):
+    bp, result, _ = report
+    page = bp.page
+    events = page.locator("#chart-counts g.ev").evaluate_all("gs => gs.map(g => g.dataset.event)")
+    assert any("bell rings" in t for t in events) and any("seals the town" in t for t in events)
+    assert any("helicopter lands" in t for t in events)
+    assert page.locator("#chart-groups g.ev").count() == len(events)
+    # hovering a slice: its title gives the clock time and every state's count there
+    totals = result.totals()
+    slices = page.locator("#chart-counts rect.hv")
+    assert slices.count() >= 100
+    title = slices.nth(60).locator("title").text_content()
+    clock, values = title.split(": ", 1)
+    t = next(s for s in totals.index if result.clock(s)[:5] == clock)  # the first tick of that minute
+    shown = dict(part.rsplit(" ", 1) for part in values.split(", "))
+    assert set(shown) <= set(totals.columns) and "human" in shown
+    row = totals.loc[totals.index[totals.index.get_indexer([t])[0]] :].iloc[:61]  # within the minute
+    for state, n in shown.items():
+        assert int(n) in set(row[state].tolist()), state
+    box = slices.nth(60).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)  # hover works without errors
+    page.wait_for_timeout(50)
+
+
+def test_transmission_by_generation_and_room_and_collapsible(report):
+    bp, result, _ = report
+    page = bp.page
+    tree = result.tree()
+    assert page.locator("#gen-room tr.sum td").last.text_content() == str(len(tree))
+    by_gen = page.locator("#gen-room tr.sum td").all_text_contents()[1:-1]
+    assert [int(v) for v in by_gen] == tree.groupby("generation").size().tolist()
+    # every bitten agent appears once in the list: as an entry, or named among those who bit nobody
+    entries = page.locator("#tree-list summary, #tree-list li:not(.leaves):not(:has(details))").count()
+    leaves = sum(
+        int(t.split(" who bit")[0]) for t in page.locator("#tree-list li.leaves").all_text_contents()
+    )
+    assert entries + leaves == len(tree)
+
+
+def test_transmission_view_scales_to_a_thousand_bites():
+    import numpy as np
+    import pandas as pd
+
+    from hyosan.report.charts import TOP_ROOMS, generation_room_table, transmission_tree_html
+
+    rng = np.random.default_rng(3)
+    n = 1000
+    biter = np.array([-2] + [int(rng.integers(0, max(1, k // 2 + 1))) for k in range(1, n)])
+    generation = np.zeros(n, dtype=int)
+    for k in range(1, n):
+        generation[k] = generation[biter[k]] + 1
+    tree = pd.DataFrame({
+        "agent": np.arange(n), "name": [f"<b>agent {k}</b>" for k in range(n)], "role": "student",
+        "bitten_s": np.arange(n) * 5.0, "biter": biter, "generation": generation,
+        "room": [f"room {k % 40}" for k in range(n)], "offspring": np.bincount(biter[1:], minlength=n),
+    })  # fmt: skip
+
+    class Clock:
+        def clock(self, s):
+            return f"{8 + int(s) // 3600:02d}:{int(s) // 60 % 60:02d}:{int(s) % 60:02d}"
+
+    table = generation_room_table(tree)
+    assert table.count("<tr") == TOP_ROOMS + 3  # header, top rooms, other places, all
+    assert f"<td>{n}</td></tr></tbody>" in table
+    listing = transmission_tree_html(Clock(), tree)
+    assert "<b>agent" not in listing.replace("<b>&lt;b&gt;agent", "")  # names escaped
+    assert len(listing) < 400_000
+    spreaders = int((tree["offspring"] > 0).sum())
+    assert listing.count("<details") == spreaders
+
+
+def test_report_on_a_phone_scrolls_only_down(browser, saved):
+    _, folder = saved
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto((folder / "report.html").resolve().as_uri())
+        page.wait_for_function(READY)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        # wide tables scroll inside their own box
+        boxes = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.scroll'), d => [d.clientWidth, d.scrollWidth])"
+        )
+        assert boxes and all(client <= 390 for client, _ in boxes)
+        assert any(inner > client for client, inner in boxes)
+        canvas = page.evaluate("() => document.getElementById('replay-canvas').getBoundingClientRect().width")
+        assert canvas > 330
+    finally:
+        context.close()

@@ -13,6 +13,7 @@ import pytest
 import hyosan
 import results_school as rs
 from hyosan.engine import Simulation
+from hyosan.errors import HyosanError
 from hyosan.report import write_report
 from hyosan.results import analysis, save
 from hyosan.scenario import load_scenario
@@ -364,6 +365,30 @@ def test_video_has_one_frame_per_recorded_frame(result, folder, tmp_path):
     assert done.returncode == 0, done.stderr
     frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(out))
     assert frames == len(result.frame_ticks) and seconds == pytest.approx(frames / 30, abs=0.1)
+    reader = imageio_ffmpeg.read_frames(str(out))
+    meta = next(reader)
+    assert tuple(meta["size"]) == (1920, 1080)  # 1080p by default
+    first40 = zip(reader, range(40), strict=False)
+    images = [np.frombuffer(f, np.uint8).reshape(1080, 1920, 3) for f, _ in first40]
+    reader.close()
+    header = [img[:81, 960:] for img in images]  # the clock, top right: it changes as time goes
+    assert np.abs(header[0].astype(int) - header[30].astype(int)).max() > 100
+    footer = images[0][1016:].reshape(-1, 3).astype(int)  # the legend: every state's colour is there
+    for colour in ("#2b7bba", "#c0392b", "#8e44ad"):
+        rgb = np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)])
+        assert (np.abs(footer - rgb).sum(axis=1) < 40).any(), colour
+
+
+def test_video_grid_and_labels(result):
+    from hyosan.report.video import _Canvas, frames_rgb, grid_layout
+
+    assert grid_layout([(60, 120), (12, 120), (12, 120), (12, 120), (12, 120)], (1920, 1080)) == (2, 7)
+    canvas = _Canvas(result, (1280, 720))
+    assert canvas.scale >= 10 and len(canvas.overlay_idx[0]) > 0  # room labels drawn
+    first = next(frames_rgb(result, (1280, 720)))
+    assert first.shape == (720, 1280, 3)
+    with pytest.raises(HyosanError, match="does not fit"):
+        _Canvas(result, (40, 30))
 
 
 def test_folder_of_a_tiled_map_carries_its_tilesets(tmp_path):

@@ -115,8 +115,8 @@ def test_check_and_run_commands(folder):
                              capture_output=True, text=True, timeout=300)  # fmt: skip
         assert bad.returncode == 2
         assert (
-            bad.stderr.strip()
-            == f"error: {folder / 'bad.toml'}: zombies.sight: Input should be greater than or equal to 0"
+            bad.stderr.strip() == f"error: {folder / 'bad.toml'}: zombies.sight: "
+            "must be at least 0 and at most 100, got -2 (m: poor vision)"
         )
     out = folder / "out"
     run = subprocess.run([sys.executable, "-m", "hyosan", "run", str(folder / "good.toml"), "--set",

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 import warnings
+import webbrowser
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
@@ -238,32 +242,96 @@ def run(
     # Refuse a bad --out before the run, not after it.
     recover(folder.absolute())
     check_out_dir(folder, "--out" if out is not None else None)
-    sim = Simulation(loaded, seed=seed)
     start = loaded.scenario.start_seconds
-    tick_s = sim.tick_seconds
     if quiet:
-        result = sim.run()
+        result = Simulation(loaded, seed=seed).run()
     else:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from hyosan.warmup import USUAL_COMPILE, kernels_cached
 
         columns = (
+            SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[clock]}"),
             TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, console=err_console, transient=True) as bar:
-            task = bar.add_task(loaded.scenario.scenario.name, total=sim.n_ticks, clock="", status="")
+        name = loaded.scenario.scenario.name
+        with Progress(*columns, console=err_console, transient=True, redirect_stdout=False) as bar:
+            # A first run compiles the kernels: say so, or the bar looks frozen for a minute.
+            first = f"{name}: starting"
+            if not kernels_cached():
+                first = (f"compiling the kernels (first run only, usually {USUAL_COMPILE}; "
+                         "`hyosan warmup` does it ahead)")  # fmt: skip
+            task = bar.add_task(first, total=None, clock="", status="")
+            sim = Simulation(loaded, seed=seed)
+            tick_s = sim.tick_seconds
 
             def progress(tick: int) -> None:
                 c = sim.counts[tick].sum(axis=1)
                 status = f"humans {c[0] + c[1]}  zombies {c[2]}  halfbies {c[3]}"
-                bar.update(task, completed=tick, clock=format_clock(start + tick * tick_s), status=status)
+                bar.update(task, description=name, total=sim.n_ticks, completed=tick,
+                           clock=format_clock(start + tick * tick_s), status=status)  # fmt: skip
 
             result = sim.run(progress)
+            bar.update(task, description=f"{name}: writing the run folder", total=None, status="")
     save(result, folder, report=write_report if report else None, source="--out" if out is not None else None)
     _print_run(result.summary(), folder, report)
+
+
+@app.command()
+def warmup() -> None:
+    """Compile hyosan's numba kernels now (a first run otherwise spends about a minute on it).
+
+    Runs the school engine for a few simulated minutes and each compartment solver once; the
+    compiled code is cached beside the sources (or under NUMBA_CACHE_DIR) for every later run.
+    """
+    # hyosan's modules are imported by the command that needs them: --help stays quick.
+    from hyosan.warmup import USUAL_COMPILE, kernels_cached
+    from hyosan.warmup import warmup as compile_all
+
+    was = "cached already" if kernels_cached() else f"compiling: usually {USUAL_COMPILE}"
+    t0 = time.perf_counter()
+    with err_console.status(f"warming up ({was})") as status:
+        times = compile_all(lambda part: status.update(f"warming up: {part} ({was})"))
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
+    console.print(f"kernels ready in {time.perf_counter() - t0:.1f} s ({parts})")
+
+
+@app.command()
+def studio(
+    scenarios: Annotated[
+        list[str] | None,
+        typer.Argument(help="Scenario files to offer (the built-ins and models always are)."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (this machine only by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where saved scenarios go.")] = Path("out/studio"),
+    browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in a web browser.")] = True,
+) -> None:
+    """A live local web app: pick a scenario or a model, change its values, run, pause, step and
+    watch it respond; save the scenario you built, open a finished run folder.
+
+    Needs the studio extra: pip install "hyosan[studio]". Closing the page stops its run.
+    """
+    try:
+        from hyosan.studio.server import serve  # the optional studio extra (Starlette, uvicorn)
+    except ImportError:
+        raise HyosanError('needs the studio extra: pip install "hyosan[studio]"', source="studio") from None
+    for path in scenarios or []:
+        if not Path(path).is_file():
+            raise HyosanError("no such scenario file", source=path)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(f"warning: listening on {host}: anyone who can reach this machine can use it")
+    console.print(f"hyosan studio at {url} (Ctrl-C stops it)")
+    if browser:
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    serve(list(scenarios or []), out, host=host, port=port)
 
 
 @app.command("report")
@@ -280,6 +348,9 @@ def report_cmd(
         typer.Option("--video", help="Also render the replay as a video (.mp4; extra hyosan\\[video])."),
     ] = None,
     fps: Annotated[int, typer.Option("--fps", help="Video frames per second (one per recorded frame).")] = 24,
+    video_size: Annotated[
+        str, typer.Option("--video-size", help="Video width x height in pixels, e.g. 1280x720.")
+    ] = "1920x1080",
 ) -> None:
     """Rebuild the self-contained HTML report of a run folder (optionally a video too), or of a
     sweep or sensitivity store (fan charts, metrics against the parameters, sensitivity bars)."""
@@ -313,7 +384,10 @@ def report_cmd(
     if video is not None:
         from hyosan.report.video import write_video
 
-        write_video(result, video, fps=fps)
+        width, sep, height = video_size.lower().partition("x")
+        if not (sep and width.isdigit() and height.isdigit()):
+            raise HyosanError(f"expected WIDTHxHEIGHT (1920x1080), got {video_size!r}", source="--video-size")
+        write_video(result, video, fps=fps, size=(int(width), int(height)))
         console.print(f"written: {video}")
 
 
@@ -424,6 +498,39 @@ def _fail(message: str, code: int = 2) -> SystemExit:
     return SystemExit(code)
 
 
+#: How --help names what an option takes (Typer would print Python's type names).
+_METAVARS = {"int": "INTEGER", "float": "NUMBER", "str": "TEXT", "Path": "PATH", "list[str]": "TEXT"}
+
+
+def plain_metavars(command) -> None:
+    """``--help`` as people read it: flags show no type, values show TEXT, INTEGER, PATH.
+
+    Typer writes Python's type names after every option (``--quiet <bool>``, ``--set
+    <list[str]>``), which reads as if a flag took a value.
+    """
+    for param in command.params:
+        if param.metavar is not None or not isinstance(param, typer.core._TyperParameter):
+            continue
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.metavar = ""
+        elif isinstance(param, typer.core.TyperArgument):
+            param.metavar = (param.name or "value").upper()
+            param.display_type_rich = lambda ctx: None  # its name says it; no "<str>" after it
+        elif not param.type_descriptor.is_choice:
+            param.metavar = _METAVARS.get(param.bare_type().removeprefix("typing."), "VALUE")
+    get_help_option = command.get_help_option
+
+    def help_option(ctx):
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        plain_metavars(sub)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every error a user can cause is one line on stderr, exit status 2.
 
@@ -435,9 +542,11 @@ def main(argv: list[str] | None = None) -> None:
     Library warnings are hidden unless ``hyosan --verbose`` (``-v``) asks for them.
     """
     try:
+        command = typer.main.get_command(app)
+        plain_metavars(command)
         with warnings.catch_warnings():  # restored afterwards (main may run inside a test)
             warnings.simplefilter("ignore")
-            code = app(args=argv, prog_name="hyosan", standalone_mode=False)
+            code = command(args=argv, prog_name="hyosan", standalone_mode=False)
     except HyosanError as exc:
         raise _fail(str(exc)) from None
     except typer.TyperException as exc:  # Typer's own (vendored) click exceptions

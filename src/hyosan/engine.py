@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from hyosan import __version__
 from hyosan.agents import Population
@@ -25,11 +26,12 @@ from hyosan.checkpoint import load_checkpoint, save_checkpoint
 from hyosan.limits import check_seed
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder, RunInfo
-from hyosan.results.result import Result
+from hyosan.results.result import MODE_NAMES, Result
+from hyosan.results.tables import world_info
 from hyosan.rules.rng import stream
 from hyosan.scenario.load import LoadedScenario, load_scenario
 from hyosan.scenario.resolved import resolved_toml
-from hyosan.states import State
+from hyosan.states import STATE_NAMES, State
 from hyosan.timeline import Timeline
 from hyosan.world import World, load_map, room_doors
 
@@ -204,6 +206,28 @@ class Simulation:
         """The run so far as its one Result."""
         self.recorder.drain(self.arrays.events)
         return self.recorder.result(self.info(), self.pop, self.world, self.counts, self.tick)
+
+    def agents(self) -> pd.DataFrame:
+        """Every agent now, readable: ``agent``, ``name``, ``role``, ``state`` and ``mode`` by name,
+        ``floor``, ``room`` (a room's name, else "a corridor", "stairs", "outside"...), ``x``, ``y``
+        (missing when off the map: escaped or rescued), ``bites``. Reads ``pop`` and ``world`` only."""
+        pop = self.pop
+        place = world_info(self.world).place(pop.cell)
+        modes = [MODE_NAMES.get(m, str(m)) for m in range(max(MODE_NAMES) + 1)]
+        return pd.DataFrame(
+            {
+                "agent": np.arange(pop.n),
+                "name": pd.Series(pop.names(), dtype="string"),
+                "role": pd.Categorical.from_codes(pop.role, categories=pop.role_names),
+                "state": pd.Categorical.from_codes(pop.state, categories=list(STATE_NAMES)),
+                "mode": pd.Categorical.from_codes(pop.mode, categories=modes),
+                "floor": place["floor"],
+                "room": place["room"],
+                "x": place["x"],
+                "y": place["y"],
+                "bites": pop.bites,
+            }
+        )
 
 
 def simulate(scenario: str | Path | None = None, *, seed: int | None = None,

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hyosan.display import cards_html, png_data_url
+
 #: Quantiles of the ensemble bands (5/25/50/75/95 %).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -115,6 +117,30 @@ class ModelResult:
         if self.reactions_fired.size:
             out["reactions_fired_mean"] = float(self.reactions_fired.mean())
         return out
+
+    # -- notebooks ------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        final = self.final.mean(axis=0) if self.runs > 1 else self.final.iloc[0]
+        state = ", ".join(f"{k} {v:.4g}" for k, v in final.items())
+        runs = f"{self.runs} runs, mean " if self.runs > 1 else ""
+        span = f"t = 0..{float(self.times[-1]):g} {self.time_unit}"
+        return (f"<ModelResult {self.model} ({self.method}), {span}: "
+                f"{runs}final {state}>")  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        """Cards (final state, R0, extinction) and a small chart, for Jupyter."""
+        final = self.final.mean(axis=0) if self.runs > 1 else self.final.iloc[0]
+        cards: list[tuple[str, Any]] = [(f"{k} at the end", f"{v:.4g}") for k, v in final.items()]
+        if self.r0 is not None:
+            cards.append(("R0", f"{self.r0:.3g}"))
+        if self.runs > 1:
+            cards.append(("zombies died out", f"{self.zombies_extinct_fraction:.0%} of runs"))
+        if self.stopped_by:
+            cards.append(("stopped when", self.stopped_by))
+        fig = self.plot()
+        fig.set_size_inches(6.4, 2.8)
+        params = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return cards_html(f"{self.model} ({self.method})", cards, png_data_url(fig), params)
 
     def plot(self, path: str | Path | None = None, title: str | None = None):
         """Trajectories (one run) or median with 5-95 % and 25-75 % bands (ensembles)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -69,6 +70,7 @@ def progress_bar(title: str, quiet: bool) -> Iterator[Callable | None]:
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        SpinnerColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
@@ -84,15 +86,17 @@ def progress_bar(title: str, quiet: bool) -> Iterator[Callable | None]:
         TimeRemainingColumn(),
         TextColumn("[dim]{task.fields[where]}"),
     )
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = None
+    with Progress(SpinnerColumn(), *columns, console=err_console, transient=True) as bar:
+        # Shown at once: starting worker processes (and their numba kernels) takes seconds.
+        task = bar.add_task(f"{title}: starting the workers", total=None, failed="", where="")
+        started = False
 
         def update(tally) -> None:
-            nonlocal task
+            nonlocal started
             failed = f"[red]{tally.failed} failed[/red]" if tally.failed else ""
-            if task is None:
-                task = bar.add_task(title, total=tally.total, completed=tally.skipped, failed=failed,
-                                    where=tally.executor)  # fmt: skip
+            if not started:
+                started = True
+                bar.update(task, description=title, total=tally.total, completed=tally.skipped)
             bar.update(task, completed=tally.finished, failed=failed, where=tally.executor)
 
         yield update
@@ -121,6 +125,23 @@ SHOWN = {
         "half_infected_s",
     ),
 }
+
+
+#: Column headers in words, so a narrow terminal wraps them between words, never inside one.
+HEADERS = {"survivors_adults": "adults survived", "survivors_students": "students survived",
+           "final_zombie": "zombies at end", "final_halfbie": "halfbies at end",
+           "half_infected_s": "half infected (s)", "first_turn_s": "first turn (s)"}  # fmt: skip
+
+
+def header(column: str) -> str:
+    """A table header that never breaks inside a word: a word a line (``zombies.`` / ``bite`` /
+    ``prob``), a metric in words (``students`` / ``survived``)."""
+    if column in HEADERS:
+        text = HEADERS[column]
+    else:
+        section, dot, key = column.rpartition(".")
+        text = f"{section}. {key.replace('_', ' ')}" if dot else key.replace("_", " ")
+    return "\n".join(text.split())  # a word a line: as narrow as its longest word
 
 
 def print_sweep(result, as_json: bool = False) -> None:
@@ -153,10 +174,16 @@ def print_sweep(result, as_json: bool = False) -> None:
                           "sets": rows}, indent=2, default=str))  # fmt: skip
         return
     table = Table(
-        title=f"{spec.target}: {spec.runs} runs per set, median of each metric", title_justify="left"
+        title=f"{spec.target}: {spec.runs} runs per set, median of each metric",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,  # room for every column at 80 wide
     )
     for col in ("set", *params, "ok", "failed", *shown):
-        table.add_column(col, justify="left" if col == "set" else "right", overflow="fold")
+        head = header(col)
+        table.add_column(head, justify="left" if col == "set" else "right", overflow="fold",
+                         min_width=max(len(w) for w in head.split()))  # wrap between words only  # fmt: skip
     limit = 40
     for row in rows[:limit]:
         failed = f"[red]{row['failed']}[/red]" if row["failed"] else "0"
@@ -194,9 +221,12 @@ def _report(folder: Path, as_json: bool) -> None:
     """The store's HTML report (fan charts, metrics against parameters, sensitivity bars)."""
     from hyosan.report.ensemble import write_ensemble_report
 
-    path = write_ensemble_report(folder)
-    if not as_json:
-        console.print(f"  report: {path}")
+    if as_json:
+        write_ensemble_report(folder)
+        return
+    with err_console.status("writing the report (fan charts, metrics, sensitivity)", spinner="dots"):
+        path = write_ensemble_report(folder)
+    console.print(f"  report: {path}")
 
 
 def _default_out(name: str, suffix: str) -> Path:
@@ -336,7 +366,7 @@ def sensitivity(
                     f"{runs} run{'s' if runs > 1 else ''} each)", title_justify="left")  # fmt: skip
     cols = [c for c in result.table.columns if c != "output"]
     for c in cols:
-        t.add_column(c, justify="left" if c == "param" else "right")
+        t.add_column(header(c), justify="left" if c == "param" else "right")
     for row in result.table.itertuples(index=False):
         d = row._asdict()
         t.add_row(*(str(d[c]) if c == "param" else f"{d[c]:.3f}" for c in cols))

@@ -307,9 +307,10 @@ class DaskExecutor(Executor):
 
     def __init__(self, runner: Callable[[RunTask], Any], address: str, workers: int | None = None):
         try:
-            import distributed
-        except ImportError:  # pragma: no cover (a declared dependency)
-            raise HyosanError("needs dask[distributed] installed", source="--scheduler") from None
+            import distributed  # the optional dask extra: imported only for --scheduler
+        except ImportError:
+            message = 'needs the dask extra: pip install "hyosan[dask]"'
+            raise HyosanError(message, source="--scheduler") from None
         self._distributed = distributed
         self.cluster = None
         if address == "local":

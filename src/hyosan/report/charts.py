@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 from typing import TYPE_CHECKING
 
@@ -13,17 +14,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
 
+from hyosan.report import svg
 from hyosan.results import analysis
+from hyosan.results.plots import GROUP_COLOURS, STATE_COLOURS, timeline_events
 
 if TYPE_CHECKING:
     from hyosan.results.result import Result
-
-#: One colour per state, shared by the charts and the replay.
-STATE_COLOURS = {
-    "human": "#2b7bba", "bitten": "#f2a93b", "zombie": "#c0392b", "halfbie": "#8e44ad",
-    "dead": "#555555", "escaped": "#27ae60", "rescued": "#16a085",
-}  # fmt: skip
-GROUP_COLOURS = {"human_group": "#2b7bba", "zombie_group": "#c0392b"}
 
 
 def png(fig) -> str:
@@ -34,16 +30,55 @@ def png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _minutes_axis(ax, result: Result) -> None:
-    """Label the x axis with clock times (the data are seconds since the start)."""
+def clock_ticks(result: Result) -> np.ndarray:
+    """Seconds since the start that fall on round clock times (09:00, 09:30), about 8 of them."""
     span = max(result.duration_s, 1.0)
     step = next((s for s in (60, 300, 600, 900, 1800, 3600, 7200, 14400) if span / s <= 8), 28800)
-    first = -(result.start_clock_s % step) % step  # ticks on round clock times (09:00, 09:30)
-    ticks = np.arange(first, span + 1e-9, step)
+    first = -(result.start_clock_s % step) % step
+    return np.arange(first, span + 1e-9, step)
+
+
+def _minutes_axis(ax, result: Result) -> None:
+    """Label the x axis with clock times (the data are seconds since the start)."""
+    ticks = clock_ticks(result)
     ax.set_xticks(ticks)
     ax.set_xticklabels([result.clock(t)[:5] for t in ticks])
     ax.set_xlim(0, result.duration_s)
     ax.set_xlabel("clock time")
+
+
+def _mark_events(ax, events: list[tuple[float, str]]) -> None:
+    """Dashed lines at the timeline's events, numbered as in the SVG charts' lists."""
+    for k, (t, _) in enumerate(events, start=1):
+        ax.axvline(t, color="#444", lw=0.8, ls="--", alpha=0.7)
+        ax.annotate(str(k), (t, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom",
+                    fontsize=7, color="#444")  # fmt: skip
+
+
+def _svg_time(result: Result, x, lines, *, title, y_label, chart_id, fill=False) -> str:
+    return svg.time_chart(
+        x, lines, title=title, y_label=y_label, x_text=lambda t: result.clock(t)[:5],
+        x_ticks=clock_ticks(result), events=timeline_events(result), chart_id=chart_id, fill=fill,
+    )  # fmt: skip
+
+
+def counts_svg(result: Result) -> str:
+    """Agents by state over time, interactive (hover for the numbers at a moment)."""
+    totals = result.totals()
+    lines = {s: (totals[s].to_numpy(), c) for s, c in STATE_COLOURS.items() if totals[s].any()}
+    return _svg_time(result, totals.index.to_numpy(), lines, title="Agents by state", y_label="agents",
+                     chart_id="chart-counts")  # fmt: skip
+
+
+def groups_svg(result: Result) -> str:
+    """The human group against the zombie group, interactive."""
+    g = analysis.groups_over_time(result)
+    lines = {
+        "human group (human, bitten)": (g["human_group"].to_numpy(), GROUP_COLOURS["human_group"]),
+        "zombie group (zombies, halfbies)": (g["zombie_group"].to_numpy(), GROUP_COLOURS["zombie_group"]),
+    }
+    return _svg_time(result, g.index.to_numpy(), lines, title="The human group against the zombie group",
+                     y_label="agents", chart_id="chart-groups", fill=True)  # fmt: skip
 
 
 def counts_chart(result: Result) -> str:
@@ -91,8 +126,9 @@ def survival_chart(result: Result, test: dict) -> str:
     title = "Still human (Kaplan-Meier; censored at escape, rescue, end)"
     if test.get("pvalue") is not None:
         title += f"\nlog-rank adults vs students: p = {test['pvalue']:.3g}"
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, pad=14)
     ax.set_ylim(-0.02, 1.02)
+    _mark_events(ax, timeline_events(result))
     ax.set_ylabel("fraction not yet bitten")
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
@@ -107,7 +143,8 @@ def reproduction_chart(result: Result) -> str:
     if len(rt):
         ax1.bar(rt["time_s"], rt["R"], width=600 * 0.9, align="edge", color="#c0392b", alpha=0.75)
         ax1.axhline(1, color="k", lw=0.8, ls="--")
-    ax1.set_title("Effective reproduction number (10 min cohorts)", fontsize=10)
+    _mark_events(ax1, timeline_events(result))
+    ax1.set_title("Effective reproduction number (10 min cohorts)", fontsize=10, pad=14)
     ax1.set_ylabel("R")
     ax1.grid(alpha=0.3)
     _minutes_axis(ax1, result)
@@ -185,3 +222,96 @@ def heat_chart(result: Result) -> str:
         ax.set_yticks([])
     fig.colorbar(im, ax=axes[:, 0].tolist(), shrink=0.6, label="bites per tile")
     return png(fig)
+
+
+def _esc(text) -> str:
+    return html.escape(str(text))
+
+
+#: Rooms shown by name in the generation-by-room table; the rest are summed as "other places".
+TOP_ROOMS = 14
+
+
+def generation_room_table(tree) -> str:
+    """Bites by generation (columns) and by the room they happened in (rows), as a heat table.
+
+    Scales to any number of bites: a thousand bites are at most ``TOP_ROOMS + 1`` rows of a dozen
+    generations. Each cell's title says what it counts.
+    """
+    if not len(tree):
+        return "<p>Nobody was bitten.</p>"
+    room = tree["room"].astype("string").fillna("elsewhere")
+    top = room.value_counts().head(TOP_ROOMS).index
+    room = room.where(room.isin(top), "other places")
+    table = tree.assign(room=room).pivot_table(index="room", columns="generation", values="agent",
+                                               aggfunc="count", fill_value=0)  # fmt: skip
+    table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
+    peak = max(1, int(table.to_numpy().max()))
+    head = "".join(f"<th>{int(g)}</th>" for g in table.columns)
+    rows = []
+    for name, counts in table.iterrows():
+        cells = []
+        for g, n in counts.items():
+            alpha = 0 if n == 0 else 0.12 + 0.88 * n / peak
+            colour = "#fff" if alpha > 0.6 else "#222"
+            title = f"{int(n)} bitten in {_esc(name)}, generation {int(g)}"
+            cells.append(f'<td style="background:rgba(192,57,43,{alpha:.2f});color:{colour}" '
+                         f'title="{title}">{int(n) or ""}</td>')  # fmt: skip
+        rows.append(f'<tr><td class="t">{_esc(name)}</td>{"".join(cells)}<td>{int(counts.sum())}</td></tr>')
+    totals = "".join(f"<td>{int(v)}</td>" for v in table.sum(axis=0))
+    return ('<div class="scroll"><table class="heat" id="gen-room"><caption>Bites by generation (across) and '
+            f"by the room they happened in</caption><thead><tr><th>room \\ generation</th>{head}"
+            f"<th>all</th></tr>"
+            f'</thead><tbody>{"".join(rows)}<tr class="sum"><td class="t">all</td>{totals}'
+            f"<td>{len(tree)}</td></tr></tbody></table></div>")  # fmt: skip
+
+
+#: Names listed for the victims who bit nobody, under each biter, before "and N more".
+MAX_LEAVES = 12
+
+
+def transmission_tree_html(result: Result, tree) -> str:
+    """Who bit whom as a collapsible list: each biter a ``<details>`` holding those they bit.
+
+    Those who bit nobody are named in one line under their biter, so a thousand bites make a few
+    hundred nested entries, opened one level deep. Each time jumps the replay there.
+    """
+    if not len(tree):
+        return ""
+    when = dict(zip(tree["agent"].tolist(), tree["bitten_s"].tolist(), strict=True))
+    info = {int(r.agent): r for r in tree.itertuples()}
+    children: dict[int, list[int]] = {}
+    for v, b in zip(tree["agent"].tolist(), tree["biter"].tolist(), strict=True):
+        children.setdefault(int(b), []).append(int(v))
+    for kids in children.values():
+        kids.sort(key=lambda k: when[k])
+    downstream: dict[int, int] = {}
+    for v in sorted(info, key=lambda k: -info[k].generation):  # deepest first
+        downstream[v] = sum(1 + downstream.get(k, 0) for k in children.get(v, []))
+
+    def jump(seconds: float) -> str:
+        return (f'<a href="#s-replay" class="jump" data-replay-time="{seconds:g}">'
+                f"{_esc(result.clock(seconds))}</a>")  # fmt: skip
+
+    def node(v: int, depth: int) -> str:
+        r = info[v]
+        kids = children.get(v, [])
+        where = f" in {_esc(r.room)}" if isinstance(r.room, str) else ""
+        head = (f"<b>{_esc(r.name)}</b> ({_esc(r.role)}), bitten {jump(r.bitten_s)}{where}, "
+                f"gen. {int(r.generation)}")  # fmt: skip
+        if not kids:
+            return f"<li>{head}</li>"
+        spreaders = [k for k in kids if children.get(k)]
+        leaves = [k for k in kids if not children.get(k)]
+        parts = [node(k, depth + 1) for k in spreaders]
+        if leaves:
+            names = ", ".join(_esc(info[k].name) for k in leaves[:MAX_LEAVES])
+            more = f" and {len(leaves) - MAX_LEAVES} more" if len(leaves) > MAX_LEAVES else ""
+            parts.append(f'<li class="leaves">{len(leaves)} who bit nobody: {names}{more}</li>')
+        opened = " open" if depth < 1 else ""
+        return (f"<li><details{opened}><summary>{head}: bit {len(kids)}, {downstream[v]} in all downstream"
+                f"</summary><ul>{''.join(parts)}</ul></details></li>")  # fmt: skip
+
+    roots = [k for k in children if k < 0 or k not in info]
+    items = "".join(node(v, 0) for r in roots for v in children[r])
+    return f'<ul class="tree" id="tree-list">{items}</ul>'

@@ -34,6 +34,8 @@ from hyosan.io import write_text
 from hyosan.report.charts import png
 from hyosan.report.page import PAGE_CSS, _table
 from hyosan.report.replay import PAGE_CSP
+from hyosan.scenario.load import load_scenario
+from hyosan.scenario.timefmt import format_clock
 
 e = html.escape
 #: Series shown as fan charts, in this order, when the store has them.
@@ -47,6 +49,58 @@ SCHOOL_METRICS = (
     "half_infected_s",
 )
 MAX_SETS_DRAWN = 12
+#: Runs a set needs before its 5-95 % band means more than its lowest and highest run (with n
+#: runs the 5th percentile is interpolated between the two lowest until n >= 20), and before its
+#: 25-75 % band is more than a guess.
+MIN_RUNS_OUTER, MIN_RUNS_INNER = 20, 8
+#: Readable names of the metrics and series (the raw column stays in the tables and on hover).
+METRIC_LABELS = {
+    "survivors_students": "students who survived",
+    "survivors_adults": "adults who survived",
+    "final_zombie": "zombies at the end",
+    "final_halfbie": "halfbies at the end",
+    "final_human": "humans at the end",
+    "final_dead": "dead at the end",
+    "half_infected_s": "time until half were infected (min)",
+    "first_turn_s": "time of the first turn (min)",
+    "humans": "humans (human and bitten)",
+    "zombies": "zombies",
+    "halfbies": "halfbies",
+    "bites": "bites",
+    "turns": "turns",
+    "kills": "zombies destroyed",
+}
+
+
+def metric_label(name: str) -> str:
+    """A metric's readable name: ``final_Z`` of a model reads "Z at the end"."""
+    if name in METRIC_LABELS:
+        return METRIC_LABELS[name]
+    if name.startswith("final_"):
+        return f"{name[6:]} at the end"
+    return name.replace("_", " ")
+
+
+def band_warning(runs_per_set: int) -> str:
+    """The warning shown above the fan charts when sets have too few runs for their bands."""
+    if runs_per_set >= MIN_RUNS_OUTER:
+        return ""
+    drawn = "the 25-75 % band only" if runs_per_set >= MIN_RUNS_INNER else "the median only"
+    return (f'<p class="warn" id="band-warning"><b>Only {runs_per_set} runs per set:</b> too few for the '
+            f"5-95 % band (it needs {MIN_RUNS_OUTER}) so {drawn} is drawn"
+            + ("" if runs_per_set >= MIN_RUNS_INNER else f" (a 25-75 % band needs {MIN_RUNS_INNER})")
+            + ". Run more replicates (--runs) for bands you can trust.</p>")  # fmt: skip
+
+
+def start_clock(spec: dict) -> float | None:
+    """Seconds since midnight of the school scenario's time 0, or None (a model, or unreadable)."""
+    if spec.get("kind") != "scenario":
+        return None
+    try:
+        loaded = load_scenario(spec.get("target"), dict(spec.get("context", {}).get("set") or {}))
+    except (HyosanError, OSError, ValueError, TypeError):
+        return None
+    return float(loaded.scenario.start_seconds)
 
 
 def _colours(n: int) -> list:
@@ -58,21 +112,38 @@ def _set_label(row: dict, keys: list[str]) -> str:
     return ", ".join(f"{k}={row[k]}" for k in keys) or "all runs"
 
 
-def fan_chart(bands: pd.DataFrame, series: str, keys: list[str], time_unit: str) -> str:
+def fan_chart(bands: pd.DataFrame, series: str, keys: list[str], time_unit: str,
+              clock_s: float | None = None) -> str:  # fmt: skip
+    """Median and bands of ``series`` per set; a band is drawn only where every set has runs enough
+    for it (:data:`MIN_RUNS_OUTER`, :data:`MIN_RUNS_INNER`). With ``clock_s`` (a school's start
+    clock) the time axis reads clock times, as in the run report."""
     part = bands[bands["series"] == series]
     sets = sorted(part["set_id"].unique())[:MAX_SETS_DRAWN]
     fig, ax = plt.subplots(figsize=(10, 3.4))
     scale = 60.0 if time_unit == "s" else 1.0
+    fewest = int(part["runs"].min()) if len(part) else 0
+    outer, inner = fewest >= MIN_RUNS_OUTER, fewest >= MIN_RUNS_INNER
     for colour, set_id in zip(_colours(len(sets)), sets, strict=True):
         b = part[part["set_id"] == set_id].sort_values("t")
         t = b["t"].to_numpy() / scale
         label = _set_label(b.iloc[0].to_dict(), keys)
-        ax.fill_between(t, b["q05"], b["q95"], color=colour, alpha=0.12, lw=0)
-        ax.fill_between(t, b["q25"], b["q75"], color=colour, alpha=0.25, lw=0)
+        if outer:
+            ax.fill_between(t, b["q05"], b["q95"], color=colour, alpha=0.12, lw=0)
+        if inner:
+            ax.fill_between(t, b["q25"], b["q75"], color=colour, alpha=0.25, lw=0)
         ax.plot(t, b["q50"], color=colour, lw=1.6, label=f"{label} (n={int(b['runs'].iloc[0])})")
-    ax.set_title(f"{series}: median, 25-75 % and 5-95 % of the runs", fontsize=10)
-    ax.set_xlabel("minutes from the start" if time_unit == "s" else f"time ({time_unit})")
-    ax.set_ylabel(series)
+    shown = "median, 25-75 % and 5-95 %" if outer else "median and 25-75 %" if inner else "median"
+    ax.set_title(f"{metric_label(series)}: {shown} of the runs", fontsize=10)
+    if time_unit == "s" and clock_s is not None and len(part):
+        span = float(part["t"].max())
+        step = next((s for s in (300, 600, 900, 1800, 3600, 7200, 14400) if span / s <= 8), 28800)
+        ticks = np.arange(-(clock_s % step) % step, span + 1e-9, step)
+        ax.set_xticks(ticks / scale)
+        ax.set_xticklabels([format_clock(clock_s + v)[:5] for v in ticks])
+        ax.set_xlabel("clock time")
+    else:
+        ax.set_xlabel("minutes from the start" if time_unit == "s" else f"time ({time_unit})")
+    ax.set_ylabel(metric_label(series))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return png(fig)
@@ -85,12 +156,12 @@ def metric_chart(runs: pd.DataFrame, metric: str, key: str) -> str:
     levels = sorted(values.unique()) if numeric else list(dict.fromkeys(values.astype(str)))
     pos = {v: i for i, v in enumerate(levels)}
     x = values.map(pos).to_numpy(dtype=float) if not numeric else values.to_numpy(dtype=float)
-    y = ok[metric].to_numpy(dtype=float)
+    y = ok[metric].to_numpy(dtype=float) / (60.0 if metric.endswith("_s") else 1.0)
     rng = np.random.default_rng(0)  # jitter only: the same picture every time
     width = (np.diff(levels).min() if numeric and len(levels) > 1 else 1.0) * 0.15
     fig, ax = plt.subplots(figsize=(4.2, 3.0))
     ax.scatter(x + rng.uniform(-width, width, size=x.size), y, s=8, alpha=0.45, color="#2b7bba")
-    med = ok.groupby(key, sort=True)[metric].median()
+    med = ok.groupby(key, sort=True)[metric].median() / (60.0 if metric.endswith("_s") else 1.0)
     mx = med.index.to_numpy(dtype=float) if numeric else np.array([pos[str(v)] for v in med.index])
     order = np.argsort(mx)
     ax.plot(mx[order], med.to_numpy()[order], color="#c0392b", marker="o", lw=1.5, label="median")
@@ -98,7 +169,8 @@ def metric_chart(runs: pd.DataFrame, metric: str, key: str) -> str:
         ax.set_xticks(range(len(levels)))
         ax.set_xticklabels(levels)
     ax.set_xlabel(key)
-    ax.set_ylabel(metric)
+    ax.set_ylabel(metric_label(metric), fontsize=8)
+    ax.set_title(f"{metric_label(metric)} against {key}", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
     return png(fig)
@@ -182,11 +254,16 @@ def build_ensemble_report(store: str | Path) -> str:
     sets["ok"] = per_set["status"].apply(lambda s: int((s == "ok").sum())).to_numpy()
     sets["failed"] = per_set["status"].apply(lambda s: int((s != "ok").sum())).to_numpy()
     for m in metrics[:5]:
-        sets[f"median {m}"] = per_set[m].median().to_numpy(dtype=float)
+        scale = 60.0 if m.endswith("_s") else 1.0
+        sets[f"median {metric_label(m)}"] = per_set[m].median().to_numpy(dtype=float) / scale
     sections.append(("sets", "Parameter sets", _table(sets)))
 
-    fans = "".join(
-        f'<img class="chart" alt="{e(s)} over time" src="{fan_chart(bands, s, keys, time_unit)}">'
+    clock_s = start_clock(spec)
+    fewest = int(bands["runs"].min()) if len(bands) else 0
+    fans = band_warning(fewest) if len(bands) else ""
+    fans += "".join(
+        f'<img class="chart" alt="{e(metric_label(s))} over time" '
+        f'src="{fan_chart(bands, s, keys, time_unit, clock_s)}">'
         for s in series
     )
     if len(set(bands["set_id"])) > MAX_SETS_DRAWN:
@@ -196,7 +273,8 @@ def build_ensemble_report(store: str | Path) -> str:
     ok = runs[runs["status"] == "ok"]
     if keys and len(ok):
         charts = [
-            f'<img class="chart small" alt="{e(m)} against {e(k)}" src="{metric_chart(runs, m, k)}">'
+            f'<img class="chart small" alt="{e(metric_label(m))} against {e(k)}" '
+            f'src="{metric_chart(runs, m, k)}">'
             for k in keys
             for m in metrics
             if ok[m].notna().any()

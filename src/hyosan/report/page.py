@@ -11,6 +11,7 @@ Every string from a scenario or a run goes through :func:`html.escape` or the re
 from __future__ import annotations
 
 import html
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 
 from hyosan.io import write_text
-from hyosan.report import charts
+from hyosan.report import charts, story
 from hyosan.report.replay import (
     PAGE_CSP,
     embed_json,
@@ -30,6 +31,7 @@ from hyosan.report.replay import (
     replay_js,
     replay_payload,
 )
+from hyosan.report.svg import SVG_CSS
 from hyosan.results import analysis
 from hyosan.scenario.timefmt import format_duration
 from hyosan.states import STATE_NAMES
@@ -52,8 +54,21 @@ table{border-collapse:collapse;background:#fff;font-size:.9rem;margin:.5rem 0}
 th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right}
 th:first-child,td:first-child,td.t{text-align:left}
 img.chart{max-width:100%;background:#fff;border:1px solid #eee;margin:.4rem 0}
+.scroll{max-width:100%;overflow-x:auto}
+table.heat td{min-width:1.6rem;text-align:center}table.heat td.t{text-align:left}
+.warn{background:#fff4e5;border-left:4px solid #f08c00;padding:.4rem .8rem}
+table.heat tr.sum td{font-weight:600}
+ul.tree{font-size:.9rem;padding-left:1rem}ul.tree ul{padding-left:1.2rem;border-left:1px dotted #ccc}
+ul.tree li.leaves{color:#555}ul.tree summary{cursor:pointer}
+a.jump{font-variant-numeric:tabular-nums}
 .chronicle{background:#fff;border:1px solid #ddd;padding:.5rem 1.2rem;max-height:36rem;overflow:auto}
 details{margin:.5rem 0}
+@media (max-width:600px){
+main{padding:.5rem .7rem 3rem}h1{font-size:1.4rem}h2{font-size:1.2rem}
+nav{display:flex;flex-wrap:wrap;gap:.3rem .8rem}nav a{margin:0;padding:.3rem 0}
+.card{min-width:0;flex:1 1 40%}.card b{font-size:1.2rem}
+table{font-size:.8rem}.chronicle{padding:.3rem .7rem}
+}
 """
 
 
@@ -78,13 +93,52 @@ def _table(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) 
             cells.append(f"<td>{e(str(v))}</td>" if number else f'<td class="t">{e(str(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    # Each table scrolls inside its own box: a wide one never makes the page scroll sideways.
+    body = "".join(rows)
+    table = f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
 
 
 def _when(result: Result, seconds: float | None) -> str:
     if seconds is None or (isinstance(seconds, float) and np.isnan(seconds)):
         return "never"
     return f"{result.clock(seconds)} (+{format_duration(seconds)})"
+
+
+def _jump(result: Result, seconds: float, text: str, floor: int = -1) -> str:
+    """A link that jumps the replay to ``seconds`` since the start (and to ``floor`` if >= 0)."""
+    where = f' data-replay-floor="{floor}"' if floor >= 0 else ""
+    return (f'<a href="#s-replay" class="jump" data-replay-time="{seconds:g}"{where} '
+            f'title="Show this moment in the replay">{e(text)}</a>')  # fmt: skip
+
+
+def _milestones_table(result: Result, milestones: pd.DataFrame, markers: list[dict]) -> str:
+    floor_at = {m["time_s"]: m["floor"] for m in markers}
+    rows = []
+    for m in milestones.itertuples():
+        if pd.isna(m.time_s):
+            when = "never"
+        else:
+            t = float(m.time_s)
+            when = _jump(result, t, result.clock(t), floor_at.get(t, -1)) + f" (+{e(format_duration(t))})"
+        rows.append(f'<tr><td class="t">{e(str(m.label))}</td><td class="t">{when}</td></tr>')
+    return ('<div class="scroll"><table><thead><tr><th>milestone</th><th>clock</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")  # fmt: skip
+
+
+_CHRONICLE_TIME = re.compile(r"<li><strong>(\d\d):(\d\d):(\d\d)</strong>")
+
+
+def _chronicle_html(result: Result) -> str:
+    """The chronicle as HTML (markup in names stays text); each line's time jumps the replay."""
+    rendered = MarkdownIt("commonmark", {"html": False}).render(result.chronicle())
+
+    def link(match: re.Match) -> str:
+        h, m, sec = (int(g) for g in match.groups())
+        since = (h * 3600 + m * 60 + sec - result.start_clock_s) % 86400
+        return f"<li><strong>{_jump(result, since, match.group(0)[12:20])}</strong>"
+
+    return _CHRONICLE_TIME.sub(link, rendered)
 
 
 def _summary_section(result: Result, test: dict) -> str:
@@ -114,8 +168,9 @@ def _summary_section(result: Result, test: dict) -> str:
             f"<tr><td>{e(state)}</td>{cells}<td>{_num(s['final'][state], f'final.{state}')}</td></tr>"
         )
     head = "".join(f"<th>{e(r)}</th>" for r in s["final_by_role"])
-    out.append(f"<table><caption>Final state by role</caption><thead><tr><th>state</th>{head}<th>all</th>"
-               f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")  # fmt: skip
+    out.append(f'<div class="scroll"><table><caption>Final state by role</caption><thead><tr><th>state</th>'
+               f"{head}"
+               f"<th>all</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")  # fmt: skip
     first = s["first_turn_s"]
     half = s["half_infected_s"]
     out.append("<p>First turn: " + _num(first, "first_turn_s", "{:g}") + f" s, {e(_when(result, first))}. "
@@ -127,29 +182,14 @@ def _summary_section(result: Result, test: dict) -> str:
     return "\n".join(out)
 
 
-def _markers(result: Result, milestones: pd.DataFrame) -> list[dict]:
-    out = []
-    for m in milestones.itertuples():
-        if not pd.isna(m.time_s):
-            out.append({"time_s": float(m.time_s), "label": str(m.label), "kind": str(m.key).split("_")[0]})
-    ev = result.events
-    chars = set(result.agents.loc[result.agents["character"], "agent"].tolist())
-    for row in ev[(ev["kind"] == "bite") & ev["b"].isin(chars)].itertuples():
-        out.append({"time_s": float(row.time_s), "label": f"{row.b_name} is bitten", "kind": "character"})
-    for row in ev[(ev["kind"] == "turn") & ev["a"].isin(chars)].itertuples():
-        out.append({"time_s": float(row.time_s), "label": f"{row.a_name} turns", "kind": "character"})
-    merged: dict[float, dict] = {}  # one marker per moment: several at once would hide each other
-    for m in sorted(out, key=lambda m: m["time_s"]):
-        if m["time_s"] in merged:
-            if m["label"] not in merged[m["time_s"]]["label"]:
-                merged[m["time_s"]]["label"] += "; " + m["label"]
-        else:
-            merged[m["time_s"]] = dict(m)
-    return list(merged.values())
+def run_payload(result: Result) -> dict:
+    """The replay's payload of a run (what report.html embeds; the studio sends it too)."""
+    return _payload(result, result.milestones())
 
 
 def _payload(result: Result, milestones: pd.DataFrame) -> dict:
     a = result.agents
+    door_cells, door_states = story.door_frames(result)
     fates = [
         f"{f}" + ("" if pd.isna(t) or f == "human" else f" at {result.clock(t)}")
         for f, t in zip(a["fate"].astype(str), a["fate_s"], strict=True)
@@ -163,9 +203,15 @@ def _payload(result: Result, milestones: pd.DataFrame) -> dict:
         names=a["name"].astype(str).tolist(),
         roles=a["role"].astype(str).tolist(),
         fates=fates,
-        markers=_markers(result, milestones),
+        markers=story.markers(result, milestones),
         state_names=list(STATE_NAMES),
         clock_start_s=result.start_clock_s,
+        characters=a.index[a["character"].to_numpy(dtype=bool)].tolist(),
+        rooms=story.room_labels(result),
+        door_cells=door_cells,
+        door_states=door_states,
+        door_state_names=story.DOOR_STATE_NAMES,
+        helicopters=story.helicopters(result),
     )
 
 
@@ -175,14 +221,14 @@ def build_report(result: Result) -> str:
     test = analysis.logrank(result, by="adult")
     milestones = result.milestones()
     tree = result.tree()
-    chronicle = MarkdownIt("commonmark", {"html": False}).render(result.chronicle())
+    chronicle = _chronicle_html(result)
+    payload = _payload(result, milestones)
     by_floor = analysis.places_by_floor(result)
     rooms = analysis.places(result)
     rooms = rooms[rooms["room"].isin(result.world.rooms["name"])]  # rooms, not corridors
     gens = tree.groupby("generation").size().rename("bitten").reset_index() if len(tree) else pd.DataFrame()
     spreaders = tree.sort_values("offspring", ascending=False).head(10)[
         ["name", "role", "generation", "offspring", "fate"]] if len(tree) else pd.DataFrame()  # fmt: skip
-    ms = milestones.assign(clock=[_when(result, t) for t in milestones["time_s"]])[["label", "clock"]]
     columns = ["name", "role", "start_room", "fate", "fate_s", "bitten_by_name", "bites", "kills"]
     chars = result.agents[result.agents["character"]][columns].copy()
     chars["fate_s"] = [
@@ -193,13 +239,8 @@ def build_report(result: Result) -> str:
     sections = [
         ("summary", "Summary", _summary_section(result, test)),
         ("replay", "Replay", replay_html()),
-        ("milestones", "Milestones", _table(ms)),
-        (
-            "charts",
-            "Over time",
-            f'<img class="chart" alt="agents by state" src="{charts.counts_chart(result)}">'
-            f'<img class="chart" alt="human group vs zombie group" src="{charts.groups_chart(result)}">',
-        ),
+        ("milestones", "Milestones", _milestones_table(result, milestones, payload["markers"])),
+        ("charts", "Over time", charts.counts_svg(result) + charts.groups_svg(result)),
         (
             "survival",
             "Survival",
@@ -208,8 +249,11 @@ def build_report(result: Result) -> str:
         (
             "tree",
             "Transmission",
-            f'<img class="chart" alt="transmission tree" src="{charts.tree_chart(result, tree)}">'
             f'<img class="chart" alt="reproduction number" src="{charts.reproduction_chart(result)}">'
+            + charts.generation_room_table(tree)
+            + f"<details open><summary>Who bit whom ({len(tree)} bites)</summary>"
+            + charts.transmission_tree_html(result, tree)
+            + "</details>"
             + _table(gens, "Bitten per generation")
             + _table(spreaders, "Who bit the most"),
         ),
@@ -232,9 +276,9 @@ def build_report(result: Result) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(title)}</title>\n<style>{PAGE_CSS}\n{replay_css()}</style>\n</head>\n<body>\n<main>\n"
+        f"<title>{e(title)}</title>\n<style>{PAGE_CSS}\n{SVG_CSS}\n{replay_css()}</style>\n</head>\n<body>\n<main>\n"
         f'<h1>{e(s["title"])}</h1>\n<p class="sub">{e(sub)}</p>\n<nav>{nav}</nav>\n{body}\n</main>\n'
-        f"{replay_data_script(_payload(result, milestones))}\n"
+        f"{replay_data_script(payload)}\n"
         f'<script type="application/json" id="summary-data">{embed_json(s)}</script>\n'
         f"<script>\n{replay_js()}</script>\n</body>\n</html>\n"
     )

@@ -6,7 +6,7 @@ markup of :func:`replay_html`, the style of :func:`replay_css` and the script of
 (plain ES2020, no libraries, nothing fetched: the page works from ``file://``).
 :func:`replay_page` assembles a standalone page holding only the replay.
 
-Payload format (``"format": "hyosan-replay/1"``)::
+Payload format (``"format": "hyosan-replay/2"``)::
 
     floors, height, width   int: L, H, W of the map
     floor_names             [str] * L
@@ -22,8 +22,17 @@ Payload format (``"format": "hyosan-replay/1"``)::
     states                  base64(zlib(int8 (N, F) agent-major state codes))
     state_names             [str]: name of each state code (index = code)
     names, roles, fates     [str] * N: display text (shown with textContent, never as HTML)
-    markers                 [{time_s, label, kind, frame}]: frame = the first frame at or after
-                            time_s (the last frame if none), where clicking the marker jumps
+    markers                 [{time_s, label, kind, frame, floor, agent}]: frame = the first frame
+                            at or after time_s (the last frame if none), where clicking the
+                            marker jumps; floor (-1: none) the floor it shows; agent (-1: none)
+                            the agent it is about (selected on a click)
+    characters              [int]: the named characters (drawn apart, and offered to follow)
+    rooms                   [{name, floor, x, y, size, w}]: where each room's label is drawn
+                            (w: the room's width in tiles, 0 if unknown)
+    door_cells              [int] * D: flat cell of each door
+    doors                   base64(zlib(uint8 (D, F) door-major door state codes))
+    door_state_names        [str]: name of each door state code (open, closed, locked, ...)
+    helicopters             [{floor, x, y, from_frame, to_frame, label}]: drawn over those frames
 
 The browser inflates the arrays with ``DecompressionStream('deflate')``.
 """
@@ -43,7 +52,7 @@ import numpy as np
 
 from hyosan.world.tiles import Tile
 
-FORMAT = "hyosan-replay/1"
+FORMAT = "hyosan-replay/2"
 #: zlib level of the arrays: 4 packs a 6-hour run of Hyosan High (2,161 frames of 1,017 agents)
 #: into 1.5 MB in about 0.1 s; 6 is twice as slow and no smaller, 9 fifteen times as slow for 2 %.
 ZLIB_LEVEL = 4
@@ -98,12 +107,20 @@ def replay_payload(
     markers: Sequence[Mapping[str, Any]],
     state_names: Sequence[str],
     clock_start_s: float,
+    *,
+    characters: Sequence[int] = (),
+    rooms: Sequence[Mapping[str, Any]] = (),
+    door_cells: Sequence[int] | np.ndarray = (),
+    door_states: np.ndarray | None = None,
+    door_state_names: Sequence[str] = (),
+    helicopters: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Pack a run's map and frames into the replay's JSON-able payload (format in the module doc).
 
     ``tiles`` is (L, H, W) tile codes; ``frame_cells`` (F, N) flat cells (-1 off the map) and
     ``frame_states`` (F, N) state codes at ``frame_times_s`` (F,) seconds since time 0. Agents
-    in an :data:`OFF_MAP_STATES` state are put off the map. Raises ValueError on inconsistent input.
+    in an :data:`OFF_MAP_STATES` state are put off the map. ``door_states`` is (D, F) codes of
+    the ``door_cells`` (D,) at each frame. Raises ValueError on inconsistent input.
     """
     tiles = np.asarray(tiles)
     if tiles.ndim == 2:
@@ -142,12 +159,34 @@ def replay_payload(
     deltas[:, :1] = agent_major[:, :1]
     np.subtract(agent_major[:, 1:], agent_major[:, :-1], out=deltas[:, 1:])
 
+    def frame_at(t: float) -> int:
+        return min(int(np.searchsorted(times, t - 1e-9, side="left")), n_frames - 1)
+
     marker_list = []
     for m in markers:
         t = float(m["time_s"])
-        frame = min(int(np.searchsorted(times, t - 1e-9, side="left")), n_frames - 1)
-        marker_list.append({"time_s": t, "label": str(m["label"]), "kind": str(m["kind"]), "frame": frame})
+        marker_list.append({"time_s": t, "label": str(m["label"]), "kind": str(m["kind"]),
+                            "frame": frame_at(t), "floor": int(m.get("floor", -1)),
+                            "agent": int(m.get("agent", -1))})  # fmt: skip
     marker_list.sort(key=lambda m: m["time_s"])
+    chars = [int(i) for i in characters]
+    if any(not 0 <= i < n_agents for i in chars):
+        raise ValueError(f"replay: characters must be agents in [0, {n_agents})")
+    door_cells = np.asarray(door_cells, dtype=np.int64).reshape(-1)
+    doors = (
+        np.zeros((door_cells.size, n_frames), np.uint8) if door_states is None else np.asarray(door_states)
+    )
+    if doors.shape != (door_cells.size, n_frames):
+        raise ValueError(
+            f"replay: door_states {doors.shape} must be (doors={door_cells.size}, frames={n_frames})"
+        )
+    if door_cells.size and (door_cells.min() < 0 or door_cells.max() >= n_cells):
+        raise ValueError(f"replay: door cells must lie in [0, {n_cells})")
+    room_list = [{"name": str(r["name"]), "floor": int(r["floor"]), "x": int(r["x"]), "y": int(r["y"]),
+                  "size": int(r.get("size", 1)), "w": int(r.get("w", 0))} for r in rooms]  # fmt: skip
+    heli_list = [{"floor": int(h["floor"]), "x": float(h["x"]), "y": float(h["y"]), "label": str(h["label"]),
+                  "from_frame": frame_at(float(h["from_s"])), "to_frame": frame_at(float(h["to_s"]))}
+                 for h in helicopters]  # fmt: skip
 
     return {
         "format": FORMAT,
@@ -168,6 +207,12 @@ def replay_payload(
         "roles": _strings(roles, n_agents, "roles"),
         "fates": _strings(fates, n_agents, "fates"),
         "markers": marker_list,
+        "characters": chars,
+        "rooms": room_list,
+        "door_cells": door_cells.tolist(),
+        "doors": _pack(np.ascontiguousarray(doors, dtype=np.uint8)),
+        "door_state_names": [str(n) for n in door_state_names],
+        "helicopters": heli_list,
     }
 
 

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyosan.states import EVENT_NAMES, STATE_NAMES, EventKind, Mode, State
+from hyosan.results import plots
+from hyosan.states import EVENT_NAMES, STATE_NAMES, EventKind, Mode
 from hyosan.world.tiles import Tile
 
 #: Who bit patient zero: the ``bitten_by`` code of a scenario event (the lab rat).
@@ -161,6 +162,18 @@ class Result:
                 "mode": pd.Categorical(modes[self.frame_modes.ravel()], categories=list(MODE_NAMES.values())),
             }
         )
+
+    # -- notebooks (hyosan.results.plots draws; matplotlib is loaded only when asked) ----------
+    def __repr__(self) -> str:
+        return plots.short_repr(self)
+
+    def _repr_html_(self) -> str:
+        return plots.summary_html(self)
+
+    def plot(self, what: str = "states", **options: Any):
+        """The run's main figure: ``"states"``, ``"groups"`` or ``"roles"`` over time, the timeline's
+        events marked; options in :func:`hyosan.results.plots.plot`. Returns the Figure."""
+        return plots.plot(self, what, **options)
 
     # -- analysis, chronicle, report, saving ------------------------------------------------
     def tree(self) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from hyosan.errors import HyosanError
 from hyosan.io import read_text
+from hyosan.scenario.explain import explain
 from hyosan.scenario.schema import Scenario
 
 
@@ -51,7 +52,7 @@ def validate(raw: dict[str, Any], source: str) -> Scenario:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        message = err["msg"].removeprefix("Value error, ")
+        message = explain(err, raw, Scenario)  # the field, what is allowed, the nearest valid key
         field = _field(err["loc"])
         # Cross-reference checks name their own field ("population[2].role: ...").
         if ": " in message and field == "(top level)":
