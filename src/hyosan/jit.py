@@ -5,7 +5,7 @@ defines a function: when a function it calls, in another file, changes, the old 
 loaded anyway (a developer's edit silently not taking effect, or a user's upgrade running the
 previous version's kernels). So hyosan keeps its compiled kernels in a folder of their own per
 *kernel source*: ``<cache>/<hyosan version>-<numba version>-<hash>/``, where the hash covers
-every module numba compiles (those mentioning numba or jit) and the constants they read
+every module that defines a kernel, all of ``rules/`` and the constants the kernels read
 (states, tiles). Any edit to any of them, or an upgrade, compiles afresh into a new folder.
 
 ``<cache>`` is ``$HYOSAN_CACHE_DIR``, else the user's cache folder (``$XDG_CACHE_HOME/hyosan``
@@ -25,17 +25,19 @@ from numba.core.caching import CacheImpl, _CacheLocator, _SourceFileBackedLocato
 from hyosan import __version__
 
 PACKAGE = Path(__file__).resolve().parent
-#: Modules whose values the kernels compile in as constants, besides those that mention numba.
-CONSTANTS = ("states.py", "world/tiles.py")
+#: Modules whose values the kernels compile in as constants (besides rules/, all of it).
+CONSTANTS = ("states.py", "world/tiles.py", "jit.py")
+#: A module defines kernels when its source has one of these.
+MARKS = ("njit", "@kernel")
 
 
 def kernel_sources() -> list[Path]:
-    """The source files a kernel's machine code may depend on."""
+    """The source files a kernel's machine code may depend on: every module that defines a
+    kernel, everything in rules/, and the constants they read."""
     files = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
-        text = path.read_text(encoding="utf-8")
-        if rel in CONSTANTS or "numba" in text or "hyosan.jit" in text or "rules.jit" in text:
+        if rel in CONSTANTS or rel.startswith("rules/") or any(m in path.read_text(encoding="utf-8") for m in MARKS):
             files.append(path)
     return files
 
