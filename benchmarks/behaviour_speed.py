@@ -4,7 +4,7 @@ Goal (issue 11): a user's behaviour, plugged into the kernels from a scenario, r
 more of the built-in behaviour's speed. Three engines take turns, round after round, on the
 same seeds (the machine is shared: its speed drifts between phases):
 
-- built-in: ``behaviour.zombies = "hunt"``;
+- built-in: no ``behaviour.zombie_step``;
 - no_say: a user behaviour that always defers to the built-in rules (the hook's own cost);
 - drawn_to_stairs: a user behaviour that sends wandering zombies to doorways and stairs
   (different choices, so a different outbreak: its time is reported, the ratio is the hook's).
@@ -21,16 +21,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples" / "behaviours"))
 
-from school_common import Clock, median, new_report, table, write_json  # noqa: E402
-
 from hyosan.engine import Simulation  # noqa: E402
 from hyosan.scenario.load import load_scenario  # noqa: E402
+from school_common import Clock, median, new_report, table, write_json  # noqa: E402
 
-ENGINES = {"built-in": "hunt", "no_say": "drawn_to_stairs:no_say", "drawn_to_stairs": "drawn_to_stairs:drawn_to_stairs"}
+ENGINES = {
+    "built-in": None,
+    "no_say": "drawn_to_stairs:no_say",
+    "drawn_to_stairs": "drawn_to_stairs:drawn_to_stairs",
+}
 
 
-def timed(spec: str, seed: int) -> float:
-    sim = Simulation(load_scenario("hyosan-high", {"behaviour.zombies": spec}), seed=seed)
+def timed(spec: str | None, seed: int) -> float:
+    overrides = {"behaviour.zombie_step": spec} if spec else {}
+    sim = Simulation(load_scenario("hyosan-high", overrides), seed=seed)
     with Clock() as c:
         sim.run_until(sim.n_ticks)
     return c.wall
@@ -52,7 +56,9 @@ def main() -> None:
     rows = []
     for name, values in times.items():
         m = median(values)
-        rows.append([name, f"{m:.2f} s", f"{base / m:.2f}x" if name != "drawn_to_stairs" else "(other outbreak)"])
+        rows.append(
+            [name, f"{m:.2f} s", f"{base / m:.2f}x" if name != "drawn_to_stairs" else "(other outbreak)"]
+        )
     ratio = median([b / u for b, u in zip(times["built-in"], times["no_say"], strict=True)])
     print(table(["engine", "Hyosan High 6 h (median)", "speed vs built-in"], rows))
     print(f"\nno_say vs built-in, median of paired rounds: {ratio:.2f}x (goal >= 0.80x)")

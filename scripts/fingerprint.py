@@ -21,14 +21,31 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from school_common import open_floor, open_floor_world_arrays  # noqa: E402
-
 from hyosan.engine import Simulation  # noqa: E402
 from hyosan.scenario.load import load_scenario  # noqa: E402
+from school_common import open_floor, open_floor_world_arrays  # noqa: E402
 
-POP = ("role", "state", "cell", "group", "leader", "traits", "incubation", "halfbie", "hostile",
-       "hides_bite", "mode", "budget", "heading", "target", "bitten_at", "turn_at", "bitten_by",
-       "fate_tick", "bites")  # fmt: skip
+POP = (
+    "role",
+    "state",
+    "cell",
+    "group",
+    "leader",
+    "traits",
+    "incubation",
+    "halfbie",
+    "hostile",
+    "hides_bite",
+    "mode",
+    "budget",
+    "heading",
+    "target",
+    "bitten_at",
+    "turn_at",
+    "bitten_by",
+    "fate_tick",
+    "bites",
+)
 
 
 def digest(a) -> str:
@@ -43,18 +60,26 @@ def fingerprint(sim: Simulation) -> dict[str, str]:
     sim.recorder.drain(sim.arrays.events)
     ev = sim.recorder.events()
     for col in ("tick", "kind", "a", "b", "cell"):
-        out[f"events.{col}"] = digest(ev[col].cat.codes.to_numpy() if col == "kind" else ev[col].to_numpy().astype(np.int64))
-    out["doors"] = digest(np.concatenate([sim.arrays.doors.state.astype(np.float64), sim.arrays.doors.strength]))
+        out[f"events.{col}"] = digest(
+            ev[col].cat.codes.to_numpy() if col == "kind" else ev[col].to_numpy().astype(np.int64)
+        )
+    out["doors"] = digest(
+        np.concatenate([sim.arrays.doors.state.astype(np.float64), sim.arrays.doors.strength])
+    )
     return out
 
 
 def cases():
     for seed in (0, 1):
-        yield f"hyosan-high/{seed}", lambda s=seed: Simulation(
-            load_scenario("hyosan-high", {"clock.duration": "3h"}), seed=s
+        yield (
+            f"hyosan-high/{seed}",
+            lambda s=seed: Simulation(load_scenario("hyosan-high", {"clock.duration": "3h"}), seed=s),
         )
     yield "corridor/3", lambda: Simulation(load_scenario(ROOT / "benchmarks/ensemble_school.toml"), seed=3)
-    yield "open-floor/5", lambda: Simulation(open_floor(2000, 20, 300), seed=5, world=open_floor_world_arrays(80, 80))
+    yield (
+        "open-floor/5",
+        lambda: Simulation(open_floor(2000, 20, 300), seed=5, world=open_floor_world_arrays(80, 80)),
+    )
 
 
 def main() -> None:

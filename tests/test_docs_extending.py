@@ -19,7 +19,7 @@ def test_the_extending_examples_run(capsys):
     os.chdir(ROOT)
     try:
         for block in blocks:
-            exec(compile(block, "docs/extending.md", "exec"), namespace)  # noqa: S102
+            exec(compile(block, "docs/extending.md", "exec"), namespace)
     finally:
         os.chdir(here)
         sys.path[:] = path

@@ -11,8 +11,22 @@ from hyosan.errors import HyosanError
 from hyosan.results import load, save
 from hyosan.scenario.load import load_scenario
 
-ARRAYS = ("state", "cell", "mode", "budget", "heading", "target", "bitten_at", "turn_at", "bitten_by",
-          "fate_tick", "bites", "group", "leader", "halfbie")  # fmt: skip
+ARRAYS = (
+    "state",
+    "cell",
+    "mode",
+    "budget",
+    "heading",
+    "target",
+    "bitten_at",
+    "turn_at",
+    "bitten_by",
+    "fate_tick",
+    "bites",
+    "group",
+    "leader",
+    "halfbie",
+)
 
 
 def corridor(seed=3, **overrides):
@@ -60,9 +74,14 @@ def test_a_damaged_or_foreign_checkpoint_is_refused_in_one_line(tmp_path):
 
 def test_collect_adds_a_table_to_the_result_and_the_folder(tmp_path):
     sim = corridor(**{"clock.duration": "20min"})
-    sim.collect("hallway", lambda s: {"zombies": int((s.pop.state == 2).sum()),
-                                      "noisy_cells": int((s.arrays.noise.until >= s.tick).sum())},
-                every=300)  # fmt: skip
+    sim.collect(
+        "hallway",
+        lambda s: {
+            "zombies": int((s.pop.state == 2).sum()),
+            "noisy_cells": int((s.arrays.noise.until >= s.tick).sum()),
+        },
+        every=300,
+    )
     result = sim.run()
     table = result.tables["hallway"]
     assert table["tick"].tolist() == list(range(0, 1201, 300))
@@ -112,11 +131,11 @@ def mean_choke_distance(sim):
 def test_a_user_behaviour_from_the_scenario_changes_where_zombies_go(monkeypatch):
     monkeypatch.syspath_prepend(str(EXAMPLES))
     builtin = mean_choke_distance(corridor(seed=2))
-    drawn = corridor(seed=2, **{"behaviour.zombies": "drawn_to_stairs:drawn_to_stairs"})
+    drawn = corridor(seed=2, **{"behaviour.zombie_step": "drawn_to_stairs:drawn_to_stairs"})
     assert drawn.advance.__module__.startswith("hyosan_behaviour_")  # the cached generated kernel
     assert mean_choke_distance(drawn) < 0.75 * builtin
     # A behaviour that always defers to the built-in rules changes nothing, draw for draw.
-    same = corridor(seed=2, **{"behaviour.zombies": "drawn_to_stairs:no_say"})
+    same = corridor(seed=2, **{"behaviour.zombie_step": "drawn_to_stairs:no_say"})
     plain = corridor(seed=2)
     same.run_until(same.n_ticks)
     plain.run_until(plain.n_ticks)
@@ -126,7 +145,9 @@ def test_a_user_behaviour_from_the_scenario_changes_where_zombies_go(monkeypatch
 
 def test_a_behaviour_that_cannot_be_loaded_names_the_field(monkeypatch):
     monkeypatch.syspath_prepend(str(EXAMPLES))
-    with pytest.raises(HyosanError, match=r"behaviour\.zombies: cannot load behaviour 'drawn_to_stairs:nope'"):
-        corridor(**{"behaviour.zombies": "drawn_to_stairs:nope"})
-    with pytest.raises(HyosanError, match="behaviour.humans"):
-        corridor(**{"behaviour.humans": "flee!"})
+    with pytest.raises(
+        HyosanError, match=r"behaviour\.zombie_step: cannot load behaviour 'drawn_to_stairs:nope'"
+    ):
+        corridor(**{"behaviour.zombie_step": "drawn_to_stairs:nope"})
+    with pytest.raises(HyosanError, match=r"behaviour\.human_step"):
+        corridor(**{"behaviour.human_step": "flee!"})

@@ -359,6 +359,7 @@ def test_dask_sends_quick_runs_in_chunks_and_splits_one_whose_worker_died():
     """Quick runs travel several to a Dask task; when a worker dies in a chunk, its runs go again
     one per task (then alone, with nothing beside it), and only the run that kills its worker fails."""
     import dask
+    import distributed  # noqa: F401  (before config.set: its defaults would go when the block ends)
 
     from hyosan.ensemble.executors import make_executor
     from hyosan.ensemble.runners import FunctionRunner

@@ -149,7 +149,7 @@ def test_studio_runs_a_compartment_model_and_opens_a_run_folder(browser, studio,
     from hyosan.results import save
 
     url, _ = studio
-    folder = save(rs.run_result(tmp_path_factory), tmp_path_factory.mktemp("opened") / "run", report=False)
+    folder = save(rs.run_result(tmp_path_factory), tmp_path_factory.mktemp("opened") / "run", report=None)
     context = browser.new_context()
     page = context.new_page()
     try:

@@ -17,13 +17,12 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from hyosan.errors import HyosanError
 from hyosan.assemble import world_arrays
+from hyosan.errors import HyosanError
 from hyosan.rules.noise import DOOR_LOSS, PER_METRE, WALL_LOSS, stamp_noise
 from hyosan.rules.senses import sees
 from hyosan.rules.state import Params, noise_map
 from hyosan.world import (
-    DEFAULT_DOOR_STRENGTH,
     STAIR_COST,
     DoorState,
     Room,
@@ -355,8 +354,17 @@ def params(world: World, floor: float = 20.0) -> Params:
     """Kernel parameters for the sound tests: the documented losses, a 20 dB noise floor."""
     _, h, width = world.shape
     values = dict.fromkeys(Params._fields, 0.0)
-    values.update(per_metre=PER_METRE, wall_loss=WALL_LOSS, door_loss=DOOR_LOSS, noise_floor=floor,
-                  W=width, H=h, humans_wander=False, zombies_wander=False, cordon=False)  # fmt: skip
+    values.update(
+        per_metre=PER_METRE,
+        wall_loss=WALL_LOSS,
+        door_loss=DOOR_LOSS,
+        noise_floor=floor,
+        W=width,
+        H=h,
+        humans_wander=False,
+        zombies_wander=False,
+        cordon=False,
+    )
     return Params(**values)
 
 

@@ -3,7 +3,7 @@
 Plug it in from a scenario (with this folder on Python's path)::
 
     [behaviour]
-    zombies = "drawn_to_stairs:drawn_to_stairs"
+    zombie_step = "drawn_to_stairs:drawn_to_stairs"
 
 or from Python: ``Simulation(loaded, behaviours={"zombies": drawn_to_stairs})``.
 See docs/extending.md.

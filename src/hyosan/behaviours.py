@@ -9,11 +9,11 @@ cell's edges of the step to take (``k``: edge ``run.world.nbr_start[c] + k``), -
 they see or hear, humans flee), so a behaviour may build on ``run.agents.mode[i]`` and
 ``run.agents.target[i]``.
 
-Plug one in from a scenario (``[behaviour] zombies = "my_module:my_function"``, the module on
-Python's path) or from Python (``Simulation(..., behaviours={"zombies": fn})``). A scenario's
-behaviour runs through a small generated module whose compiled kernel numba caches (in
-hyosan's kernel cache, keyed by the behaviour's source); one given from Python is compiled
-when the run starts.
+Plug one in from a scenario (``[behaviour] zombie_step = "my_module:my_function"``, or
+``human_step``, the module on Python's path) or from Python
+(``Simulation(..., behaviours={"zombies": fn})``). A scenario's behaviour runs through a small
+generated module whose compiled kernel numba caches (in hyosan's kernel cache, keyed by the
+behaviour's source); one given from Python is compiled when the run starts.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numba
@@ -36,7 +35,8 @@ from hyosan.rules.movement import builtin
 from hyosan.rules.tick import run_ticks, run_ticks_with
 
 KINDS = ("zombies", "humans")
-BUILTIN = {"zombies": ("hunt", "wander"), "humans": ("flee", "wander")}
+#: The scenario's key naming each kind's behaviour (``[behaviour] zombie_step = "module:function"``).
+KEYS = {"zombies": "zombie_step", "humans": "human_step"}
 
 
 def as_kernel(fn: Callable) -> CPUDispatcher:
@@ -96,7 +96,9 @@ def cached_kernel(specs: dict[str, str]) -> Callable:
         return sys.modules[name].run_ticks_user
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        text = _GENERATED.format(specs=", ".join(f"{k}={v}" for k, v in specs.items()), imports="\n".join(lines))
+        text = _GENERATED.format(
+            specs=", ".join(f"{k}={v}" for k, v in specs.items()), imports="\n".join(lines)
+        )
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
     except OSError:
@@ -113,23 +115,27 @@ def tick_kernel(scenario_behaviour: Any, given: dict[str, Callable] | None, sour
     given = dict(given or {})
     unknown = set(given) - set(KINDS)
     if unknown:
-        raise HyosanError(f"behaviours are for {' and '.join(KINDS)}, not {', '.join(sorted(unknown))}",
-                          source="behaviours")  # fmt: skip
+        raise HyosanError(
+            f"behaviours are for {' and '.join(KINDS)}, not {', '.join(sorted(unknown))}", source="behaviours"
+        )
     specs = {}
     for kind in KINDS:
-        value = getattr(scenario_behaviour, kind)
-        if kind not in given and value not in BUILTIN[kind]:
+        value = getattr(scenario_behaviour, KEYS[kind])
+        if kind not in given and value is not None:
             specs[kind] = value
-            import_behaviour(value, source, f"behaviour.{kind}")  # fails early, naming the field
+            import_behaviour(value, source, f"behaviour.{KEYS[kind]}")  # fails early, naming the field
     if not specs and not given:
         return run_ticks
     if not given:
         kernel = cached_kernel(specs)
         if kernel is not None:
             return kernel
-    fns = {kind: as_kernel(given[kind]) if kind in given else
-           (import_behaviour(specs[kind], source, f"behaviour.{kind}") if kind in specs else builtin)
-           for kind in KINDS}  # fmt: skip
+    fns = {
+        kind: as_kernel(given[kind])
+        if kind in given
+        else (import_behaviour(specs[kind], source, f"behaviour.{KEYS[kind]}") if kind in specs else builtin)
+        for kind in KINDS
+    }
 
     def advance(t0, t1, run, prm):
         return run_ticks_with(t0, t1, run, prm, fns["zombies"], fns["humans"])

@@ -63,8 +63,10 @@ def load_checkpoint(path: str | Path, cls: type) -> Simulation:
     if len(parts) != 3 or parts[0] != FORMAT:
         raise HyosanError("not a hyosan checkpoint", source=str(path))
     if parts[1] != __version__:
-        raise HyosanError(f"a checkpoint of hyosan {parts[1]}; this is {__version__}: rerun to make a new one",
-                          source=str(path))  # fmt: skip
+        raise HyosanError(
+            f"a checkpoint of hyosan {parts[1]}; this is {__version__}: rerun to make a new one",
+            source=str(path),
+        )
     if hashlib.sha256(payload).hexdigest() != parts[2]:
         raise HyosanError("damaged checkpoint (its checksum does not match)", source=str(path))
     state = pickle.loads(payload)  # checksummed above: the bytes are the ones hyosan wrote

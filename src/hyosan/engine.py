@@ -117,8 +117,9 @@ class Simulation:
     def refresh_routes(self) -> None:
         """Recompute the humans' distance fields (doors or the cordon changed)."""
         a = self.arrays
-        new = route_fields(self.scenario, self.world, a.world, a.doors, self.goal_areas, self.prm.cordon,
-                           self.loaded.source)  # fmt: skip
+        new = route_fields(
+            self.scenario, self.world, a.world, a.doors, self.goal_areas, self.prm.cordon, self.loaded.source
+        )
         for old, fresh in zip(a.fields, new, strict=True):
             old[:] = fresh
         a.flags.routes_changed[0] = 0
@@ -230,9 +231,13 @@ class Simulation:
         )
 
 
-def simulate(scenario: str | Path | None = None, *, seed: int | None = None,
-             overrides: dict[str, str] | None = None,
-             progress: Callable[[int], None] | None = None) -> Result:  # fmt: skip
+def simulate(
+    scenario: str | Path | None = None,
+    *,
+    seed: int | None = None,
+    overrides: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
     """Run a scenario (a file or a built-in name; Hyosan High by default) to the end.
 
     Returns a :class:`~hyosan.results.Result`; ``hyosan.results.save(result, folder)`` writes

@@ -37,7 +37,11 @@ def kernel_sources() -> list[Path]:
     files = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
-        if rel in CONSTANTS or rel.startswith("rules/") or any(m in path.read_text(encoding="utf-8") for m in MARKS):
+        if (
+            rel in CONSTANTS
+            or rel.startswith("rules/")
+            or any(m in path.read_text(encoding="utf-8") for m in MARKS)
+        ):
             files.append(path)
     return files
 

@@ -149,12 +149,24 @@ class Recorder:
         winfo = world_info(world)
         names = np.asarray(pop.names(), dtype=object)
         roles = np.asarray(raw.role_names, dtype=object)[pop.role]
-        meta = {"scenario": info.scenario_key, "title": info.title, "seed": info.seed,
-                "version": info.version, "tick_s": info.tick_seconds, "start_clock_s": info.start_seconds}  # fmt: skip
+        meta = {
+            "scenario": info.scenario_key,
+            "title": info.title,
+            "seed": info.seed,
+            "version": info.version,
+            "tick_s": info.tick_seconds,
+            "start_clock_s": info.start_seconds,
+        }
         summary = summarise(
-            meta=meta, counts=raw.counts, events=raw.events, agent_role=pop.role, agent_state=raw.agent_state,
-            bitten_at=raw.bitten_at, role_names=raw.role_names, adult_roles=raw.adult_roles,
-        )  # fmt: skip
+            meta=meta,
+            counts=raw.counts,
+            events=raw.events,
+            agent_role=pop.role,
+            agent_state=raw.agent_state,
+            bitten_at=raw.bitten_at,
+            role_names=raw.role_names,
+            adult_roles=raw.adult_roles,
+        )
         summary["timeline"] = timeline(info.scenario_events, raw.tick_seconds, raw.events)
         summary["frame_every_s"] = self.frame_every * raw.tick_seconds
         summary["characters"] = sorted(pop.characters.values())

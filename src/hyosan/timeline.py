@@ -50,7 +50,9 @@ def register(kind: str, *, needs_area: bool | None = None, doc: str = "") -> Cal
 
     def add(handler: Handler) -> Handler:
         if needs_area is not None or kind not in KINDS:
-            register_kind(KindSpec(kind, needs_area=bool(needs_area), doc=doc or (handler.__doc__ or "").strip()))
+            register_kind(
+                KindSpec(kind, needs_area=bool(needs_area), doc=doc or (handler.__doc__ or "").strip())
+            )
         HANDLERS[kind] = handler
         return handler
 
@@ -188,7 +190,9 @@ class Timeline:
         self.pending: list[Pending] = []
         for i, e in enumerate(sc.events):
             if e.kind not in HANDLERS:
-                raise HyosanError(f"unknown event kind {e.kind!r}", source=sim.loaded.source, field=f"events[{i}].kind")
+                raise HyosanError(
+                    f"unknown event kind {e.kind!r}", source=sim.loaded.source, field=f"events[{i}].kind"
+                )
             if e.area not in (None, "*"):
                 area_cells(sim.world, e.area, sim.loaded.source, "events.area")
             if e.at is not None:

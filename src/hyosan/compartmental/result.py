@@ -124,8 +124,7 @@ class ModelResult:
         state = ", ".join(f"{k} {v:.4g}" for k, v in final.items())
         runs = f"{self.runs} runs, mean " if self.runs > 1 else ""
         span = f"t = 0..{float(self.times[-1]):g} {self.time_unit}"
-        return (f"<ModelResult {self.model} ({self.method}), {span}: "
-                f"{runs}final {state}>")  # fmt: skip
+        return f"<ModelResult {self.model} ({self.method}), {span}: {runs}final {state}>"
 
     def _repr_html_(self) -> str:
         """Cards (final state, R0, extinction) and a small chart, for Jupyter."""

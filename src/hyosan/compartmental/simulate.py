@@ -97,9 +97,11 @@ def simulate(
         # Counts are int64: refuse a population whose counts (or their sums) could overflow.
         x0f = np.asarray(compiled.x0, dtype=np.float64)
         if not np.isfinite(x0f).all() or x0f.sum() > limits.MAX_COUNT:
-            raise HyosanError(f"the initial population ({x0f.sum():.4g}) is too large for exact "
-                              f"stochastic counts (at most {limits.MAX_COUNT:.0e}); use --method ode",
-                              source=source)  # fmt: skip
+            raise HyosanError(
+                f"the initial population ({x0f.sum():.4g}) is too large for exact "
+                f"stochastic counts (at most {limits.MAX_COUNT:.0e}); use --method ode",
+                source=source,
+            )
         x0 = np.rint(x0f).astype(np.int64)
         out = np.empty((runs, grid.size, x0.size), dtype=np.int64)
         fired = np.empty(runs, dtype=np.int64)

@@ -113,7 +113,9 @@ def events_table(raw: RunRecord, world: WorldInfo, names, roles, scenario_events
     return table.sort_values("tick", kind="stable").reset_index(drop=True)
 
 
-def agents_table(pop: Population, raw: RunRecord, world: WorldInfo, names, roles, events: pd.DataFrame) -> pd.DataFrame:
+def agents_table(
+    pop: Population, raw: RunRecord, world: WorldInfo, names, roles, events: pd.DataFrame
+) -> pd.DataFrame:
     """One row per agent: who they were and what became of them."""
     n = pop.n
     dt = raw.tick_seconds

@@ -255,7 +255,11 @@ def toward_in_room(c, dc, room, world):
     bd = euclid(c, dc, world.geo)
     for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
         m = world.nbr_idx[e]
-        if world.room_of_cell[m] != room or world.occupancy[m] >= world.cap[m] or not WALKABLE[world.tiles[m]]:
+        if (
+            world.room_of_cell[m] != room
+            or world.occupancy[m] >= world.cap[m]
+            or not WALKABLE[world.tiles[m]]
+        ):
             continue
         d2 = euclid(m, dc, world.geo)
         if d2 < bd - 0.01:
@@ -420,7 +424,9 @@ def next_edge(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn):
     if agents.mode[i] == HIDDEN:
         k = barricade_work(i, c, now, world, doors, prm, run.events, run.flags)
     if k == -2:
-        k = human_step(i, c, agents.mode[i], agents.target[i], run.fields, world, doors.state, agents, prm, gen)
+        k = human_step(
+            i, c, agents.mode[i], agents.target[i], run.fields, world, doors.state, agents, prm, gen
+        )
     return k
 
 

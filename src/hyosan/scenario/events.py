@@ -28,7 +28,9 @@ def register_kind(spec: KindSpec) -> None:
 
 
 for _spec in (
-    KindSpec("patient_zero", doc="the first bite (the lab rat's): a named character `who`, or anyone in `area`"),
+    KindSpec(
+        "patient_zero", doc="the first bite (the lab rat's): a named character `who`, or anyone in `area`"
+    ),
     KindSpec("alarm", True, "a sound of `level` dB for `duration`, from `area` ('*': heard everywhere)"),
     KindSpec("broadcast", True, "an announcement: an alarm from `area`, which becomes everyone's goal"),
     KindSpec("goal", True, "everyone alert heads for `area`"),

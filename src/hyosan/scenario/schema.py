@@ -137,23 +137,22 @@ class InfectionConfig(Strict):
     )
 
 
-def _behaviour(*builtins: str):
-    def check(value: str) -> str:
-        if value in builtins or re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
-            return value
-        raise ValueError(f"expected {' or '.join(repr(b) for b in builtins)}, or 'module:function' (a behaviour)")
-
-    return Annotated[str, AfterValidator(check)]
+def _step_ref(value: str | None) -> str | None:
+    if value is None or re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+        return value
+    raise ValueError("expected 'module:function', a user behaviour (docs/extending.md)")
 
 
 class BehaviourConfig(Strict):
-    humans: _behaviour("flee", "wander") = Field(
-        "flee", description="'wander': no senses, random walk; 'module:function': a user behaviour"
+    humans: Literal["flee", "wander"] = Field("flee", description="'wander': no senses, random walk")
+    zombies: Literal["hunt", "wander"] = Field(
+        "hunt", description="'wander': bite neighbours, else random walk (no sight or hearing)"
     )
-    zombies: _behaviour("hunt", "wander") = Field(
-        "hunt",
-        description="'wander': bite neighbours, else random walk (no sight or hearing); "
-        "'module:function': a user behaviour (docs/extending.md)",
+    zombie_step: Annotated[str | None, AfterValidator(_step_ref)] = Field(
+        None, description="a user behaviour 'module:function' that decides zombies' steps (docs/extending.md)"
+    )
+    human_step: Annotated[str | None, AfterValidator(_step_ref)] = Field(
+        None, description="a user behaviour 'module:function' that decides humans' steps (docs/extending.md)"
     )
     hide_below: Unit = Field(0.45, description="alert humans less courageous than this hide in a room")
     calm_move: Probability = Field(0.05, description="chance per tick that a calm human shifts a tile")

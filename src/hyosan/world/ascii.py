@@ -125,9 +125,11 @@ class _Parser:
         if "size" in self.headers:
             w, h = self._size()
         if len(self.names) * h * w > limits.MAX_MAP_CELLS.value():  # before the arrays are allocated
-            self.fail(f"{len(self.names)} floors of {w} x {h} tiles, over the limit of "
-                      f"{limits.MAX_MAP_CELLS.value()} tiles (raise it with {limits.MAX_MAP_CELLS.name})",
-                      f"line {self.headers['size'][0]}" if "size" in self.headers else "floors")  # fmt: skip
+            self.fail(
+                f"{len(self.names)} floors of {w} x {h} tiles, over the limit of "
+                f"{limits.MAX_MAP_CELLS.value()} tiles (raise it with {limits.MAX_MAP_CELLS.name})",
+                f"line {self.headers['size'][0]}" if "size" in self.headers else "floors",
+            )
         self.tiles = np.zeros((len(self.names), h, w), dtype=np.uint8)
         states = np.zeros(self.tiles.shape, dtype=np.uint8)
         letters = np.full(self.tiles.shape, -1, dtype=np.int16)

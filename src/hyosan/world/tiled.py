@@ -128,8 +128,9 @@ class _Loader:
         try:
             return _properties(obj)
         except TypeError:
-            self.fail("'properties' must be a list of {name, type, value} (or an object)",
-                      f"{where}.properties")  # fmt: skip
+            self.fail(
+                "'properties' must be a list of {name, type, value} (or an object)", f"{where}.properties"
+            )
 
     def world(self) -> World:
         d = self.data
@@ -157,9 +158,11 @@ class _Loader:
             self.fail("no floors: the map needs top-level group layers, one per floor", "layers")
         cells = len(groups) * self.h * self.w  # checked before the arrays are allocated
         if cells > limits.MAX_MAP_CELLS.value():
-            self.fail(f"{len(groups)} floors of {self.w} x {self.h} tiles, over the limit of "
-                      f"{limits.MAX_MAP_CELLS.value()} tiles (raise it with {limits.MAX_MAP_CELLS.name})",
-                      "width")  # fmt: skip
+            self.fail(
+                f"{len(groups)} floors of {self.w} x {self.h} tiles, over the limit of "
+                f"{limits.MAX_MAP_CELLS.value()} tiles (raise it with {limits.MAX_MAP_CELLS.name})",
+                "width",
+            )
         self.floors: list[str] = []
         self.tiles = np.zeros((len(groups), self.h, self.w), dtype=np.uint8)
         self.states = np.zeros(self.tiles.shape, dtype=np.uint8)
@@ -210,8 +213,9 @@ class _Loader:
                     classes[tile["id"]] = (cls, source, f"{prefix}tiles[{m}].{key}")
             count = ts.get("tilecount")
             if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
-                self.fail(f"'tilecount' must be a whole number >= 0, got {count!r}", f"{prefix}tilecount",
-                          source)  # fmt: skip
+                self.fail(
+                    f"'tilecount' must be a whole number >= 0, got {count!r}", f"{prefix}tilecount", source
+                )
             self.sets.append((str(ts.get("name", k))[:200], count, classes))
             self.firstgids.append(firstgid)
         order = np.argsort(self.firstgids, kind="stable")
