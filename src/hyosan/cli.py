@@ -367,6 +367,10 @@ from hyosan.ensemble.cli import sweep as _sweep  # noqa: E402
 app.command("sweep")(_sweep)
 app.command("sensitivity")(_sensitivity)
 
+from hyosan.lattice.cli import town as _town  # noqa: E402
+
+app.command("town")(_town)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: user errors become one line on stderr and exit status 2.

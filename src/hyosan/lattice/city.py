@@ -13,7 +13,8 @@ checks that the generator still makes exactly it. The layout (ours, guessed from
   north-south over the east bridge, the east-west avenue south of the river, the road west over the
   west bridge;
 - the mountain in the north-west corner (blocked: nobody lives there and nobody crosses it);
-- the camp site outside the city at the end of the road east (no people until the evacuation).
+- the camp site outside the city at the east end of the avenue (no people until the evacuation),
+  a district of its own.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ DISTRICTS = {
     "Riverside": (26, 10, 120),
     "North hills": (5, 52, 30),
 }
-PLACES = {"school": (34, 22), "hospital": (16, 46), "camp": (24, 63), "station": (40, 52)}
+PLACES = {"school": (34, 22), "hospital": (16, 46), "camp": (30, 63), "station": (40, 52)}
 SEED = 2022  # the year the series came out
 
 
@@ -71,8 +72,7 @@ def generate_hyosan() -> Lattice:
     roads[:, 48] = True  # the main road north-south, over the east bridge
     roads[bank[48] + 3 : bank[48] + 4, :] = False
     avenue = 30
-    roads[avenue, :] = True  # the avenue, east to the camp road
-    roads[24, 48:] = True  # the road east to the camp
+    roads[avenue, :] = True  # the avenue, east out of town to the camp
     roads[26, :20] = True  # the road west
     roads[bank[14] - 1 : bank[14] + 3, 14] = True  # the west bridge
     roads[: bank[48] + 3, 48] = True
@@ -88,8 +88,9 @@ def generate_hyosan() -> Lattice:
     lat.w_south[:-1, :][roads[:-1, :] & roads[1:, :]] = 3.0
     # Bridges are the only way over: the river banks are blocked around them.
     lat.seal()
+    district[camp] = len(names)  # the camp is a district of its own (one cell)
     lat.district = district
-    lat.district_names = names
+    lat.district_names = (*names, "Camp")
     lat.places = dict(PLACES)
     lat.roads = roads
     return lat
