@@ -151,8 +151,8 @@ def run_tau(S, E, Z, R, w_east, w_south, width, blocked, k, t0, t_stop, tau, arr
             d_e[c] = 0
             d_z[c] = 0
             kills[c] = 0
-            if E[c] > 0 or Z[c] > 0:
-                visit[m] = c
+            if not dense and (E[c] > 0 or Z[c] > 0):
+                visit[m] = c  # compacted in place: the next leap's live cells
                 m += 1
         if not dense:
             live = visit[:m].copy()
