@@ -16,22 +16,25 @@ EAST, WEST, SOUTH, NORTH = 0, 1, 2, 3
 
 @numba.njit(cache=True, inline="always")
 def neighbour(c, d, width, w_east, w_south):
-    """(cell, weight) across edge ``d`` of cell ``c``; weight 0 (cell -1) where there is no edge."""
+    """(cell, weight) across edge ``d`` of cell ``c``; weight 0 (cell -1) where there is no edge.
+
+    No test of the border is needed: west of column 0 reads ``w_east[c - 1]``, the previous row's
+    last column (0), or ``w_east[-1]`` for cell 0, the map's last cell (also 0); north of row 0
+    reads a weight of the last row the same way.
+    """
     if d == 0:
         w = w_east[c]
-        return (c + 1, w) if w > 0.0 else (-1, 0.0)
-    if d == 1:
-        if c % width == 0:
-            return -1, 0.0
+        n = c + 1
+    elif d == 1:
         w = w_east[c - 1]
-        return (c - 1, w) if w > 0.0 else (-1, 0.0)
-    if d == 2:
+        n = c - 1
+    elif d == 2:
         w = w_south[c]
-        return (c + width, w) if w > 0.0 else (-1, 0.0)
-    if c < width:
-        return -1, 0.0
-    w = w_south[c - width]
-    return (c - width, w) if w > 0.0 else (-1, 0.0)
+        n = c + width
+    else:
+        w = w_south[c - width]
+        n = c - width
+    return (n, w) if w > 0.0 else (-1, 0.0)
 
 
 @numba.njit(cache=True, inline="always")
