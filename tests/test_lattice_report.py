@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from browser import browser, browser_page  # noqa: F401  (fixtures)
 from hyosan.lattice.city import load_hyosan
 from hyosan.lattice.events import TownEvent
 from hyosan.lattice.params import LatticeParams
@@ -23,8 +22,14 @@ def town_folder(tmp_path_factory):
         TownEvent("strike", 1.0, "disc:34,22,4", fraction_z=0.9, fraction_s=0.5),
         TownEvent("evacuate", 1.2, "Riverside", fraction=0.5),
     ]
-    r = simulate(lat, LatticeParams(beta=0.05, alpha=0.3, eta=24.0, mu=0.3), days=3, events=events, seed=1,
-                 snapshot_every=0.25)  # fmt: skip
+    r = simulate(
+        lat,
+        LatticeParams(beta=0.05, alpha=0.3, eta=24.0, mu=0.3),
+        days=3,
+        events=events,
+        seed=1,
+        snapshot_every=0.25,
+    )
     folder = tmp_path_factory.mktemp("town") / "run"
     r.save(folder)
     return folder
@@ -54,7 +59,7 @@ def test_report_is_self_contained_and_animates(browser_page, town_folder):
     ry, rx = np.argwhere(lat.blocked & (np.arange(lat.shape[0])[:, None] > 15))[0]
     r, g, b, _ = _pixel(page, ry * scale + scale // 2, rx * scale + scale // 2)
     assert b > r and b > g  # blocked cells (the river) are blue
-    cy, cx, direction = page.evaluate("() => D.cordons[0].edges.find(e => e[2] === 0)")
+    cy, cx, _ = page.evaluate("() => D.cordons[0].edges.find(e => e[2] === 0)")
     r, g, b, _ = _pixel(page, cy * scale + scale // 2, (cx + 1) * scale)
     assert r > 200 and g > 180 and b < 80  # the cordon line is yellow once it is up (day 1, 20:00)
     page.locator("#frame").evaluate("(el) => { el.value = '0'; el.dispatchEvent(new Event('input')); }")

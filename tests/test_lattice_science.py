@@ -27,8 +27,22 @@ def _exact_final(lat: Lattice, params: LatticeParams, z0: dict, runs: int, seed:
             Z[c] = n
         arrival = np.full(S.shape, np.inf, np.float32)
         fired = np.zeros(5, np.int64)
-        run_exact(S, E, Z, R, lat.w_east.ravel(), lat.w_south.ravel(), lat.shape[1], k, 0.0, t_end,
-                  10**9, arrival, fired, gen)  # fmt: skip
+        run_exact(
+            S,
+            E,
+            Z,
+            R,
+            lat.w_east.ravel(),
+            lat.w_south.ravel(),
+            lat.shape[1],
+            k,
+            0.0,
+            t_end,
+            10**9,
+            arrival,
+            fired,
+            gen,
+        )
         out[r] = S.sum(), E.sum(), Z.sum(), R.sum()
     return out
 
@@ -58,7 +72,9 @@ def test_one_cell_equals_the_compartment_model_in_distribution():
     )
     final_s = comp.values[:, -1, comp.species.index("S")]
     assert stats.ks_2samp(lattice[:, 0], final_s).pvalue > 1e-3
-    assert abs(lattice[:, 0].mean() - final_s.mean()) < 4 * np.hypot(lattice[:, 0].std(), final_s.std()) / np.sqrt(runs)
+    assert abs(lattice[:, 0].mean() - final_s.mean()) < 4 * np.hypot(
+        lattice[:, 0].std(), final_s.std()
+    ) / np.sqrt(runs)
     # The projection and its inverse agree.
     back = LatticeParams.from_compartment(**{k: v for k, v in params.compartment(n).items() if k != "N"}, n=n)
     assert back.beta == pytest.approx(params.beta)
@@ -76,8 +92,19 @@ def test_fast_mixing_tends_to_the_well_mixed_model():
     fast = _exact_final(lat, base.with_(move_s=20.0, move_z=20.0), {0: 2}, runs, seed=7)
     still = _exact_final(lat, base, {0: 2}, runs, seed=8)
     comp = models.get("alemi-latent").simulate(
-        method="ssa", params={"beta": base.beta * per_cell, "alpha": base.alpha, "eta": base.eta,
-                              "N": 4 * per_cell, "Z0": 2}, runs=runs, seed=9, t_end=200.0, n_points=2)  # fmt: skip
+        method="ssa",
+        params={
+            "beta": base.beta * per_cell,
+            "alpha": base.alpha,
+            "eta": base.eta,
+            "N": 4 * per_cell,
+            "Z0": 2,
+        },
+        runs=runs,
+        seed=9,
+        t_end=200.0,
+        n_points=2,
+    )
     well = comp.values[:, -1, comp.species.index("S")]
     se = np.hypot(fast[:, 0].std(), well.std()) / np.sqrt(runs)
     assert abs(fast[:, 0].mean() - well.mean()) < 4 * se, (fast[:, 0].mean(), well.mean())
@@ -98,8 +125,22 @@ def test_leaky_cordon_delays_in_proportion_to_its_leak():
             Z = np.array([20, 0], np.int32)
             E, R = np.zeros(2, np.int32), np.zeros(2, np.int32)
             arrival = np.full(2, np.inf, np.float32)
-            run_exact(S, E, Z, R, np.array([leak, 0.0], np.float32), np.zeros(2, np.float32), 2, k, 0.0, 1e6, 1,
-                      arrival, np.zeros(5, np.int64), gen)  # fmt: skip
+            run_exact(
+                S,
+                E,
+                Z,
+                R,
+                np.array([leak, 0.0], np.float32),
+                np.zeros(2, np.float32),
+                2,
+                k,
+                0.0,
+                1e6,
+                1,
+                arrival,
+                np.zeros(5, np.int64),
+                gen,
+            )
             waits.append(arrival[1])
         means[leak] = np.mean(waits)
         expected = 1.0 / (params.mu * params.beta * leak * 20 * 50)

@@ -132,7 +132,9 @@ def zombies_win(final: np.ndarray) -> bool:
     return bool((final[final.shape[0] // 2] != S_).any())
 
 
-def win_probability(width: int, alpha: float, runs: int, seed: int = 0, aspect: int = ASPECT) -> tuple[float, float]:
+def win_probability(
+    width: int, alpha: float, runs: int, seed: int = 0, aspect: int = ASPECT
+) -> tuple[float, float]:
     """(P(zombies win), its binomial standard error) over ``runs`` line-seeded runs."""
     gens = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(runs)]
     wins = np.array([zombies_win(line_outbreak(width, alpha, g, aspect)) for g in gens], dtype=float)

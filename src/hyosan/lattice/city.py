@@ -106,8 +106,16 @@ def save_builtin(lat: Lattice, path) -> None:
         w_south=lat.w_south,
         district=lat.district,
         roads=lat.roads if lat.roads is not None else np.zeros(lat.shape, bool),
-        meta=np.array(json.dumps({"names": list(lat.district_names), "places": lat.places,
-                                  "cell_m": lat.cell_m, "name": lat.name})),  # fmt: skip
+        meta=np.array(
+            json.dumps(
+                {
+                    "names": list(lat.district_names),
+                    "places": lat.places,
+                    "cell_m": lat.cell_m,
+                    "name": lat.name,
+                }
+            )
+        ),
     )
 
 
@@ -131,8 +139,9 @@ def load_hyosan() -> Lattice:
     )
 
 
-def synthetic_country(height: int = 900, width: int = 1500, people: float = 300e6, seed: int = 0,
-                      cities: int = 400) -> Lattice:  # fmt: skip
+def synthetic_country(
+    height: int = 900, width: int = 1500, people: float = 300e6, seed: int = 0, cities: int = 400
+) -> Lattice:
     """A country for the speed goals: sea around an irregular coast (blocked), a rural background
     and ``cities`` cities with lognormal sizes, scaled to ``people`` in all (rounded per cell)."""
     rng = np.random.default_rng(seed)
@@ -149,7 +158,12 @@ def synthetic_country(height: int = 900, width: int = 1500, people: float = 300e
     bumps = np.zeros((height, width))
     for y, x, s in zip(cy, cx, size, strict=True):
         rad = int(3 + 4 * np.sqrt(s))
-        y0, y1, x0, x1 = max(0, y - 3 * rad), min(height, y + 3 * rad), max(0, x - 3 * rad), min(width, x + 3 * rad)
+        y0, y1, x0, x1 = (
+            max(0, y - 3 * rad),
+            min(height, y + 3 * rad),
+            max(0, x - 3 * rad),
+            min(width, x + 3 * rad),
+        )
         gy, gx = np.mgrid[y0:y1, x0:x1]
         bumps[y0:y1, x0:x1] += 40 * s * np.exp(-((gy - y) ** 2 + (gx - x) ** 2) / (2 * rad**2))
     density = (density + bumps) * ~sea

@@ -25,7 +25,9 @@ def _assignments(items: list[str] | None) -> dict[str, str]:
 
 
 def town(
-    scenario: Annotated[str, typer.Argument(help="Town scenario file or built-in name (hyosan-city).")] = "hyosan-city",
+    scenario: Annotated[
+        str, typer.Argument(help="Town scenario file or built-in name (hyosan-city).")
+    ] = "hyosan-city",
     from_: Annotated[
         Path | None,
         typer.Option("--from", help="A school run folder: its infected escapes seed the school's cell."),
@@ -38,7 +40,9 @@ def town(
         typer.Option("--set", "-s", help="Override a rate (beta=0.03) or town key (town.days=10)."),
     ] = None,
     snapshot_every: Annotated[float, typer.Option("--snapshot-every", help="Days between maps.")] = 0.25,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder (default: out/<town>/).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run folder (default: out/<town>/).")
+    ] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
 ) -> None:
     """Run the town or country lattice (Alemi's Zombietown: S, E, Z, R per cell, coupled neighbours).
@@ -56,28 +60,49 @@ def town(
     if from_ is not None:
         seeds, start = school_escapes(from_)
         events = [e for e in events if e.kind != "seed"] + seeds
-    result = simulate(sc.lattice, sc.params, days=days if days is not None else sc.days,
-                      method=method or sc.method, seed=seed, events=events, snapshot_every=snapshot_every,
-                      start_clock_s=start, seeded_from=str(from_) if from_ else None)  # fmt: skip
+    result = simulate(
+        sc.lattice,
+        sc.params,
+        days=days if days is not None else sc.days,
+        method=method or sc.method,
+        seed=seed,
+        events=events,
+        snapshot_every=snapshot_every,
+        start_clock_s=start,
+        seeded_from=str(from_) if from_ else None,
+    )
     folder = out if out is not None else Path("out") / sc.lattice.name
     result.save(folder, report=report)
     s = result.summary()
-    console.print(f"[bold]{sc.name}[/bold]  {s['shape'][0]} x {s['shape'][1]} cells of {s['cell_m']:g} m, "
-                  f"{s['people']:,} people, {s['days']:g} days, {s['method']}, seed {seed}")  # fmt: skip
+    console.print(
+        f"[bold]{sc.name}[/bold]  {s['shape'][0]} x {s['shape'][1]} cells of {s['cell_m']:g} m, "
+        f"{s['people']:,} people, {s['days']:g} days, {s['method']}, seed {seed}"
+    )
     if from_ is not None:
-        console.print(f"  seeded by {len([e for e in events if e.kind == 'seed'])} infected escapes from {from_}")
+        console.print(
+            f"  seeded by {len([e for e in events if e.kind == 'seed'])} infected escapes from {from_}"
+        )
     table = Table(title="Districts", title_justify="left")
     for col in ("district", "people", "first arrival (days)", "fell (days)", "humans left"):
         table.add_column(col, justify="left" if col == "district" else "right")
     for row in result.district_summary().itertuples():
-        table.add_row(row.district, f"{row.people:,}", _days(row.first_arrival_days), _days(row.fell_days),
-                      f"{row.humans_left:,}")  # fmt: skip
+        table.add_row(
+            row.district,
+            f"{row.people:,}",
+            _days(row.first_arrival_days),
+            _days(row.fell_days),
+            f"{row.humans_left:,}",
+        )
     console.print(table)
     final = s["final"]
-    console.print(f"  final: S {final['S']:,}  E {final['E']:,}  Z {final['Z']:,}  R {final['R']:,}  "
-                  f"struck {final['struck_s'] + final['struck_e'] + final['struck_z']:,}")  # fmt: skip
-    console.print(f"  written: {folder}/ (summary.json, totals, districts, cells.nc, chronicle.md"
-                  + (", report.html)" if report else ")"))  # fmt: skip
+    console.print(
+        f"  final: S {final['S']:,}  E {final['E']:,}  Z {final['Z']:,}  R {final['R']:,}  "
+        f"struck {final['struck_s'] + final['struck_e'] + final['struck_z']:,}"
+    )
+    console.print(
+        f"  written: {folder}/ (summary.json, totals, districts, cells.nc, chronicle.md"
+        + (", report.html)" if report else ")")
+    )
 
 
 def _days(value: float) -> str:

@@ -48,8 +48,21 @@ class TownEvent:
     zombies: int = 0
 
 
-_FIELDS = {"kind", "after", "area", "text", "leak", "fraction_z", "fraction_s", "fraction", "camp", "speed",
-           "isolation", "bitten", "zombies"}  # fmt: skip
+_FIELDS = {
+    "kind",
+    "after",
+    "area",
+    "text",
+    "leak",
+    "fraction_z",
+    "fraction_s",
+    "fraction",
+    "camp",
+    "speed",
+    "isolation",
+    "bitten",
+    "zombies",
+}
 
 
 def parse_event(raw: dict, source: str, index: int) -> TownEvent:
@@ -60,21 +73,32 @@ def parse_event(raw: dict, source: str, index: int) -> TownEvent:
         raise HyosanError(f"unknown key {sorted(unknown)[0]!r}", source=source, field=where)
     kind = raw.get("kind")
     if kind not in KINDS:
-        raise HyosanError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}", source=source,
-                          field=f"{where}.kind")  # fmt: skip
+        raise HyosanError(
+            f"kind must be one of {', '.join(KINDS)}, got {kind!r}", source=source, field=f"{where}.kind"
+        )
     try:
         t = parse_duration(raw.get("after", 0)) / DAY
         isolation = parse_duration(raw.get("isolation", "30d")) / DAY
     except ValueError as exc:
         raise HyosanError(str(exc), source=source, field=f"{where}.after") from None
     numbers = {}
-    for key, low, high in (("leak", 0, 1e9), ("fraction_z", 0, 1), ("fraction_s", 0, 1), ("fraction", 0, 1),
-                           ("speed", 1e-9, 1e9), ("bitten", 0, 2**31 - 1), ("zombies", 0, 2**31 - 1)):  # fmt: skip
+    for key, low, high in (
+        ("leak", 0, 1e9),
+        ("fraction_z", 0, 1),
+        ("fraction_s", 0, 1),
+        ("fraction", 0, 1),
+        ("speed", 1e-9, 1e9),
+        ("bitten", 0, 2**31 - 1),
+        ("zombies", 0, 2**31 - 1),
+    ):
         if key in raw:
             value = raw[key]
             if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-                raise HyosanError(f"must be a number in [{low}, {high}], got {value!r}", source=source,
-                                  field=f"{where}.{key}")  # fmt: skip
+                raise HyosanError(
+                    f"must be a number in [{low}, {high}], got {value!r}",
+                    source=source,
+                    field=f"{where}.{key}",
+                )
             numbers[key] = value
     return TownEvent(
         kind=kind,

@@ -31,6 +31,9 @@ EMIN = -40
 NG = 108
 #: Reaction kinds counted in ``fired``.
 KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
+#: Bytes per cell the kernel allocates while it runs: a (8), grp (2), pos (4), members (4), wz (8),
+#: wsum (4).
+WORKSPACE_BYTES_PER_CELL = 30
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 20
 

@@ -46,7 +46,9 @@ class Lattice:
         if pop.ndim != 2 or min(pop.shape) < 1:
             raise HyosanError(f"needs a 2-D grid, got shape {pop.shape}", source=source, field="population")
         if not np.issubdtype(pop.dtype, np.number) or not np.isfinite(pop).all() or (pop < 0).any():
-            raise HyosanError("people per cell must be finite numbers >= 0", source=source, field="population")
+            raise HyosanError(
+                "people per cell must be finite numbers >= 0", source=source, field="population"
+            )
         if pop.sum() >= 2**31 or pop.max(initial=0) >= 2**31:
             raise HyosanError("too many people for int32 counts", source=source, field="population")
         blocked = np.zeros(pop.shape, bool) if blocked is None else np.asarray(blocked, bool)
@@ -147,15 +149,18 @@ def read_grid(path: str | Path, *, cell_m: float = 1000.0, factor: int = 1) -> L
         else:
             raise HyosanError("expected a .npy, .csv or .tif file", source=str(path), field="population")
     except (ValueError, OSError) as exc:
-        raise HyosanError(f"cannot read a grid of numbers ({exc})", source=str(path), field="population") from None
+        raise HyosanError(
+            f"cannot read a grid of numbers ({exc})", source=str(path), field="population"
+        ) from None
     grid = np.asarray(grid, dtype=np.float64)
     if grid.ndim != 2:
         raise HyosanError(f"needs a 2-D grid, got shape {grid.shape}", source=str(path), field="population")
     if not np.isfinite(grid).all():
         raise HyosanError("every cell needs a number", source=str(path), field="population")
     blocked = grid < 0
-    lat = Lattice.from_population(np.where(blocked, 0, grid), blocked=blocked, cell_m=cell_m,
-                                  name=path.stem, source=str(path))  # fmt: skip
+    lat = Lattice.from_population(
+        np.where(blocked, 0, grid), blocked=blocked, cell_m=cell_m, name=path.stem, source=str(path)
+    )
     return lat.coarsen(factor) if factor > 1 else lat
 
 
@@ -169,8 +174,9 @@ def read_geotiff(path: str | Path, *, factor: int = 1) -> Lattice:
     try:
         import rasterio  # optional extra hyosan[geo], loaded only for raster input
     except ImportError:
-        raise HyosanError("reading GeoTIFF needs rasterio: pip install 'hyosan[geo]'", source=str(path),
-                          field="population") from None  # fmt: skip
+        raise HyosanError(
+            "reading GeoTIFF needs rasterio: pip install 'hyosan[geo]'", source=str(path), field="population"
+        ) from None
     try:
         with rasterio.open(path) as src:
             band = src.read(1, masked=True)
@@ -189,15 +195,20 @@ def read_geotiff(path: str | Path, *, factor: int = 1) -> Lattice:
     if factor > 1:
         have = coarsen_sum(np.ones(blocked.shape, np.int64), factor)
         coarse_blocked = coarsen_sum(blocked.astype(np.int64), factor) == have
-    lat = Lattice.from_population(_round_keeping_total(exact), blocked=coarse_blocked,
-                                  cell_m=cell_m * factor, name=path.stem, source=str(path))  # fmt: skip
+    lat = Lattice.from_population(
+        _round_keeping_total(exact),
+        blocked=coarse_blocked,
+        cell_m=cell_m * factor,
+        name=path.stem,
+        source=str(path),
+    )
     return lat
 
 
 def _round_keeping_total(values: np.ndarray) -> np.ndarray:
     """Whole people per cell whose sum is the rounded total (largest remainders get the rest)."""
     floor = np.floor(values)
-    short = int(round(values.sum() - floor.sum()))
+    short = round(values.sum() - floor.sum())
     if short > 0:
         order = np.argsort(-(values - floor), axis=None, kind="stable")[:short]
         floor.flat[order] += 1

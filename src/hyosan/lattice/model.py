@@ -72,14 +72,17 @@ class LatticeModel:
         for r in self.local.reactions:
             if dict(r.reactants) == reactants and dict(r.change) == change:
                 return r.rate
-        raise HyosanError(f"the lattice kernels need a reaction {reactants} -> {change}",
-                          source=f"model {self.name}")  # fmt: skip
+        raise HyosanError(
+            f"the lattice kernels need a reaction {reactants} -> {change}", source=f"model {self.name}"
+        )
 
     def compile(self, params: LatticeParams) -> Rates:
         """Evaluate the declared rates at ``params``; refuse a shape the kernels do not implement."""
         if self.local.species_names != ("S", "E", "Z", "R") or len(self.local.reactions) != 3:
-            raise HyosanError("the lattice kernels implement S, E, Z, R with bite, kill and turn",
-                              source=f"model {self.name}")  # fmt: skip
+            raise HyosanError(
+                "the lattice kernels implement S, E, Z, R with bite, kill and turn",
+                source=f"model {self.name}",
+            )
         values = params.as_dict()
         bite = self._find({"S": 1, "Z": 1}, {"S": -1, "E": 1})
         kill = self._find({"S": 1, "Z": 1}, {"Z": -1, "R": 1})
@@ -92,12 +95,16 @@ class LatticeModel:
             elif key == ({"S": 1}, {"Z": 1}, {}, {"Z": -1, "R": 1}):
                 across["kill"] = c.rate
             else:
-                raise HyosanError(f"coupling {c.name!r} has a shape the kernels do not implement",
-                                  source=f"model {self.name}")  # fmt: skip
+                raise HyosanError(
+                    f"coupling {c.name!r} has a shape the kernels do not implement",
+                    source=f"model {self.name}",
+                )
         hops = {h.species: h.rate for h in self.hops}
         if set(hops) - {"S", "Z"} or set(across) != {"bite", "kill"}:
-            raise HyosanError("the lattice kernels need bite and kill couplings and hops of S or Z only",
-                              source=f"model {self.name}")  # fmt: skip
+            raise HyosanError(
+                "the lattice kernels need bite and kill couplings and hops of S or Z only",
+                source=f"model {self.name}",
+            )
         return Rates(
             bite=evaluate(bite, values),
             kill=evaluate(kill, values),
@@ -148,13 +155,29 @@ SEZR = LatticeModel(
     name="sezr",
     local=CELL,
     couplings=(
-        Coupling("bite across", {"S": 1}, {"Z": 1}, {"S": -1, "E": +1}, {}, "mu * beta",
-                 "a zombie bites a human of the neighbouring cell"),
-        Coupling("kill across", {"S": 1}, {"Z": 1}, {}, {"Z": -1, "R": +1}, "mu * alpha * beta",
-                 "a human kills a zombie of the neighbouring cell"),
-    ),  # fmt: skip
-    hops=(Hop("S", "move_s", "people walk to a neighbouring cell"),
-          Hop("Z", "move_z", "zombies shamble to a neighbouring cell")),  # fmt: skip
+        Coupling(
+            "bite across",
+            {"S": 1},
+            {"Z": 1},
+            {"S": -1, "E": +1},
+            {},
+            "mu * beta",
+            "a zombie bites a human of the neighbouring cell",
+        ),
+        Coupling(
+            "kill across",
+            {"S": 1},
+            {"Z": 1},
+            {},
+            {"Z": -1, "R": +1},
+            "mu * alpha * beta",
+            "a human kills a zombie of the neighbouring cell",
+        ),
+    ),
+    hops=(
+        Hop("S", "move_s", "people walk to a neighbouring cell"),
+        Hop("Z", "move_z", "zombies shamble to a neighbouring cell"),
+    ),
     doc="Alemi's Zombietown: SEZR in each cell, the same reactions across each edge at mu times "
     "the rate (times the edge's weight), optional walking.",
 )

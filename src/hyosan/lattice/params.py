@@ -50,7 +50,9 @@ class LatticeParams:
         for f in fields(self):
             value = getattr(self, f.name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise HyosanError(f"must be a finite number >= 0, got {value!r}", source="params", field=f.name)
+                raise HyosanError(
+                    f"must be a finite number >= 0, got {value!r}", source="params", field=f.name
+                )
 
     def with_(self, source: str = "params", **overrides: object) -> LatticeParams:
         """A copy with some values changed; unknown names and bad values raise HyosanError."""
@@ -58,8 +60,9 @@ class LatticeParams:
         clean = {}
         for key, value in overrides.items():
             if key not in known:
-                raise HyosanError(f"unknown lattice parameter (known: {', '.join(sorted(known))})",
-                                  source=source, field=key)  # fmt: skip
+                raise HyosanError(
+                    f"unknown lattice parameter (known: {', '.join(sorted(known))})", source=source, field=key
+                )
             try:
                 clean[key] = float(value)  # type: ignore[arg-type]
             except (TypeError, ValueError):
@@ -82,7 +85,9 @@ class LatticeParams:
         return {"beta": self.beta * n, "alpha": self.alpha, "eta": self.eta, "N": float(n)}
 
     @classmethod
-    def from_compartment(cls, beta: float, alpha: float, eta: float, n: float, **rest: float) -> LatticeParams:
+    def from_compartment(
+        cls, beta: float, alpha: float, eta: float, n: float, **rest: float
+    ) -> LatticeParams:
         """The lattice rates whose one cell of ``n`` people is the compartment model (beta per day
         for the whole population of ``n``): the inverse of :meth:`compartment`."""
         if n <= 0:

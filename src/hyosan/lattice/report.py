@@ -24,7 +24,11 @@ const H = D.height, W = D.width, N = H * W;
 const cv = document.getElementById('map'), ctx = cv.getContext('2d');
 const scale = Math.max(2, Math.floor(640 / W));
 cv.width = W * scale; cv.height = H * scale;
-function bytes(b64) { const s = atob(b64), a = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); return a; }
+function bytes(b64) {
+  const s = atob(b64), a = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
+  return a;
+}
 const frames = D.frames.map(f => ({t: f.t, label: f.label, s: bytes(f.s), z: bytes(f.z)}));
 const blocked = bytes(D.blocked), roads = bytes(D.roads);
 const slider = document.getElementById('frame'); slider.max = frames.length - 1;
@@ -53,7 +57,8 @@ function draw(k) {
   }
   for (const s of D.strikes) if (s.t <= f.t) {
     ctx.strokeStyle = '#ff3b30'; ctx.setLineDash([4, 3]); ctx.beginPath();
-    ctx.arc((s.x + 0.5) * scale, (s.y + 0.5) * scale, Math.max(s.r, 0.5) * scale, 0, 2 * Math.PI); ctx.stroke();
+    ctx.arc((s.x + 0.5) * scale, (s.y + 0.5) * scale, Math.max(s.r, 0.5) * scale, 0, 2 * Math.PI);
+    ctx.stroke();
     ctx.setLineDash([]);
   }
   for (const p of D.places) {
@@ -61,7 +66,8 @@ function draw(k) {
     ctx.fillRect(p.x * scale, p.y * scale, scale, scale);
     ctx.fillText(p.name, (p.x + 1.2) * scale, (p.y + 0.8) * scale);
   }
-  document.getElementById('clock').textContent = f.label + '  people ' + D.totals[k].S.toLocaleString() + '  zombies ' + D.totals[k].Z.toLocaleString();
+  document.getElementById('clock').textContent = f.label + '  people ' + D.totals[k].S.toLocaleString()
+    + '  zombies ' + D.totals[k].Z.toLocaleString();
   slider.value = k; window.townFrame = k;
 }
 let timer = null;
@@ -102,19 +108,34 @@ def write_town_report(result, path: str | Path) -> Path:
     counts = result.counts
     frames, totals = [], []
     for t, a in snaps:
-        frames.append({"t": t, "label": clock(t, result.start_clock_s), "s": _quantise(a[0] + a[1], top_s),
-                       "z": _quantise(a[2], top_z)})  # fmt: skip
+        frames.append(
+            {
+                "t": t,
+                "label": clock(t, result.start_clock_s),
+                "s": _quantise(a[0] + a[1], top_s),
+                "z": _quantise(a[2], top_z),
+            }
+        )
         i = int(np.argmin(np.abs(counts["t"].to_numpy() - t))) if len(counts) else 0
-        totals.append({"S": int(counts["S"].iloc[i]) if len(counts) else 0, "Z": int(counts["Z"].iloc[i]) if len(counts) else 0})
+        totals.append(
+            {
+                "S": int(counts["S"].iloc[i]) if len(counts) else 0,
+                "Z": int(counts["Z"].iloc[i]) if len(counts) else 0,
+            }
+        )
     cordons = []
     for i, e in enumerate(result.log):
         if e["kind"] != "cordon":
             continue
-        lifted = [x["t"] for x in result.log[i + 1 :] if x["kind"] == "lift_cordon" and x["area"] == e["area"]]
+        lifted = [
+            x["t"] for x in result.log[i + 1 :] if x["kind"] == "lift_cordon" and x["area"] == e["area"]
+        ]
         east, south = lat.edges_around(area_mask(lat, e["area"]))
         edges = [[int(y), int(x), 0] for y, x in zip(*np.nonzero(east), strict=True)]
         edges += [[int(y), int(x), 1] for y, x in zip(*np.nonzero(south), strict=True)]
-        cordons.append({"t0": e["t"], "t1": lifted[0] if lifted else 1e300, "edges": edges, "leak": e["leak"]})
+        cordons.append(
+            {"t0": e["t"], "t1": lifted[0] if lifted else 1e300, "edges": edges, "leak": e["leak"]}
+        )
     strikes = []
     for e in result.log:
         if e["kind"] == "strike":
@@ -144,7 +165,8 @@ table{{border-collapse:collapse}} td,th{{padding:2px 8px;border-bottom:1px solid
 <p>{lat.shape[0]} x {lat.shape[1]} cells of {lat.cell_m:g} m, {int(lat.population.sum()):,} people;
 method {html.escape(result.method)}, seed {result.seed}. Green: people, red: zombies, blue: water and
 mountains; yellow lines: the cordon; dashed red circles: strikes; green square: the camp.</p>
-<div><button id="play">play / pause</button> <input id="frame" type="range" min="0" value="0" style="width:400px">
+<div><button id="play">play / pause</button>
+<input id="frame" type="range" min="0" value="0" style="width:400px">
 <span id="clock"></span></div>
 <canvas id="map"></canvas>
 <h2>Districts</h2>{table}

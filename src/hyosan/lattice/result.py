@@ -24,15 +24,22 @@ from hyosan.lattice.grid import Lattice
 from hyosan.lattice.params import LatticeParams
 
 #: Files a town run folder holds (``summary.json`` says ``"kind": "town"``).
-FILES = ("summary.json", "totals.parquet", "totals.csv", "districts.parquet", "districts.csv",
-         "cells.nc", "chronicle.md")  # fmt: skip
+FILES = (
+    "summary.json",
+    "totals.parquet",
+    "totals.csv",
+    "districts.parquet",
+    "districts.csv",
+    "cells.nc",
+    "chronicle.md",
+)
 
 
 def clock(t_days: float, start_clock_s: float) -> str:
     """Town time as the chronicle writes it: "Day 2, 14:00" (day 1 is the day the run starts)."""
     s = start_clock_s + t_days * 86400.0
     day = int(s // 86400) + 1
-    rest = int(round(s % 86400)) // 60
+    rest = round(s % 86400) // 60
     return f"Day {day}, {rest // 60:02d}:{rest % 60:02d}"
 
 
@@ -67,7 +74,9 @@ class TownResult:
         rows = []
         for t, arr in self.by_district:
             for i, name in enumerate(names):
-                rows.append({"t": t, "district": name, "S": arr[i, 0], "E": arr[i, 1], "Z": arr[i, 2], "R": arr[i, 3]})
+                rows.append(
+                    {"t": t, "district": name, "S": arr[i, 0], "E": arr[i, 1], "Z": arr[i, 2], "R": arr[i, 3]}
+                )
         return pd.DataFrame(rows)
 
     def district_summary(self) -> pd.DataFrame:
@@ -83,13 +92,15 @@ class TownResult:
             rows = d[d.district == name]
             start = int(lat.population[cells].sum())
             fell = rows[(rows.S < 0.1 * start)] if start else rows.iloc[0:0]
-            out.append({
-                "district": name,
-                "people": start,
-                "first_arrival_days": first,
-                "fell_days": float(fell.t.iloc[0]) if len(fell) else math.nan,
-                "humans_left": int(rows.S.iloc[-1]) if len(rows) else 0,
-            })  # fmt: skip
+            out.append(
+                {
+                    "district": name,
+                    "people": start,
+                    "first_arrival_days": first,
+                    "fell_days": float(fell.t.iloc[0]) if len(fell) else math.nan,
+                    "humans_left": int(rows.S.iloc[-1]) if len(rows) else 0,
+                }
+            )
         return pd.DataFrame(out)
 
     def dataset(self):
@@ -99,20 +110,32 @@ class TownResult:
         lat = self.lattice
         h, w = lat.shape
         times = np.array([t for t, _ in self.snapshots], dtype=np.float64)
-        stack = np.stack([a for _, a in self.snapshots]) if self.snapshots else np.zeros((0, 4, h * w), np.int32)
+        stack = (
+            np.stack([a for _, a in self.snapshots]) if self.snapshots else np.zeros((0, 4, h * w), np.int32)
+        )
         stack = stack.reshape(len(times), 4, h, w)
         dims = ("time", "row", "col")
-        data = {name: (dims, stack[:, i].astype(np.int32), {"units": "people"}) for i, name in enumerate("SEZR")}
-        data["arrival"] = (("row", "col"), self.arrival.astype(np.float32),
-                           {"units": "days", "long_name": "first arrival of infection (inf: never)"})  # fmt: skip
+        data = {
+            name: (dims, stack[:, i].astype(np.int32), {"units": "people"}) for i, name in enumerate("SEZR")
+        }
+        data["arrival"] = (
+            ("row", "col"),
+            self.arrival.astype(np.float32),
+            {"units": "days", "long_name": "first arrival of infection (inf: never)"},
+        )
         data["population"] = (("row", "col"), lat.population, {"units": "people"})
         data["blocked"] = (("row", "col"), lat.blocked.astype(np.int8))
         data["district"] = (("row", "col"), lat.district.astype(np.int16))
         return xr.Dataset(
             data,
             coords={"time": ("time", times, {"units": "days"}), "row": np.arange(h), "col": np.arange(w)},
-            attrs={"title": f"hyosan town {lat.name}", "cell_m": lat.cell_m, "method": self.method,
-                   "seed": self.seed, "districts": json.dumps(list(lat.district_names))},  # fmt: skip
+            attrs={
+                "title": f"hyosan town {lat.name}",
+                "cell_m": lat.cell_m,
+                "method": self.method,
+                "seed": self.seed,
+                "districts": json.dumps(list(lat.district_names)),
+            },
         )
 
     def chronicle(self) -> list[str]:
@@ -127,11 +150,14 @@ class TownResult:
         for e in self.log:
             text = e.get("text") or ""
             if e["kind"] == "strike":
-                text = (text + " " if text else "") + (f"The strike on {e['area']} removes {e['removed_z']:,} "
-                        f"zombies and {e['removed_s'] + e['removed_e']:,} people.")  # fmt: skip
+                text = (text + " " if text else "") + (
+                    f"The strike on {e['area']} removes {e['removed_z']:,} "
+                    f"zombies and {e['removed_s'] + e['removed_e']:,} people."
+                )
             elif e["kind"] == "evacuate":
-                text = (text + " " if text else "") + (f"{e['people'] + e['bitten']:,} people walk out of "
-                        f"{e['area']} to the {e['camp']}.")  # fmt: skip
+                text = (text + " " if text else "") + (
+                    f"{e['people'] + e['bitten']:,} people walk out of {e['area']} to the {e['camp']}."
+                )
             elif e["kind"] == "cordon":
                 kind = "closed" if e["leak"] == 0 else f"leaky ({e['leak']:g})"
                 text = text or f"A {kind} cordon goes up around {e['area']}."
@@ -139,13 +165,18 @@ class TownResult:
                 text = text or f"{e['bitten']} bitten and {e['zombies']} zombies enter {e['area']}."
             lines.append((e["t"], text or e["kind"]))
         for row in ds.dropna(subset=["fell_days"]).itertuples():
-            lines.append((row.fell_days, f"{row.district} falls: fewer than a tenth of its people are left human."))
+            lines.append(
+                (row.fell_days, f"{row.district} falls: fewer than a tenth of its people are left human.")
+            )
         lines.sort(key=lambda x: x[0])
         out = [f"{clock(t, self.start_clock_s)}: {text}" for t, text in lines]
         held = ds[ds.fell_days.isna() & (ds.people > 0)]
         if len(held):
-            out.append(f"{clock(self.days, self.start_clock_s)}: Holding out: " + ", ".join(
-                f"{r.district} ({r.humans_left:,} people)" for r in held.itertuples()) + ".")  # fmt: skip
+            out.append(
+                f"{clock(self.days, self.start_clock_s)}: Holding out: "
+                + ", ".join(f"{r.district} ({r.humans_left:,} people)" for r in held.itertuples())
+                + "."
+            )
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -177,10 +208,15 @@ class TownResult:
         if folder.exists():
             mine = folder.is_dir() and (folder / "summary.json").is_file()
             if folder.is_file() or (not mine and any(folder.iterdir())):
-                raise HyosanError("exists and is not a hyosan run folder; will not overwrite it",
-                                  source=str(folder), field="--out")  # fmt: skip
+                raise HyosanError(
+                    "exists and is not a hyosan run folder; will not overwrite it",
+                    source=str(folder),
+                    field="--out",
+                )
         with atomic_dir(folder) as tmp:
-            (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=_json), encoding="utf-8")
+            (tmp / "summary.json").write_text(
+                json.dumps(self.summary(), indent=2, default=_json), encoding="utf-8"
+            )
             for name, table in (("totals", self.counts), ("districts", self.districts)):
                 table.to_parquet(tmp / f"{name}.parquet", index=False)
                 table.to_csv(tmp / f"{name}.csv", index=False)

@@ -122,12 +122,16 @@ def school_escapes(folder: str | Path, area: str = "school") -> tuple[list[TownE
         events = pd.read_parquet(folder / "events.parquet", columns=["time_s", "kind", "a"])
         agents = pd.read_parquet(folder / "agents.parquet", columns=["agent", "name", "bitten_s"])
     except (ValueError, OSError, KeyError) as exc:
-        raise HyosanError(f"cannot read the run's tables ({exc})", source=str(folder), field="--from") from None
+        raise HyosanError(
+            f"cannot read the run's tables ({exc})", source=str(folder), field="--from"
+        ) from None
     start = float(summary.get("start_clock_s", 8 * 3600.0))
     escapes = events[events["kind"].astype(str) == "escape"].merge(agents, left_on="a", right_on="agent")
     infected = escapes[escapes["bitten_s"].notna() & (escapes["bitten_s"] <= escapes["time_s"])]
     seeds = [
-        TownEvent("seed", float(row.time_s) / DAY, area, text=f"{row.name} escapes the school, bitten.", bitten=1)
+        TownEvent(
+            "seed", float(row.time_s) / DAY, area, text=f"{row.name} escapes the school, bitten.", bitten=1
+        )
         for row in infected.itertuples()
     ]
     return seeds, start

@@ -31,8 +31,15 @@ TALLIES = ("struck_s", "struck_e", "struck_z", "walking_s", "walking_e", "walkin
 class _Run:
     """The mutable state of one run (counts, effective edges, tallies)."""
 
-    def __init__(self, lat: Lattice, params: LatticeParams, model: LatticeModel, method: str, tau: float,
-                 gen: np.random.Generator):  # fmt: skip
+    def __init__(
+        self,
+        lat: Lattice,
+        params: LatticeParams,
+        model: LatticeModel,
+        method: str,
+        tau: float,
+        gen: np.random.Generator,
+    ):
         self.lat = lat
         self.S = lat.population.ravel().astype(np.int32)
         self.E = np.zeros_like(self.S)
@@ -70,11 +77,40 @@ class _Run:
             return
         width = self.lat.shape[1]
         if self.method == "exact":
-            run_exact(self.S, self.E, self.Z, self.R, self.w_east, self.w_south, width, self.k, self.t, t_stop,
-                      np.iinfo(np.int64).max, self.arrival, self.fired, self.gen)  # fmt: skip
+            run_exact(
+                self.S,
+                self.E,
+                self.Z,
+                self.R,
+                self.w_east,
+                self.w_south,
+                width,
+                self.k,
+                self.t,
+                t_stop,
+                np.iinfo(np.int64).max,
+                self.arrival,
+                self.fired,
+                self.gen,
+            )
         else:
-            run_tau(self.S, self.E, self.Z, self.R, self.w_east, self.w_south, width, self.lat.blocked.ravel(),
-                    self.k, self.t, t_stop, self.tau, self.arrival, self.fired, self.gen)  # fmt: skip
+            run_tau(
+                self.S,
+                self.E,
+                self.Z,
+                self.R,
+                self.w_east,
+                self.w_south,
+                width,
+                self.lat.blocked.ravel(),
+                self.k,
+                self.t,
+                t_stop,
+                self.tau,
+                self.arrival,
+                self.fired,
+                self.gen,
+            )
         self.t = t_stop
 
 
@@ -101,11 +137,17 @@ def simulate(
     params = params or LatticeParams()
     if method not in METHODS:
         raise HyosanError(f"unknown method {method!r} (choose from {', '.join(METHODS)})", source="method")
-    for name, value in (("days", days), ("record_every", record_every), ("snapshot_every", snapshot_every),
-                        ("tau", tau)):  # fmt: skip
+    for name, value in (
+        ("days", days),
+        ("record_every", record_every),
+        ("snapshot_every", snapshot_every),
+        ("tau", tau),
+    ):
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise HyosanError(f"must be a number > 0, got {value!r}", source=name)
-    run = _Run(lattice, params, model, method, float(tau), np.random.default_rng(np.random.SeedSequence(seed)))
+    run = _Run(
+        lattice, params, model, method, float(tau), np.random.default_rng(np.random.SeedSequence(seed))
+    )
     n_dist = max(len(lattice.district_names), int(lattice.district.max(initial=0)) + 1)
     dist_flat = np.where(lattice.district.ravel() < 0, n_dist, lattice.district.ravel())
     record_times = np.arange(0.0, days + 1e-9, record_every)
@@ -135,11 +177,19 @@ def simulate(
         t, _, _, action = heapq.heappop(stops)
         run.advance(t)
         if action == "record":
-            row = {"t": t, "S": int(run.S.sum(dtype=np.int64)), "E": int(run.E.sum(dtype=np.int64)),
-                   "Z": int(run.Z.sum(dtype=np.int64)), "R": int(run.R.sum(dtype=np.int64)), **run.tally}  # fmt: skip
+            row = {
+                "t": t,
+                "S": int(run.S.sum(dtype=np.int64)),
+                "E": int(run.E.sum(dtype=np.int64)),
+                "Z": int(run.Z.sum(dtype=np.int64)),
+                "R": int(run.R.sum(dtype=np.int64)),
+                **run.tally,
+            }
             totals.append(row)
-            counts = [np.bincount(dist_flat, weights=x, minlength=n_dist + 1)[:n_dist] for x in
-                      (run.S, run.E, run.Z, run.R)]  # fmt: skip
+            counts = [
+                np.bincount(dist_flat, weights=x, minlength=n_dist + 1)[:n_dist]
+                for x in (run.S, run.E, run.Z, run.R)
+            ]
             by_district.append((t, np.stack(counts, axis=1).astype(np.int64)))
         elif action == "snapshot":
             snaps.append((t, np.stack([run.S, run.E, run.Z, run.R]).copy()))
@@ -186,24 +236,47 @@ def _apply(e: TownEvent, run: _Run, lat: Lattice, mask_of, stops, log, t: float)
         run.tally["seeded"] += e.bitten + e.zombies
         if run.arrival[c] > t:
             run.arrival[c] = t
-        log.append({"t": t, "kind": "seed", "area": e.area, "text": e.text, "bitten": e.bitten, "zombies": e.zombies})
+        log.append(
+            {"t": t, "kind": "seed", "area": e.area, "text": e.text, "bitten": e.bitten, "zombies": e.zombies}
+        )
     elif e.kind in ("cordon", "lift_cordon"):
         east, south = lat.edges_around(mask_of(e.area).reshape(lat.shape))
         value = e.leak if e.kind == "cordon" else 1.0
         run.cordon_e[east] = value
         run.cordon_s[south] = value
-        log.append({"t": t, "kind": e.kind, "area": e.area, "text": e.text, "leak": value,
-                    "edges": int(east.sum() + south.sum())})  # fmt: skip
+        log.append(
+            {
+                "t": t,
+                "kind": e.kind,
+                "area": e.area,
+                "text": e.text,
+                "leak": value,
+                "edges": int(east.sum() + south.sum()),
+            }
+        )
     elif e.kind == "strike":
         m = mask_of(e.area)
         removed = {}
-        for name, arr, frac in (("z", run.Z, e.fraction_z), ("s", run.S, e.fraction_s), ("e", run.E, e.fraction_s)):
+        for name, arr, frac in (
+            ("z", run.Z, e.fraction_z),
+            ("s", run.S, e.fraction_s),
+            ("e", run.E, e.fraction_s),
+        ):
             take = np.floor(frac * arr[m].astype(np.float64) + 0.5).astype(np.int32)
             arr[m] -= take
             removed[name] = int(take.sum(dtype=np.int64))
             run.tally[f"struck_{name}"] += removed[name]
-        log.append({"t": t, "kind": "strike", "area": e.area, "text": e.text, "removed_z": removed["z"],
-                    "removed_s": removed["s"], "removed_e": removed["e"]})  # fmt: skip
+        log.append(
+            {
+                "t": t,
+                "kind": "strike",
+                "area": e.area,
+                "text": e.text,
+                "removed_z": removed["z"],
+                "removed_s": removed["s"],
+                "removed_e": removed["e"],
+            }
+        )
     elif e.kind == "evacuate":
         if e.camp not in lat.places:
             raise HyosanError(f"unknown camp place {e.camp!r}", source="events", field="camp")
@@ -229,5 +302,14 @@ def _apply(e: TownEvent, run: _Run, lat: Lattice, mask_of, stops, log, t: float)
             walked["e"] += b
             heapq.heappush(stops, (t + travel, 1, int(c), ("arrive", cell, s, b - turned, turned)))
         run.isolated.append((t + e.isolation + float(np.max(dist[m], initial=0)) * km / e.speed_km_day, camp))
-        log.append({"t": t, "kind": "evacuate", "area": e.area, "text": e.text, "people": walked["s"],
-                    "bitten": walked["e"], "camp": e.camp})  # fmt: skip
+        log.append(
+            {
+                "t": t,
+                "kind": "evacuate",
+                "area": e.area,
+                "text": e.text,
+                "people": walked["s"],
+                "bitten": walked["e"],
+                "camp": e.camp,
+            }
+        )

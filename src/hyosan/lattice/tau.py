@@ -18,6 +18,10 @@ import numpy as np
 
 from hyosan.lattice.kernels import neighbour, zombies_around
 
+#: Bytes per cell the kernel allocates while it runs: d_s, d_e, d_z, kills, stamp (4 each) and the
+#: cells to visit (4 when every cell is visited; 5 per live cell otherwise).
+WORKSPACE_BYTES_PER_CELL = 24
+
 
 @numba.njit(cache=True, inline="always")
 def _p(rate, tau):
