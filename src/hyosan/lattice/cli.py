@@ -51,6 +51,7 @@ def town(
     maps, NetCDF), chronicle.md and report.html (animated map). With --from, the school run's
     infected escapes enter the school's cell at their escape times (school -> town in one story).
     """
+    # The lattice loads numba kernels: imported when the command runs, so `hyosan --help` stays quick.
     from hyosan.lattice.scenario import load_town, school_escapes
     from hyosan.lattice.simulate import simulate
 

@@ -172,3 +172,11 @@ def walking_distance(lat: Lattice, target: tuple[int, int]) -> np.ndarray:
         dist[cand] = step
         frontier = cand
     return dist.reshape(h, w)
+
+
+def clock(t_days: float, start_clock_s: float) -> str:
+    """Town time as the chronicle writes it: "Day 2, 14:00" (day 1 is the day the run starts)."""
+    s = start_clock_s + t_days * 86400.0
+    day = int(s // 86400) + 1
+    rest = round(s % 86400) // 60
+    return f"Day {day}, {rest // 60:02d}:{rest % 60:02d}"

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hyosan.io import write_text
-from hyosan.lattice.events import area_mask
-from hyosan.lattice.result import clock
+from hyosan.lattice.events import area_mask, clock
 
 _SCRIPT = r"""
 const D = JSON.parse(document.getElementById('town-data').textContent);

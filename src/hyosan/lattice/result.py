@@ -20,8 +20,11 @@ import numpy as np
 import pandas as pd
 
 from hyosan.errors import HyosanError
+from hyosan.io import atomic_dir
+from hyosan.lattice.events import clock
 from hyosan.lattice.grid import Lattice
 from hyosan.lattice.params import LatticeParams
+from hyosan.lattice.report import write_town_report
 
 #: Files a town run folder holds (``summary.json`` says ``"kind": "town"``).
 FILES = (
@@ -33,14 +36,6 @@ FILES = (
     "cells.nc",
     "chronicle.md",
 )
-
-
-def clock(t_days: float, start_clock_s: float) -> str:
-    """Town time as the chronicle writes it: "Day 2, 14:00" (day 1 is the day the run starts)."""
-    s = start_clock_s + t_days * 86400.0
-    day = int(s // 86400) + 1
-    rest = round(s % 86400) // 60
-    return f"Day {day}, {rest // 60:02d}:{rest % 60:02d}"
 
 
 @dataclass
@@ -202,8 +197,6 @@ class TownResult:
     # -- saving ----------------------------------------------------------------------------------
     def save(self, folder: str | Path, *, report: bool = True) -> Path:
         """Write the run folder whole or not at all; refuses a folder hyosan did not make."""
-        from hyosan.io import atomic_dir
-
         folder = Path(folder)
         if folder.exists():
             mine = folder.is_dir() and (folder / "summary.json").is_file()
@@ -227,8 +220,6 @@ class TownResult:
                 encoding="utf-8",
             )
             if report:
-                from hyosan.lattice.report import write_town_report
-
                 write_town_report(self, tmp / "report.html")
         return folder
 

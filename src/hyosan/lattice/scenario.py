@@ -7,6 +7,7 @@ A town scenario has a ``[town]`` table (name, lattice, days, method), ``[params]
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from dataclasses import dataclass
@@ -115,8 +116,6 @@ def school_escapes(folder: str | Path, area: str = "school") -> tuple[list[TownE
     for name in ("summary.json", "events.parquet", "agents.parquet"):
         if not (folder / name).is_file():
             raise HyosanError(f"not a school run folder (no {name})", source=str(folder), field="--from")
-    import json
-
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         events = pd.read_parquet(folder / "events.parquet", columns=["time_s", "kind", "a"])
