@@ -86,6 +86,15 @@ def test_closed_cordon_stops_all_spread(method):
     assert np.isfinite(open_run.arrival[:, 6:]).any()
 
 
+def test_records_end_at_the_last_day_and_snapshots_at_chosen_times():
+    lat = Lattice.from_population(np.full((2, 2), 10))
+    r = simulate(lat, FAST, days=1.1, record_every=0.25, snapshot_times=[0.0, 0.3, 1.1])
+    assert list(r.counts["t"]) == [0.0, 0.25, 0.5, 0.75, 1.0, 1.1]
+    assert [t for t, _ in r.snapshots] == [0.0, 0.3, 1.1]
+    with pytest.raises(HyosanError, match="snapshot_times"):
+        simulate(lat, FAST, days=1.0, snapshot_times=[2.0])
+
+
 def test_strike_removes_exactly_what_it_states():
     lat = Lattice.from_population(np.full((5, 5), 100))
     # No bites or kills (alpha and beta 0): only the strike changes anything.
@@ -273,6 +282,7 @@ def test_town_command_from_a_school_run(tmp_path, capsys):
         ["town", "--out", str(foreign), "--days", "1"],
         ["town", "nowhere.toml"],
         ["town", "--set", "beta=-1"],
+        ["town", "--method", "bogus", "--days", "1"],
         ["town", "--set", "town.days=0"],
     ):
         with pytest.raises(SystemExit) as bad:

@@ -1,7 +1,7 @@
 """Built-in places: the synthetic city of Hyosan around the school, and synthetic countries.
 
 Hyosan is fictional (the series' town), so its map is generated, by :func:`generate_hyosan` from
-fixed numbers and a fixed seed; the output is committed (``data/hyosan_city.npz``) and a test
+fixed numbers and a fixed seed; the output is committed (``data/towns/hyosan_city.npz``) and a test
 checks that the generator still makes exactly it. The layout (ours, guessed from the story):
 
 - 48 x 64 cells of 150 m (7.2 km x 9.6 km), about 190,000 people;
@@ -121,7 +121,7 @@ def save_builtin(lat: Lattice, path) -> None:
 
 def load_hyosan() -> Lattice:
     """The committed Hyosan city (package data written by :func:`save_builtin`)."""
-    with resources.files("hyosan.data").joinpath("hyosan_city.npz").open("rb") as fh:
+    with (resources.files("hyosan") / "data" / "towns" / "hyosan_city.npz").open("rb") as fh:
         data = np.load(fh, allow_pickle=False)
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays.pop("meta")))

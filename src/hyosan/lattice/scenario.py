@@ -51,7 +51,7 @@ def load_town(name: str, overrides: dict[str, str] | None = None) -> TownScenari
     """A built-in town (``hyosan-city``) or a town TOML file; ``overrides`` set params or town keys
     (``beta=0.03``, ``town.days=10``)."""
     if name in BUILTINS:
-        text = resources.files("hyosan.data").joinpath(BUILTINS[name]).read_text(encoding="utf-8")
+        text = (resources.files("hyosan") / "data" / "towns" / BUILTINS[name]).read_text(encoding="utf-8")
         source = f"built-in {name}"
         base = None
     else:

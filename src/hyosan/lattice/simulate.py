@@ -124,6 +124,7 @@ def simulate(
     events: Sequence[TownEvent] = (),
     record_every: float = 1 / 24,
     snapshot_every: float = 0.5,
+    snapshot_times: Sequence[float] | None = None,
     tau: float = 0.05,
     model: LatticeModel = SEZR,
     start_clock_s: float = 8 * 3600.0,
@@ -132,7 +133,8 @@ def simulate(
     """Simulate ``days`` of an outbreak on ``lattice``; ``events`` include the seeds (kind "seed").
 
     ``record_every`` and ``snapshot_every`` are in days (counts overall and by district; whole
-    per-cell maps). ``tau`` is the tau-leaping step in days. Same inputs and seed, same run.
+    per-cell maps), both ending with ``days``; ``snapshot_times`` (days) chooses the maps' times
+    instead. ``tau`` is the tau-leaping step in days. Same inputs and seed, same run.
     """
     params = params or LatticeParams()
     if method not in METHODS:
@@ -150,8 +152,10 @@ def simulate(
     )
     n_dist = max(len(lattice.district_names), int(lattice.district.max(initial=0)) + 1)
     dist_flat = np.where(lattice.district.ravel() < 0, n_dist, lattice.district.ravel())
-    record_times = np.arange(0.0, days + 1e-9, record_every)
-    snapshot_times = np.arange(0.0, days + 1e-9, snapshot_every)
+    record_times = _grid(days, record_every)
+    snapshot_times = _grid(days, snapshot_every) if snapshot_times is None else np.asarray(snapshot_times, float)
+    if snapshot_times.size and (snapshot_times.min() < 0 or snapshot_times.max() > days):
+        raise HyosanError(f"snapshot times must lie in [0, {days:g}] days", source="snapshot_times")
     stops: list[tuple[float, int, int, object]] = []  # (time, order, seq, action)
     seq = 0
     for e in sorted(events, key=lambda e: e.t):
@@ -222,6 +226,12 @@ def simulate(
         events=list(events),
         seeded_from=seeded_from,
     )
+
+
+def _grid(days: float, every: float) -> np.ndarray:
+    """0, every, 2 every, ... and ``days`` itself (the end is always recorded)."""
+    times = np.arange(0.0, days, every)
+    return np.append(times[times < days - 1e-9], days)
 
 
 def _apply(e: TownEvent, run: _Run, lat: Lattice, mask_of, stops, log, t: float) -> None:
