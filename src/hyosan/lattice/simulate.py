@@ -153,7 +153,9 @@ def simulate(
     n_dist = max(len(lattice.district_names), int(lattice.district.max(initial=0)) + 1)
     dist_flat = np.where(lattice.district.ravel() < 0, n_dist, lattice.district.ravel())
     record_times = _grid(days, record_every)
-    snapshot_times = _grid(days, snapshot_every) if snapshot_times is None else np.asarray(snapshot_times, float)
+    snapshot_times = (
+        _grid(days, snapshot_every) if snapshot_times is None else np.asarray(snapshot_times, float)
+    )
     if snapshot_times.size and (snapshot_times.min() < 0 or snapshot_times.max() > days):
         raise HyosanError(f"snapshot times must lie in [0, {days:g}] days", source="snapshot_times")
     stops: list[tuple[float, int, int, object]] = []  # (time, order, seq, action)
