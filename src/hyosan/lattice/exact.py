@@ -7,7 +7,14 @@ picking a group in proportion to its sum (a short scan) and then a cell of the g
 accepted with probability ``a / 2^g`` (at least one half): the cost of a draw does not grow with the
 number of cells. A reaction changes at most two cells and their neighbours, whose propensities are
 recomputed and moved between groups in O(1). Cells with nothing to do wait in group 0, never
-drawn, so a country where the outbreak is local costs what the outbreak costs. Waiting times are exponential
+drawn, so a country where the outbreak is local costs what the outbreak costs.
+
+The groups hold *bounds*, not the propensities themselves (the rejection-based SSA of Thanh,
+Priami and Zunino 2014): a cell's bound counts the zombies around it as ``wzb >= wz``, a quarter
+more plus one per edge. A drawn cell is accepted with probability (true propensity) / (bound),
+else nothing happens (its bound is tightened and the clock has moved on: thinning keeps the
+process exact). So a zombie that dies or turns next door does not touch its neighbours' bounds
+unless they are exceeded, which saves most of the updates of a reaction. Waiting times are exponential
 with the total rate: the trajectory is exact (Gillespie's direct method, with another way to
 choose the reaction).
 
@@ -32,8 +39,10 @@ NG = 108
 #: Reaction kinds counted in ``fired``.
 KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
 #: Bytes per cell the kernel allocates while it runs: a (8), grp (2), pos (4), members (4), wz (8),
-#: wsum (4).
-WORKSPACE_BYTES_PER_CELL = 30
+#: wzb (8), wsum (4).
+WORKSPACE_BYTES_PER_CELL = 38
+#: Relative slack of the bound on the neighbours' zombies (see :func:`run_exact`).
+SLACK = 0.25
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 20
 
@@ -47,6 +56,13 @@ def cell_rate(c, S, E, Z, wz, wsum, k):
     s = float(S[c])
     z = float(Z[c])
     return s * ((k[0] + k[1]) * z + (k[3] + k[4]) * wz[c]) + k[2] * E[c] + (k[5] * s + k[6] * z) * wsum[c]
+
+
+@numba.njit(cache=True, inline="always")
+def _bound(wz, wsum):
+    """A bound on the zombies around a cell that a few more can join without a new bound: a
+    quarter more, plus one on every edge; 0 while there are none (idle cells stay idle)."""
+    return wz + SLACK * wz + wsum if wz > 0.0 else 0.0
 
 
 @numba.njit(cache=True, inline="always")
@@ -90,9 +106,12 @@ def _move(c, g_new, members, start, pos, grp):
 
 
 @numba.njit(cache=True, inline="always")
-def _update(c, S, E, Z, wz, wsum, k, a, members, start, gsum, pos, grp, span):
-    """Recompute ``a[c]`` and move the cell between groups; returns the change of the total."""
-    new = cell_rate(c, S, E, Z, wz, wsum, k)
+def _update(c, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span):
+    """Recompute the bound ``a[c]`` (with ``wzb``, raised first if the zombies around passed it)
+    and move the cell between groups; returns the change of the total."""
+    if wzb[c] < wz[c]:
+        wzb[c] = _bound(wz[c], wsum[c])
+    new = cell_rate(c, S, E, Z, wzb, wsum, k)
     old = a[c]
     if new == old:
         return 0.0
@@ -134,10 +153,12 @@ def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arr
     span = np.array([NG, 0], dtype=np.int64)  # lowest and highest busy group (may be stale: empty)
     wz = np.empty(n)
     wsum = np.empty(n, dtype=np.float32)
+    wzb = np.empty(n)
     for c in range(n):
         wz[c], wsum[c] = zombies_around(c, width, w_east, w_south, Z)
+        wzb[c] = _bound(wz[c], wsum[c])
     for c in range(n):
-        value = cell_rate(c, S, E, Z, wz, wsum, k)
+        value = cell_rate(c, S, E, Z, wzb, wsum, k)
         g = group_of(value)
         a[c] = value
         grp[c] = g
@@ -196,6 +217,13 @@ def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arr
             r = (x - i) * bound
             if r < a[c]:
                 break
+        # Thinning: a[c] is a bound (the zombies around counted as wzb >= wz); the candidate is a
+        # reaction with probability a_true / a[c], else nothing happens (time has moved on all the
+        # same: candidates come at the rate of the bounds). Then the bound is tightened.
+        if r >= cell_rate(c, S, E, Z, wz, wsum, k):
+            wzb[c] = _bound(wz[c], wsum[c])
+            total += _update(c, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span)
+            continue
         # Which of the cell's reactions.
         s = float(S[c])
         z = float(Z[c])
@@ -252,15 +280,19 @@ def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arr
             if cell < 0:
                 break
             dz = dz1 if m == 0 else dz2
-            total += _update(cell, S, E, Z, wz, wsum, k, a, members, start, gsum, pos, grp, span)
+            total += _update(cell, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span)
             if dz == 0:
                 continue
             for d in range(4):
                 nb, w = neighbour(cell, d, width, w_east, w_south)
                 if nb >= 0:
                     wz[nb] += w * dz
-                    if S[nb] > 0:  # a neighbour without people does not read Z[cell]
-                        total += _update(nb, S, E, Z, wz, wsum, k, a, members, start, gsum, pos, grp, span)
+                    # Only a neighbour with people whose zombies around passed their bound needs a
+                    # new bound: fewer zombies leave the bound valid (thinning absorbs it).
+                    if dz > 0 and S[nb] > 0 and wz[nb] > wzb[nb]:
+                        total += _update(
+                            nb, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span
+                        )
         events += 1
         resum -= 1
         if resum == 0:
@@ -268,6 +300,11 @@ def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arr
             for c in range(n):
                 if wz[c] != 0.0:
                     wz[c] = zombies_around(c, width, w_east, w_south, Z)[0]
+                    if wzb[c] < wz[c]:
+                        wzb[c] = _bound(wz[c], wsum[c])
+                        total += _update(
+                            c, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span
+                        )
             gsum[:] = 0.0
             for g in range(1, NG):
                 for i in range(start[g], start[g + 1]):
