@@ -8,10 +8,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import results_school
+from conftest import scenario
 from hyosan.cli import main
+from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
 from hyosan.lattice.city import generate_hyosan, load_hyosan
 from hyosan.lattice.events import TownEvent, area_mask, walking_distance
@@ -19,6 +23,7 @@ from hyosan.lattice.grid import Lattice, read_geotiff, read_grid
 from hyosan.lattice.params import LatticeParams
 from hyosan.lattice.scenario import load_town, school_escapes
 from hyosan.lattice.simulate import simulate
+from hyosan.results.store import save
 
 FAST = LatticeParams(beta=0.05, alpha=0.3, eta=6.0, mu=0.5)
 
@@ -267,8 +272,6 @@ def test_town_command_from_a_school_run(tmp_path, capsys):
     assert summary["start_clock_s"] == 8 * 3600 + 40 * 60
     seeds = [e for e in summary["events"] if e["kind"] == "seed"]
     assert [round(e["t"] * 86400) for e in seeds] == [600, 2400]
-    import xarray as xr
-
     with xr.open_dataset(out / "cells.nc", engine="scipy") as ds:
         assert ds["S"].shape == (3, 48, 64) and float(ds["arrival"].min()) == pytest.approx(
             600 / 86400, rel=1e-4
@@ -305,3 +308,19 @@ def test_town_scenario_file_and_overrides(tmp_path):
     (tmp_path / "bad.toml").write_text('[[events]]\nkind = "strike"\nfraction_z = 2\n')
     with pytest.raises(HyosanError, match=r"bad.toml: events\[0\].fraction_z"):
         load_town(str(tmp_path / "bad.toml"))
+
+
+def test_seeding_from_a_real_school_run(tmp_path):
+    """A school run saved by hyosan (the small two-floor school, without its cordon so that people
+    escape): its infected escapes are exactly the escape events of agents bitten by then."""
+    sections = results_school.sections()
+    sections["events"] = [e for e in sections["events"] if e["kind"] != "cordon"]
+    result = Simulation(scenario(tmp_path, results_school.MAP, **sections), seed=2).run()
+    folder = save(result, tmp_path / "school", report=False, chronicle=False)
+    esc = result.events[result.events["kind"] == "escape"].merge(result.agents, left_on="a", right_on="agent")
+    infected = esc[esc["bitten_s"] <= esc["time_s"]]
+    assert len(infected) > 0 and len(infected) < len(esc)
+    seeds, start = school_escapes(folder)
+    assert start == 8 * 3600
+    assert sorted(round(e.t * 86400, 6) for e in seeds) == sorted(infected["time_s"].round(6))
+    assert {e.text for e in seeds} == {f"{n} escapes the school, bitten." for n in infected["name"]}
