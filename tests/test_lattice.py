@@ -222,7 +222,7 @@ def test_geotiff_input_keeps_totals(tmp_path):
 
 def _school_folder(tmp_path):
     folder = tmp_path / "school"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     (folder / "summary.json").write_text(json.dumps({"start_clock_s": 8 * 3600 + 40 * 60}))
     pd.DataFrame(
         {
@@ -294,6 +294,17 @@ def test_town_command_from_a_school_run(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert (foreign / "notes.txt").read_text() == "keep"
+    # Nor a school run folder (hyosan's, but not a town's); a town's own folder is replaced whole.
+    school = tmp_path / "school-run"
+    school.mkdir()
+    (school / "summary.json").write_text(json.dumps({"title": "Hyosan High"}))
+    with pytest.raises(SystemExit) as bad:
+        main(["town", "--out", str(school), "--days", "1", "--no-report"])
+    assert bad.value.code == 2 and "not a town run folder" in capsys.readouterr().err
+    second = _school_folder(tmp_path / "s2")
+    with pytest.raises(SystemExit) as again:
+        main(["town", "hyosan-city", "--from", str(second), "--days", "1", "--no-report", "--out", str(out)])
+    assert again.value.code in (0, None) and not (out / "report.html").exists()
 
 
 def test_town_scenario_file_and_overrides(tmp_path):

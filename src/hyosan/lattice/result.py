@@ -198,14 +198,12 @@ class TownResult:
     def save(self, folder: str | Path, *, report: bool = True) -> Path:
         """Write the run folder whole or not at all; refuses a folder hyosan did not make."""
         folder = Path(folder)
-        if folder.exists():
-            mine = folder.is_dir() and (folder / "summary.json").is_file()
-            if folder.is_file() or (not mine and any(folder.iterdir())):
-                raise HyosanError(
-                    "exists and is not a hyosan run folder; will not overwrite it",
-                    source=str(folder),
-                    field="--out",
-                )
+        if folder.exists() and (folder.is_file() or any(folder.iterdir())) and not _is_town_folder(folder):
+            raise HyosanError(
+                "exists and is not a town run folder; will not overwrite it",
+                source=str(folder),
+                field="--out",
+            )
         with atomic_dir(folder) as tmp:
             (tmp / "summary.json").write_text(
                 json.dumps(self.summary(), indent=2, default=_json), encoding="utf-8"
@@ -222,6 +220,14 @@ class TownResult:
             if report:
                 write_town_report(self, tmp / "report.html")
         return folder
+
+
+def _is_town_folder(folder: Path) -> bool:
+    """A folder an earlier ``hyosan town`` wrote (its summary.json says ``"kind": "town"``)."""
+    try:
+        return json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("kind") == "town"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _json(value: Any) -> Any:
