@@ -98,6 +98,9 @@ def test_records_end_at_the_last_day_and_snapshots_at_chosen_times():
     assert [t for t, _ in r.snapshots] == [0.0, 0.3, 1.1]
     with pytest.raises(HyosanError, match="snapshot_times"):
         simulate(lat, FAST, days=1.0, snapshot_times=[2.0])
+    big = Lattice.from_population(np.zeros((1000, 1000)))
+    with pytest.raises(HyosanError, match="GiB; take fewer"):
+        simulate(big, FAST, days=60.0, snapshot_every=0.25)
 
 
 def test_strike_removes_exactly_what_it_states():

@@ -24,6 +24,8 @@ from hyosan.lattice.result import TownResult
 from hyosan.lattice.tau import run_tau
 
 METHODS = ("exact", "tau")
+#: Most memory the per-cell maps of one run may take (S, E, Z, R as int32: 16 bytes a cell a map).
+MAX_SNAPSHOT_BYTES = 2 * 2**30
 #: Sinks and pools counted by the records besides S, E, Z, R.
 TALLIES = ("struck_s", "struck_e", "struck_z", "walking_s", "walking_e", "walking_z", "seeded")
 
@@ -158,6 +160,13 @@ def simulate(
     )
     if snapshot_times.size and (snapshot_times.min() < 0 or snapshot_times.max() > days):
         raise HyosanError(f"snapshot times must lie in [0, {days:g}] days", source="snapshot_times")
+    snapshot_bytes = snapshot_times.size * lattice.n_cells * 16
+    if snapshot_bytes > MAX_SNAPSHOT_BYTES:
+        raise HyosanError(
+            f"{snapshot_times.size} maps of {lattice.n_cells:,} cells would take "
+            f"{snapshot_bytes / 2**30:.1f} GiB; take fewer (--snapshot-every)",
+            source="snapshot_every",
+        )
     stops: list[tuple[float, int, int, object]] = []  # (time, order, seq, action)
     seq = 0
     for e in sorted(events, key=lambda e: e.t):
