@@ -492,6 +492,10 @@ from hyosan.ensemble.cli import sweep as _sweep  # noqa: E402
 app.command("sweep")(_sweep)
 app.command("sensitivity")(_sensitivity)
 
+from hyosan.lattice.cli import town as _town  # noqa: E402
+
+app.command("town")(_town)
+
 
 def _fail(message: str, code: int = 2) -> SystemExit:
     err_console.print("error: " + " ".join(message.split()), markup=False)

@@ -124,6 +124,7 @@ SHOWN = {
         "final_halfbie",
         "half_infected_s",
     ),
+    "town": ("final_S", "final_Z", "struck", "t_half_S", "districts_fell"),
 }
 
 
@@ -253,12 +254,17 @@ def sweep(
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
-    """Run a scenario many times over a grid of values: a resumable store of runs and bands."""
-    from hyosan.ensemble.spec import parse_vary
-    from hyosan.ensemble.sweep import scenario_spec
+    """Run a scenario many times over a grid of values: a resumable store of runs and bands.
 
-    spec, runner = scenario_spec(scenario, runs=runs, vary=parse_vary(vary), fixed=parse_assignments(set_),
-                                 seed=seed, points=points, keep=keep)  # fmt: skip
+    A town (the lattice) is named town:NAME (town:hyosan-city, or town:my-town.toml)."""
+    from hyosan.ensemble.spec import parse_vary
+    from hyosan.ensemble.sweep import scenario_spec, town_spec
+
+    make = scenario_spec
+    if scenario is not None and scenario.startswith("town:"):  # a town (the lattice)
+        make, scenario = town_spec, scenario.removeprefix("town:")
+    spec, runner = make(scenario, runs=runs, vary=parse_vary(vary), fixed=parse_assignments(set_),
+                        seed=seed, points=points, keep=keep)  # fmt: skip
     folder = out if out is not None else _default_out(scenario or "hyosan-high", "sweep")
     _run_stored(spec, runner, folder, f"sweep {Path(spec.target).stem}", workers, scheduler, retry_failed,
                 quiet, as_json)  # fmt: skip
@@ -301,7 +307,10 @@ def model_ensemble(
 
 def sensitivity(
     target: Annotated[
-        str, typer.Argument(help="Scenario file or built-in name, or model:NAME for a compartment model.")
+        str,
+        typer.Argument(
+            help="Scenario file or built-in name, model:NAME for a compartment model, town:NAME for a town."
+        ),
     ],
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="A parameter's range: KEY=LO:HI (repeatable).")
@@ -338,6 +347,8 @@ def sensitivity(
     kind, name = (
         ("model", target.removeprefix("model:")) if target.startswith("model:") else ("scenario", target)
     )
+    if target.startswith("town:"):
+        kind, name = "town", target.removeprefix("town:")
     fixed: dict[str, Any] = parse_assignments(set_)
     if kind == "model":
         try:

@@ -212,6 +212,63 @@ def model_metrics(res) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class TownRunner:
+    """A town run (the lattice, :mod:`hyosan.lattice`): ``town`` (built-in name or absolute path)
+    with fixed and varied overrides (rates such as ``beta``, or ``town.days``).
+
+    Metrics: ``final_<S|E|Z|R>``; ``struck`` (removed by strikes); ``peak_Z`` and ``t_peak_Z``
+    (days); ``t_half_S`` (days until half the people were bitten, NaN if never);
+    ``cells_reached``; ``districts_fell`` (districts left with under a tenth of their people);
+    ``reactions``. Series: S, E, Z, R on ``points`` evenly spaced times.
+    """
+
+    town: str
+    fixed: Mapping[str, str] = field(default_factory=dict)
+    method: str | None = None
+    points: int = 101
+
+    def overrides(self, params: Mapping[str, Value]) -> dict[str, str]:
+        return {**self.fixed, **{k: toml_value(v) for k, v in params.items()}}
+
+    def __call__(self, task: RunTask) -> RunOutput:
+        # The lattice's numba kernels load in the worker only when a town runs.
+        from hyosan.lattice.scenario import load_town
+        from hyosan.lattice.simulate import simulate
+
+        sc = load_town(self.town, self.overrides(task.params))
+        res = simulate(sc.lattice, sc.params, days=sc.days, method=self.method or sc.method,
+                       seed=task.seed, events=sc.events, record_every=sc.days / (self.points - 1),
+                       snapshot_every=sc.days)  # fmt: skip
+        counts = res.counts
+        output = RunOutput(metrics=town_metrics(res), times=counts["t"].to_numpy(dtype=np.float64))
+        output.series = {k: counts[k].to_numpy() for k in "SEZR"}
+        if task.keep:
+            output.kept = res
+        return output
+
+
+#: The metrics of a town run, in order (see :class:`TownRunner`).
+TOWN_METRICS = ("final_S", "final_E", "final_Z", "final_R", "struck", "peak_Z", "t_peak_Z", "t_half_S",
+                "cells_reached", "districts_fell", "reactions")  # fmt: skip
+
+
+def town_metrics(res) -> dict[str, Any]:
+    """The runs-table row of a town run (see :class:`TownRunner`)."""
+    c = res.counts
+    last = c.iloc[-1]
+    metrics: dict[str, Any] = {f"final_{k}": int(last[k]) for k in "SEZR"}
+    metrics["struck"] = int(last["struck_s"] + last["struck_e"] + last["struck_z"])
+    peak = int(c["Z"].to_numpy().argmax())
+    metrics["peak_Z"], metrics["t_peak_Z"] = int(c["Z"].iloc[peak]), float(c["t"].iloc[peak])
+    half = np.flatnonzero(c["S"].to_numpy() <= c["S"].iloc[0] / 2)
+    metrics["t_half_S"] = float(c["t"].iloc[half[0]]) if half.size else float("nan")
+    metrics["cells_reached"] = int(np.isfinite(res.arrival).sum())
+    metrics["districts_fell"] = int(res.district_summary()["fell_days"].notna().sum())
+    metrics["reactions"] = int(sum(res.fired.values()))
+    return metrics
+
+
+@dataclass(frozen=True)
 class FunctionRunner:
     """Any function ``fn(params, seed)`` returning a number or a dict of numbers (the metrics).
 
@@ -242,6 +299,8 @@ def metric_names(runner: Callable[[RunTask], RunOutput]) -> list[str]:
         return ["agents", *(f"final_{s}" for s in STATE_NAMES), "human_group", "zombie_group",
                 "survivors_adults", "survivors_students", *(f"survived_{r}" for r in roles),
                 "first_turn_s", "half_infected_s", "bites", "turns", "kills"]  # fmt: skip
+    if isinstance(runner, TownRunner):
+        return list(TOWN_METRICS)
     if isinstance(runner, ModelRunner):
         from hyosan.compartmental import get
 

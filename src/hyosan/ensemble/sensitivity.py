@@ -315,7 +315,7 @@ def run_sensitivity(
     compartment model (``kind="model"``, solved by ``solver``). The runs are stored at ``out``
     as a sweep; returns the result (written there too) and the sweep's result."""
     from hyosan.ensemble.runners import metric_names
-    from hyosan.ensemble.sweep import model_spec, run_sweep, scenario_spec
+    from hyosan.ensemble.sweep import model_spec, run_sweep, scenario_spec, town_spec
 
     design = Design(method, dict(params), samples, seed, second_order, levels)
     X = design.sample()
@@ -325,6 +325,8 @@ def run_sensitivity(
         spec, runner = scenario_spec(target, fixed=fixed, **common)
     elif kind == "model":
         spec, runner = model_spec(target, method=solver, fixed=fixed, t_end=t_end, **common)
+    elif kind == "town":
+        spec, runner = town_spec(target, fixed=fixed, **common)
     else:
         raise ValueError(f"unknown kind {kind!r}")
     known = metric_names(runner)

@@ -25,6 +25,7 @@ from hyosan.ensemble.runners import (
     ModelRunner,
     Outcome,
     ScenarioRunner,
+    TownRunner,
     file_digest,
     function_name,
 )
@@ -274,6 +275,45 @@ def model_spec(
     context = {"set": fixed_, "method": method, "t_end": t_end_, "points": points, "fingerprint": fingerprint}
     spec = SweepSpec(kind="model", target=network.name, runs=runs, seed=seed, sets=sets, context=context,
                      vary=vary_, design=design, keep=keep)  # fmt: skip
+    return spec, runner
+
+
+def town_spec(
+    town: str,
+    *,
+    runs: int,
+    vary: Mapping[str, Sequence[Value]] | Sequence[str] | None = None,
+    fixed: Mapping[str, str] | None = None,
+    method: str | None = None,
+    seed: int = 0,
+    points: int = 101,
+    keep: int = 0,
+    sets: Sequence[Mapping[str, Value]] | None = None,
+    design: dict[str, Any] | None = None,
+) -> tuple[SweepSpec, TownRunner]:
+    """The spec and runner of a town sweep (``town``: a built-in town or a town TOML file)."""
+    from hyosan.lattice.scenario import BUILTINS, load_town
+    from hyosan.lattice.simulate import METHODS
+
+    fixed = {k: str(v) for k, v in (fixed or {}).items()}
+    vary_ = _vary(vary)
+    load_town(town, fixed)  # the fixed overrides are checked here, once
+    both = set(vary_) & set(fixed)
+    if both:
+        raise HyosanError("given both to --set and --vary", source="--vary", field=sorted(both)[0])
+    if method is not None and method not in METHODS:
+        raise HyosanError(f"unknown method {method!r} (choose from {', '.join(METHODS)})", source="--method")
+    if points < 2:
+        raise HyosanError(f"must be at least 2, got {points}", source="--points")
+    target = town if town in BUILTINS else str(Path(town).resolve())
+    runner = TownRunner(town=target, fixed=fixed, method=method, points=points)
+    sets = tuple(dict(s) for s in (cross_product(vary_) if sets is None else sets))
+    _first_valid(sets, lambda params: load_town(target, runner.overrides(params)))
+    text = target if town in BUILTINS else Path(target).read_text(encoding="utf-8")
+    context = {"set": fixed, "method": method, "points": points,
+               "fingerprint": hashlib.sha256(text.encode()).hexdigest()}  # fmt: skip
+    spec = SweepSpec(kind="town", target=target, runs=runs, seed=seed, sets=sets, context=context, vary=vary_,
+                     design=design, keep=keep)  # fmt: skip
     return spec, runner
 
 

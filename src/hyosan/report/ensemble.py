@@ -217,7 +217,7 @@ def build_ensemble_report(store: str | Path) -> str:
         keys = list(spec["design"].get("params", keys)) if isinstance(spec["design"], dict) else keys
     keys = [k for k in keys if k in runs.columns]
     status = spec.get("status", {})
-    model = spec.get("kind") == "model"
+    model = spec.get("kind") in ("model", "town")  # series and metrics named by the run, in days
     series = (
         list(dict.fromkeys(bands["series"]))
         if model

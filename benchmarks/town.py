@@ -1,0 +1,282 @@
+"""The town/country lattice: exact solver speed, tau-leaping a country, memory per cell, and
+comparisons (the compartment SSA on one cell; a straightforward NumPy lattice).
+
+Figures, one run, side by side:
+
+1. **Exact solver** on a 1500 x 900 country (``synthetic_country``: 300 M people, sea around it):
+   reactions per second over ``--events`` reactions, Alemi's defaults (beta 1.8e-3, alpha 0.8,
+   eta 2, mu 0.1), 100 zombies seeded in the most crowded cell; wall and CPU (process) time.
+2. **One cell**: the lattice's exact kernel on a single cell against the compartment SSA
+   (``alemi-latent``, the same cell projected: beta_c = beta N) - reactions per second each.
+3. **Tau-leaping** the same country for 60 days (step 0.05 day), wall and CPU time; and the same
+   with everybody walking (``move_s`` = ``move_z`` = 0.1 a day), where every cell is visited every
+   leap, for ``--walk-days`` days.
+4. **A straightforward NumPy lattice** (below: whole-grid binomial leaps with array operations,
+   the obvious way to write it), timed for ``--numpy-days`` days of the same country and step.
+5. **Memory per cell**: the bytes of every array a run holds (the lattice, the run's state, the
+   edges with cordons applied) per cell, from the arrays themselves, plus each kernel's working
+   arrays (``WORKSPACE_BYTES_PER_CELL``, allocated per call). Peak resident memory was tried and
+   does not resolve it: building the lattice's temporaries sets the peak, and the run fits in
+   the memory they free. Records and snapshots come on top (16 bytes a cell per snapshot).
+
+Compilation is excluded (a small warm-up first). Run: ``python benchmarks/town.py [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+
+import numpy as np
+
+from hyosan import models
+from hyosan.lattice import exact, tau
+from hyosan.lattice.city import synthetic_country
+from hyosan.lattice.events import TownEvent
+from hyosan.lattice.exact import run_exact
+from hyosan.lattice.grid import Lattice
+from hyosan.lattice.model import SEZR
+from hyosan.lattice.params import LatticeParams
+from hyosan.lattice.simulate import _Run, simulate
+
+GOAL_EXACT = 20e6
+GOAL_TAU_S = 60.0
+GOAL_BYTES = 100.0
+
+
+def _k(params: LatticeParams) -> np.ndarray:
+    return np.array(list(vars(SEZR.compile(params)).values()))
+
+
+def _arrays(lat: Lattice):
+    S = lat.population.ravel().astype(np.int32)
+    return S, np.zeros_like(S), np.zeros_like(S), np.zeros_like(S)
+
+
+def _seed_cell(lat: Lattice) -> int:
+    return int(np.argmax(lat.population.ravel()))
+
+
+def exact_rate(lat: Lattice, params: LatticeParams, events: int) -> dict:
+    S, E, Z, R = _arrays(lat)
+    Z[_seed_cell(lat)] = 100
+    arrival = np.full(S.shape, np.inf, np.float32)
+    fired = np.zeros(5, np.int64)
+    gen = np.random.default_rng(1)
+    wall, cpu = time.perf_counter(), time.process_time()
+    t = run_exact(
+        S,
+        E,
+        Z,
+        R,
+        lat.w_east.ravel(),
+        lat.w_south.ravel(),
+        lat.shape[1],
+        _k(params),
+        0.0,
+        1e9,
+        events,
+        arrival,
+        fired,
+        gen,
+    )
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    n = int(fired.sum())
+    return {
+        "reactions": n,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "per_s_wall": n / wall,
+        "per_s_cpu": n / cpu,
+        "sim_days": t,
+        "cells_reached": int(np.isfinite(arrival).sum()),
+    }
+
+
+def one_cell(params: LatticeParams, n: int = 1_000_000, runs: int = 4) -> dict:
+    lat = Lattice.from_population(np.array([[n - 10]]))
+    k = _k(params)
+    total, wall = 0, 0.0
+    for r in range(runs):
+        S, E, Z, R = _arrays(lat)
+        Z[0] = 10
+        fired = np.zeros(5, np.int64)
+        t0 = time.perf_counter()
+        run_exact(
+            S,
+            E,
+            Z,
+            R,
+            lat.w_east.ravel(),
+            lat.w_south.ravel(),
+            1,
+            k,
+            0.0,
+            1e9,
+            10**12,
+            np.full(1, np.inf, np.float32),
+            fired,
+            np.random.default_rng(r),
+        )
+        wall += time.perf_counter() - t0
+        total += int(fired.sum())
+    model = models.get("alemi-latent")
+    p = {**params.compartment(n), "Z0": 10}
+    model.simulate(method="ssa", params=p, runs=1, t_end=1e9, n_points=2, seed=99)  # warm-up
+    t0 = time.perf_counter()
+    res = model.simulate(method="ssa", params=p, runs=runs, t_end=1e9, n_points=2, seed=0)
+    comp_wall = time.perf_counter() - t0
+    comp = int(res.reactions_fired.sum())
+    return {"lattice_per_s": total / wall, "compartment_per_s": comp / comp_wall, "N": n, "runs": runs}
+
+
+def tau_country(lat: Lattice, params: LatticeParams, days: float) -> dict:
+    ev = [TownEvent("seed", 0.0, "cells:{},{}".format(*divmod(_seed_cell(lat), lat.shape[1])), zombies=100)]
+    wall, cpu = time.perf_counter(), time.process_time()
+    r = simulate(
+        lat, params, days=days, method="tau", events=ev, record_every=1.0, snapshot_every=days, tau=0.05
+    )
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    last = r.counts.iloc[-1]
+    return {
+        "days": days,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "people": int(lat.population.sum()),
+        "final": {k: int(last[k]) for k in "SEZR"},
+        "cells_reached": int(np.isfinite(r.arrival).sum()),
+        "reactions": r.fired,
+    }
+
+
+def numpy_lattice(lat: Lattice, params: LatticeParams, days: float, tau: float = 0.05) -> dict:
+    """The obvious NumPy version: every leap, binomial draws for every cell of the grid."""
+    rng = np.random.default_rng(0)
+    k = _k(params)
+    S = lat.population.astype(np.int64)
+    E = np.zeros_like(S)
+    Z = np.zeros_like(S)
+    R = np.zeros_like(S)
+    Z.flat[_seed_cell(lat)] = 100
+    we, ws = lat.w_east.astype(np.float64), lat.w_south.astype(np.float64)
+    t0 = time.perf_counter()
+    for _ in range(round(days / tau)):
+        wz = (
+            we * np.roll(Z, -1, 1)
+            + np.roll(we, 1, 1) * np.roll(Z, 1, 1)
+            + ws * np.roll(Z, -1, 0)
+            + np.roll(ws, 1, 0) * np.roll(Z, 1, 0)
+        )
+        bitten = rng.binomial(S, -np.expm1(-(k[0] * Z + k[3] * wz) * tau))
+        ws_ = (
+            we * np.roll(S, -1, 1)
+            + np.roll(we, 1, 1) * np.roll(S, 1, 1)
+            + ws * np.roll(S, -1, 0)
+            + np.roll(ws, 1, 0) * np.roll(S, 1, 0)
+        )
+        killed = rng.binomial(Z, -np.expm1(-(k[1] * S + k[4] * ws_) * tau))
+        turned = rng.binomial(E, -np.expm1(-k[2] * tau))
+        S -= bitten
+        E += bitten - turned
+        Z += turned - killed
+        R += killed
+    wall = time.perf_counter() - t0
+    return {"days": days, "wall_s": wall, "per_day_s": wall / days, "projected_60_days_s": 60 * wall / days}
+
+
+def counted_bytes(lat: Lattice) -> dict:
+    """Bytes per cell of every array a run holds: the lattice (people, blocked, edges, districts),
+    the run's state (S, E, Z, R, first arrival, the edges with the cordons applied) and each
+    kernel's own working arrays."""
+    run = _Run(lat, LatticeParams(), SEZR, "exact", 0.05, np.random.default_rng(0))
+    held = sum(x.nbytes for x in (lat.population, lat.blocked, lat.w_east, lat.w_south, lat.district))
+    held += sum(
+        x.nbytes
+        for x in (
+            run.S,
+            run.E,
+            run.Z,
+            run.R,
+            run.arrival,
+            run.w_east,
+            run.w_south,
+            run.cordon_e,
+            run.cordon_s,
+        )
+    )
+    per_cell = held / lat.n_cells
+    return {
+        "held": per_cell,
+        "exact": per_cell + exact.WORKSPACE_BYTES_PER_CELL,
+        "tau": per_cell + tau.WORKSPACE_BYTES_PER_CELL,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=30_000_000, help="exact solver: reactions to time")
+    ap.add_argument("--walk-days", type=float, default=10.0, help="tau-leaping with walking: days")
+    ap.add_argument("--numpy-days", type=float, default=5.0, help="NumPy lattice: days to time")
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args()
+    lat = synthetic_country()
+    params = LatticeParams()
+    small = synthetic_country(60, 100, 1e6, seed=1, cities=5)  # warm-up: compile every kernel
+    exact_rate(small, params, 10_000)
+    tau_country(small, params, 1.0)
+    tau_country(small, params.with_(move_s=0.1, move_z=0.1), 0.2)
+    report = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "load_avg_start": os.getloadavg()[0],
+        "cells": lat.n_cells,
+    }
+    report["exact"] = exact_rate(lat, params, args.events)
+    print(
+        f"exact 1500x900: {report['exact']['per_s_wall'] / 1e6:.2f} M reactions/s wall "
+        f"({report['exact']['per_s_cpu'] / 1e6:.2f} M/s CPU), {report['exact']['reactions']:,} reactions, "
+        f"{report['exact']['sim_days']:.1f} days, goal {GOAL_EXACT / 1e6:.0f} M/s"
+    )
+    report["one_cell"] = one_cell(params)
+    oc = report["one_cell"]
+    print(
+        f"one cell of 1e6: lattice exact {oc['lattice_per_s'] / 1e6:.1f} M/s, compartment SSA "
+        f"{oc['compartment_per_s'] / 1e6:.1f} M/s"
+    )
+    report["tau"] = tau_country(lat, params, 60.0)
+    print(
+        f"tau 300 M people 60 days: {report['tau']['wall_s']:.1f} s wall "
+        f"({report['tau']['cpu_s']:.1f} s CPU), "
+        f"{report['tau']['cells_reached']:,} cells reached, goal {GOAL_TAU_S:.0f} s"
+    )
+    report["tau_walking"] = tau_country(lat, params.with_(move_s=0.1, move_z=0.1), args.walk_days)
+    tw = report["tau_walking"]
+    print(
+        f"tau with walking (every cell every leap), {tw['days']:g} days: {tw['wall_s']:.1f} s wall "
+        f"(projected 60 days: {tw['wall_s'] * 60 / tw['days']:.0f} s)"
+    )
+    report["numpy"] = numpy_lattice(lat, params, args.numpy_days)
+    print(
+        f"NumPy lattice: {report['numpy']['per_day_s']:.2f} s per day (projected 60 days: "
+        f"{report['numpy']['projected_60_days_s']:.0f} s)"
+    )
+    counted = counted_bytes(lat)
+    report["memory"] = counted
+    for mode in ("exact", "tau"):
+        print(
+            f"memory {mode}: {counted[mode]:.0f} bytes per cell (arrays held {counted['held']:.0f} + the "
+            f"kernel's working arrays), goal {GOAL_BYTES:.0f}"
+        )
+    report["load_avg_end"] = os.getloadavg()[0]
+    print(f"load average {report['load_avg_start']:.2f} -> {report['load_avg_end']:.2f}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report, fh, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    main()

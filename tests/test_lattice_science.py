@@ -1,0 +1,194 @@
+"""The lattice's science: Alemi's critical point, one cell = the compartment model, fast mixing ->
+the well-mixed model, a leaky cordon delays in proportion to its leak."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from hyosan import models
+from hyosan.lattice.bond import ALPHA_C, win_probability
+from hyosan.lattice.events import TownEvent
+from hyosan.lattice.exact import run_exact
+from hyosan.lattice.grid import Lattice
+from hyosan.lattice.model import SEZR
+from hyosan.lattice.params import LatticeParams
+from hyosan.lattice.simulate import simulate
+
+
+def _exact_final(lat: Lattice, params: LatticeParams, z0: dict, runs: int, seed: int, t_end: float = 200.0):
+    """Final (S, E, Z, R) totals of ``runs`` exact runs straight through the kernel."""
+    k = np.array(list(vars(SEZR.compile(params)).values()))
+    out = np.empty((runs, 4), np.int64)
+    gens = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(runs)]
+    for r, gen in enumerate(gens):
+        S = lat.population.ravel().astype(np.int32)
+        E, Z, R = (np.zeros_like(S) for _ in range(3))
+        for c, n in z0.items():
+            Z[c] = n
+        arrival = np.full(S.shape, np.inf, np.float32)
+        fired = np.zeros(5, np.int64)
+        run_exact(
+            S,
+            E,
+            Z,
+            R,
+            lat.w_east.ravel(),
+            lat.w_south.ravel(),
+            lat.shape[1],
+            k,
+            0.0,
+            t_end,
+            10**9,
+            arrival,
+            fired,
+            gen,
+        )
+        out[r] = S.sum(), E.sum(), Z.sum(), R.sum()
+    return out
+
+
+def test_bond_lattice_critical_point():
+    """Alemi's alpha_c = 0.437: below it the chance that zombies win rises with the lattice, above
+    it the chance falls. Widths 8 and 32 (strips 4 widths long), 400 line-seeded runs each."""
+    assert 0.40 < ALPHA_C < 0.48
+    runs = 400
+    p8, se8 = win_probability(8, 0.40, runs, seed=1)
+    p32, se32 = win_probability(32, 0.40, runs, seed=2)
+    assert p32 - p8 > 3 * np.hypot(se8, se32), (p8, p32)
+    q8, sq8 = win_probability(8, 0.48, runs, seed=3)
+    q32, sq32 = win_probability(32, 0.48, runs, seed=4)
+    assert q8 - q32 > 3 * np.hypot(sq8, sq32), (q8, q32)
+
+
+def test_one_cell_equals_the_compartment_model_in_distribution():
+    """One isolated cell of n people is alemi-latent with beta_c = beta n (the stated projection):
+    the final number of humans has the same distribution (two-sample KS over 600 runs each)."""
+    n, z0, runs = 60, 2, 600
+    params = LatticeParams(beta=0.02, alpha=0.7, eta=1.5)
+    lat = Lattice.from_population(np.array([[n - z0]]))
+    lattice = _exact_final(lat, params, {0: z0}, runs, seed=5)
+    comp = models.get("alemi-latent").simulate(
+        method="ssa", params={**params.compartment(n), "Z0": z0}, runs=runs, seed=6, t_end=200.0, n_points=2
+    )
+    final_s = comp.values[:, -1, comp.species.index("S")]
+    assert stats.ks_2samp(lattice[:, 0], final_s).pvalue > 1e-3
+    assert abs(lattice[:, 0].mean() - final_s.mean()) < 4 * np.hypot(
+        lattice[:, 0].std(), final_s.std()
+    ) / np.sqrt(runs)
+    # The projection and its inverse agree.
+    back = LatticeParams.from_compartment(**{k: v for k, v in params.compartment(n).items() if k != "N"}, n=n)
+    assert back.beta == pytest.approx(params.beta)
+
+
+def test_two_cells_fully_coupled_are_one_well_mixed_population():
+    """Two cells joined by an edge of weight 1 with mu = 1: every person meets every zombie at the
+    in-cell rate, so the totals are exactly alemi-latent of both cells (beta_c = beta N). The state
+    after one day matches in distribution (KS on S, E, Z, R, 800 runs each); with mu = 0.5 it does
+    not. Checks the bites and kills across the edge and the solver's bounds on the zombies around."""
+    runs, day = 800, 1.0
+    params = LatticeParams(beta=0.03, alpha=0.4, eta=2.0, mu=1.0)
+    lat = Lattice.from_population(np.array([[28, 30]]))
+    comp = models.get("alemi-latent").simulate(
+        method="ssa", params={**params.compartment(60), "Z0": 2}, runs=runs, seed=12, t_end=day, n_points=2
+    )
+    well = comp.values[:, -1, :]  # S, E, Z, R: the catalogue's order is the lattice's
+    assert comp.species == ("S", "E", "Z", "R")
+    coupled = _exact_final(lat, params, {0: 2}, runs, seed=11, t_end=day)
+    assert min(stats.ks_2samp(coupled[:, i], well[:, i]).pvalue for i in range(4)) > 1e-3
+    weaker = _exact_final(lat, params.with_(mu=0.5), {0: 2}, runs, seed=11, t_end=day)
+    assert min(stats.ks_2samp(weaker[:, i], well[:, i]).pvalue for i in range(4)) < 1e-3
+
+
+@pytest.mark.slow
+def test_fast_mixing_tends_to_the_well_mixed_model():
+    """With people and zombies walking fast between 4 cells, the outbreak is the well-mixed SEZR of
+    all 4 cells with beta_c = beta x (people per cell); without walking or coupling it stays in
+    its cell and the ending differs."""
+    per_cell, runs, days = 30, 300, 30.0  # compared after 30 days (people walk on forever)
+    lat = Lattice.from_population(np.full((2, 2), per_cell))
+    lat.population[0, 0] -= 2
+    base = LatticeParams(beta=0.04, alpha=0.6, eta=2.0, mu=0.0)
+    fast = _exact_final(lat, base.with_(move_s=20.0, move_z=20.0), {0: 2}, runs, seed=7, t_end=days)
+    still = _exact_final(lat, base, {0: 2}, runs, seed=8, t_end=days)
+    comp = models.get("alemi-latent").simulate(
+        method="ssa",
+        params={
+            "beta": base.beta * per_cell,
+            "alpha": base.alpha,
+            "eta": base.eta,
+            "N": 4 * per_cell,
+            "Z0": 2,
+        },
+        runs=runs,
+        seed=9,
+        t_end=days,
+        n_points=2,
+    )
+    well = comp.values[:, -1, comp.species.index("S")]
+    se = np.hypot(fast[:, 0].std(), well.std()) / np.sqrt(runs)
+    assert abs(fast[:, 0].mean() - well.mean()) < 4 * se, (fast[:, 0].mean(), well.mean())
+    assert still[:, 0].mean() - well.mean() > 8 * se  # the three other cells are never reached
+
+
+def test_leaky_cordon_delays_in_proportion_to_its_leak():
+    """Two cells, zombies that cannot be killed on one side: the first bite across a cordon that
+    keeps a fraction ``leak`` of the edge comes after an exponential time of mean 1/(mu beta leak Z S).
+    Ten times less leak, ten times the wait (mean over 400 runs, within 15 %)."""
+    params = LatticeParams(beta=0.01, alpha=0.0, eta=1.0, mu=0.5)
+    k = np.array(list(vars(SEZR.compile(params)).values()))
+    means = {}
+    for leak in (0.2, 0.02):
+        waits = []
+        for gen in (np.random.default_rng(s) for s in np.random.SeedSequence(int(leak * 100)).spawn(400)):
+            S = np.array([0, 50], np.int32)
+            Z = np.array([20, 0], np.int32)
+            E, R = np.zeros(2, np.int32), np.zeros(2, np.int32)
+            arrival = np.full(2, np.inf, np.float32)
+            run_exact(
+                S,
+                E,
+                Z,
+                R,
+                np.array([leak, 0.0], np.float32),
+                np.zeros(2, np.float32),
+                2,
+                k,
+                0.0,
+                1e6,
+                1,
+                arrival,
+                np.zeros(5, np.int64),
+                gen,
+            )
+            waits.append(arrival[1])
+        means[leak] = np.mean(waits)
+        expected = 1.0 / (params.mu * params.beta * leak * 20 * 50)
+        assert means[leak] == pytest.approx(expected, rel=0.15)
+    assert means[0.02] / means[0.2] == pytest.approx(10.0, rel=0.2)
+
+
+def test_fast_mixing_tau_leaping_follows_the_well_mixed_ode():
+    """Large populations walking fast between 4 cells: the mean of 10 tau-leaping runs follows the
+    ODE of alemi-latent for all 4 cells to within 2 % at every record; without walking it does not."""
+    per, z0, days = 5000, 500, 12.0
+    lat = Lattice.from_population(np.full((2, 2), per))
+    lat.population[0, 0] -= z0
+    params = LatticeParams(beta=1.0 / per, alpha=0.6, eta=2.0, mu=0.0, move_s=50.0, move_z=50.0)
+    ode = models.get("alemi-latent").simulate(
+        method="ode",
+        params={"beta": 1.0, "alpha": 0.6, "eta": 2.0, "N": 4 * per, "Z0": z0},
+        t_end=days,
+        n_points=5,
+    )
+    expected = ode.values[0][:, 0]
+    seed = [TownEvent("seed", 0.0, "cells:0,0", zombies=z0)]
+
+    def mean_s(p):
+        runs = [simulate(lat, p, days=days, method="tau", tau=0.01, events=seed, record_every=3.0,
+                         snapshot_every=days, seed=s).counts["S"].to_numpy() for s in range(10)]  # fmt: skip
+        return np.mean(runs, axis=0)
+
+    np.testing.assert_allclose(mean_s(params), expected, rtol=0.02)
+    assert mean_s(params.with_(move_s=0.0, move_z=0.0))[-1] > 1.5 * expected[-1]
