@@ -12,10 +12,10 @@ removing one are O(1) and a run costs O(L^2).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from hyosan.errors import HyosanError
+from hyosan.jit import njit, njit_inline
 
 S_, Z_, R_ = 0, 1, 2
 #: Alemi et al.'s estimate of the critical kill-to-bite ratio on the square lattice.
@@ -24,7 +24,7 @@ ALPHA_C = 0.437345866
 ASPECT = 4
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _site(i, d, size):
     """The neighbour of site ``i`` in direction d (0 east, 1 south, 2 west, 3 north), periodic
     on a lattice ``size`` = (height, width)."""
@@ -39,7 +39,7 @@ def _site(i, d, size):
     return ((y - 1) % height) * width + x
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _bond(i, d, size):
     """Bond id: each site owns its east (2i) and south (2i + 1) bonds."""
     if d == 0:
@@ -49,7 +49,7 @@ def _bond(i, d, size):
     return 2 * _site(i, d, size) + (0 if d == 2 else 1)
 
 
-@numba.njit(cache=True)
+@njit
 def _add(b, active, where, count):
     if where[b] < 0:
         active[count] = b
@@ -58,7 +58,7 @@ def _add(b, active, where, count):
     return count
 
 
-@numba.njit(cache=True)
+@njit
 def _drop(b, active, where, count):
     p = where[b]
     if p >= 0:
@@ -70,7 +70,7 @@ def _drop(b, active, where, count):
     return count
 
 
-@numba.njit(cache=True)
+@njit
 def run_bond(state, alpha, gen):
     """Run one outbreak on ``state`` ((height, width) int8 of S/Z/R, changed in place) to the end.
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from hyosan.jit import njit, njit_inline
 from hyosan.lattice.kernels import neighbour, pick_edge, zombies_around
 
 #: Group g >= 1 holds 2^(g+EMIN-1) <= a < 2^(g+EMIN) (group 1 also everything smaller: rates that
@@ -47,7 +47,7 @@ SLACK = 0.25
 RESUM_EVERY = 1 << 20
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def cell_rate(c, S, E, Z, wz, wsum, k):
     """Total propensity of cell ``c``: its people bitten or fighting (in the cell and across each
     edge), its bitten turning, and walking. ``wz[c]`` is the weighted sum of the neighbours'
@@ -58,14 +58,14 @@ def cell_rate(c, S, E, Z, wz, wsum, k):
     return s * ((k[0] + k[1]) * z + (k[3] + k[4]) * wz[c]) + k[2] * E[c] + (k[5] * s + k[6] * z) * wsum[c]
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _bound(wz, wsum):
     """A bound on the zombies around a cell that a few more can join without a new bound: a
     quarter more, plus one on every edge; 0 while there are none (idle cells stay idle)."""
     return wz + SLACK * wz + wsum if wz > 0.0 else 0.0
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def group_of(a):
     if a <= 0.0:
         return 0
@@ -75,7 +75,7 @@ def group_of(a):
     return e if e < NG else NG - 1
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _move(c, g_new, members, start, pos, grp):
     """Move cell ``c`` to group ``g_new`` one boundary at a time: all cells sit in ``members``,
     group g at ``[start[g], start[g + 1])`` with group 0 holding the idle cells (propensity 0), so a
@@ -105,7 +105,7 @@ def _move(c, g_new, members, start, pos, grp):
     grp[c] = g_new
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _update(c, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span):
     """Recompute the bound ``a[c]`` (with ``wzb``, raised first if the zombies around passed it)
     and move the cell between groups; returns the change of the total."""
@@ -135,7 +135,7 @@ def _update(c, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, spa
     return new - old
 
 
-@numba.njit(cache=True)
+@njit
 def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arrival, fired, gen):
     """Advance the lattice exactly from ``t0`` until ``t_stop``, absorption or ``max_events``.
 

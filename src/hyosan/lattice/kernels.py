@@ -8,13 +8,13 @@ kernel never needs to test the border: a zero weight means "no edge".
 
 from __future__ import annotations
 
-import numba
+from hyosan.jit import njit_inline
 
 #: Direction codes: east, west, south, north.
 EAST, WEST, SOUTH, NORTH = 0, 1, 2, 3
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def neighbour(c, d, width, w_east, w_south):
     """(cell, weight) across edge ``d`` of cell ``c``; weight 0 (cell -1) where there is no edge.
 
@@ -37,7 +37,7 @@ def neighbour(c, d, width, w_east, w_south):
     return (n, w) if w > 0.0 else (-1, 0.0)
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def zombies_around(c, width, w_east, w_south, Z):
     """(sum over edges of weight * neighbour's zombies, sum of the edge weights) of cell ``c``."""
     wz = 0.0
@@ -50,7 +50,7 @@ def zombies_around(c, width, w_east, w_south, Z):
     return wz, wsum
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def pick_edge(c, width, w_east, w_south, Z, weighted_by_z, u):
     """A neighbour of ``c`` drawn with probability proportional to its edge weight (times its
     zombies when ``weighted_by_z``); ``u`` is a uniform draw on [0, 1). -1 when there is none."""

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from hyosan.jit import njit, njit_inline
 from hyosan.lattice.kernels import neighbour, zombies_around
 
 #: Bytes per cell the kernel allocates while it runs: d_s, d_e, d_z, kills, stamp (4 each) and the
@@ -23,12 +23,12 @@ from hyosan.lattice.kernels import neighbour, zombies_around
 WORKSPACE_BYTES_PER_CELL = 24
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _p(rate, tau):
     return -math.expm1(-rate * tau)
 
 
-@numba.njit(cache=True)
+@njit
 def _split(count, c, width, w_east, w_south, d_s, gen, out):
     """Send ``count`` walkers from ``c`` to its neighbours in proportion to the edge weights."""
     total = 0.0
@@ -47,7 +47,7 @@ def _split(count, c, width, w_east, w_south, d_s, gen, out):
         d_s[c] -= m
 
 
-@numba.njit(cache=True)
+@njit
 def run_tau(S, E, Z, R, w_east, w_south, width, blocked, k, t0, t_stop, tau, arrival, fired, gen):
     """Leap from ``t0`` to ``t_stop`` in steps of at most ``tau``; counts change in place.
 
