@@ -151,3 +151,71 @@ def test_a_behaviour_that_cannot_be_loaded_names_the_field(monkeypatch):
         corridor(**{"behaviour.zombie_step": "drawn_to_stairs:nope"})
     with pytest.raises(HyosanError, match=r"behaviour\.human_step"):
         corridor(**{"behaviour.human_step": "flee!"})
+
+
+EVENTS = '[{kind="patient_zero", at="08:01", area="classroom 1"}, {kind="lock", at="08:30", area="*"}]'
+
+
+def test_a_fork_is_another_future_of_the_same_past(tmp_path):
+    sim = corridor(**{"events": EVENTS})
+    sim.step(600)  # 08:10
+    path = sim.checkpoint(tmp_path / "c.ckpt")
+    a = Simulation.restore(path).fork(1)
+    a.run_until(a.n_ticks)
+    again = Simulation.restore(path).fork(1)
+    again.run_until(again.n_ticks)
+    b = Simulation.restore(path).fork(2)
+    b.run_until(b.n_ticks)
+    np.testing.assert_array_equal(a.counts, again.counts)  # a future is its seed's
+    np.testing.assert_array_equal(a.counts[:601], b.counts[:601])  # the shared past
+    assert not np.array_equal(a.pop.cell, b.pop.cell)  # two futures
+    # --set at the branch point: the lock comes at 08:15 instead of 08:30, an event already past stays.
+    early = Simulation.restore(path).fork(1, {"events.1.at": "08:15", "zombies.bite_prob": "0.9"})
+    assert early.prm.z_bite == pytest.approx(0.9)
+    early.run_until(early.n_ticks)
+    assert [t["fired_s"] for t in early.result().timeline] == [60.0, 900.0]
+    with pytest.raises(HyosanError, match=r"clock.duration: cannot change after the branch point"):
+        Simulation.restore(path).fork(1, {"clock.duration": "2h"})
+
+
+def test_run_checkpoint_at_then_branch_into_a_store(tmp_path, capsys, monkeypatch):
+    import json
+
+    import pandas as pd
+
+    from conftest import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    toml = __import__("pathlib").Path(__file__).parents[1] / "benchmarks" / "ensemble_school.toml"
+    code, out, err = run_cli(
+        capsys,
+        "run",
+        str(toml),
+        "--seed",
+        "3",
+        "--set",
+        "clock.duration=30min",
+        "--checkpoint-at",
+        "08:10",
+        "--out",
+        "run",
+        "--no-report",
+        "-q",
+    )
+    assert code == 0, err
+    assert (tmp_path / "run" / "checkpoint-0810.ckpt").is_file()
+    assert "checkpoint-0810.ckpt" in json.loads((tmp_path / "run" / ".hyosan.json").read_text())["files"]
+    code, out, err = run_cli(
+        capsys, "branch", "run", "--runs", "4", "--workers", "0", "--out", "br", "-q", "--points", "31"
+    )
+    assert code == 0, err
+    runs = pd.read_parquet(tmp_path / "br" / "runs.parquet")
+    assert len(runs) == 4 and (runs["status"] == "ok").all() and runs["seed"].nunique() == 4
+    bands = pd.read_parquet(tmp_path / "br" / "bands.parquet")
+    zombies = bands[bands["series"] == "zombies"]
+    past, future = zombies[zombies["t"] < 600], zombies[zombies["t"] > 900]
+    assert (past["q05"] == past["q95"]).all()  # one history
+    assert (future["q05"] < future["q95"]).any()  # then many
+    assert 'data-branch-s="600"' in (tmp_path / "br" / "report.html").read_text()
+    code, _, err = run_cli(capsys, "branch", "nowhere", "--out", "x")
+    assert code == 2 and "nowhere: no such checkpoint" in err

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from hyosan import __version__
 from hyosan.errors import HyosanError
-from hyosan.io import check_out_dir, claim_file, recover
+from hyosan.io import add_to_marker, atomic_path, check_out_dir, claim_file, recover
 from hyosan.limits import check_seed
 from hyosan.scenario.load import parse_assignments
 
@@ -136,22 +136,50 @@ def model(
         claim_file(plot, FIGURE_SUFFIXES, "--plot")
     if vary or out is not None or workers is not None or scheduler is not None:
         if stop or plot is not None:
-            raise HyosanError("does not apply to a stored ensemble (its bands are in bands.parquet)",
-                              source="--stop" if stop else "--plot")  # fmt: skip
+            raise HyosanError(
+                "does not apply to a stored ensemble (its bands are in bands.parquet)",
+                source="--stop" if stop else "--plot",
+            )
         from hyosan.ensemble.cli import model_ensemble
 
-        model_ensemble(name, method=method, params=parse_assignments(set_), t_end=t_end, runs=runs, seed=seed,
-                       points=points, vary=vary, workers=workers, scheduler=scheduler, out=out, quiet=quiet,
-                       as_json=as_json)  # fmt: skip
+        model_ensemble(
+            name,
+            method=method,
+            params=parse_assignments(set_),
+            t_end=t_end,
+            runs=runs,
+            seed=seed,
+            points=points,
+            vary=vary,
+            workers=workers,
+            scheduler=scheduler,
+            out=out,
+            quiet=quiet,
+            as_json=as_json,
+        )
         return
     network = models.get(name)
     overrides = parse_assignments(set_)
     try:
-        result = network.simulate(method, params=overrides, t_end=t_end, runs=runs, seed=seed,
-                                  n_points=points, stop=stop or (), source="--set")  # fmt: skip
+        result = network.simulate(
+            method,
+            params=overrides,
+            t_end=t_end,
+            runs=runs,
+            seed=seed,
+            n_points=points,
+            stop=stop or (),
+            source="--set",
+        )
     except HyosanError as exc:  # the API names its arguments; the user typed flags
-        flag = {"runs": "--runs", "n_points": "--points", "t_end": "--t-end", "seed": "--seed",
-                "method": "--method", "stop": "--stop"}.get(exc.source or "")  # fmt: skip
+        flag = {
+            "runs": "--runs",
+            "n_points": "--points",
+            "t_end": "--t-end",
+            "seed": "--seed",
+            "method": "--method",
+            "stop": "--stop",
+        }.get(exc.source or "")
         if flag is None:
             raise
         raise HyosanError(exc.message, source=flag, field=exc.field) from None
@@ -222,6 +250,14 @@ def run(
         bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    checkpoint_at: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint-at",
+            help="Also save the run as it is at this clock time (HH:MM) into the run folder, "
+            "to branch from (hyosan branch).",
+        ),
+    ] = None,
 ) -> None:
     """Run a school outbreak (Hyosan High by default) and write its run folder.
 
@@ -242,9 +278,11 @@ def run(
     # Refuse a bad --out before the run, not after it.
     recover(folder.absolute())
     check_out_dir(folder, "--out" if out is not None else None)
+    pause = None if checkpoint_at is None else checkpoint_tick(loaded.scenario, checkpoint_at)
     start = loaded.scenario.start_seconds
+    saved: dict[str, bytes] = {}
     if quiet:
-        result = Simulation(loaded, seed=seed).run()
+        result = run_to_end(Simulation(loaded, seed=seed), pause, saved)
     else:
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -263,8 +301,10 @@ def run(
             # A first run compiles the kernels: say so, or the bar looks frozen for a minute.
             first = f"{name}: starting"
             if not kernels_cached():
-                first = (f"compiling the kernels (first run only, usually {USUAL_COMPILE}; "
-                         "`hyosan warmup` does it ahead)")  # fmt: skip
+                first = (
+                    f"compiling the kernels (first run only, usually {USUAL_COMPILE}; "
+                    "`hyosan warmup` does it ahead)"
+                )
             task = bar.add_task(first, total=None, clock="", status="")
             sim = Simulation(loaded, seed=seed)
             tick_s = sim.tick_seconds
@@ -272,13 +312,51 @@ def run(
             def progress(tick: int) -> None:
                 c = sim.counts[tick].sum(axis=1)
                 status = f"humans {c[0] + c[1]}  zombies {c[2]}  halfbies {c[3]}"
-                bar.update(task, description=name, total=sim.n_ticks, completed=tick,
-                           clock=format_clock(start + tick * tick_s), status=status)  # fmt: skip
+                bar.update(
+                    task,
+                    description=name,
+                    total=sim.n_ticks,
+                    completed=tick,
+                    clock=format_clock(start + tick * tick_s),
+                    status=status,
+                )
 
-            result = sim.run(progress)
+            result = run_to_end(sim, pause, saved, progress)
             bar.update(task, description=f"{name}: writing the run folder", total=None, status="")
     save(result, folder, report=write_report if report else None, source="--out" if out is not None else None)
+    for name, data in saved.items():  # the checkpoint, beside the run it belongs to
+        with atomic_path(folder / name) as tmp:
+            tmp.write_bytes(data)
+        add_to_marker(folder, name)
     _print_run(result.summary(), folder, report)
+    for name in saved:
+        console.print(f"  checkpoint: {folder / name} (hyosan branch {folder / name} --runs 20 --set ...)")
+
+
+def checkpoint_tick(scenario, at: str) -> int:
+    """The tick of clock time ``at`` (--checkpoint-at), strictly inside the run."""
+    try:
+        tick = scenario.clock_tick(at)
+    except (ValueError, TypeError) as exc:
+        raise HyosanError(f"expected a clock time such as 09:10 ({exc})", source="--checkpoint-at") from None
+    if not 0 < tick < scenario.n_ticks:
+        raise HyosanError(f"{at} is not inside the run", source="--checkpoint-at")
+    return tick
+
+
+def run_to_end(sim, pause: int | None, saved: dict[str, bytes], progress=None):
+    """Run ``sim`` to the end, saving a checkpoint's bytes into ``saved`` at tick ``pause``."""
+    import tempfile
+
+    if pause is not None:
+        sim.run_until(pause, progress)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = sim.checkpoint(Path(tmp) / "c.ckpt")
+            clock = sim.scenario.start_seconds + pause * sim.tick_seconds
+            saved[f"checkpoint-{int(clock // 3600):02d}{int(clock % 3600 // 60):02d}.ckpt"] = (
+                path.read_bytes()
+            )
+    return sim.run(progress)
 
 
 @app.command()
@@ -354,7 +432,6 @@ def report_cmd(
 ) -> None:
     """Rebuild the self-contained HTML report of a run folder (optionally a video too), or of a
     sweep or sensitivity store (fan charts, metrics against the parameters, sensitivity bars)."""
-    from hyosan.io import add_to_marker
     from hyosan.report import write_report
     from hyosan.results.store import load
 
@@ -379,8 +456,10 @@ def report_cmd(
     path = write_report(result, out if out is not None else folder / "report.html")
     if out is None:
         add_to_marker(folder, "report.html")
-    console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB, "
-                  f"built in {result.extra['report_build_s']:.1f} s)")  # fmt: skip
+    console.print(
+        f"written: {path} ({path.stat().st_size / 1e6:.1f} MB, "
+        f"built in {result.extra['report_build_s']:.1f} s)"
+    )
     if video is not None:
         from hyosan.report.video import write_video
 
@@ -424,8 +503,9 @@ def _print_run(summary: dict, folder: Path, report: bool = True) -> None:
         f"  human group {g['human_group']} vs zombie group {g['zombie_group']}; "
         f"escaped {g['escaped']}, rescued {g['rescued']}, dead {g['dead']}"
     )
-    console.print(f"  written: {folder}/ (summary.json, tables, chronicle.md"
-                  + (", report.html)" if report else ")"))  # fmt: skip
+    console.print(
+        f"  written: {folder}/ (summary.json, tables, chronicle.md" + (", report.html)" if report else ")")
+    )
 
 
 @app.command()
@@ -459,8 +539,10 @@ def check(
     w = sim.world
     roles = ", ".join(f"{(sim.pop.role == i).sum()} {r}" for i, r in enumerate(sim.pop.role_names))
     console.print(f"[green]ok[/green] {loaded.source}: {loaded.scenario.scenario.name}")
-    console.print(f"  map {loaded.map_path().name}: {len(w.floors)} floors, {len(w.rooms)} rooms, "
-                  f"{len(w.door_cells)} doors, {len(w.exits())} exit tiles")  # fmt: skip
+    console.print(
+        f"  map {loaded.map_path().name}: {len(w.floors)} floors, {len(w.rooms)} rooms, "
+        f"{len(w.door_cells)} doors, {len(w.exits())} exit tiles"
+    )
     console.print(f"  {sim.pop.n} agents: {roles}; {len(loaded.scenario.events)} timeline events")
 
 
@@ -486,11 +568,13 @@ def verify(
     raise typer.Exit(2)
 
 
+from hyosan.ensemble.cli import branch as _branch  # noqa: E402
 from hyosan.ensemble.cli import sensitivity as _sensitivity  # noqa: E402
 from hyosan.ensemble.cli import sweep as _sweep  # noqa: E402
 
 app.command("sweep")(_sweep)
 app.command("sensitivity")(_sensitivity)
+app.command("branch")(_branch)
 
 from hyosan.lattice.cli import town as _town  # noqa: E402
 

@@ -22,7 +22,7 @@ from hyosan import __version__
 from hyosan.agents import Population
 from hyosan.assemble import build_run, project_params, route_fields
 from hyosan.behaviours import tick_kernel
-from hyosan.checkpoint import load_checkpoint, save_checkpoint
+from hyosan.checkpoint import fork, load_checkpoint, save_checkpoint
 from hyosan.limits import check_seed
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder, RunInfo
@@ -141,6 +141,11 @@ class Simulation:
     def checkpoint(self, path: str | Path) -> Path:
         """Save the run as it is now; :meth:`restore` continues it bit for bit."""
         return save_checkpoint(self, path)
+
+    def fork(self, seed: int, overrides: dict[str, str] | None = None) -> Simulation:
+        """Another future from now: fresh random streams from ``seed``, ``overrides`` taking
+        effect now (see :func:`hyosan.checkpoint.fork`). Returns ``self``."""
+        return fork(self, check_seed(seed), overrides)
 
     @classmethod
     def restore(cls, path: str | Path) -> Simulation:

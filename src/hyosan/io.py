@@ -91,8 +91,11 @@ def claim_file(path: str | Path, suffixes: tuple[str, ...] | None = None, source
         raise HyosanError("is not a regular file", source=str(p))
     if suffixes is not None and p.suffix.lower() not in suffixes:
         known = ", ".join(s.lstrip(".") for s in suffixes)
-        raise HyosanError(f"unknown format {p.suffix or '(no suffix)'!r} (known: {known})", source=where,
-                          field=str(p) if source else None)  # fmt: skip
+        raise HyosanError(
+            f"unknown format {p.suffix or '(no suffix)'!r} (known: {known})",
+            source=where,
+            field=str(p) if source else None,
+        )
     return p
 
 
@@ -170,8 +173,9 @@ def check_out_dir(path: str | Path, source: str | None = None) -> str:
     except OSError as exc:
         raise os_error(exc, target, "cannot use") from None
     if not stat.S_ISDIR(st.st_mode):
-        raise HyosanError("exists and is not a folder (hyosan never writes over a file it did not make)",
-                          **where)  # fmt: skip
+        raise HyosanError(
+            "exists and is not a folder (hyosan never writes over a file it did not make)", **where
+        )
     cwd = Path.cwd().resolve()
     real = target.resolve()
     if real == cwd or real in cwd.parents:
@@ -184,14 +188,15 @@ def check_out_dir(path: str | Path, source: str | None = None) -> str:
         return "empty"
     marker = read_marker(target)
     if marker is None:
-        raise HyosanError("is not empty and was not written by hyosan (no .hyosan.json): give a new or "
-                          "empty folder", **where)  # fmt: skip
+        raise HyosanError(
+            "is not empty and was not written by hyosan (no .hyosan.json): give a new or empty folder",
+            **where,
+        )
     made = set(marker["files"]) | {MARKER}
     other = [e for e in entries if e not in made]
     if other:
         shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
-        raise HyosanError(f"holds files hyosan did not write ({shown}): give a new or empty folder",
-                          **where)  # fmt: skip
+        raise HyosanError(f"holds files hyosan did not write ({shown}): give a new or empty folder", **where)
     return "hyosan"
 
 
@@ -287,8 +292,9 @@ def atomic_dir(path: str | Path, source: str | None = None, fmt: str = RUN_FORMA
     check_out_dir(target, source)
     with writing(target):
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f"{_tmp_prefix(target)}{os.getpid()}-", suffix=".tmp",
-                                    dir=target.parent))  # fmt: skip
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f"{_tmp_prefix(target)}{os.getpid()}-", suffix=".tmp", dir=target.parent)
+        )
         os.chmod(tmp, 0o777 & ~_umask())
     _step("tmp-created")
     try:
@@ -297,8 +303,12 @@ def atomic_dir(path: str | Path, source: str | None = None, fmt: str = RUN_FORMA
         _step("written")
         with writing(target):
             files = [f for f in _files_in(tmp) if f != MARKER]
-            marker = {"format": fmt, "hyosan": __version__, "files": files,
-                      "sha256": {f: file_digest(tmp / f) for f in files if (tmp / f).is_file()}}  # fmt: skip
+            marker = {
+                "format": fmt,
+                "hyosan": __version__,
+                "files": files,
+                "sha256": {f: file_digest(tmp / f) for f in files if (tmp / f).is_file()},
+            }
             (tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
             _step("marked")
             # The target may have changed while we wrote (another run): check again.
@@ -372,8 +382,9 @@ def read_bytes(path: str | Path, source: str | None = None, limit: int | None = 
         if not stat.S_ISREG(st.st_mode):
             raise HyosanError("is not a regular file (a device or a pipe?)", source=where)
         if st.st_size > limit:
-            raise HyosanError(f"is {st.st_size} bytes, over the limit of {limit} (HYOSAN_MAX_FILE_BYTES)",
-                              source=where)  # fmt: skip
+            raise HyosanError(
+                f"is {st.st_size} bytes, over the limit of {limit} (HYOSAN_MAX_FILE_BYTES)", source=where
+            )
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(limit + 1)
     except OSError as exc:
@@ -392,8 +403,9 @@ def decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         byte = data[exc.start]
-        raise HyosanError(f"is not UTF-8 text (byte 0x{byte:02x} at line {line}); save it as UTF-8",
-                          source=source) from None  # fmt: skip
+        raise HyosanError(
+            f"is not UTF-8 text (byte 0x{byte:02x} at line {line}); save it as UTF-8", source=source
+        ) from None
 
 
 def read_text(path: str | Path, source: str | None = None, limit: int | None = None) -> str:
@@ -410,8 +422,9 @@ def save_figure(fig, path: str | Path) -> None:
         fmt = Path(path).suffix.lstrip(".").lower() or "png"
         supported = fig.canvas.get_supported_filetypes()
         if fmt not in supported:
-            raise HyosanError(f"unknown figure format {fmt!r} (known: {', '.join(sorted(supported))})",
-                              source=str(path))  # fmt: skip
+            raise HyosanError(
+                f"unknown figure format {fmt!r} (known: {', '.join(sorted(supported))})", source=str(path)
+            )
         claim_file(path)
         with atomic_path(path) as tmp, writing(path):
             fig.savefig(tmp, format=fmt)

@@ -30,8 +30,11 @@ class Limit:
     def check(self, n: float, source: str, field: str | None = None) -> None:
         cap = self.value()
         if n > cap:
-            raise HyosanError(f"{self.what} would be {n:.4g}, over the limit of {cap} "
-                              f"(raise it with {self.name})", source=source, field=field)  # fmt: skip
+            raise HyosanError(
+                f"{self.what} would be {n:.4g}, over the limit of {cap} (raise it with {self.name})",
+                source=source,
+                field=field,
+            )
 
 
 #: Ticks of one school run (a year at 1 s ticks would be 31.5 million).

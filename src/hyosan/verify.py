@@ -41,8 +41,10 @@ def _leftovers(folder: Path, report: Report) -> None:
     parent = folder.parent
     name = folder.name
     if (parent / f".{name}.hyosan-old").exists():
-        report.problems.append(f"{parent / f'.{name}.hyosan-old'}: the old run of a crashed swap (the "
-                               "next `hyosan run` or `hyosan report` restores or removes it)")  # fmt: skip
+        report.problems.append(
+            f"{parent / f'.{name}.hyosan-old'}: the old run of a crashed swap (the "
+            "next `hyosan run` or `hyosan report` restores or removes it)"
+        )
     for tmp in parent.glob(f".{name}.hyosan-*.tmp"):
         report.problems.append(f"{tmp}: temporary folder of an interrupted run (the next run removes it)")
 
@@ -85,8 +87,10 @@ def verify_store(folder: Path, report: Report, runs: bool = True) -> None:
                 raise ValueError("not one run's row")
             report.checked += 1
         except (pa.ArrowException, OSError, ValueError) as exc:
-            report.problems.append(f"{path}: damaged run file ({type(exc).__name__}); the next sweep sets "
-                                   "it aside and runs it again")  # fmt: skip
+            report.problems.append(
+                f"{path}: damaged run file ({type(exc).__name__}); the next sweep sets "
+                "it aside and runs it again"
+            )
     for name in ("runs.parquet", "bands.parquet"):
         path = folder / name
         if path.exists():

@@ -129,9 +129,14 @@ SHOWN = {
 
 
 #: Column headers in words, so a narrow terminal wraps them between words, never inside one.
-HEADERS = {"survivors_adults": "adults survived", "survivors_students": "students survived",
-           "final_zombie": "zombies at end", "final_halfbie": "halfbies at end",
-           "half_infected_s": "half infected (s)", "first_turn_s": "first turn (s)"}  # fmt: skip
+HEADERS = {
+    "survivors_adults": "adults survived",
+    "survivors_students": "students survived",
+    "final_zombie": "zombies at end",
+    "final_halfbie": "halfbies at end",
+    "half_infected_s": "half infected (s)",
+    "first_turn_s": "first turn (s)",
+}
 
 
 def header(column: str) -> str:
@@ -156,23 +161,41 @@ def print_sweep(result, as_json: bool = False) -> None:
     else:
         shown = [c for c in SHOWN.get(spec.kind, ()) if c in runs.columns]
         if not shown:
-            shown = [c for c in runs.columns if c not in (*params, "run_id", "set_id", "replicate", "seed",
-                                                           "status", "error", "elapsed_s")][:6]  # fmt: skip
+            shown = [
+                c
+                for c in runs.columns
+                if c not in (*params, "run_id", "set_id", "replicate", "seed", "status", "error", "elapsed_s")
+            ][:6]
     ok = runs[runs["status"] == "ok"]
     medians = ok.groupby("set_id")[shown].median(numeric_only=False) if len(ok) and shown else None
     rows = []
     for set_id, values in enumerate(spec.sets):
         mine = runs[runs["set_id"] == set_id]
-        row = {"set_id": set_id, **values, "ok": int((mine["status"] == "ok").sum()),
-               "failed": int((mine["status"] != "ok").sum())}  # fmt: skip
+        row = {
+            "set_id": set_id,
+            **values,
+            "ok": int((mine["status"] == "ok").sum()),
+            "failed": int((mine["status"] != "ok").sum()),
+        }
         for c in shown:
             v = medians.loc[set_id, c] if medians is not None and set_id in medians.index else None
             row[c] = None if v is None or pd.isna(v) else float(v)
         rows.append(row)
     if as_json:
         t = result.tally
-        print(json.dumps({"out": str(result.folder), **result.status(), "skipped": t.skipped, "ran": t.done,
-                          "sets": rows}, indent=2, default=str))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "out": str(result.folder),
+                    **result.status(),
+                    "skipped": t.skipped,
+                    "ran": t.done,
+                    "sets": rows,
+                },
+                indent=2,
+                default=str,
+            )
+        )
         return
     table = Table(
         title=f"{spec.target}: {spec.runs} runs per set, median of each metric",
@@ -183,35 +206,54 @@ def print_sweep(result, as_json: bool = False) -> None:
     )
     for col in ("set", *params, "ok", "failed", *shown):
         head = header(col)
-        table.add_column(head, justify="left" if col == "set" else "right", overflow="fold",
-                         min_width=max(len(w) for w in head.split()))  # wrap between words only  # fmt: skip
+        table.add_column(
+            head,
+            justify="left" if col == "set" else "right",
+            overflow="fold",
+            min_width=max(len(w) for w in head.split()),
+        )  # wrap between words only
     limit = 40
     for row in rows[:limit]:
         failed = f"[red]{row['failed']}[/red]" if row["failed"] else "0"
-        table.add_row(str(row["set_id"]), *(_fmt(row[p]) for p in params), str(row["ok"]), failed,
-                      *(_fmt(row[c]) for c in shown))  # fmt: skip
+        table.add_row(
+            str(row["set_id"]),
+            *(_fmt(row[p]) for p in params),
+            str(row["ok"]),
+            failed,
+            *(_fmt(row[c]) for c in shown),
+        )
     console.print(table)
     if len(rows) > limit:
         console.print(f"  ... and {len(rows) - limit} more sets (all in runs.parquet)")
     s = result.status()
     t = result.tally
-    console.print(f"  {s['finished']} of {s['total']} runs finished ({t.skipped} from before, {t.done} now), "
-                  f"{s['failed']} failed")  # fmt: skip
+    console.print(
+        f"  {s['finished']} of {s['total']} runs finished ({t.skipped} from before, {t.done} now), "
+        f"{s['failed']} failed"
+    )
     if s["failed"]:
         first = result.failed.iloc[0]
         console.print(f"  first failure (run {first['run_id']}): {first['error']}", markup=False)
     console.print(f"  written: {result.folder}/runs.parquet, bands.parquet")
 
 
-def _run_stored(spec, runner, folder: Path, title: str, workers, scheduler, retry_failed: bool, quiet: bool,
-                as_json: bool) -> None:  # fmt: skip
+def _run_stored(
+    spec, runner, folder: Path, title: str, workers, scheduler, retry_failed: bool, quiet: bool, as_json: bool
+) -> None:
     """Run a sweep into its store with a progress bar, then write its report and print its table."""
     from hyosan.ensemble.sweep import run_sweep
 
     try:
         with progress_bar(title, quiet or as_json) as bar:
-            result = run_sweep(spec, runner, folder, workers=workers, scheduler=scheduler,
-                               retry_failed=retry_failed, progress=bar)  # fmt: skip
+            result = run_sweep(
+                spec,
+                runner,
+                folder,
+                workers=workers,
+                scheduler=scheduler,
+                retry_failed=retry_failed,
+                progress=bar,
+            )
     except KeyboardInterrupt:
         raise _interrupted(folder) from None
     _report(folder, as_json)
@@ -263,11 +305,85 @@ def sweep(
     make = scenario_spec
     if scenario is not None and scenario.startswith("town:"):  # a town (the lattice)
         make, scenario = town_spec, scenario.removeprefix("town:")
-    spec, runner = make(scenario, runs=runs, vary=parse_vary(vary), fixed=parse_assignments(set_),
-                        seed=seed, points=points, keep=keep)  # fmt: skip
+    spec, runner = make(
+        scenario,
+        runs=runs,
+        vary=parse_vary(vary),
+        fixed=parse_assignments(set_),
+        seed=seed,
+        points=points,
+        keep=keep,
+    )
     folder = out if out is not None else _default_out(scenario or "hyosan-high", "sweep")
-    _run_stored(spec, runner, folder, f"sweep {Path(spec.target).stem}", workers, scheduler, retry_failed,
-                quiet, as_json)  # fmt: skip
+    _run_stored(
+        spec,
+        runner,
+        folder,
+        f"sweep {Path(spec.target).stem}",
+        workers,
+        scheduler,
+        retry_failed,
+        quiet,
+        as_json,
+    )
+
+
+def branch(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A checkpoint (.ckpt), or a run folder holding one (hyosan run --checkpoint-at)."
+        ),
+    ],
+    runs: Runs = 20,
+    vary: Vary = None,
+    set_: SetOpt = None,
+    seed: Seed = 0,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Store folder (default: out/<checkpoint>-branch/).")
+    ] = None,
+    points: Points = 101,
+    keep: Keep = 0,
+    retry_failed: Retry = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Continue one history into many futures: each run restores the checkpoint, takes its own
+    seed from the branch point on, and applies --set/--vary there (a cordon an hour earlier:
+    --set events.5.at=09:10). The store and its report are a sweep's, with the branch point
+    marked; the shared past is in every run's series."""
+    from hyosan.ensemble.spec import parse_vary
+    from hyosan.ensemble.sweep import branch_spec
+
+    checkpoint = find_checkpoint(source)
+    spec, runner = branch_spec(
+        checkpoint,
+        runs=runs,
+        vary=parse_vary(vary),
+        fixed=parse_assignments(set_),
+        seed=seed,
+        points=points,
+        keep=keep,
+    )
+    folder = out if out is not None else _default_out(checkpoint.stem, "branch")
+    _run_stored(
+        spec, runner, folder, f"branch {checkpoint.name}", workers, scheduler, retry_failed, quiet, as_json
+    )
+
+
+def find_checkpoint(source: Path) -> Path:
+    """A checkpoint file, or the one checkpoint in a run folder."""
+    if source.is_dir():
+        found = sorted(source.glob("*.ckpt"))
+        if len(found) != 1:
+            why = "no checkpoint in it" if not found else f"{len(found)} checkpoints in it; give one"
+            raise HyosanError(f"{why} (hyosan run --checkpoint-at HH:MM writes one)", source=str(source))
+        return found[0]
+    if not source.is_file():
+        raise HyosanError("no such checkpoint or run folder", source=str(source))
+    return source
 
 
 def model_ensemble(
@@ -298,11 +414,21 @@ def model_ensemble(
             fixed[key] = float(text)
         except ValueError:
             raise HyosanError(f"expected a number, got {text!r}", source="--set", field=key) from None
-    spec, runner = model_spec(name, method=method, runs=runs, vary=parse_vary(vary), fixed=fixed, t_end=t_end,
-                              seed=seed, points=points, keep=keep)  # fmt: skip
+    spec, runner = model_spec(
+        name,
+        method=method,
+        runs=runs,
+        vary=parse_vary(vary),
+        fixed=fixed,
+        t_end=t_end,
+        seed=seed,
+        points=points,
+        keep=keep,
+    )
     folder = out if out is not None else _default_out(spec.target, "sweep")
-    _run_stored(spec, runner, folder, f"{spec.target} ({method})", workers, scheduler, retry_failed, quiet,
-                as_json)  # fmt: skip
+    _run_stored(
+        spec, runner, folder, f"{spec.target} ({method})", workers, scheduler, retry_failed, quiet, as_json
+    )
 
 
 def sensitivity(
@@ -361,20 +487,47 @@ def sensitivity(
     try:
         with progress_bar(f"{method} {Path(name).stem}", quiet or as_json) as bar:
             result, sweep_result = run_sensitivity(
-                kind, name, bounds, output, folder, method=method, samples=samples, runs=runs, seed=seed,
-                second_order=second_order, levels=levels, fixed=fixed, solver=solver, t_end=t_end,
-                workers=workers, scheduler=scheduler, progress=bar,
-            )  # fmt: skip
+                kind,
+                name,
+                bounds,
+                output,
+                folder,
+                method=method,
+                samples=samples,
+                runs=runs,
+                seed=seed,
+                second_order=second_order,
+                levels=levels,
+                fixed=fixed,
+                solver=solver,
+                t_end=t_end,
+                workers=workers,
+                scheduler=scheduler,
+                progress=bar,
+            )
     except KeyboardInterrupt:
         raise _interrupted(folder) from None
     _report(folder, as_json)
     if as_json:
         table = result.table.drop(columns="output").set_index("param")
-        print(json.dumps({"out": str(folder), "method": method, "output": output, "points": len(result.Y),
-                          "indices": table.to_dict(orient="index")}, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "out": str(folder),
+                    "method": method,
+                    "output": output,
+                    "points": len(result.Y),
+                    "indices": table.to_dict(orient="index"),
+                },
+                indent=2,
+            )
+        )
         return
-    t = Table(title=f"{method.capitalize()} sensitivity of {output} ({len(result.Y)} points, "
-                    f"{runs} run{'s' if runs > 1 else ''} each)", title_justify="left")  # fmt: skip
+    t = Table(
+        title=f"{method.capitalize()} sensitivity of {output} ({len(result.Y)} points, "
+        f"{runs} run{'s' if runs > 1 else ''} each)",
+        title_justify="left",
+    )
     cols = [c for c in result.table.columns if c != "output"]
     for c in cols:
         t.add_column(header(c), justify="left" if c == "param" else "right")

@@ -453,10 +453,14 @@ def check_executor_flags(workers: int | None, scheduler: str | None) -> None:
         raise HyosanError(f"must be from 0 to {MAX_WORKERS}, got {workers}", source="--workers")
     if scheduler is not None:
         if scheduler != "local" and "://" not in scheduler:
-            raise HyosanError(f"expected 'local' or an address such as tcp://host:8786, got {scheduler!r}",
-                              source="--scheduler")  # fmt: skip
+            raise HyosanError(
+                f"expected 'local' or an address such as tcp://host:8786, got {scheduler!r}",
+                source="--scheduler",
+            )
         if scheduler != "local" and workers is not None:
-            raise HyosanError("give --workers or a scheduler address, not both (the cluster has its "
-                              "own workers)", source="--workers")  # fmt: skip
+            raise HyosanError(
+                "give --workers or a scheduler address, not both (the cluster has its own workers)",
+                source="--workers",
+            )
         if scheduler == "local" and workers == 0:
             raise HyosanError("a local Dask cluster needs at least one worker", source="--workers")

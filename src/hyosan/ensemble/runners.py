@@ -124,6 +124,37 @@ class ScenarioRunner:
         return output
 
 
+@dataclass(frozen=True)
+class BranchRunner:
+    """One future of a branched run: the checkpoint restored, forked with the run's seed and
+    its overrides (fixed and varied) taking effect at the branch point, run to the end.
+
+    Metrics and series as :class:`ScenarioRunner`'s; the series start at tick 0, so the shared
+    past is in every run's series (the same in all of them) and the futures spread after it.
+    """
+
+    checkpoint: str
+    fixed: Mapping[str, str] = field(default_factory=dict)
+    points: int = 101
+
+    def overrides(self, params: Mapping[str, Value]) -> dict[str, str]:
+        return {**self.fixed, **{k: toml_value(v) for k, v in params.items()}}
+
+    def __call__(self, task: RunTask) -> RunOutput:
+        # numba and the engine load here, in a worker of a school sweep only (as ScenarioRunner).
+        from hyosan.engine import Simulation
+
+        sim = Simulation.restore(self.checkpoint).fork(task.seed, self.overrides(task.params))
+        result = sim.run()
+        output = RunOutput(metrics=school_metrics(result.summary()))
+        ticks = _grid(sim.tick, self.points)
+        output.times = ticks * sim.tick_seconds
+        output.series = school_series(sim.counts[ticks])
+        if task.keep:
+            output.kept = result
+        return output
+
+
 def school_series(counts: np.ndarray) -> dict[str, np.ndarray]:
     """Counts (T, states, roles) summed over roles into the named series."""
     c = counts.sum(axis=2).astype(np.int64)
@@ -236,9 +267,16 @@ class TownRunner:
         from hyosan.lattice.simulate import simulate
 
         sc = load_town(self.town, self.overrides(task.params))
-        res = simulate(sc.lattice, sc.params, days=sc.days, method=self.method or sc.method,
-                       seed=task.seed, events=sc.events, record_every=sc.days / (self.points - 1),
-                       snapshot_every=sc.days)  # fmt: skip
+        res = simulate(
+            sc.lattice,
+            sc.params,
+            days=sc.days,
+            method=self.method or sc.method,
+            seed=task.seed,
+            events=sc.events,
+            record_every=sc.days / (self.points - 1),
+            snapshot_every=sc.days,
+        )
         counts = res.counts
         output = RunOutput(metrics=town_metrics(res), times=counts["t"].to_numpy(dtype=np.float64))
         output.series = {k: counts[k].to_numpy() for k in "SEZR"}
@@ -248,8 +286,19 @@ class TownRunner:
 
 
 #: The metrics of a town run, in order (see :class:`TownRunner`).
-TOWN_METRICS = ("final_S", "final_E", "final_Z", "final_R", "struck", "peak_Z", "t_peak_Z", "t_half_S",
-                "cells_reached", "districts_fell", "reactions")  # fmt: skip
+TOWN_METRICS = (
+    "final_S",
+    "final_E",
+    "final_Z",
+    "final_R",
+    "struck",
+    "peak_Z",
+    "t_peak_Z",
+    "t_half_S",
+    "cells_reached",
+    "districts_fell",
+    "reactions",
+)
 
 
 def town_metrics(res) -> dict[str, Any]:
@@ -296,17 +345,33 @@ def metric_names(runner: Callable[[RunTask], RunOutput]) -> list[str]:
         from hyosan.scenario import load_scenario
 
         roles = list(load_scenario(runner.scenario, dict(runner.fixed)).scenario.roles)
-        return ["agents", *(f"final_{s}" for s in STATE_NAMES), "human_group", "zombie_group",
-                "survivors_adults", "survivors_students", *(f"survived_{r}" for r in roles),
-                "first_turn_s", "half_infected_s", "bites", "turns", "kills"]  # fmt: skip
+        return [
+            "agents",
+            *(f"final_{s}" for s in STATE_NAMES),
+            "human_group",
+            "zombie_group",
+            "survivors_adults",
+            "survivors_students",
+            *(f"survived_{r}" for r in roles),
+            "first_turn_s",
+            "half_infected_s",
+            "bites",
+            "turns",
+            "kills",
+        ]
     if isinstance(runner, TownRunner):
         return list(TOWN_METRICS)
     if isinstance(runner, ModelRunner):
         from hyosan.compartmental import get
 
         net = get(runner.model)
-        names = [*(f"final_{s}" for s in net.species_names), f"peak_{net.zombies}", f"t_peak_{net.zombies}",
-                 f"t_half_{net.humans}", "zombies_extinct"]  # fmt: skip
+        names = [
+            *(f"final_{s}" for s in net.species_names),
+            f"peak_{net.zombies}",
+            f"t_peak_{net.zombies}",
+            f"t_half_{net.humans}",
+            "zombies_extinct",
+        ]
         if runner.method != "ode":
             names.append("reactions_fired")
         if net.r0 is not None:

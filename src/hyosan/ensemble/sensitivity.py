@@ -71,8 +71,9 @@ class Design:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise HyosanError(f"unknown method {self.method!r} (choose from {', '.join(METHODS)})",
-                              source="--method")  # fmt: skip
+            raise HyosanError(
+                f"unknown method {self.method!r} (choose from {', '.join(METHODS)})", source="--method"
+            )
         if self.method == "sobol" and (self.samples < 2 or self.samples & (self.samples - 1)):
             raise HyosanError(
                 f"Sobol needs a power of two (64, 128, ...), got {self.samples}", source="--samples"
@@ -129,16 +130,30 @@ class Design:
         table["param"] = table["param"].astype("string")
         s2 = None
         if self.method == "sobol" and self.second_order:
-            rows = [{"output": output, "param_i": a, "param_j": b, "S2": res["S2"][i, j],
-                     "S2_conf": res["S2_conf"][i, j]}
-                    for i, a in enumerate(self.names) for j, b in enumerate(self.names) if j > i]  # fmt: skip
+            rows = [
+                {
+                    "output": output,
+                    "param_i": a,
+                    "param_j": b,
+                    "S2": res["S2"][i, j],
+                    "S2_conf": res["S2_conf"][i, j],
+                }
+                for i, a in enumerate(self.names)
+                for j, b in enumerate(self.names)
+                if j > i
+            ]
             s2 = pd.DataFrame(rows)
         return table, s2
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "params": {k: list(v) for k, v in self.params.items()},
-                "samples": self.samples, "seed": self.seed, "second_order": self.second_order,
-                "levels": self.levels if self.method == "morris" else None}  # fmt: skip
+        return {
+            "method": self.method,
+            "params": {k: list(v) for k, v in self.params.items()},
+            "samples": self.samples,
+            "seed": self.seed,
+            "second_order": self.second_order,
+            "levels": self.levels if self.method == "morris" else None,
+        }
 
 
 @dataclass
@@ -266,8 +281,9 @@ def sensitivity(
     from hyosan.ensemble.spec import RunTask
     from hyosan.ensemble.sweep import run_tasks
 
-    design = Design(method, {k: (float(a), float(b)) for k, (a, b) in params.items()}, samples, seed,
-                    second_order, levels)  # fmt: skip
+    design = Design(
+        method, {k: (float(a), float(b)) for k, (a, b) in params.items()}, samples, seed, second_order, levels
+    )
     X = design.sample()
     sets, rows = unique_points(X, design.names)
     values = np.full(len(sets), np.nan)

@@ -117,8 +117,9 @@ class Store:
         if store.spec_path.exists():
             store._check(spec)
         elif store.folder.exists() and any(p.name != ".lock" for p in store.folder.iterdir()):
-            raise HyosanError("is not empty and holds no sweep.json: give a new or empty folder",
-                              source=str(store.folder))  # fmt: skip
+            raise HyosanError(
+                "is not empty and holds no sweep.json: give a new or empty folder", source=str(store.folder)
+            )
         store.folder.mkdir(parents=True, exist_ok=True)
         store._lock()
         store.runs_dir.mkdir(exist_ok=True)
@@ -155,8 +156,10 @@ class Store:
             host, _, pid = self.lock_path.read_text(encoding="utf-8", errors="replace").partition(" ")
             if pid.strip().isdigit() and host == socket.gethostname() and int(pid) != os.getpid():
                 if _pid_alive(int(pid)):
-                    raise HyosanError(f"another sweep (process {pid.strip()}) is writing to this folder",
-                                      source=str(self.folder))  # fmt: skip
+                    raise HyosanError(
+                        f"another sweep (process {pid.strip()}) is writing to this folder",
+                        source=str(self.folder),
+                    )
         write_text(self.lock_path, me)
         self._locked = True
 
@@ -328,9 +331,16 @@ def encode(outcome: Outcome) -> Outcome:
     series, which the row now holds."""
     task = outcome.task
     out = outcome.output
-    row: dict[str, Any] = {"run_id": task.run_id, "set_id": task.set_id, "replicate": task.replicate,
-                           "seed": task.seed, **task.params, "status": outcome.status,
-                           "error": outcome.error, "elapsed_s": float(outcome.elapsed_s)}  # fmt: skip
+    row: dict[str, Any] = {
+        "run_id": task.run_id,
+        "set_id": task.set_id,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        **task.params,
+        "status": outcome.status,
+        "error": outcome.error,
+        "elapsed_s": float(outcome.elapsed_s),
+    }
     columns = {k: pa.array([v]) for k, v in row.items()}
     columns["traceback"] = pa.array([outcome.traceback], type=pa.string())
     columns["error"] = pa.array([outcome.error], type=pa.string())

@@ -21,6 +21,7 @@ import pandas as pd
 from hyosan import limits
 from hyosan.ensemble.executors import Executor, check_executor_flags, make_executor
 from hyosan.ensemble.runners import (
+    BranchRunner,
     FunctionRunner,
     ModelRunner,
     Outcome,
@@ -222,8 +223,71 @@ def scenario_spec(
 
     _first_valid(sets, check)
     context = {"set": fixed, "points": points, "fingerprint": file_digest(toml_path, loaded.map_path())}
-    spec = SweepSpec(kind="scenario", target=target, runs=runs, seed=seed, sets=sets, context=context,
-                     vary=vary_, design=design, keep=keep)  # fmt: skip
+    spec = SweepSpec(
+        kind="scenario",
+        target=target,
+        runs=runs,
+        seed=seed,
+        sets=sets,
+        context=context,
+        vary=vary_,
+        design=design,
+        keep=keep,
+    )
+    return spec, runner
+
+
+def branch_spec(
+    checkpoint: str | Path,
+    *,
+    runs: int,
+    vary: Mapping[str, Sequence[Value]] | Sequence[str] | None = None,
+    fixed: Mapping[str, str] | None = None,
+    seed: int = 0,
+    points: int = 101,
+    keep: int = 0,
+) -> tuple[SweepSpec, BranchRunner]:
+    """The spec and runner of a branch: ``runs`` futures of one checkpointed history for every
+    combination of the ``vary`` values, with the ``fixed`` overrides, all from the branch point."""
+    from hyosan.checkpoint import load_checkpoint  # the engine (numba): a branch needs it here
+    from hyosan.engine import Simulation
+
+    path = Path(checkpoint).resolve()
+    fixed = dict(fixed or {})
+    vary_ = _vary(vary)
+    both = set(vary_) & set(fixed)
+    if both:
+        raise HyosanError("given both to --set and --vary", source="--vary", field=sorted(both)[0])
+    if points < 2:
+        raise HyosanError(f"must be at least 2, got {points}", source="--points")
+    limits.MAX_POINTS.check(points, "--points")
+    sim = load_checkpoint(path, Simulation)
+    runner = BranchRunner(checkpoint=str(path), fixed=fixed, points=points)
+    sets = tuple(dict(s) for s in cross_product(vary_))
+
+    def check(params: Mapping[str, Value]) -> None:
+        load_checkpoint(path, Simulation).fork(0, runner.overrides(params))
+
+    _first_valid(sets, check)
+    branch_s = sim.tick * sim.tick_seconds
+    context = {
+        "set": fixed,
+        "points": points,
+        "fingerprint": file_digest(path),
+        "branch_s": branch_s,
+        "start_clock_s": sim.scenario.start_seconds,
+        "scenario": sim.loaded.name,
+    }
+    spec = SweepSpec(
+        kind="branch",
+        target=str(path),
+        runs=runs,
+        seed=seed,
+        sets=sets,
+        context=context,
+        vary=vary_,
+        keep=keep,
+    )
     return spec, runner
 
 
@@ -252,8 +316,11 @@ def model_spec(
     if points < 2:
         raise HyosanError(f"must be at least 2, got {points}", source="--points")
     limits.MAX_POINTS.check(points, "--points")
-    fixed_ = {k: float(v) for k, v in network.resolve(dict(fixed or {}), source="--set").items()
-              if k in (fixed or {})}  # fmt: skip
+    fixed_ = {
+        k: float(v)
+        for k, v in network.resolve(dict(fixed or {}), source="--set").items()
+        if k in (fixed or {})
+    }
     vary_ = _vary(vary)
     for key, values in vary_.items():
         if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
@@ -273,8 +340,17 @@ def model_spec(
     _first_valid(sets, check)
     fingerprint = hashlib.sha256(repr(network).encode()).hexdigest()
     context = {"set": fixed_, "method": method, "t_end": t_end_, "points": points, "fingerprint": fingerprint}
-    spec = SweepSpec(kind="model", target=network.name, runs=runs, seed=seed, sets=sets, context=context,
-                     vary=vary_, design=design, keep=keep)  # fmt: skip
+    spec = SweepSpec(
+        kind="model",
+        target=network.name,
+        runs=runs,
+        seed=seed,
+        sets=sets,
+        context=context,
+        vary=vary_,
+        design=design,
+        keep=keep,
+    )
     return spec, runner
 
 
@@ -310,10 +386,23 @@ def town_spec(
     sets = tuple(dict(s) for s in (cross_product(vary_) if sets is None else sets))
     _first_valid(sets, lambda params: load_town(target, runner.overrides(params)))
     text = target if town in BUILTINS else Path(target).read_text(encoding="utf-8")
-    context = {"set": fixed, "method": method, "points": points,
-               "fingerprint": hashlib.sha256(text.encode()).hexdigest()}  # fmt: skip
-    spec = SweepSpec(kind="town", target=target, runs=runs, seed=seed, sets=sets, context=context, vary=vary_,
-                     design=design, keep=keep)  # fmt: skip
+    context = {
+        "set": fixed,
+        "method": method,
+        "points": points,
+        "fingerprint": hashlib.sha256(text.encode()).hexdigest(),
+    }
+    spec = SweepSpec(
+        kind="town",
+        target=target,
+        runs=runs,
+        seed=seed,
+        sets=sets,
+        context=context,
+        vary=vary_,
+        design=design,
+        keep=keep,
+    )
     return spec, runner
 
 
@@ -329,8 +418,9 @@ def function_spec(
     """The spec and runner of a sweep over any function ``fn(params, seed)``."""
     vary_ = _vary(vary)
     sets = tuple(dict(s) for s in (cross_product(vary_) if sets is None else sets))
-    spec = SweepSpec(kind="function", target=function_name(fn), runs=runs, seed=seed, sets=sets,
-                     vary=vary_, design=design)  # fmt: skip
+    spec = SweepSpec(
+        kind="function", target=function_name(fn), runs=runs, seed=seed, sets=sets, vary=vary_, design=design
+    )
     return spec, FunctionRunner(fn)
 
 
@@ -359,8 +449,35 @@ def sweep(
     spec, runner = scenario_spec(
         scenario, runs=runs, vary=vary, fixed=set, seed=seed, points=points, keep=keep
     )
-    return run_sweep(spec, runner, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                     progress=progress)  # fmt: skip
+    return run_sweep(
+        spec, runner, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress
+    )
+
+
+def branch(
+    checkpoint: str | Path,
+    out: str | Path,
+    *,
+    runs: int = 10,
+    vary: Mapping[str, Sequence[Value]] | Sequence[str] | None = None,
+    set: Mapping[str, str] | None = None,
+    seed: int = 0,
+    points: int = 101,
+    keep: int = 0,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    progress: Callable[[Tally], None] | None = None,
+) -> SweepResult:
+    """Continue one history (a checkpoint: ``hyosan run --checkpoint-at``) into ``runs`` futures,
+    each with its own seed after the branch point, with ``set`` (and each ``vary`` combination)
+    taking effect there. Results go to a store at ``out``, as a sweep's."""
+    spec, runner = branch_spec(
+        checkpoint, runs=runs, vary=vary, fixed=set, seed=seed, points=points, keep=keep
+    )
+    return run_sweep(
+        spec, runner, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress
+    )
 
 
 def model_sweep(
@@ -381,10 +498,20 @@ def model_sweep(
     progress: Callable[[Tally], None] | None = None,
 ) -> SweepResult:
     """A compartment model's ensemble over the ``vary`` grid: the same store as :func:`sweep`."""
-    spec, runner = model_spec(model, method=method, runs=runs, vary=vary, fixed=set, t_end=t_end, seed=seed,
-                              points=points, keep=keep)  # fmt: skip
-    return run_sweep(spec, runner, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                     progress=progress)  # fmt: skip
+    spec, runner = model_spec(
+        model,
+        method=method,
+        runs=runs,
+        vary=vary,
+        fixed=set,
+        t_end=t_end,
+        seed=seed,
+        points=points,
+        keep=keep,
+    )
+    return run_sweep(
+        spec, runner, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress
+    )
 
 
 def function_sweep(
@@ -404,5 +531,6 @@ def function_sweep(
     With process or Dask workers ``fn`` must be importable by name (defined at module level).
     """
     spec, runner = function_spec(fn, runs=runs, vary=vary, seed=seed)
-    return run_sweep(spec, runner, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                     progress=progress)  # fmt: skip
+    return run_sweep(
+        spec, runner, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed, progress=progress
+    )

@@ -51,23 +51,43 @@ def _mark_events(ax, events: list[tuple[float, str]]) -> None:
     """Dashed lines at the timeline's events, numbered as in the SVG charts' lists."""
     for k, (t, _) in enumerate(events, start=1):
         ax.axvline(t, color="#444", lw=0.8, ls="--", alpha=0.7)
-        ax.annotate(str(k), (t, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom",
-                    fontsize=7, color="#444")  # fmt: skip
+        ax.annotate(
+            str(k),
+            (t, 1.0),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="#444",
+        )
 
 
 def _svg_time(result: Result, x, lines, *, title, y_label, chart_id, fill=False) -> str:
     return svg.time_chart(
-        x, lines, title=title, y_label=y_label, x_text=lambda t: result.clock(t)[:5],
-        x_ticks=clock_ticks(result), events=timeline_events(result), chart_id=chart_id, fill=fill,
-    )  # fmt: skip
+        x,
+        lines,
+        title=title,
+        y_label=y_label,
+        x_text=lambda t: result.clock(t)[:5],
+        x_ticks=clock_ticks(result),
+        events=timeline_events(result),
+        chart_id=chart_id,
+        fill=fill,
+    )
 
 
 def counts_svg(result: Result) -> str:
     """Agents by state over time, interactive (hover for the numbers at a moment)."""
     totals = result.totals()
     lines = {s: (totals[s].to_numpy(), c) for s, c in STATE_COLOURS.items() if totals[s].any()}
-    return _svg_time(result, totals.index.to_numpy(), lines, title="Agents by state", y_label="agents",
-                     chart_id="chart-counts")  # fmt: skip
+    return _svg_time(
+        result,
+        totals.index.to_numpy(),
+        lines,
+        title="Agents by state",
+        y_label="agents",
+        chart_id="chart-counts",
+    )
 
 
 def groups_svg(result: Result) -> str:
@@ -77,8 +97,15 @@ def groups_svg(result: Result) -> str:
         "human group (human, bitten)": (g["human_group"].to_numpy(), GROUP_COLOURS["human_group"]),
         "zombie group (zombies, halfbies)": (g["zombie_group"].to_numpy(), GROUP_COLOURS["zombie_group"]),
     }
-    return _svg_time(result, g.index.to_numpy(), lines, title="The human group against the zombie group",
-                     y_label="agents", chart_id="chart-groups", fill=True)  # fmt: skip
+    return _svg_time(
+        result,
+        g.index.to_numpy(),
+        lines,
+        title="The human group against the zombie group",
+        y_label="agents",
+        chart_id="chart-groups",
+        fill=True,
+    )
 
 
 def counts_chart(result: Result) -> str:
@@ -103,8 +130,12 @@ def groups_chart(result: Result) -> str:
         g.index, g["human_group"], color=GROUP_COLOURS["human_group"], label="human group (human, bitten)"
     )
     ax.fill_between(g.index, g["zombie_group"], color=GROUP_COLOURS["zombie_group"], alpha=0.35, lw=0)
-    ax.plot(g.index, g["zombie_group"], color=GROUP_COLOURS["zombie_group"],
-            label="zombie group (zombies, halfbies)")  # fmt: skip
+    ax.plot(
+        g.index,
+        g["zombie_group"],
+        color=GROUP_COLOURS["zombie_group"],
+        label="zombie group (zombies, halfbies)",
+    )
     ax.set_ylabel("agents")
     ax.set_title("The human group against the zombie group")
     ax.legend(fontsize=8, frameon=False)
@@ -205,14 +236,24 @@ def heat_chart(result: Result) -> str:
         boxes.append((ys.min(), ys.max() + 1, xs.min(), xs.max() + 1) if ys.size else (0, 1, 0, 1))
     heights = [b[1] - b[0] for b in boxes]
     width = max(b[3] - b[2] for b in boxes)
-    fig, axes = plt.subplots(floors, 1, figsize=(8.5, 0.6 * floors + 8.0 * sum(heights) / width),
-                             squeeze=False, gridspec_kw={"height_ratios": heights})  # fmt: skip
+    fig, axes = plt.subplots(
+        floors,
+        1,
+        figsize=(8.5, 0.6 * floors + 8.0 * sum(heights) / width),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
     top = max(1.0, grid.max())
     for f, ax in enumerate(axes[:, 0]):
         y0, y1, x0, x1 = boxes[f]
         tiles = result.world.tiles[f][y0:y1, x0:x1]
-        ax.imshow(np.where(tiles == 2, 0.35, np.where(tiles == 0, 1.0, 0.9)), cmap="gray", vmin=0, vmax=1,
-                  interpolation="nearest")  # fmt: skip
+        ax.imshow(
+            np.where(tiles == 2, 0.35, np.where(tiles == 0, 1.0, 0.9)),
+            cmap="gray",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
         heat = np.ma.masked_equal(grid[f][y0:y1, x0:x1], 0)
         im = ax.imshow(heat, cmap="autumn_r", vmin=0, vmax=top, interpolation="nearest")
         ys, xs = np.nonzero(died[f][y0:y1, x0:x1])
@@ -243,8 +284,9 @@ def generation_room_table(tree) -> str:
     room = tree["room"].astype("string").fillna("elsewhere")
     top = room.value_counts().head(TOP_ROOMS).index
     room = room.where(room.isin(top), "other places")
-    table = tree.assign(room=room).pivot_table(index="room", columns="generation", values="agent",
-                                               aggfunc="count", fill_value=0)  # fmt: skip
+    table = tree.assign(room=room).pivot_table(
+        index="room", columns="generation", values="agent", aggfunc="count", fill_value=0
+    )
     table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
     peak = max(1, int(table.to_numpy().max()))
     head = "".join(f"<th>{int(g)}</th>" for g in table.columns)
@@ -255,15 +297,19 @@ def generation_room_table(tree) -> str:
             alpha = 0 if n == 0 else 0.12 + 0.88 * n / peak
             colour = "#fff" if alpha > 0.6 else "#222"
             title = f"{int(n)} bitten in {_esc(name)}, generation {int(g)}"
-            cells.append(f'<td style="background:rgba(192,57,43,{alpha:.2f});color:{colour}" '
-                         f'title="{title}">{int(n) or ""}</td>')  # fmt: skip
+            cells.append(
+                f'<td style="background:rgba(192,57,43,{alpha:.2f});color:{colour}" '
+                f'title="{title}">{int(n) or ""}</td>'
+            )
         rows.append(f'<tr><td class="t">{_esc(name)}</td>{"".join(cells)}<td>{int(counts.sum())}</td></tr>')
     totals = "".join(f"<td>{int(v)}</td>" for v in table.sum(axis=0))
-    return ('<div class="scroll"><table class="heat" id="gen-room"><caption>Bites by generation (across) and '
-            f"by the room they happened in</caption><thead><tr><th>room \\ generation</th>{head}"
-            f"<th>all</th></tr>"
-            f'</thead><tbody>{"".join(rows)}<tr class="sum"><td class="t">all</td>{totals}'
-            f"<td>{len(tree)}</td></tr></tbody></table></div>")  # fmt: skip
+    return (
+        '<div class="scroll"><table class="heat" id="gen-room"><caption>Bites by generation (across) and '
+        f"by the room they happened in</caption><thead><tr><th>room \\ generation</th>{head}"
+        f"<th>all</th></tr>"
+        f'</thead><tbody>{"".join(rows)}<tr class="sum"><td class="t">all</td>{totals}'
+        f"<td>{len(tree)}</td></tr></tbody></table></div>"
+    )
 
 
 #: Names listed for the victims who bit nobody, under each biter, before "and N more".
@@ -290,15 +336,19 @@ def transmission_tree_html(result: Result, tree) -> str:
         downstream[v] = sum(1 + downstream.get(k, 0) for k in children.get(v, []))
 
     def jump(seconds: float) -> str:
-        return (f'<a href="#s-replay" class="jump" data-replay-time="{seconds:g}">'
-                f"{_esc(result.clock(seconds))}</a>")  # fmt: skip
+        return (
+            f'<a href="#s-replay" class="jump" data-replay-time="{seconds:g}">'
+            f"{_esc(result.clock(seconds))}</a>"
+        )
 
     def node(v: int, depth: int) -> str:
         r = info[v]
         kids = children.get(v, [])
         where = f" in {_esc(r.room)}" if isinstance(r.room, str) else ""
-        head = (f"<b>{_esc(r.name)}</b> ({_esc(r.role)}), bitten {jump(r.bitten_s)}{where}, "
-                f"gen. {int(r.generation)}")  # fmt: skip
+        head = (
+            f"<b>{_esc(r.name)}</b> ({_esc(r.role)}), bitten {jump(r.bitten_s)}{where}, "
+            f"gen. {int(r.generation)}"
+        )
         if not kids:
             return f"<li>{head}</li>"
         spreaders = [k for k in kids if children.get(k)]
@@ -309,8 +359,10 @@ def transmission_tree_html(result: Result, tree) -> str:
             more = f" and {len(leaves) - MAX_LEAVES} more" if len(leaves) > MAX_LEAVES else ""
             parts.append(f'<li class="leaves">{len(leaves)} who bit nobody: {names}{more}</li>')
         opened = " open" if depth < 1 else ""
-        return (f"<li><details{opened}><summary>{head}: bit {len(kids)}, {downstream[v]} in all downstream"
-                f"</summary><ul>{''.join(parts)}</ul></details></li>")  # fmt: skip
+        return (
+            f"<li><details{opened}><summary>{head}: bit {len(kids)}, {downstream[v]} in all downstream"
+            f"</summary><ul>{''.join(parts)}</ul></details></li>"
+        )
 
     roots = [k for k in children if k < 0 or k not in info]
     items = "".join(node(v, 0) for r in roots for v in children[r])

@@ -86,14 +86,18 @@ def band_warning(runs_per_set: int) -> str:
     if runs_per_set >= MIN_RUNS_OUTER:
         return ""
     drawn = "the 25-75 % band only" if runs_per_set >= MIN_RUNS_INNER else "the median only"
-    return (f'<p class="warn" id="band-warning"><b>Only {runs_per_set} runs per set:</b> too few for the '
-            f"5-95 % band (it needs {MIN_RUNS_OUTER}) so {drawn} is drawn"
-            + ("" if runs_per_set >= MIN_RUNS_INNER else f" (a 25-75 % band needs {MIN_RUNS_INNER})")
-            + ". Run more replicates (--runs) for bands you can trust.</p>")  # fmt: skip
+    return (
+        f'<p class="warn" id="band-warning"><b>Only {runs_per_set} runs per set:</b> too few for the '
+        f"5-95 % band (it needs {MIN_RUNS_OUTER}) so {drawn} is drawn"
+        + ("" if runs_per_set >= MIN_RUNS_INNER else f" (a 25-75 % band needs {MIN_RUNS_INNER})")
+        + ". Run more replicates (--runs) for bands you can trust.</p>"
+    )
 
 
 def start_clock(spec: dict) -> float | None:
     """Seconds since midnight of the school scenario's time 0, or None (a model, or unreadable)."""
+    if spec.get("kind") == "branch":
+        return spec.get("context", {}).get("start_clock_s")
     if spec.get("kind") != "scenario":
         return None
     try:
@@ -112,11 +116,18 @@ def _set_label(row: dict, keys: list[str]) -> str:
     return ", ".join(f"{k}={row[k]}" for k in keys) or "all runs"
 
 
-def fan_chart(bands: pd.DataFrame, series: str, keys: list[str], time_unit: str,
-              clock_s: float | None = None) -> str:  # fmt: skip
+def fan_chart(
+    bands: pd.DataFrame,
+    series: str,
+    keys: list[str],
+    time_unit: str,
+    clock_s: float | None = None,
+    branch_s: float | None = None,
+) -> str:
     """Median and bands of ``series`` per set; a band is drawn only where every set has runs enough
     for it (:data:`MIN_RUNS_OUTER`, :data:`MIN_RUNS_INNER`). With ``clock_s`` (a school's start
-    clock) the time axis reads clock times, as in the run report."""
+    clock) the time axis reads clock times, as in the run report; with ``branch_s`` (a branch's
+    store) a line marks the branch point: the shared past before it, the futures after."""
     part = bands[bands["series"] == series]
     sets = sorted(part["set_id"].unique())[:MAX_SETS_DRAWN]
     fig, ax = plt.subplots(figsize=(10, 3.4))
@@ -132,6 +143,8 @@ def fan_chart(bands: pd.DataFrame, series: str, keys: list[str], time_unit: str,
         if inner:
             ax.fill_between(t, b["q25"], b["q75"], color=colour, alpha=0.25, lw=0)
         ax.plot(t, b["q50"], color=colour, lw=1.6, label=f"{label} (n={int(b['runs'].iloc[0])})")
+    if branch_s is not None:
+        ax.axvline(branch_s / scale, color="0.3", ls="--", lw=1, label="branch point")
     shown = "median, 25-75 % and 5-95 %" if outer else "median and 25-75 %" if inner else "median"
     ax.set_title(f"{metric_label(series)}: {shown} of the runs", fontsize=10)
     if time_unit == "s" and clock_s is not None and len(part):
@@ -259,11 +272,17 @@ def build_ensemble_report(store: str | Path) -> str:
     sections.append(("sets", "Parameter sets", _table(sets)))
 
     clock_s = start_clock(spec)
+    branch_s = spec.get("context", {}).get("branch_s") if spec.get("kind") == "branch" else None
     fewest = int(bands["runs"].min()) if len(bands) else 0
     fans = band_warning(fewest) if len(bands) else ""
+    if branch_s is not None:
+        fans += (
+            f'<p data-branch-s="{branch_s:g}">One history up to the branch point '
+            f"({e(format_clock((clock_s or 0) + branch_s))}), then each run's own future.</p>"
+        )
     fans += "".join(
         f'<img class="chart" alt="{e(metric_label(s))} over time" '
-        f'src="{fan_chart(bands, s, keys, time_unit, clock_s)}">'
+        f'src="{fan_chart(bands, s, keys, time_unit, clock_s, branch_s)}">'
         for s in series
     )
     if len(set(bands["set_id"])) > MAX_SETS_DRAWN:

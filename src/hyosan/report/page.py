@@ -108,8 +108,10 @@ def _when(result: Result, seconds: float | None) -> str:
 def _jump(result: Result, seconds: float, text: str, floor: int = -1) -> str:
     """A link that jumps the replay to ``seconds`` since the start (and to ``floor`` if >= 0)."""
     where = f' data-replay-floor="{floor}"' if floor >= 0 else ""
-    return (f'<a href="#s-replay" class="jump" data-replay-time="{seconds:g}"{where} '
-            f'title="Show this moment in the replay">{e(text)}</a>')  # fmt: skip
+    return (
+        f'<a href="#s-replay" class="jump" data-replay-time="{seconds:g}"{where} '
+        f'title="Show this moment in the replay">{e(text)}</a>'
+    )
 
 
 def _milestones_table(result: Result, milestones: pd.DataFrame, markers: list[dict]) -> str:
@@ -122,8 +124,10 @@ def _milestones_table(result: Result, milestones: pd.DataFrame, markers: list[di
             t = float(m.time_s)
             when = _jump(result, t, result.clock(t), floor_at.get(t, -1)) + f" (+{e(format_duration(t))})"
         rows.append(f'<tr><td class="t">{e(str(m.label))}</td><td class="t">{when}</td></tr>')
-    return ('<div class="scroll"><table><thead><tr><th>milestone</th><th>clock</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")  # fmt: skip
+    return (
+        '<div class="scroll"><table><thead><tr><th>milestone</th><th>clock</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 _CHRONICLE_TIME = re.compile(r"<li><strong>(\d\d):(\d\d):(\d\d)</strong>")
@@ -152,9 +156,14 @@ def _summary_section(result: Result, test: dict) -> str:
         ("dead", _num(s["groups"]["dead"], "groups.dead")),
     ]
     for label, v in s["survivors"].items():
-        cards.append((f"{label} survived",
-                      _num(v["survived"], f"survivors.{label}.survived") + " of "
-                      + _num(v["total"], f"survivors.{label}.total")))  # fmt: skip
+        cards.append(
+            (
+                f"{label} survived",
+                _num(v["survived"], f"survivors.{label}.survived")
+                + " of "
+                + _num(v["total"], f"survivors.{label}.total"),
+            )
+        )
     out = ['<div class="cards">']
     out += [f'<div class="card"><b>{v}</b><span>{e(k)}</span></div>' for k, v in cards]
     out.append("</div>")
@@ -168,17 +177,24 @@ def _summary_section(result: Result, test: dict) -> str:
             f"<tr><td>{e(state)}</td>{cells}<td>{_num(s['final'][state], f'final.{state}')}</td></tr>"
         )
     head = "".join(f"<th>{e(r)}</th>" for r in s["final_by_role"])
-    out.append(f'<div class="scroll"><table><caption>Final state by role</caption><thead><tr><th>state</th>'
-               f"{head}"
-               f"<th>all</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")  # fmt: skip
+    out.append(
+        f'<div class="scroll"><table><caption>Final state by role</caption><thead><tr><th>state</th>'
+        f"{head}"
+        f"<th>all</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
     first = s["first_turn_s"]
     half = s["half_infected_s"]
-    out.append("<p>First turn: " + _num(first, "first_turn_s", "{:g}") + f" s, {e(_when(result, first))}. "
-               "Half of everyone infected: " + _num(half, "half_infected_s", "{:g}")
-               + f" s, {e(_when(result, half))}.</p>")  # fmt: skip
+    out.append(
+        "<p>First turn: " + _num(first, "first_turn_s", "{:g}") + f" s, {e(_when(result, first))}. "
+        "Half of everyone infected: "
+        + _num(half, "half_infected_s", "{:g}")
+        + f" s, {e(_when(result, half))}.</p>"
+    )
     if test.get("pvalue") is not None:
-        out.append(f"<p>Adults vs students, time to being bitten: log-rank z = {test['statistic']:.3g}, "
-                   f"p = {test['pvalue']:.3g}.</p>")  # fmt: skip
+        out.append(
+            f"<p>Adults vs students, time to being bitten: log-rank z = {test['statistic']:.3g}, "
+            f"p = {test['pvalue']:.3g}.</p>"
+        )
     return "\n".join(out)
 
 
@@ -227,8 +243,13 @@ def build_report(result: Result) -> str:
     rooms = analysis.places(result)
     rooms = rooms[rooms["room"].isin(result.world.rooms["name"])]  # rooms, not corridors
     gens = tree.groupby("generation").size().rename("bitten").reset_index() if len(tree) else pd.DataFrame()
-    spreaders = tree.sort_values("offspring", ascending=False).head(10)[
-        ["name", "role", "generation", "offspring", "fate"]] if len(tree) else pd.DataFrame()  # fmt: skip
+    spreaders = (
+        tree.sort_values("offspring", ascending=False).head(10)[
+            ["name", "role", "generation", "offspring", "fate"]
+        ]
+        if len(tree)
+        else pd.DataFrame()
+    )
     columns = ["name", "role", "start_room", "fate", "fate_s", "bitten_by_name", "bites", "kills"]
     chars = result.agents[result.agents["character"]][columns].copy()
     chars["fate_s"] = [
@@ -268,10 +289,13 @@ def build_report(result: Result) -> str:
         ("chronicle", "Chronicle", f'<div class="chronicle" id="chronicle">{chronicle}</div>'),
     ]
     nav = " ".join(f'<a href="#s-{key}">{e(label)}</a>' for key, label, _ in sections)
-    body = "\n".join(f'<section id="s-{key}"><h2>{e(label)}</h2>\n{content}</section>'
-                     for key, label, content in sections)  # fmt: skip
-    sub = (f"{s['agents']} agents, {format_duration(s['duration_s'])} from {result.clock(0)}; "
-           f"hyosan {s['version']}; scenario {s['scenario']}")  # fmt: skip
+    body = "\n".join(
+        f'<section id="s-{key}"><h2>{e(label)}</h2>\n{content}</section>' for key, label, content in sections
+    )
+    sub = (
+        f"{s['agents']} agents, {format_duration(s['duration_s'])} from {result.clock(0)}; "
+        f"hyosan {s['version']}; scenario {s['scenario']}"
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">\n'

@@ -165,9 +165,16 @@ def replay_payload(
     marker_list = []
     for m in markers:
         t = float(m["time_s"])
-        marker_list.append({"time_s": t, "label": str(m["label"]), "kind": str(m["kind"]),
-                            "frame": frame_at(t), "floor": int(m.get("floor", -1)),
-                            "agent": int(m.get("agent", -1))})  # fmt: skip
+        marker_list.append(
+            {
+                "time_s": t,
+                "label": str(m["label"]),
+                "kind": str(m["kind"]),
+                "frame": frame_at(t),
+                "floor": int(m.get("floor", -1)),
+                "agent": int(m.get("agent", -1)),
+            }
+        )
     marker_list.sort(key=lambda m: m["time_s"])
     chars = [int(i) for i in characters]
     if any(not 0 <= i < n_agents for i in chars):
@@ -182,11 +189,28 @@ def replay_payload(
         )
     if door_cells.size and (door_cells.min() < 0 or door_cells.max() >= n_cells):
         raise ValueError(f"replay: door cells must lie in [0, {n_cells})")
-    room_list = [{"name": str(r["name"]), "floor": int(r["floor"]), "x": int(r["x"]), "y": int(r["y"]),
-                  "size": int(r.get("size", 1)), "w": int(r.get("w", 0))} for r in rooms]  # fmt: skip
-    heli_list = [{"floor": int(h["floor"]), "x": float(h["x"]), "y": float(h["y"]), "label": str(h["label"]),
-                  "from_frame": frame_at(float(h["from_s"])), "to_frame": frame_at(float(h["to_s"]))}
-                 for h in helicopters]  # fmt: skip
+    room_list = [
+        {
+            "name": str(r["name"]),
+            "floor": int(r["floor"]),
+            "x": int(r["x"]),
+            "y": int(r["y"]),
+            "size": int(r.get("size", 1)),
+            "w": int(r.get("w", 0)),
+        }
+        for r in rooms
+    ]
+    heli_list = [
+        {
+            "floor": int(h["floor"]),
+            "x": float(h["x"]),
+            "y": float(h["y"]),
+            "label": str(h["label"]),
+            "from_frame": frame_at(float(h["from_s"])),
+            "to_frame": frame_at(float(h["to_s"])),
+        }
+        for h in helicopters
+    ]
 
     return {
         "format": FORMAT,

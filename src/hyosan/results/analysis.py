@@ -195,8 +195,9 @@ def logrank(result: Result, by: str = "adult") -> dict:
     for g in groups:
         sel = times[labels == g]
         obs = sel["observed"].to_numpy()
-        data.append(stats.CensoredData(uncensored=sel["time_s"][obs].to_numpy(),
-                                       right=sel["time_s"][~obs].to_numpy()))  # fmt: skip
+        data.append(
+            stats.CensoredData(uncensored=sel["time_s"][obs].to_numpy(), right=sel["time_s"][~obs].to_numpy())
+        )
     if not times["observed"].any():
         return out
     test = stats.logrank(data[0], data[1])

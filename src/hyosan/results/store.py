@@ -34,8 +34,15 @@ from hyosan.io import atomic_dir, file_digest, os_error, read_marker, read_text
 from hyosan.results.result import Result, WorldInfo
 
 TABLES = ("counts", "events", "agents")
-REQUIRED = ("summary.json", "scenario.toml", "counts.parquet", "events.parquet", "agents.parquet",
-            "frames.npz", "world.npz")  # fmt: skip
+REQUIRED = (
+    "summary.json",
+    "scenario.toml",
+    "counts.parquet",
+    "events.parquet",
+    "agents.parquet",
+    "frames.npz",
+    "world.npz",
+)
 
 
 def map_files(map_path: Path) -> list[tuple[Path, Path]]:
@@ -91,16 +98,23 @@ def save(
         # Most agents stand still between two frames: deltas in time are mostly zero and deflate well.
         delta = np.diff(cells, axis=0, prepend=np.zeros((1, cells.shape[1]), dtype=np.int32))
         np.savez_compressed(
-            tmp / "frames.npz", ticks=result.frame_ticks.astype(np.int32), cell_deltas=delta,
-            states=result.frame_states.astype(np.int8), modes=result.frame_modes.astype(np.int8),
-        )  # fmt: skip
+            tmp / "frames.npz",
+            ticks=result.frame_ticks.astype(np.int32),
+            cell_deltas=delta,
+            states=result.frame_states.astype(np.int8),
+            modes=result.frame_modes.astype(np.int8),
+        )
         w = result.world
         np.savez_compressed(
-            tmp / "world.npz", name=np.array(w.name), floors=np.array(w.floors, dtype=str),
-            tiles=w.tiles, room_id=w.room_id, room_names=np.array(w.rooms["name"].tolist(), dtype=str),
+            tmp / "world.npz",
+            name=np.array(w.name),
+            floors=np.array(w.floors, dtype=str),
+            tiles=w.tiles,
+            room_id=w.room_id,
+            room_names=np.array(w.rooms["name"].tolist(), dtype=str),
             room_kinds=np.array(w.rooms["kind"].tolist(), dtype=str),
             room_floors=np.array(w.rooms["floor"].tolist(), dtype=str),
-        )  # fmt: skip
+        )
         if chronicle:
             (tmp / "chronicle.md").write_text(result.chronicle(), encoding="utf-8")
         for name, table in result.tables.items():
@@ -118,8 +132,9 @@ WORLD_ARRAYS = ("name", "floors", "tiles", "room_id", "room_names", "room_kinds"
 
 
 def _damaged(path: Path, why: str) -> HyosanError:
-    return HyosanError(f"damaged run file ({why}); rerun its scenario.toml to rebuild the folder",
-                       source=str(path))  # fmt: skip
+    return HyosanError(
+        f"damaged run file ({why}); rerun its scenario.toml to rebuild the folder", source=str(path)
+    )
 
 
 def check_digests(folder: Path, names: tuple[str, ...] | None = None) -> None:

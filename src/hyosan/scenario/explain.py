@@ -116,15 +116,23 @@ def explain(err: Mapping[str, Any], raw: Any, root: type[BaseModel]) -> str:
             return f"unknown key {key!r}"
         hint = _suggest(root, parent, key, _raw_at(raw, loc))
         known = ", ".join(_keys(parent))
-        return (f"unknown key {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                + f" (valid keys here: {known})")  # fmt: skip
+        return (
+            f"unknown key {key!r}"
+            + (f"; did you mean {hint!r}?" if hint else "")
+            + f" (valid keys here: {known})"
+        )
     if kind == "literal_error":
         expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         near = difflib.get_close_matches(str(given), expected, n=1, cutoff=0.5)
-        return (f"{given!r} is not allowed; choose one of {', '.join(expected)}"
-                + (f" (did you mean {near[0]!r}?)" if near else ""))  # fmt: skip
-    bounds = {"greater_than_equal": "at least {ge}", "greater_than": "more than {gt}",
-              "less_than_equal": "at most {le}", "less_than": "less than {lt}"}  # fmt: skip
+        return f"{given!r} is not allowed; choose one of {', '.join(expected)}" + (
+            f" (did you mean {near[0]!r}?)" if near else ""
+        )
+    bounds = {
+        "greater_than_equal": "at least {ge}",
+        "greater_than": "more than {gt}",
+        "less_than_equal": "at most {le}",
+        "less_than": "less than {lt}",
+    }
     if kind in bounds:
         info = _field_info(root, loc)
         parts = []

@@ -74,8 +74,12 @@ def markdown() -> str:
         origin = typing.get_origin(field.annotation)
         title = f"[[{name}]]" if origin is list else f"{name}.NAME" if origin is dict else name
         _section(title, sub, out)
-    kinds = ["### Timeline event kinds (`[[events]] kind`)", "",
-             "| kind | needs `area` | what it does |", "|---|---|---|"]  # fmt: skip
+    kinds = [
+        "### Timeline event kinds (`[[events]] kind`)",
+        "",
+        "| kind | needs `area` | what it does |",
+        "|---|---|---|",
+    ]
     kinds += [f"| `{k.name}` | {'yes' if k.needs_area else 'no'} | {k.doc} |" for k in KINDS.values()]
     kinds += ["", "A new kind is one handler registered with `hyosan.timeline.register` (docs/extending.md)."]
     out.append("\n".join(kinds))
