@@ -187,7 +187,7 @@ def test_run_checkpoint_at_then_branch_into_a_store(tmp_path, capsys, monkeypatc
 
     monkeypatch.chdir(tmp_path)
     toml = __import__("pathlib").Path(__file__).parents[1] / "benchmarks" / "ensemble_school.toml"
-    code, out, err = run_cli(
+    code, _, err = run_cli(
         capsys,
         "run",
         str(toml),
@@ -205,7 +205,7 @@ def test_run_checkpoint_at_then_branch_into_a_store(tmp_path, capsys, monkeypatc
     assert code == 0, err
     assert (tmp_path / "run" / "checkpoint-0810.ckpt").is_file()
     assert "checkpoint-0810.ckpt" in json.loads((tmp_path / "run" / ".hyosan.json").read_text())["files"]
-    code, out, err = run_cli(
+    code, _, err = run_cli(
         capsys, "branch", "run", "--runs", "4", "--workers", "0", "--out", "br", "-q", "--points", "31"
     )
     assert code == 0, err
