@@ -26,15 +26,15 @@ def __getattr__(name: str):
     in SciPy and pandas, the engine numba, and a sweep's worker process or the CLI's ``--help``
     needs only some of them (each one imported costs start-up time in every worker)."""
     if name == "models":
-        import hyosan.models as models
+        import hyosan.models as models  # (on first use: see the docstring)
 
         return models
     if name == "simulate":
-        from hyosan.engine import simulate
+        from hyosan.engine import simulate  # (on first use)
 
         return simulate
     if name in ("load", "Result"):
-        import hyosan.results as results
+        import hyosan.results as results  # (on first use)
 
         return getattr(results, name)
     raise AttributeError(f"module 'hyosan' has no attribute {name!r}")

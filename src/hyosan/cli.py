@@ -63,6 +63,7 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps", ".tif
 
 
 def _catalogue_table() -> Table:
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan import models
 
     table = Table(title="Compartment models", title_justify="left")
@@ -121,6 +122,7 @@ def model(
     (one run per replicate and parameter set, resumable) and write the same store as
     `hyosan sweep`.
     """
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan import models
 
     if list_:
@@ -140,6 +142,7 @@ def model(
                 "does not apply to a stored ensemble (its bands are in bands.parquet)",
                 source="--stop" if stop else "--plot",
             )
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
         from hyosan.ensemble.cli import model_ensemble
 
         model_ensemble(
@@ -265,6 +268,7 @@ def run(
     frames, the resolved scenario.toml, chronicle.md and report.html; it is written whole or not
     at all. Frames are recorded every clock.frame_every (--set clock.frame_every=5s).
     """
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.engine import Simulation
     from hyosan.report import write_report
     from hyosan.results.store import save
@@ -284,6 +288,7 @@ def run(
     if quiet:
         result = run_to_end(Simulation(loaded, seed=seed), pause, saved)
     else:
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         from hyosan.warmup import USUAL_COMPILE, kernels_cached
@@ -346,6 +351,7 @@ def checkpoint_tick(scenario, at: str) -> int:
 
 def run_to_end(sim, pause: int | None, saved: dict[str, bytes], progress=None):
     """Run ``sim`` to the end, saving a checkpoint's bytes into ``saved`` at tick ``pause``."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     import tempfile
 
     if pause is not None:
@@ -432,6 +438,7 @@ def report_cmd(
 ) -> None:
     """Rebuild the self-contained HTML report of a run folder (optionally a video too), or of a
     sweep or sensitivity store (fan charts, metrics against the parameters, sensitivity bars)."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.report import write_report
     from hyosan.results.store import load
 
@@ -443,6 +450,7 @@ def report_cmd(
         claim_file(video, (".mp4",), "--video")
     recover(folder.absolute())
     if (folder / "sweep.json").is_file():
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
         from hyosan.report.ensemble import write_ensemble_report
         from hyosan.verify import check_store_tables
 
@@ -461,6 +469,7 @@ def report_cmd(
         f"built in {result.extra['report_build_s']:.1f} s)"
     )
     if video is not None:
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
         from hyosan.report.video import write_video
 
         width, sep, height = video_size.lower().partition("x")
@@ -471,6 +480,7 @@ def report_cmd(
 
 
 def _print_run(summary: dict, folder: Path, report: bool = True) -> None:
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.scenario.timefmt import format_clock, format_duration
     from hyosan.states import STATE_NAMES
 
@@ -511,6 +521,7 @@ def _print_run(summary: dict, folder: Path, report: bool = True) -> None:
 @app.command()
 def scenarios() -> None:
     """List the built-in scenarios."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.scenario import builtins, load_scenario
 
     table = Table(title="Built-in scenarios", title_justify="left")
@@ -531,6 +542,7 @@ def check(
     ] = None,
 ) -> None:
     """Validate a scenario and its map without running it: one line per problem, exit status 2."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.engine import Simulation
     from hyosan.scenario import load_scenario
 
@@ -557,6 +569,7 @@ def verify(
     Read-only: a run folder's files are checked against the digests hyosan recorded and read back;
     a store's run files, tables and kept runs are read whole.
     """
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.verify import verify as check_folder
 
     report = check_folder(folder)
@@ -647,10 +660,12 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         raise _fail("interrupted", 130) from None
     except OSError as exc:
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
         import errno
 
         if exc.errno == errno.EPIPE:
             raise SystemExit(1) from None
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
         from hyosan.io import os_error
 
         raise _fail(str(os_error(exc, doing="failed"))) from None

@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from hyosan import __version__
 from hyosan.errors import HyosanError
 
 #: The marker file of a folder hyosan wrote: its format, the hyosan version and the files it made.
@@ -283,8 +284,6 @@ def atomic_dir(path: str | Path, source: str | None = None, fmt: str = RUN_FORMA
 
     Temporary folders of crashed runs are removed by :func:`recover`.
     """
-    from hyosan import __version__
-
     target = Path(os.path.abspath(path))
     if not target.name:
         raise HyosanError("is the root folder: give a new subfolder", source=source or str(path))
@@ -416,6 +415,7 @@ def read_text(path: str | Path, source: str | None = None, limit: int | None = N
 def save_figure(fig, path: str | Path) -> None:
     """Write a matplotlib figure atomically, in the format its suffix names (PNG by default),
     and close it."""
+    # Imported here: matplotlib is heavy: loaded when a figure is drawn.
     import matplotlib.pyplot as plt
 
     try:

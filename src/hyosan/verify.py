@@ -50,6 +50,7 @@ def _leftovers(folder: Path, report: Report) -> None:
 
 
 def verify_run(folder: Path, report: Report) -> None:
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.results.store import REQUIRED, load
 
     report.kind = "run folder"
@@ -61,6 +62,7 @@ def verify_run(folder: Path, report: Report) -> None:
     except HyosanError as exc:
         report.problems.append(str(exc))
         return
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.results.store import check_digests
 
     try:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from hyosan.display import cards_html, png_data_url
+from hyosan.io import save_figure
 
 #: Quantiles of the ensemble bands (5/25/50/75/95 %).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -143,9 +144,11 @@ class ModelResult:
 
     def plot(self, path: str | Path | None = None, title: str | None = None):
         """Trajectories (one run) or median with 5-95 % and 25-75 % bands (ensembles)."""
+        # Imported here: matplotlib is heavy: loaded when a figure is drawn.
         import matplotlib
 
         matplotlib.use("Agg", force=False)
+        # Imported here: matplotlib is heavy: loaded when a figure is drawn.
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
@@ -167,7 +170,5 @@ class ModelResult:
         ax.grid(alpha=0.3)
         fig.tight_layout()
         if path is not None:
-            from hyosan.io import save_figure
-
             save_figure(fig, path)
         return fig

@@ -66,6 +66,7 @@ def progress_bar(title: str, quiet: bool) -> Iterator[Callable | None]:
     if quiet:
         yield None
         return
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -152,6 +153,7 @@ def header(column: str) -> str:
 
 def print_sweep(result, as_json: bool = False) -> None:
     """One row per parameter set: runs ok / failed and the median of a few metrics."""
+    # Imported here: pandas loads when a table is printed: --help stays quick.
     import pandas as pd
 
     runs, spec = result.runs, result.spec
@@ -241,6 +243,7 @@ def _run_stored(
     spec, runner, folder: Path, title: str, workers, scheduler, retry_failed: bool, quiet: bool, as_json: bool
 ) -> None:
     """Run a sweep into its store with a progress bar, then write its report and print its table."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.ensemble.sweep import run_sweep
 
     try:
@@ -262,6 +265,7 @@ def _run_stored(
 
 def _report(folder: Path, as_json: bool) -> None:
     """The store's HTML report (fan charts, metrics against parameters, sensitivity bars)."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.report.ensemble import write_ensemble_report
 
     if as_json:
@@ -299,6 +303,7 @@ def sweep(
     """Run a scenario many times over a grid of values: a resumable store of runs and bands.
 
     A town (the lattice) is named town:NAME (town:hyosan-city, or town:my-town.toml)."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.ensemble.spec import parse_vary
     from hyosan.ensemble.sweep import scenario_spec, town_spec
 
@@ -354,6 +359,7 @@ def branch(
     seed from the branch point on, and applies --set/--vary there (a cordon an hour earlier:
     --set events.5.at=09:10). The store and its report are a sweep's, with the branch point
     marked; the shared past is in every run's series."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.ensemble.spec import parse_vary
     from hyosan.ensemble.sweep import branch_spec
 
@@ -405,6 +411,7 @@ def model_ensemble(
     as_json: bool = False,
 ) -> None:
     """``hyosan model NAME --vary/--out/--workers/--scheduler``: the model as a stored sweep."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.ensemble.spec import parse_vary
     from hyosan.ensemble.sweep import model_spec
 
@@ -465,6 +472,7 @@ def sensitivity(
     as_json: AsJson = False,
 ) -> None:
     """Global sensitivity (SALib): Sobol first and total order indices, or Morris mu*."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.ensemble.sensitivity import parse_params, run_sensitivity
 
     if not output:

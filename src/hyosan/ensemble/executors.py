@@ -314,6 +314,7 @@ class DaskExecutor(Executor):
         self._distributed = distributed
         self.cluster = None
         if address == "local":
+            # Imported here: the optional dask extra, for a local cluster only.
             import logging
 
             import dask

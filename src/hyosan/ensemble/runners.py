@@ -110,6 +110,7 @@ class ScenarioRunner:
         return {**self.fixed, **{k: toml_value(v) for k, v in params.items()}}
 
     def __call__(self, task: RunTask) -> RunOutput:
+        # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
         from hyosan.engine import Simulation
         from hyosan.scenario import load_scenario
 
@@ -205,6 +206,7 @@ class ModelRunner:
     points: int = 101
 
     def __call__(self, task: RunTask) -> RunOutput:
+        # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
         from hyosan.compartmental import get
 
         network = get(self.model)
@@ -342,6 +344,7 @@ def function_name(fn: Callable) -> str:
 def metric_names(runner: Callable[[RunTask], RunOutput]) -> list[str]:
     """The metrics a runner's rows will have, known before running (for checking ``--output``)."""
     if isinstance(runner, ScenarioRunner):
+        # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
         from hyosan.scenario import load_scenario
 
         roles = list(load_scenario(runner.scenario, dict(runner.fixed)).scenario.roles)
@@ -362,6 +365,7 @@ def metric_names(runner: Callable[[RunTask], RunOutput]) -> list[str]:
     if isinstance(runner, TownRunner):
         return list(TOWN_METRICS)
     if isinstance(runner, ModelRunner):
+        # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
         from hyosan.compartmental import get
 
         net = get(runner.model)

@@ -31,6 +31,7 @@ import pandas as pd
 
 from hyosan import limits
 from hyosan.errors import HyosanError
+from hyosan.io import save_figure
 
 METHODS = ("sobol", "morris")
 
@@ -102,6 +103,7 @@ class Design:
 
     def sample(self) -> np.ndarray:
         """The sample matrix (points x parameters), the same for the same design."""
+        # Imported here: SALib loads SciPy: only for a sensitivity analysis.
         from SALib.sample import morris, sobol
 
         if self.method == "sobol":
@@ -114,6 +116,7 @@ class Design:
         self, X: np.ndarray, Y: np.ndarray, output: str = "value"
     ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """SALib's indices as a table (one row per parameter), and Sobol's S2 pairs if asked."""
+        # Imported here: SALib loads SciPy: only for a sensitivity analysis.
         from SALib.analyze import morris, sobol
 
         Y = np.asarray(Y, dtype=np.float64)
@@ -171,9 +174,11 @@ class SensitivityResult:
 
     def plot(self, path: str | Path | None = None):
         """A bar chart: S1 and ST (Sobol) or mu* and sigma (Morris) per parameter, with 95 % bars."""
+        # Imported here: matplotlib is heavy: loaded when a figure is drawn.
         import matplotlib
 
         matplotlib.use("Agg", force=False)
+        # Imported here: matplotlib is heavy: loaded when a figure is drawn.
         import matplotlib.pyplot as plt
 
         t = self.table
@@ -199,7 +204,6 @@ class SensitivityResult:
         ax.set_title(f"{self.design.method.capitalize()} sensitivity of {self.output} ({points} points)")
         fig.tight_layout()
         if path is not None:
-            from hyosan.io import save_figure
 
             save_figure(fig, path)
         return fig
@@ -207,6 +211,7 @@ class SensitivityResult:
     def write(self, folder: str | Path) -> list[Path]:
         """``sensitivity_<output>.parquet`` (and ``_s2``), ``.png`` and ``.svg`` chart, and
         ``design_<output>.parquet`` (each sample point and its output value)."""
+        # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
         from hyosan.ensemble.store import write_table
 
         folder = Path(folder)
@@ -234,6 +239,7 @@ def _safe(name: str) -> str:
 
 def unique_points(X: np.ndarray, names: Sequence[str]) -> tuple[list[dict[str, float]], np.ndarray]:
     """The distinct rows of ``X`` as parameter dicts, and for each row its index among them."""
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
     from hyosan.ensemble.spec import canonical
 
     index: dict[str, int] = {}
@@ -276,6 +282,7 @@ def sensitivity(
     ``workers=0`` (the default) evaluates in this process; more workers or a Dask ``scheduler``
     send the points to the same executors as the sweeps (``fn`` must then be importable by name).
     """
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
     from hyosan.ensemble.executors import make_executor
     from hyosan.ensemble.runners import FunctionRunner
     from hyosan.ensemble.spec import RunTask
@@ -330,6 +337,7 @@ def run_sensitivity(
     """Sensitivity of ``output`` (a runs-table metric) of a scenario (``kind="scenario"``) or a
     compartment model (``kind="model"``, solved by ``solver``). The runs are stored at ``out``
     as a sweep; returns the result (written there too) and the sweep's result."""
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
     from hyosan.ensemble.runners import metric_names
     from hyosan.ensemble.sweep import model_spec, run_sweep, scenario_spec, town_spec
 

@@ -33,6 +33,7 @@ Value = bool | int | float | str
 
 def parse_scalar(text: str) -> Value:
     """A value as ``--set`` reads it: TOML when it parses (numbers, booleans), else a string."""
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
     from hyosan.scenario.load import parse_value
 
     value = parse_value(text)

@@ -179,6 +179,7 @@ class Store:
             self._locked = False
 
     def write_spec(self, spec: SweepSpec, status: dict[str, Any] | None = None) -> None:
+        # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
         from hyosan import __version__
 
         data = {"format": FORMAT, **spec.to_json(), "hyosan": __version__}

@@ -193,6 +193,7 @@ def scenario_spec(
     design: dict[str, Any] | None = None,
 ) -> tuple[SweepSpec, ScenarioRunner]:
     """The spec and runner of a school sweep (``sets`` instead of ``vary`` for a design)."""
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
     from hyosan.scenario import load_scenario
     from hyosan.scenario.load import builtins
 
@@ -306,6 +307,7 @@ def model_spec(
     design: dict[str, Any] | None = None,
 ) -> tuple[SweepSpec, ModelRunner]:
     """The spec and runner of a compartment-model sweep: one trajectory per run."""
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
     from hyosan.compartmental import METHODS, get
 
     network = get(model)
@@ -368,6 +370,7 @@ def town_spec(
     design: dict[str, Any] | None = None,
 ) -> tuple[SweepSpec, TownRunner]:
     """The spec and runner of a town sweep (``town``: a built-in town or a town TOML file)."""
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
     from hyosan.lattice.scenario import BUILTINS, load_town
     from hyosan.lattice.simulate import METHODS
 

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyosan.results import plots
+from hyosan.results import analysis, plots
+from hyosan.results import chronicle as narrated
+from hyosan.scenario.timefmt import format_clock
 from hyosan.states import EVENT_NAMES, STATE_NAMES, EventKind, Mode
 from hyosan.world.tiles import Tile
 
@@ -141,7 +143,6 @@ class Result:
 
     def clock(self, seconds: float) -> str:
         """Seconds since the start as a clock time, e.g. ``08:41:12``."""
-        from hyosan.scenario.timefmt import format_clock
 
         return format_clock(self.start_clock_s + float(seconds))
 
@@ -184,20 +185,14 @@ class Result:
     # -- analysis, chronicle, report, saving ------------------------------------------------
     def tree(self) -> pd.DataFrame:
         """Who bit whom (one row per bitten agent); see :func:`hyosan.results.analysis.transmission_tree`."""
-        from hyosan.results.analysis import transmission_tree
-
-        return transmission_tree(self)
+        return analysis.transmission_tree(self)
 
     def milestones(self) -> pd.DataFrame:
-        from hyosan.results.analysis import milestones
-
-        return milestones(self)
+        return analysis.milestones(self)
 
     def chronicle(self) -> str:
         """The narrated timeline as Markdown (written as chronicle.md)."""
-        from hyosan.results.chronicle import chronicle
-
-        return chronicle(self)
+        return narrated.chronicle(self)
 
 
 __all__ = ["EVENT_NAMES", "Result", "WorldInfo"]

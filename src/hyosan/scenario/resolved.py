@@ -6,6 +6,7 @@ from typing import Any
 
 import tomli_w
 
+from hyosan import __version__
 from hyosan.scenario.load import LoadedScenario
 
 
@@ -23,8 +24,6 @@ def resolved_toml(loaded: LoadedScenario, seed: int, map_name: str | None = None
 
     ``map_name`` replaces the map path (a saved run folder keeps a copy of the map beside it).
     """
-    from hyosan import __version__
-
     data = loaded.scenario.model_dump(mode="json")
     data["world"]["map"] = map_name or loaded.map_path().name
     data["run"] = {"seed": int(seed), "hyosan": __version__}
