@@ -12,7 +12,7 @@ A file is a few ``key: value`` headers, then sections::
 Lines starting with ``;`` are comments, anywhere (``#`` is a wall, so it cannot start one).
 Optional sections ``[spawns]``, ``[links]`` and ``[doors]`` say what the grid cannot; coordinates
 there are ``x y``, counted from 0 (column, and row under the floor header). :func:`format_ascii`
-writes any world the loaders can make, so ``to_ascii`` round-trips.
+writes any world the loaders can make, so :func:`format_ascii` round-trips.
 """
 
 from __future__ import annotations

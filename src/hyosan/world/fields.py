@@ -95,7 +95,7 @@ def distance_field(nbr_start, nbr_idx, nbr_cost, blocked, sources):
 
     Multi-source Dijkstra on a binary heap. Blocked cells are never entered; a source gets 0
     even when blocked and is expanded all the same, so the field to a shut door leads to it
-    from both sides (and :func:`step_toward` stops next to it). Costs must be positive.
+    from both sides (a route ends next to it). Costs must be positive.
 
     A heap entry is one int64: the bits of the float32 distance (which order like the
     non-negative floats they encode) above the cell index (below 2**32). One array instead of
