@@ -52,7 +52,7 @@ def test_tau_leap_leaps():
     grid = np.linspace(0, 100, 3)
     x0 = np.rint(net.x0).astype(np.int64)
     arrays = (net.stoich, net.reactants, net.offsets, net.rates, grid, net.strike_times)
-    more = (net.strike_species, net.strike_fractions, net.strike_to)
+    more = (net.strike_species, net.strike_fractions, net.strike_to, net.reset_const, net.reset_coef)
     out, fired, leaps = tau_leap(x0, *arrays, *more, 0.03, 10, run_generators(0, 1)[0])
     assert fired > 1_000_000
     assert leaps < fired / 100
@@ -96,11 +96,44 @@ def test_counts_never_negative_and_integral(name, method, scale, n, seed):
 
 
 def test_ssa_impulsive_fourth_strike_leaves_no_zombies():
-    r = models.get("munz-impulsive").simulate("ssa", runs=20, seed=2, t_end=10, n_points=5)
-    z = r.species.index("Z")
-    assert (r.values[:, -1, z] == 0).all()  # t = 10: just after the fourth strike
-    r = models.get("munz-impulsive").simulate("tau", runs=20, seed=2, t_end=10, n_points=5)
-    assert (r.values[:, -1, z] == 0).all()
+    for method in ("ssa", "tau"):
+        r = models.get("munz-impulsive").simulate(method, runs=20, seed=2, n_points=13)
+        z = r.species.index("Z")
+        assert r.times[10] == 10.0
+        assert (r.values[:, 10, z] == 0).all()  # t = 10: just after the fourth strike
+
+
+def test_ssa_impulsive_zombies_rebound_and_extinction_is_read_before_strikes():
+    """docs/models.md: about a quarter of SSA runs have zombies again at t = 12; the extinct
+    fraction is read at t_end, never at a strike instant (t_end = 30 is one: it read 1.0)."""
+    m = models.get("munz-impulsive")
+    r = m.simulate("ssa", runs=400, seed=1, n_points=13)
+    z, s = r.species.index("Z"), r.species.index("S")
+    back = (r.values[:, -1, z] > 0).mean()
+    assert 0.17 < back < 0.33  # 2 standard errors of 0.25 over 400 runs is 0.043
+    assert r.zombies_extinct_fraction == pytest.approx(1 - back)
+    long = m.simulate("ssa", runs=400, seed=1, t_end=30.0, n_points=13)
+    assert long.times[-1] == 30.0
+    last = long.values[:, -1]
+    assert long.zombies_extinct_fraction == ((last[:, z] == 0) & (last[:, s] > 0)).mean()
+    assert long.zombies_extinct_fraction < 0.5  # strikes stop nothing for good: the dead rise
+    # The paper's reset clears the dead: under 4 % of runs have zombies at t = 12 (natural
+    # deaths alone feed the dead), a few per cent by t = 30.
+    reset = models.get("munz-impulsive-reset")
+    assert reset.simulate("ssa", runs=400, seed=1, n_points=13).zombies_extinct_fraction > 0.96
+    assert reset.simulate("tau", runs=400, seed=1, n_points=13).zombies_extinct_fraction > 0.96
+    late = reset.simulate("ssa", runs=400, seed=1, t_end=30.0, n_points=13).zombies_extinct_fraction
+    assert 0.96 <= late <= 0.995  # docs: about 2 %
+
+
+def test_ssa_strike_resets_apply_to_counts():
+    r = models.get("munz-impulsive-reset").simulate("ssa", runs=50, seed=4, n_points=481)
+    at = {round(t, 6): k for k, t in enumerate(r.times)}
+    s, z, rr = (r.species.index(x) for x in "SZR")
+    for strike in (2.5, 5.0, 7.5, 10.0):
+        k = at[strike]
+        assert (r.values[:, k, rr] == 0).all()
+        assert (r.values[:, k, s] == 1000 - r.values[:, k, z]).all()
 
 
 def test_ensemble_statistics():
