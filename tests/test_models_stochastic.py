@@ -155,3 +155,66 @@ def test_ensemble_statistics():
     tidy = r.trajectories
     assert list(tidy.columns) == ["run", "t", "S", "Z", "R"]
     assert len(tidy) == 200 * len(r.times)
+
+
+def _two_outcome_result():
+    """Four hand-made runs of an SZR: three die out (Z = 0, S left), one takes off."""
+    from hyosan.compartmental.result import ModelResult
+
+    times = np.array([0.0, 1.0, 2.0])
+    values = np.zeros((4, 3, 3), dtype=np.int64)
+    for r in range(3):  # S, Z, R: the zombie is killed at once
+        values[r] = [[9, 1, 0], [9, 0, 1], [9, 0, 1]]
+    values[3] = [[9, 1, 0], [5, 5, 0], [0, 9, 1]]
+    return ModelResult(model="alemi", method="ssa", params={}, t_end=2.0, seed=0,
+                       species=("S", "Z", "R"), humans="S", zombies="Z", times=times,
+                       values=values)  # fmt: skip
+
+
+def test_conditional_bands_split_runs_by_outcome():
+    r = _two_outcome_result()
+    np.testing.assert_array_equal(r.zombies_extinct, [True, True, True, False])
+    assert r.zombies_extinct_fraction == 0.75 and r.two_outcomes
+    cb = r.conditional_bands()
+    took = cb[(cb.outcome == "took off") & (cb.species == "Z")]
+    assert (took.runs == 1).all()
+    for q in ("q05", "q50", "q95", "mean"):
+        np.testing.assert_array_equal(took[q], [1, 5, 9])  # the one run that took off
+    died = cb[(cb.outcome == "died out") & (cb.species == "Z")]
+    assert (died.runs == 3).all()
+    np.testing.assert_array_equal(died.q50, [1, 0, 0])
+    # The plain median mixes both outcomes and lies flat at 0 after the start.
+    np.testing.assert_array_equal(r.bands().query("species == 'Z'").q50, [1, 0, 0])
+
+
+def test_two_outcome_plot_draws_take_off_bands_and_states_the_extinct_fraction():
+    r = _two_outcome_result()
+    fig = r.plot()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "zombies died out in 75% of runs; thin lines: sample runs (died out: dashed)" in labels
+    median = next(
+        line for line in ax.get_lines() if line.get_label() == "Z (median of the runs that took off)"
+    )
+    np.testing.assert_array_equal(median.get_ydata(), [1, 5, 9])
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 3 * 3  # three sample runs that died out, one line per species
+    single = _two_outcome_result()
+    single.values = single.values[[3, 3]]  # every run took off: plain bands, the fraction still said
+    labels = [t.get_text() for t in single.plot().axes[0].get_legend().get_texts()]
+    assert "Z (median)" in labels and "zombies died out in 0% of runs" in labels
+
+
+def test_alemi_near_one_has_two_outcomes_and_conditional_bands_show_the_outbreak():
+    """alpha = 0.75: about 75 % of runs die out (gambler's ruin), so the plain median of Z is
+    flat at 0, while the runs that took off reach Z = Z0 + (1 - alpha) S0 = 250 (mean field)."""
+    r = models.get("alemi").simulate("ssa", runs=200, seed=3, params={"alpha": 0.75}, n_points=101)
+    assert r.zombies_extinct_fraction == pytest.approx(0.75, abs=0.07)
+    assert r.two_outcomes
+    k = int(np.searchsorted(r.times, 50.0))
+    z = r.bands().query("species == 'Z'").q50.to_numpy()
+    assert z[k] == 0
+    cb = r.conditional_bands().query("species == 'Z' and outcome == 'took off'")
+    assert cb.q50.to_numpy()[k] == pytest.approx(250, rel=0.15)
+    labels = [t.get_text() for t in r.plot().axes[0].get_legend().get_texts()]
+    assert any(f"zombies died out in {r.zombies_extinct_fraction:.0%} of runs" in x for x in labels)

@@ -192,7 +192,9 @@ def _print_summary(network, summary: dict, result, plot: Path | None) -> None:
     if "zombies_extinct_fraction" in summary:
         console.print(f"  zombies died out in {summary['zombies_extinct_fraction']:.1%} of runs")
     if "stopped_by" in summary:
-        console.print(f"  stopped when {summary['stopped_by']} at t = {summary['t_final']:g} {summary['time_unit']}")
+        console.print(
+            f"  stopped when {summary['stopped_by']} at t = {summary['t_final']:g} {summary['time_unit']}"
+        )
     if plot is not None:
         console.print(f"  figure written to {plot}")
 

@@ -293,9 +293,8 @@ def markdown() -> str:
         ]
         lines += ["```", *m.equations()]
         for s in m.strikes:
-            lines.append(
-                f"at t = n*{s.period} < t_end (n = 1, 2, ...): {s.species} -= min(1, {s.fraction}) * {s.species}"
-            )
+            when = f"at t = n*{s.period} < t_end (n = 1, 2, ...)"
+            lines.append(f"{when}: {s.species} -= min(1, {s.fraction}) * {s.species}")
             for target, expr in s.resets:
                 lines.append(f"  then {target} = {expr}")
         lines += ["```", ""]

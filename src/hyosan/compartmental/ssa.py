@@ -67,7 +67,7 @@ def apply_resets(x, const, coef):
         value = const[s]
         for k in range(n_s):
             value += coef[s, k] * old[k]
-        x[s] = max(0, int(round(value)))
+        x[s] = max(0, round(value))
 
 
 @njit
