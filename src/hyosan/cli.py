@@ -93,7 +93,7 @@ def model(
     points: Annotated[int, typer.Option("--points", help="Points of the output time grid.")] = 201,
     stop: Annotated[
         list[str] | None,
-        typer.Option("--stop", help="ODE only: stop when e.g. 'Z<1' or 'S<1' (repeatable)."),
+        typer.Option("--stop", help="ODE only: stop once e.g. 'Z<1' turns true (not at t = 0). Repeatable."),
     ] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a figure of the trajectories (PNG, SVG, PDF).")
