@@ -82,3 +82,23 @@ def test_bad_flag_type_exits_2_without_traceback():
     assert proc.returncode == 2
     assert "--runs" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_readme_stop_example_and_a_stop_true_at_the_start(capsys):
+    """README's `hyosan model alemi --set alpha=2 --set Z0=5 --stop "Z<1"` stops after the start;
+    a condition already true at t = 0 is one line and exit status 2."""
+    code, out, _ = run_cli(capsys, "model", "alemi", "--set", "alpha=2", "--set", "Z0=5", "--stop", "Z<1")
+    assert code == 0
+    assert "stopped when Z<1 at t = 1.62" in out
+    code, out, err = run_cli(capsys, "model", "alemi", "--set", "alpha=2", "--set", "Z0=5", "--stop", "Z<10")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: --stop: Z<10 already holds at t = 0 (Z = 5): "
+        "a stop condition ends the run when it becomes true"
+    ]
+
+
+def test_list_has_the_papers_impulsive_eradication(capsys):
+    code, out, _ = run_cli(capsys, "model", "--list", "--json")
+    assert code == 0
+    assert "munz-impulsive-reset" in json.loads(out)

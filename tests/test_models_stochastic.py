@@ -52,7 +52,7 @@ def test_tau_leap_leaps():
     grid = np.linspace(0, 100, 3)
     x0 = np.rint(net.x0).astype(np.int64)
     arrays = (net.stoich, net.reactants, net.offsets, net.rates, grid, net.strike_times)
-    more = (net.strike_species, net.strike_fractions, net.strike_to)
+    more = (net.strike_species, net.strike_fractions, net.strike_to, net.reset_const, net.reset_coef)
     out, fired, leaps = tau_leap(x0, *arrays, *more, 0.03, 10, run_generators(0, 1)[0])
     assert fired > 1_000_000
     assert leaps < fired / 100
@@ -96,11 +96,44 @@ def test_counts_never_negative_and_integral(name, method, scale, n, seed):
 
 
 def test_ssa_impulsive_fourth_strike_leaves_no_zombies():
-    r = models.get("munz-impulsive").simulate("ssa", runs=20, seed=2, t_end=10, n_points=5)
-    z = r.species.index("Z")
-    assert (r.values[:, -1, z] == 0).all()  # t = 10: just after the fourth strike
-    r = models.get("munz-impulsive").simulate("tau", runs=20, seed=2, t_end=10, n_points=5)
-    assert (r.values[:, -1, z] == 0).all()
+    for method in ("ssa", "tau"):
+        r = models.get("munz-impulsive").simulate(method, runs=20, seed=2, n_points=13)
+        z = r.species.index("Z")
+        assert r.times[10] == 10.0
+        assert (r.values[:, 10, z] == 0).all()  # t = 10: just after the fourth strike
+
+
+def test_ssa_impulsive_zombies_rebound_and_extinction_is_read_before_strikes():
+    """docs/models.md: about a quarter of SSA runs have zombies again at t = 12; the extinct
+    fraction is read at t_end, never at a strike instant (t_end = 30 is one: it read 1.0)."""
+    m = models.get("munz-impulsive")
+    r = m.simulate("ssa", runs=400, seed=1, n_points=13)
+    z, s = r.species.index("Z"), r.species.index("S")
+    back = (r.values[:, -1, z] > 0).mean()
+    assert 0.17 < back < 0.33  # 2 standard errors of 0.25 over 400 runs is 0.043
+    assert r.zombies_extinct_fraction == pytest.approx(1 - back)
+    long = m.simulate("ssa", runs=400, seed=1, t_end=30.0, n_points=13)
+    assert long.times[-1] == 30.0
+    last = long.values[:, -1]
+    assert long.zombies_extinct_fraction == ((last[:, z] == 0) & (last[:, s] > 0)).mean()
+    assert long.zombies_extinct_fraction < 0.5  # strikes stop nothing for good: the dead rise
+    # The paper's reset clears the dead: under 4 % of runs have zombies at t = 12 (natural
+    # deaths alone feed the dead), a few per cent by t = 30.
+    reset = models.get("munz-impulsive-reset")
+    assert reset.simulate("ssa", runs=400, seed=1, n_points=13).zombies_extinct_fraction > 0.96
+    assert reset.simulate("tau", runs=400, seed=1, n_points=13).zombies_extinct_fraction > 0.96
+    late = reset.simulate("ssa", runs=400, seed=1, t_end=30.0, n_points=13).zombies_extinct_fraction
+    assert 0.96 <= late <= 0.995  # docs: about 2 %
+
+
+def test_ssa_strike_resets_apply_to_counts():
+    r = models.get("munz-impulsive-reset").simulate("ssa", runs=50, seed=4, n_points=481)
+    at = {round(t, 6): k for k, t in enumerate(r.times)}
+    s, z, rr = (r.species.index(x) for x in "SZR")
+    for strike in (2.5, 5.0, 7.5, 10.0):
+        k = at[strike]
+        assert (r.values[:, k, rr] == 0).all()
+        assert (r.values[:, k, s] == 1000 - r.values[:, k, z]).all()
 
 
 def test_ensemble_statistics():
@@ -122,3 +155,66 @@ def test_ensemble_statistics():
     tidy = r.trajectories
     assert list(tidy.columns) == ["run", "t", "S", "Z", "R"]
     assert len(tidy) == 200 * len(r.times)
+
+
+def _two_outcome_result():
+    """Four hand-made runs of an SZR: three die out (Z = 0, S left), one takes off."""
+    from hyosan.compartmental.result import ModelResult
+
+    times = np.array([0.0, 1.0, 2.0])
+    values = np.zeros((4, 3, 3), dtype=np.int64)
+    for r in range(3):  # S, Z, R: the zombie is killed at once
+        values[r] = [[9, 1, 0], [9, 0, 1], [9, 0, 1]]
+    values[3] = [[9, 1, 0], [5, 5, 0], [0, 9, 1]]
+    return ModelResult(model="alemi", method="ssa", params={}, t_end=2.0, seed=0,
+                       species=("S", "Z", "R"), humans="S", zombies="Z", times=times,
+                       values=values)  # fmt: skip
+
+
+def test_conditional_bands_split_runs_by_outcome():
+    r = _two_outcome_result()
+    np.testing.assert_array_equal(r.zombies_extinct, [True, True, True, False])
+    assert r.zombies_extinct_fraction == 0.75 and r.two_outcomes
+    cb = r.conditional_bands()
+    took = cb[(cb.outcome == "took off") & (cb.species == "Z")]
+    assert (took.runs == 1).all()
+    for q in ("q05", "q50", "q95", "mean"):
+        np.testing.assert_array_equal(took[q], [1, 5, 9])  # the one run that took off
+    died = cb[(cb.outcome == "died out") & (cb.species == "Z")]
+    assert (died.runs == 3).all()
+    np.testing.assert_array_equal(died.q50, [1, 0, 0])
+    # The plain median mixes both outcomes and lies flat at 0 after the start.
+    np.testing.assert_array_equal(r.bands().query("species == 'Z'").q50, [1, 0, 0])
+
+
+def test_two_outcome_plot_draws_take_off_bands_and_states_the_extinct_fraction():
+    r = _two_outcome_result()
+    fig = r.plot()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "zombies died out in 75% of runs; thin lines: sample runs (died out: dashed)" in labels
+    median = next(
+        line for line in ax.get_lines() if line.get_label() == "Z (median of the runs that took off)"
+    )
+    np.testing.assert_array_equal(median.get_ydata(), [1, 5, 9])
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 3 * 3  # three sample runs that died out, one line per species
+    single = _two_outcome_result()
+    single.values = single.values[[3, 3]]  # every run took off: plain bands, the fraction still said
+    labels = [t.get_text() for t in single.plot().axes[0].get_legend().get_texts()]
+    assert "Z (median)" in labels and "zombies died out in 0% of runs" in labels
+
+
+def test_alemi_near_one_has_two_outcomes_and_conditional_bands_show_the_outbreak():
+    """alpha = 0.75: about 75 % of runs die out (gambler's ruin), so the plain median of Z is
+    flat at 0, while the runs that took off reach Z = Z0 + (1 - alpha) S0 = 250 (mean field)."""
+    r = models.get("alemi").simulate("ssa", runs=200, seed=3, params={"alpha": 0.75}, n_points=101)
+    assert r.zombies_extinct_fraction == pytest.approx(0.75, abs=0.07)
+    assert r.two_outcomes
+    k = int(np.searchsorted(r.times, 50.0))
+    z = r.bands().query("species == 'Z'").q50.to_numpy()
+    assert z[k] == 0
+    cb = r.conditional_bands().query("species == 'Z' and outcome == 'took off'")
+    assert cb.q50.to_numpy()[k] == pytest.approx(250, rel=0.15)
+    labels = [t.get_text() for t in r.plot().axes[0].get_legend().get_texts()]
+    assert any(f"zombies died out in {r.zombies_extinct_fraction:.0%} of runs" in x for x in labels)

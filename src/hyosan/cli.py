@@ -94,7 +94,7 @@ def model(
     points: Annotated[int, typer.Option("--points", help="Points of the output time grid.")] = 201,
     stop: Annotated[
         list[str] | None,
-        typer.Option("--stop", help="ODE only: stop when e.g. 'Z<1' or 'S<1' (repeatable)."),
+        typer.Option("--stop", help="ODE only: stop once e.g. 'Z<1' turns true (not at t = 0). Repeatable."),
     ] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a figure of the trajectories (PNG, SVG, PDF).")
@@ -223,7 +223,9 @@ def _print_summary(network, summary: dict, result, plot: Path | None) -> None:
     if "zombies_extinct_fraction" in summary:
         console.print(f"  zombies died out in {summary['zombies_extinct_fraction']:.1%} of runs")
     if "stopped_by" in summary:
-        console.print(f"  stopped when {summary['stopped_by']}")
+        console.print(
+            f"  stopped when {summary['stopped_by']} at t = {summary['t_final']:g} {summary['time_unit']}"
+        )
     if plot is not None:
         console.print(f"  figure written to {plot}")
 

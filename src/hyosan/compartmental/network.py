@@ -76,6 +76,14 @@ class Strike:
 
     ``fraction`` is an expression over the parameters and ``n`` (the strike's number, from 1);
     values above 1 are clamped to 1. Removed individuals go to ``to`` or leave the system.
+
+    ``resets`` are assignments made right after the removal, all from the state just after it,
+    e.g. ``(("R", "0"), ("S", "N - Z"))`` (Munz's impulsive eradication). Each is an expression
+    over the parameters and the species names that must be linear in the species (the solvers
+    apply it as ``const + coef . x``); stochastic counts are rounded and never go below zero.
+
+    Strikes fall at times strictly before the run's end: a strike due at ``t_end`` itself would
+    be the first event of a longer run, so a run's final state is never read at a strike instant.
     """
 
     species: str
@@ -83,6 +91,7 @@ class Strike:
     fraction: str
     to: str | None = None
     doc: str = ""
+    resets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,8 @@ class Compiled:
     strike_species: np.ndarray  # (K,) int64
     strike_fractions: np.ndarray  # (K,) float64 in [0, 1]
     strike_to: np.ndarray  # (K,) int64, -1 = removed from the system
+    reset_const: np.ndarray  # (K, S) float64: after strike k, x[s] = const + coef[k, s] . x; NaN = kept
+    reset_coef: np.ndarray  # (K, S, S) float64
 
     def propensities(self, x: np.ndarray) -> np.ndarray:
         """Deterministic (ODE) reaction rates at state ``x`` (any real values)."""
@@ -154,6 +165,8 @@ class ReactionNetwork:
         for s in self.strikes:
             if s.species not in names or (s.to is not None and s.to not in names):
                 raise ValueError(f"{self.name}: strike names an unknown species")
+            if any(target not in names for target, _ in s.resets):
+                raise ValueError(f"{self.name}: strike resets an unknown species")
 
     # -- parameters -------------------------------------------------------------------------
     @property
@@ -234,19 +247,25 @@ class ReactionNetwork:
                 factorial *= math.factorial(order)
             rates[j] = evaluate(r.rate, params) / factorial
         x0 = np.array([evaluate(s.initial, params) for s in self.species])
-        times, sp, frac, to = [], [], [], []
+        times, sp, frac, to, consts, coefs = [], [], [], [], [], []
         for s in self.strikes:
             period = evaluate(s.period, params)
             if period <= 0:
                 continue
+            const, coef = self._resets(s, params)
             n = 1
-            while n * period <= t_end + 1e-12:
+            # Strictly before t_end (with round-off slack): never a strike at the final instant.
+            while n * period < t_end * (1.0 - 1e-12):
                 times.append(n * period)
                 sp.append(index[s.species])
                 frac.append(min(1.0, max(0.0, evaluate(s.fraction, {**params, "n": n}))))
                 to.append(-1 if s.to is None else index[s.to])
+                consts.append(const)
+                coefs.append(coef)
                 n += 1
         order = np.argsort(times, kind="stable")
+        reset_const = np.asarray(consts, dtype=np.float64).reshape(len(times), n_s)[order]
+        reset_coef = np.asarray(coefs, dtype=np.float64).reshape(len(times), n_s, n_s)[order]
         return Compiled(
             species=self.species_names,
             x0=x0,
@@ -258,7 +277,32 @@ class ReactionNetwork:
             strike_species=np.asarray(sp, dtype=np.int64)[order],
             strike_fractions=np.asarray(frac, dtype=np.float64)[order],
             strike_to=np.asarray(to, dtype=np.int64)[order],
+            reset_const=np.ascontiguousarray(reset_const),
+            reset_coef=np.ascontiguousarray(reset_coef),
         )
+
+    def _resets(self, strike: Strike, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """A strike's resets as ``const`` (S,) and ``coef`` (S, S): x[s] = const[s] + coef[s] . x.
+
+        Read off the expressions at the zero state and at each unit vector, then checked at a
+        second point: an expression that is not linear in the species is refused.
+        """
+        names = self.species_names
+        n_s = len(names)
+        const = np.full(n_s, np.nan)
+        coef = np.zeros((n_s, n_s))
+
+        def at(expr: str, x: np.ndarray) -> float:
+            return evaluate(expr, {**params, **dict(zip(names, x.tolist(), strict=True))})
+
+        for target, expr in strike.resets:
+            i = names.index(target)
+            const[i] = at(expr, np.zeros(n_s))
+            coef[i] = [at(expr, np.eye(n_s)[k]) - const[i] for k in range(n_s)]
+            probe = np.arange(2.0, 2.0 + n_s) * 7.0
+            if not math.isclose(at(expr, probe), const[i] + coef[i] @ probe, rel_tol=1e-9, abs_tol=1e-9):
+                raise ValueError(f"{self.name}: strike reset {target} = {expr} is not linear in the species")
+        return const, coef
 
     def simulate(self, method: str = "ode", **kwargs):
         """Solve this model; see :func:`hyosan.compartmental.simulate.simulate`."""

@@ -38,6 +38,13 @@ class StopCondition:
             )
         return cls(name, op == "<", float(value))
 
+    def holds(self, value: float) -> bool:
+        """Whether the condition is true of a compartment's ``value``."""
+        return value < self.threshold if self.below else value > self.threshold
+
+    def text(self) -> str:
+        return f"{self.species}{'<' if self.below else '>'}{self.threshold:g}"
+
     def event(self, index: int):
         sign = 1.0 if self.below else -1.0
 
@@ -65,8 +72,8 @@ def solve_ode(
     index = {name: i for i, name in enumerate(net.species)}
     events = [c.event(index[c.species]) for c in stop]
     t_end = float(grid[-1])
-    # Segment boundaries: each strike time inside (0, t_end].
-    strikes = [(t, k) for k, t in enumerate(net.strike_times) if 0.0 < t <= t_end]
+    # Segment boundaries: each strike time inside (0, t_end) (compile schedules none at t_end).
+    strikes = [(t, k) for k, t in enumerate(net.strike_times) if 0.0 < t < t_end]
     x = net.x0.astype(float).copy()
     t0 = 0.0
     times: list[np.ndarray] = [grid[:1]]
@@ -116,6 +123,9 @@ def solve_ode(
             x[s] -= removed
             if net.strike_to[k] >= 0:
                 x[net.strike_to[k]] += removed
+            reset = ~np.isnan(net.reset_const[k])
+            if reset.any():
+                x = np.where(reset, np.clip(net.reset_const[k] + net.reset_coef[k] @ x, 0.0, None), x)
             # Right-continuous: the grid value at a strike time is the state after the jump.
             if times[-1].size and times[-1][-1] == t1:
                 states[-1] = states[-1].copy()

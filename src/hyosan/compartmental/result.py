@@ -73,10 +73,16 @@ class ModelResult:
             stats[f"q{round(q * 100):02d}"] = final.quantile(q)
         return stats
 
-    def bands(self, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
-        """Time-series quantile bands over runs: one row per (t, species)."""
-        qs = np.quantile(self.values, quantiles, axis=0)  # (Q, T, S)
-        mean = self.values.mean(axis=0)
+    def bands(self, quantiles: tuple[float, ...] = QUANTILES, runs: np.ndarray | None = None) -> pd.DataFrame:
+        """Time-series quantile bands over runs: one row per (t, species).
+
+        ``runs`` (a boolean mask over runs) limits them to some runs, e.g. those that took off.
+        """
+        values = self.values if runs is None else self.values[np.asarray(runs, dtype=bool)]
+        if values.shape[0] == 0:
+            raise ValueError("no run to compute bands over")
+        qs = np.quantile(values, quantiles, axis=0)  # (Q, T, S)
+        mean = values.mean(axis=0)
         rows = []
         for s, name in enumerate(self.species):
             part = pd.DataFrame({"t": self.times, "species": name, "mean": mean[:, s]})
@@ -86,12 +92,43 @@ class ModelResult:
         return pd.concat(rows, ignore_index=True)
 
     @property
-    def zombies_extinct_fraction(self) -> float:
-        """Fraction of runs that end with no zombies while humans remain."""
+    def zombies_extinct(self) -> np.ndarray:
+        """Per run: the run ends with no zombies while humans remain (it died out).
+
+        Read at the final state, which is never a strike instant (strikes fall before t_end).
+        """
         z = self.species.index(self.zombies)
         h = self.species.index(self.humans)
         last = self.values[:, -1, :]
-        return float(np.mean((last[:, z] < 0.5) & (last[:, h] >= 0.5)))
+        return (last[:, z] < 0.5) & (last[:, h] >= 0.5)
+
+    @property
+    def zombies_extinct_fraction(self) -> float:
+        """Fraction of runs that end with no zombies while humans remain."""
+        return float(np.mean(self.zombies_extinct))
+
+    @property
+    def two_outcomes(self) -> bool:
+        """An ensemble where some runs died out and others took off."""
+        extinct = self.zombies_extinct
+        return self.runs > 1 and bool(extinct.any()) and not bool(extinct.all())
+
+    def conditional_bands(self, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
+        """:meth:`bands` apart for the runs that took off and those that died out.
+
+        One row per (outcome, t, species), ``outcome`` being ``"took off"`` or ``"died out"``
+        (a group with no run is left out). In a two-outcome ensemble (Alemi near alpha = 1) the
+        plain median mixes both and lies flat; these bands are what :meth:`plot` draws.
+        """
+        extinct = self.zombies_extinct
+        parts = []
+        for outcome, mask in (("took off", ~extinct), ("died out", extinct)):
+            if mask.any():
+                part = self.bands(quantiles, runs=mask)
+                part.insert(0, "runs", int(mask.sum()))
+                part.insert(0, "outcome", outcome)
+                parts.append(part)
+        return pd.concat(parts, ignore_index=True)
 
     # -- summaries --------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -142,31 +179,49 @@ class ModelResult:
         params = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return cards_html(f"{self.model} ({self.method})", cards, png_data_url(fig), params)
 
-    def plot(self, path: str | Path | None = None, title: str | None = None):
-        """Trajectories (one run) or median with 5-95 % and 25-75 % bands (ensembles)."""
+    def plot(self, path: str | Path | None = None, title: str | None = None, samples: int = 3):
+        """Trajectories (one run) or median with 5-95 % and 25-75 % bands (ensembles).
+
+        In a two-outcome ensemble (:attr:`two_outcomes`) the median and bands are those of the
+        runs that took off, ``samples`` runs of each outcome are drawn as thin lines (those that
+        died out dashed), and the legend gives the fraction of runs in which zombies died out.
+        """
         # Imported here: matplotlib is heavy: loaded when a figure is drawn.
         import matplotlib
 
         matplotlib.use("Agg", force=False)
-        # Imported here: matplotlib is heavy: loaded when a figure is drawn.
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # (after choosing the backend)
 
         fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        split = self.two_outcomes
+        extinct = self.zombies_extinct
+        took_off = ~extinct if split else np.ones(self.runs, dtype=bool)
         for s, name in enumerate(self.species):
             color = colors[s % len(colors)]
             if self.runs == 1:
                 ax.plot(self.times, self.values[0, :, s], color=color, label=name)
-            else:
-                lo, q1, med, q3, hi = np.quantile(self.values[:, :, s], QUANTILES, axis=0)
-                ax.fill_between(self.times, lo, hi, color=color, alpha=0.15, linewidth=0)
-                ax.fill_between(self.times, q1, q3, color=color, alpha=0.3, linewidth=0)
-                ax.plot(self.times, med, color=color, label=f"{name} (median)")
+                continue
+            if split:
+                for group, style in ((np.flatnonzero(~extinct), "-"), (np.flatnonzero(extinct), "--")):
+                    for r in group[:samples]:
+                        ax.plot(self.times, self.values[r, :, s], color=color, linestyle=style,
+                                linewidth=0.7, alpha=0.5)  # fmt: skip
+            lo, q1, med, q3, hi = np.quantile(self.values[took_off, :, s], QUANTILES, axis=0)
+            ax.fill_between(self.times, lo, hi, color=color, alpha=0.15, linewidth=0)
+            ax.fill_between(self.times, q1, q3, color=color, alpha=0.3, linewidth=0)
+            label = f"{name} (median of the runs that took off)" if split else f"{name} (median)"
+            ax.plot(self.times, med, color=color, label=label)
+        if self.runs > 1:
+            died = f"zombies died out in {self.zombies_extinct_fraction:.0%} of runs"
+            if split:
+                died += "; thin lines: sample runs (died out: dashed)"
+            ax.plot([], [], " ", label=died)
         ax.set_xlabel(f"time ({self.time_unit})")
         ax.set_ylabel("individuals")
         runs = f", {self.runs} runs" if self.runs > 1 else ""
         ax.set_title(title or f"{self.model} ({self.method}{runs})")
-        ax.legend(loc="best")
+        ax.legend(loc="best", fontsize="small")
         ax.grid(alpha=0.3)
         fig.tight_layout()
         if path is not None:

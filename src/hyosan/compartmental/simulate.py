@@ -54,7 +54,9 @@ def simulate(
     n_points:
         Points of the common time grid ``linspace(0, t_end, n_points)``.
     stop:
-        ODE only: terminal conditions such as ``"Z<1"`` or ``"S<1"``.
+        ODE only: terminal conditions such as ``"Z<1"`` or ``"S<1"``. The run ends the first time
+        one becomes true; one already true at t = 0 is refused. A compartment that starts on the
+        threshold (Z(0) = 1 for ``"Z<1"``) and moves across it stops the run at once.
     epsilon, n_critical:
         Tau-leaping's error control and critical-reaction threshold (Cao et al. 2006). Their
         suggested epsilon = 0.03 biases fast exponential growth by about 3 % (explicit leaps lag
@@ -86,6 +88,16 @@ def simulate(
     if method == "ode" and runs > 1:
         raise HyosanError("the ODE is deterministic: use --method ssa or tau for runs > 1", source="runs")
     compiled = model.compile(values, t_end)
+    for condition in conditions:
+        # A stop condition ends the run when it becomes true: one already true at t = 0 would
+        # end it at once (or never, the crossing having happened before the start), so refuse it.
+        start = float(compiled.x0[model.species_names.index(condition.species)])
+        if condition.holds(start):
+            raise HyosanError(
+                f"{condition.text()} already holds at t = 0 ({condition.species} = {start:g}): "
+                "a stop condition ends the run when it becomes true",
+                source="stop",
+            )
     grid = np.linspace(0.0, t_end, n_points)
     stopped_by = None
     if method == "ode":
@@ -115,6 +127,8 @@ def simulate(
             compiled.strike_species,
             compiled.strike_fractions,
             compiled.strike_to,
+            compiled.reset_const,
+            compiled.reset_coef,
         )
         for r, gen in enumerate(run_generators(seed, runs)):
             if method == "ssa":

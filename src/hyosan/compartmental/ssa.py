@@ -54,6 +54,30 @@ def apply_strike(x, species, fraction, to, gen):
 
 
 @njit
+def apply_resets(x, const, coef):
+    """After a strike: x[s] = round(const[s] + coef[s] . x) for each s with a finite ``const``.
+
+    All from the state just after the removal; never below zero.
+    """
+    n_s = x.shape[0]
+    old = x.copy()
+    for s in range(n_s):
+        if math.isnan(const[s]):
+            continue
+        value = const[s]
+        for k in range(n_s):
+            value += coef[s, k] * old[k]
+        x[s] = max(0, round(value))
+
+
+@njit
+def strike(x, si, s_species, s_fractions, s_to, s_const, s_coef, gen):
+    """Strike ``si``: the removal, then its resets."""
+    apply_strike(x, s_species[si], s_fractions[si], s_to[si], gen)
+    apply_resets(x, s_const[si], s_coef[si])
+
+
+@njit
 def record_until(out, grid, gi, t, x):
     """Write ``x`` into every grid row with time < t; return the next grid index."""
     while gi < grid.shape[0] and grid[gi] < t:
@@ -64,7 +88,20 @@ def record_until(out, grid, gi, t, x):
 
 @njit
 def ssa_direct(
-    x0, stoich, reactants, offsets, rates, grid, s_times, s_species, s_fractions, s_to, max_steps, gen
+    x0,
+    stoich,
+    reactants,
+    offsets,
+    rates,
+    grid,
+    s_times,
+    s_species,
+    s_fractions,
+    s_to,
+    s_const,
+    s_coef,
+    max_steps,
+    gen,
 ):
     """One exact trajectory on ``grid``; returns (states on grid, reactions fired, last event time).
 
@@ -93,7 +130,7 @@ def ssa_direct(
             # A strike comes first; the process is memoryless, so the wait is redrawn after.
             gi = record_until(out, grid, gi, s_times[si], x)
             t = s_times[si]
-            apply_strike(x, s_species[si], s_fractions[si], s_to[si], gen)
+            strike(x, si, s_species, s_fractions, s_to, s_const, s_coef, gen)
             si += 1
             t_stop = min(s_times[si], t_end) if si < n_strikes else t_end
             continue

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from hyosan.compartmental.ssa import apply_strike, propensities, record_until
+from hyosan.compartmental.ssa import propensities, record_until, strike
 from hyosan.jit import njit
 
 #: Exact steps taken in a row when leaping does not pay (Cao et al. suggest 100).
@@ -79,6 +79,8 @@ def tau_leap(
     s_species,
     s_fractions,
     s_to,
+    s_const,
+    s_coef,
     epsilon,
     n_critical,
     gen,
@@ -106,7 +108,7 @@ def tau_leap(
             gi = record_until(out, grid, gi, t_stop, x)
             t = t_stop
             if si < n_strikes and s_times[si] <= t:
-                apply_strike(x, s_species[si], s_fractions[si], s_to[si], gen)
+                strike(x, si, s_species, s_fractions, s_to, s_const, s_coef, gen)
                 si += 1
             continue
         # Critical reactions: fewer than n_critical firings from exhausting a reactant.
@@ -150,7 +152,7 @@ def tau_leap(
             gi = record_until(out, grid, gi, t_stop, x)
             t = t_stop
             if si < n_strikes and s_times[si] <= t:
-                apply_strike(x, s_species[si], s_fractions[si], s_to[si], gen)
+                strike(x, si, s_species, s_fractions, s_to, s_const, s_coef, gen)
                 si += 1
             continue
         while True:
@@ -198,7 +200,7 @@ def tau_leap(
         fired += total
         leaps += 1
         if si < n_strikes and s_times[si] <= t:
-            apply_strike(x, s_species[si], s_fractions[si], s_to[si], gen)
+            strike(x, si, s_species, s_fractions, s_to, s_const, s_coef, gen)
             si += 1
     while gi < grid.shape[0]:
         out[gi, :] = x
