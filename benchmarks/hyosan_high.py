@@ -13,7 +13,7 @@ its report (tables, frames, chronicle), the time to build report.html, and its s
 5 s and under 10 MB).
 
 numba compilation is measured apart, in fresh processes: one with an empty numba cache (a
-temporary ``NUMBA_CACHE_DIR``: nothing under src/ is touched), whose first build + run includes
+temporary ``HYOSAN_CACHE_DIR``: nothing under src/ is touched), whose first build + run includes
 compiling every kernel, then the same process's second run (warm); and one more fresh process on
 the cache just filled (what a user's second ``hyosan run`` pays to load the cached kernels).
 Compilation = cold first run - warm run in the same process.
@@ -58,7 +58,7 @@ print(json.dumps(out))
 
 
 def fresh_process(cache: str) -> dict:
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache, "HYOSAN_CACHE_DIR": cache}
     code = textwrap.dedent(_FRESH)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -238,7 +238,7 @@ json.dump(out, sys.stdout)
 def numba_cold_compile() -> dict[str, float]:
     """First call of each kernel in a fresh process with an empty numba cache: the compile time."""
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "HYOSAN_CACHE_DIR": cache}
         done = subprocess.run(
             [sys.executable, "-c", _COLD_COMPILE], env=env, capture_output=True, text=True, check=True
         )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from hyosan.jit import CACHE_DIR
 
-#: What a first run usually spends compiling. Measured with an empty NUMBA_CACHE_DIR on the
+#: What a first run usually spends compiling. Measured with an empty HYOSAN_CACHE_DIR on the
 #: shared 2-core AMD EPYC of the benchmarks: `hyosan warmup` 47 s (the school 37 s, SSA 5 s,
 #: tau-leaping 3 s), then 3 s with the cache filled; issue 14 saw 65 s of an 88 s first run.
 USUAL_COMPILE = "under a minute"
