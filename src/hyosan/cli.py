@@ -372,7 +372,8 @@ def warmup() -> None:
     """Compile hyosan's numba kernels now (a first run otherwise spends about a minute on it).
 
     Runs the school engine for a few simulated minutes and each compartment solver once; the
-    compiled code is cached in hyosan's kernel cache (~/.cache/hyosan, or $HYOSAN_CACHE_DIR) for every later run.
+    compiled code is kept in hyosan's kernel cache (~/.cache/hyosan, or $HYOSAN_CACHE_DIR) for
+    every later run.
     """
     # hyosan's modules are imported by the command that needs them: --help stays quick.
     from hyosan.warmup import USUAL_COMPILE, kernels_cached
