@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+import results_school as rs
 from hyosan.report.replay import (
     decode_cells,
     decode_states,
@@ -619,3 +620,29 @@ def test_phone_layout_fills_the_width_and_dots_can_be_tapped(browser, replay_fil
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_replay_door_states_are_the_engine_s_at_every_frame(tmp_path):
+    """The doors drawn at each frame (rebuilt from the events and the timeline) are the states
+    the engine had then: opened, shut to be barricaded, barricaded, broken."""
+    from hyosan.engine import Simulation
+    from hyosan.report.story import door_frames
+
+    from conftest import scenario
+
+    sections = rs.sections()
+    # Everyone hides: the timid shut their classroom's doors and barricade them.
+    sections["behaviour"] = {**sections.get("behaviour", {}), "hide_below": 0.99}
+    sim = Simulation(scenario(tmp_path, rs.MAP, **sections), seed=rs.SEED)
+    every = sim.recorder.frame_every
+    sim.collect("doors", lambda s: {f"d{k}": int(v) for k, v in enumerate(s.arrays.doors.state)}, every=every)
+    result = sim.run()
+    table = result.tables["doors"].set_index("tick")
+    cells, drawn = door_frames(result)
+    np.testing.assert_array_equal(cells, np.sort(sim.world.door_cells))
+    order = np.argsort(sim.world.door_cells)
+    for f, tick in enumerate(result.frame_ticks):
+        actual = table.loc[int(tick)].to_numpy()[order]
+        np.testing.assert_array_equal(drawn[:, f], actual, err_msg=f"frame {f} (tick {tick})")
+    kinds = set(result.events["kind"].astype(str))
+    assert {"door_shut", "barricade"} <= kinds

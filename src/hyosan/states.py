@@ -47,6 +47,7 @@ class EventKind(IntEnum):
     HOLD = 9  # a bitten altruist starts holding a doorway
     ALERT = 10  # a human notices the outbreak (first sight, sound or panic)
     SCENARIO = 11
+    DOOR_SHUT = 12  # a human shuts an open door (to barricade it)
 
 
 EVENT_NAMES = tuple(k.name.lower() for k in EventKind)

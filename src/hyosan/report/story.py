@@ -5,10 +5,10 @@ start, the map file the run copied into its folder) and returns plain lists and 
 :func:`hyosan.report.replay.replay_payload`.
 
 Door states are rebuilt from the events: each door starts as the map has it; a ``door_open``
-event opens it, ``barricade`` barricades it, ``door_breach`` breaks it; a timeline ``lock``,
-``unlock``, ``open``, ``close`` or ``barricade`` event sets the doors of its area (everywhere,
-a room by name, or ``kind:...``). The engine does not log a human shutting a door before
-barricading it, so such a door shows as open until the barricade is up.
+event opens it, ``door_shut`` shuts it (a human about to barricade it), ``barricade``
+barricades it, ``door_breach`` breaks it; a timeline ``lock``, ``unlock``, ``open``, ``close``
+or ``barricade`` event sets the doors of its area (everywhere, a room by name, or
+``kind:...``). Every change of a door's state is one of these, so the replay's doors are exact.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 DOOR_STATE_NAMES = [s.name.lower() for s in DoorState]
 _DOOR_EVENT_STATE = {
     "door_open": DoorState.OPEN,
+    "door_shut": DoorState.CLOSED,
     "barricade": DoorState.BARRICADED,
     "door_breach": DoorState.BROKEN,
 }
@@ -158,9 +159,10 @@ def door_frames(result: Result) -> tuple[np.ndarray, np.ndarray]:
     changes.sort(key=lambda c: c[0])
     k = 0
     for f in range(n_frames):
-        while k < len(changes) and changes[k][0] <= times[f] + 1e-9:
+        # A frame at tick t shows the state before tick t runs: events of tick t come after it.
+        while k < len(changes) and changes[k][0] < times[f] - 1e-9:
             _, ids, new = changes[k]
-            if new == DoorState.CLOSED or new == DoorState.LOCKED:
+            if new != DoorState.BROKEN:
                 ids = ids[current[ids] != DoorState.BROKEN]  # a broken door stays broken
             current[ids] = new
             k += 1

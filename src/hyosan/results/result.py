@@ -35,7 +35,7 @@ BY_SCENARIO = -2
 #: The name shown for that biter (the scenario's patient_zero event says who or what it was).
 SCENARIO_NAME = "(scenario)"
 #: Event kinds whose column ``b`` is a door index in the engine's buffer (moved to ``door``).
-DOOR_KINDS = (EventKind.DOOR_OPEN, EventKind.DOOR_BREACH, EventKind.BARRICADE)
+DOOR_KINDS = (EventKind.DOOR_OPEN, EventKind.DOOR_SHUT, EventKind.DOOR_BREACH, EventKind.BARRICADE)
 MODE_NAMES = {
     Mode.CALM: "calm",
     Mode.FLEE: "flee",

@@ -24,6 +24,7 @@ EV_BITE, EV_TURN, EV_KILL, EV_DEATH = (
     int(EventKind.DEATH),
 )
 EV_ESCAPE, EV_RESCUE = int(EventKind.ESCAPE), int(EventKind.RESCUE)
+EV_DOOR_SHUT = int(EventKind.DOOR_SHUT)
 EV_DOOR_OPEN, EV_DOOR_BREACH, EV_BARRICADE = (
     int(EventKind.DOOR_OPEN),
     int(EventKind.DOOR_BREACH),

@@ -27,6 +27,7 @@ from hyosan.rules.consts import (
     EV_BARRICADE,
     EV_DOOR_BREACH,
     EV_DOOR_OPEN,
+    EV_DOOR_SHUT,
     FLEE,
     HALFBIE,
     HIDDEN,
@@ -237,6 +238,7 @@ def barricade_work(i, c, now, world, doors, prm, ev, flags):
         if euclid(c, dc, world.geo) <= 1.5:
             if ds == D_OPEN:
                 doors.state[d] = D_CLOSED  # shut it first: zombies can no longer walk in
+                emit(ev, now, EV_DOOR_SHUT, i, d, dc)
             doors.progress[d] += prm.tick_s
             if doors.progress[d] >= prm.barricade_s:
                 doors.state[d] = D_BARRICADED
