@@ -625,10 +625,9 @@ def test_phone_layout_fills_the_width_and_dots_can_be_tapped(browser, replay_fil
 def test_the_replay_door_states_are_the_engine_s_at_every_frame(tmp_path):
     """The doors drawn at each frame (rebuilt from the events and the timeline) are the states
     the engine had then: opened, shut to be barricaded, barricaded, broken."""
+    from conftest import scenario
     from hyosan.engine import Simulation
     from hyosan.report.story import door_frames
-
-    from conftest import scenario
 
     sections = rs.sections()
     # Everyone hides: the timid shut their classroom's doors and barricade them.
