@@ -407,7 +407,10 @@ def test_folder_of_a_tiled_map_carries_its_tilesets(tmp_path):
     raw["world"] = {"map": "small_school_b64.tmj"}
     raw["population"] = [{"role": "student", "count": 5, "areas": ["classroom 2-A"]}]
     tiled = LoadedScenario(validate(raw, "t.toml"), "t.toml", tmp_path, "t")
-    folder = save(Simulation(tiled, seed=1).run(), tmp_path / "run", )
+    folder = save(
+        Simulation(tiled, seed=1).run(),
+        tmp_path / "run",
+    )
     assert (folder / "school_tiles.tsj").is_file()
     again = Simulation(load_scenario(folder / "scenario.toml")).run()
     assert again.summary()["final"] == json.loads((folder / "summary.json").read_text())["final"]

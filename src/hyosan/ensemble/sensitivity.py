@@ -204,7 +204,6 @@ class SensitivityResult:
         ax.set_title(f"{self.design.method.capitalize()} sensitivity of {self.output} ({points} points)")
         fig.tight_layout()
         if path is not None:
-
             save_figure(fig, path)
         return fig
 
