@@ -35,7 +35,7 @@ SCENARIO_NAME = "(scenario)"
 #: Event kinds whose column ``b`` is a door index in the engine's buffer (moved to ``door``).
 DOOR_KINDS = (EventKind.DOOR_OPEN, EventKind.DOOR_BREACH, EventKind.BARRICADE)
 MODE_NAMES = {
-    Mode.CALM: "calm", Mode.FLEE: "flee", Mode.HIDE: "hide", Mode.HIDDEN: "hidden", Mode.HOLD: "hold",
+    Mode.CALM: "calm", Mode.FLEE: "flee", Mode.HIDE: "hide", Mode.HIDDEN: "hidden", Mode.HOLD: "hold", Mode.CONFRONT: "confront",
     Mode.WANDER: "wander", Mode.CHASE: "chase", Mode.SEEK: "seek",
 }  # fmt: skip
 
