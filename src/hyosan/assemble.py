@@ -69,6 +69,7 @@ def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
         barricade_hp=float(b.barricade_strength),
         follow=float(b.follow_distance),
         sacrifice=float(inf.sacrifice_altruism),
+        bitten_strength=float(inf.bitten_strength),
         per_metre=PER_METRE,
         wall_loss=WALL_LOSS,
         door_loss=DOOR_LOSS,

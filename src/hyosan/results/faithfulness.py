@@ -34,7 +34,7 @@ def beats(result: Result) -> dict[str, Any]:
     rescued = a["fate"] == "rescued"
     survived = a["fate"].isin(("human", "escaped", "rescued")).to_numpy() & never
     adult = a["adult"].to_numpy(dtype=bool)
-    names = a["name"].astype(str).to_numpy()
+    names = np.where(a["character"].to_numpy(dtype=bool), a["name"].astype(str).to_numpy(), "")
     p0 = int(np.flatnonzero(names == PATIENT_ZERO)[0]) if (names == PATIENT_ZERO).any() else -1
     by = a["bitten_by"].to_numpy()
     nurse_ok = False

@@ -10,8 +10,7 @@ teacher who confronts, a student cornered.
 
 A first bite infects: the bitten scream; the timid or selfish keep fleeing, those who hide the
 bite stay with their group, and selfless ones hold a doorway. A bite on the already bitten
-overwhelms them: they turn at the next tick (show: worse bites turn faster), which ends any
-holding. Friendly halfbies, whom zombies ignore, strike a zombie next to them only while a
+overwhelms them: they turn at once (show: worse bites turn faster), which ends any holding. Friendly halfbies, whom zombies ignore, strike a zombie next to them only while a
 human is next to them too (they defend, they do not hunt).
 """
 
@@ -36,6 +35,7 @@ from hyosan.rules.consts import (
     TR_STRENGTH,
     ZOMBIE,
 )
+from hyosan.rules.infection import turn
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
@@ -159,9 +159,9 @@ def infect(h, biter, loud, now, world, doors, agents, prm, noise, ev):
 @kernel
 def bite(h, z, now, world, doors, agents, prm, noise, ev, gen):
     """Zombie or hostile halfbie ``z`` bites human ``h``; the already bitten are overwhelmed
-    (they turn at the next tick)."""
+    (they turn at once)."""
     if agents.state[h] == BITTEN:
-        agents.turn_at[h] = min(agents.turn_at[h], now)
+        turn(h, now, agents, ev)  # overwhelmed: no longer prey, this very tick
         return
     agents.bites[z] += 1
     if agents.state[z] == HALFBIE:
@@ -190,6 +190,8 @@ def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
             if h < 0:
                 continue
             k = traits[h, TR_STRENGTH]
+            if state[h] == BITTEN:
+                k *= prm.bitten_strength
             total = k + (prm.z_bite if s == ZOMBIE else prm.hb_bite)
             if uniform(gen) >= -math.expm1(-total * prm.tick_s):
                 continue  # nothing this tick
@@ -201,7 +203,7 @@ def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
             # A friendly halfbie defends: it strikes only while a human is next to it.
             if adjacent_prey(i, agents, world, idx, prm.W) < 0:
                 continue
-            if not zombies_indexed:  # (no one turns during contact: the index stays good)
+            if not zombies_indexed:  # (those who turn during contact are missed: a tick's delay)
                 index_zombies(agents, idx)
                 zombies_indexed = True
             z = adjacent(i, False, agents, world, idx.zombie_head, idx.next)

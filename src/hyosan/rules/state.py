@@ -156,6 +156,7 @@ class Params(NamedTuple):
     barricade_hp: float
     follow: float  # m a follower lets its leader get ahead
     sacrifice: float  # altruism from which the bitten hold a doorway
+    bitten_strength: float  # the bitten's kill rate is their strength times this
     per_metre: float  # sound loss, dB
     wall_loss: float
     door_loss: float

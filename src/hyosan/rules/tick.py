@@ -44,7 +44,8 @@ from hyosan.rules.spatial import rebuild_blocks, rebuild_cells, summed_area
 
 @kernel_inline
 def zombie_senses(i, s, now, run, prm):
-    """A zombie (or hostile halfbie) chases prey in sight, else seeks a sound, else wanders."""
+    """A zombie (or hostile halfbie: Gwi-nam hunts) chases prey in sight, else seeks a sound,
+    else wanders."""
     agents = run.agents
     if prm.zombies_wander:
         agents.mode[i] = WANDER
@@ -54,7 +55,7 @@ def zombie_senses(i, s, now, run, prm):
     if j >= 0:
         agents.mode[i] = CHASE
         agents.target[i] = agents.cell[j]
-    elif s == ZOMBIE and heard(run.noise, agents.cell[i], now) >= prm.z_hearing:
+    elif heard(run.noise, agents.cell[i], now) >= prm.z_hearing:  # halfbies hear sharply too
         agents.mode[i] = SEEK
         agents.target[i] = -1
     else:

@@ -146,6 +146,9 @@ class IncubationConfig(Strict):
 class InfectionConfig(Strict):
     incubation: IncubationConfig = Field(default_factory=IncubationConfig)
     hide_bite: Probability = Field(0.25, description="chance that a bitten human hides the bite")
+    bitten_strength: Unit = Field(
+        1.0, description="a bitten human's kill rate is their strength times this (the virus weakens)"
+    )
     sacrifice_altruism: Unit = Field(
         0.85, description="bitten humans this altruistic hold a doorway against zombies (until overwhelmed or turned)"
     )
