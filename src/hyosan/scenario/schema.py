@@ -110,6 +110,12 @@ class ZombieConfig(Strict):
     )
     break_rate: float = Field(1.0, ge=0, description="door hit points one battering zombie removes per s")
 
+    @model_validator(mode="after")
+    def _one_bite(self):
+        if self.bite_rate is not None and "bite_prob" in self.model_fields_set:
+            raise ValueError("give bite_rate or bite_prob, not both (bite_rate = -ln(1 - bite_prob))")
+        return self
+
 
 class HalfbieConfig(Strict):
     fraction: Probability = Field(0.01, description="share of the bitten who become halfbies")
@@ -123,6 +129,12 @@ class HalfbieConfig(Strict):
         None, ge=0, le=100, description="a hostile halfbie's bite rate (1/s); if given, replaces bite_prob"
     )
     bite_makes_halfbie: Probability = Field(0.3, description="chance a halfbie bite makes a halfbie")
+
+    @model_validator(mode="after")
+    def _one_bite(self):
+        if self.bite_rate is not None and "bite_prob" in self.model_fields_set:
+            raise ValueError("give bite_rate or bite_prob, not both (bite_rate = -ln(1 - bite_prob))")
+        return self
 
 
 class IncubationConfig(Strict):
