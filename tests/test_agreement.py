@@ -7,9 +7,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hyosan.engine import Simulation
 from hyosan.rules.spatial import count_occupancy
+from hyosan.units import alemi_rates, alpha, chance_of_rate, rate_of_chance
 
 PAIRS = 300
 #: Pairs of tiles walled off from each other: one human and one zombie in each, nobody moves.
@@ -71,3 +74,25 @@ def test_a_per_tick_chance_would_not_agree(make_scenario):
     slow = contact_run(make_scenario, 2.0, 0, kill=0.0, bite=0.01)[0]
     fast = contact_run(make_scenario, 1.0, 0, kill=0.0, bite=0.005)[0]
     assert slow > fast * 1.3  # doubling the rate per tick is not the same contact
+
+
+@given(st.floats(0.0, 0.999), st.floats(0.1, 5.0))
+def test_chance_and_rate_map_both_ways(p, dt):
+    r = rate_of_chance(p)
+    assert chance_of_rate(r, 1.0) == pytest.approx(p, abs=1e-12)
+    # Chances over consecutive ticks compose: two ticks of dt are one of 2 dt.
+    q = chance_of_rate(r, dt)
+    assert 1 - (1 - q) ** 2 == pytest.approx(chance_of_rate(r, 2 * dt), abs=1e-9)
+
+
+def test_the_scenario_rates_reach_the_kernels(make_scenario):
+    loaded = make_scenario(PAIR_MAP, zombies={"bite_prob": 0.5}, halfbies={"bite_rate": 0.3, "strength": 0.2},
+                           clock={"tick": 2.0, "duration": "60s"},
+                           population=[{"role": "student", "count": 1, "areas": ["cells"]}])  # fmt: skip
+    prm = Simulation(loaded, seed=0).prm
+    assert prm.z_bite == pytest.approx(math.log(2))
+    assert prm.hb_bite == pytest.approx(0.3)
+    assert prm.hb_strength == pytest.approx(1 - math.exp(-0.2 * 2.0))
+    assert alpha(0.08, 0.5) == pytest.approx(0.16)
+    beta, kappa = alemi_rates(0.08, 0.5, contact_rate=0.01)
+    assert kappa / beta == pytest.approx(alpha(0.08, 0.5))
