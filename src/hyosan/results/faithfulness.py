@@ -29,8 +29,14 @@ def beats(result: Result) -> dict[str, Any]:
     kills = ev[ev["kind"] == "kill"]
     turns = ev[ev["kind"] == "turn"]
     created = int((turns["detail"] == "zombie").sum()) + int((a["start_state"] == "zombie").sum())
-    killer_bitten = bitten_s[kills["a"].to_numpy()] if len(kills) else np.zeros(0)
-    by_never = int(np.sum(~(killer_bitten <= kills["time_s"].to_numpy()))) if len(kills) else 0
+    # A killer is never-bitten at the kill if no bite on them comes before it in the events
+    # (their order within a tick is the order things happened: a kill, then a bite, same second).
+    first_bite = ev.reset_index(drop=True)
+    first_bite = first_bite[first_bite["kind"] == "bite"].groupby("b").apply(lambda f: f.index[0])
+    order = {int(b): int(row) for b, row in first_bite.items()}
+    rows = ev.reset_index(drop=True)
+    kill_rows = rows.index[rows["kind"] == "kill"]
+    by_never = sum(order.get(int(rows.at[r, "a"]), len(rows)) > r for r in kill_rows)
     rescued = a["fate"] == "rescued"
     survived = a["fate"].isin(("human", "escaped", "rescued")).to_numpy() & never
     adult = a["adult"].to_numpy(dtype=bool)
@@ -67,7 +73,7 @@ def beats(result: Result) -> dict[str, Any]:
         "nurse_bitten_in_infirmary_by_chain": bool(nurse_ok),
         "patient_zero_turns_in_infirmary": p0_infirmary,
         "gwi_nam_bites": gwi_bites,
-        "half_infected_after_first_bite_s": None if half is None or math.isnan(first_bite) else half - first_bite,
+        "half_infected_after_first_bite_s": None if half is None or math.isnan(first_bite) else float(half - first_bite),
     }
 
 
