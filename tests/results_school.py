@@ -44,6 +44,9 @@ def sections() -> dict:
         "clock": {"start": "08:00", "duration": "30min", "frame_every": "10s"},
         "infection": {"incubation": {"median": "1min", "sigma": 0.3}},
         "halfbies": {"fraction": 0.1},
+        # Students who fight back (kill rate 0.1/s against a bite rate of 0.69/s): the run has
+        # kills, now that only a fight makes them.
+        "roles": {"student": {"adult": False, "strength": 0.1}},
         "population": [
             {"role": "student", "count": 24, "areas": ["classroom 1-1"]},
             {"role": "student", "count": 24, "areas": ["classroom 2-1"]},

@@ -214,6 +214,7 @@ def test_rescue_takes_exactly_the_humans_on_the_rooftop(make_scenario):
             {"kind": "patient_zero", "at": "08:00", "area": "rooftop"},
             {"kind": "rescue", "at": "08:01", "area": "rooftop"},
         ],
+        zombies={"bite_prob": 0.05},  # zombies attack the bitten too: slow bites leave some human
     )
     sim = Simulation(loaded, seed=2)
     sim.run_until(60)
@@ -226,6 +227,10 @@ def test_rescue_takes_exactly_the_humans_on_the_rooftop(make_scenario):
     assert rescued == expected and len(expected) >= 5
     assert all(sim.pop.state[i] != State.RESCUED for i in others)
     assert set(sim.result().events.a[sim.result().events.kind == "rescue"]) == expected
+    # The rescue screens: exactly the bitten among them are isolated.
+    ev = sim.result().events
+    bitten = {i for i in expected if sim.pop.bitten_at[i] >= 0}
+    assert set(ev.a[ev.kind == "isolate"]) == bitten
 
 
 def test_same_seed_same_run_other_seed_other_run(make_scenario):

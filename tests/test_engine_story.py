@@ -103,21 +103,31 @@ def test_zombies_see_through_windows_not_walls(make_scenario):
 
 
 def test_halfbies_ignored_by_zombies_and_friendly_ones_fight(make_scenario):
-    loaded = make_scenario(
-        CORRIDOR,
-        clock={"duration": "3min"},
-        halfbies={"hostile_fraction": 0.0, "strength": 0.5},
-        population=[
-            {"role": "student", "count": 4, "areas": ["hall"], "state": "halfbie"},
-            {"role": "student", "count": 12, "areas": ["hall"], "state": "zombie"},
-        ],
-        world={"map": "map.txt", "max_per_tile": 3},
-    )
-    sim, res = run(loaded, seed=1)
+    def halfbies_among_zombies(humans: int):
+        return make_scenario(
+            CORRIDOR,
+            clock={"duration": "3min"},
+            halfbies={"hostile_fraction": 0.0, "strength": 0.5, "fraction": 0.0},
+            roles={"student": {"strength": 0.0}},
+            population=[
+                {"role": "student", "count": 4, "areas": ["hall"], "state": "halfbie"},
+                {"role": "student", "count": 12, "areas": ["hall"], "state": "zombie"},
+                {"role": "student", "count": humans, "areas": ["hall"]},
+            ],
+            world={"map": "map.txt", "max_per_tile": 3},
+        )
+
+    # Alone with zombies, friendly halfbies are left alone and leave them alone (they defend,
+    # they do not hunt).
+    sim, res = run(halfbies_among_zombies(0), seed=1)
+    assert (res.events.kind == "kill").sum() == 0 and (res.events.kind == "bite").sum() == 0
+    assert (sim.pop.state[:4] == State.HALFBIE).all()
+    # With humans beside them they strike (the humans, strength 0, kill nothing themselves).
+    sim, res = run(halfbies_among_zombies(8), seed=1)
     kills = res.events[res.events.kind == "kill"]
     assert len(kills) > 0
     assert set(kills.a) <= set(range(4))  # the halfbies (agents 0-3) did the killing
-    assert (res.events.kind == "bite").sum() == 0
+    assert not set(res.events.b[res.events.kind == "bite"]) & set(range(4))  # never bitten
     assert (sim.pop.state[:4] == State.HALFBIE).all()
 
 

@@ -30,15 +30,20 @@ from hyosan.rules.state import (
 )
 from hyosan.rules.tick import count_states
 from hyosan.scenario.schema import Scenario
+from hyosan.units import chance_of_rate, rate_of_chance
 from hyosan.world import World, distance_field, room_doors
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
 
-#: A holder's strength is multiplied by this (the story's Cheong-san fights like three).
-HOLD_STRENGTH = 3.0
+def bite_rate(cfg) -> float:
+    """A zombie's (or hostile halfbie's) bite rate per second of contact, from ``bite_rate`` or
+    else ``bite_prob`` (a chance per second)."""
+    return float(cfg.bite_rate) if cfg.bite_rate is not None else rate_of_chance(float(cfg.bite_prob))
 
 
 def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
-    """The scenario's numbers in kernel units."""
+    """The scenario's numbers in kernel units: rates per second of contact stay rates (the
+    contact kernel races them over a tick of ``tick_s`` seconds, docs/units.md); a friendly
+    halfbie's strike becomes its chance per tick ``1 - exp(-rate * dt)``."""
     z, hb, b, inf = sc.zombies, sc.halfbies, sc.behaviour, sc.infection
     H, W = world.tiles.shape[1], world.tiles.shape[2]
     bw, bh = -(-W // BLOCK), -(-H // BLOCK)
@@ -49,13 +54,14 @@ def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
         z_run=float(z.run_speed),
         z_sight=float(z.sight),
         z_hearing=float(z.hearing),
-        z_bite=float(z.bite_prob),
+        z_bite=min(bite_rate(z), 1e6),
         z_break=float(z.break_rate),
-        hb_strength=float(hb.strength),
+        hb_strength=chance_of_rate(float(hb.strength), float(sc.tick_seconds)),
         hb_speed=float(hb.speed),
-        hb_bite=float(hb.bite_prob),
+        hb_bite=min(bite_rate(hb), 1e6),
         hb_makes=float(hb.bite_makes_halfbie),
         hide_below=float(b.hide_below),
+        confront=float(b.confront_above),
         calm_move=float(b.calm_move),
         scream_db=float(b.scream_db),
         batter_db=float(b.batter_db),
@@ -63,11 +69,11 @@ def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
         barricade_hp=float(b.barricade_strength),
         follow=float(b.follow_distance),
         sacrifice=float(inf.sacrifice_altruism),
+        bitten_strength=float(inf.bitten_strength),
         per_metre=PER_METRE,
         wall_loss=WALL_LOSS,
         door_loss=DOOR_LOSS,
         noise_floor=float(max(1.0, min(hearing))),
-        hold_strength=HOLD_STRENGTH,
         stair_cost=float(world.nbr_cost.max()) if world.nbr_cost.size else 1.0,
         scream_ticks=max(1, sc.ticks(b.scream_duration)),
         batter_ticks=max(1, sc.ticks("5s")),

@@ -136,6 +136,8 @@ def build_population(
             halfbie[i] = ch.halfbie
         if ch.hostile is not None:
             hostile[i] = ch.hostile
+        if ch.incubation is not None:
+            incubation[i] = max(1, round(parse_duration(ch.incubation) / scenario.tick_seconds))
     name_code = draw_name_codes(rng, n)
     name_code[list(characters)] = -1
     return Population(

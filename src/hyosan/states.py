@@ -47,7 +47,8 @@ class EventKind(IntEnum):
     HOLD = 9  # a bitten altruist starts holding a doorway
     ALERT = 10  # a human notices the outbreak (first sight, sound or panic)
     SCENARIO = 11
-    DOOR_SHUT = 12  # a human shuts an open door (to barricade it)
+    ISOLATE = 12  # a rescue screens the people it takes: a bitten one is isolated (a RESCUED fate)
+    DOOR_SHUT = 13  # a human shuts an open door (to barricade it)
 
 
 EVENT_NAMES = tuple(k.name.lower() for k in EventKind)
@@ -60,7 +61,8 @@ class Mode:
     FLEE = 1  # humans: alert, heading for a goal (exits, goal areas) away from zombies
     HIDE = 2  # humans: alert and timid, heading for a refuge room to barricade it
     HIDDEN = 3  # humans: inside a refuge room
-    HOLD = 4  # bitten altruists: stand in a doorway and fight until they turn
+    HOLD = 4  # bitten altruists: stand in a doorway, fighting, until overwhelmed or turned
+    CONFRONT = 5  # the bravest humans: go to meet a zombie they see, to shield the others
     WANDER = 10  # zombies: no target
     CHASE = 11  # zombies: a human in sight
     SEEK = 12  # zombies: following a sound

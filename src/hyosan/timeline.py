@@ -24,7 +24,7 @@ import numpy as np
 
 from hyosan.errors import HyosanError
 from hyosan.populate import area_cells
-from hyosan.rules.consts import EV_DEATH, EV_RESCUE, FLEE, HOLD
+from hyosan.rules.consts import CALM, EV_DEATH, EV_RESCUE, EV_ISOLATE, FLEE, HOLD
 from hyosan.rules.contact import infect
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
@@ -74,6 +74,8 @@ def patient_zero(sim: Simulation, index: int, e) -> int:
         # The lab rat's bite is quiet: nobody screams, patient zero carries on.
         a = sim.arrays
         infect(i, -2, False, sim.tick, a.world, a.doors, a.agents, sim.prm, a.noise, a.events)
+        if e.seeks is not None:
+            sim.timeline.seek(sim, i, e.seeks)
     return int(pop.cell[i])
 
 
@@ -163,6 +165,13 @@ def _take(sim: Simulation, e, states: tuple[State, ...], new_state: State, kind:
 
 @register("rescue")
 def rescue(sim: Simulation, index: int, e) -> int:
+    """Takes the humans in the area away. The rescue screens them (show: the 30-minute check,
+    the camp): the bitten among them are isolated, an ISOLATE event each; they are rescued, but
+    no survivors (docs/results.md)."""
+    pop = sim.pop
+    who = np.flatnonzero(np.isin(pop.cell, sim.area(e.area)) & (pop.state == State.BITTEN))
+    for i in who:
+        emit(sim.arrays.events, sim.tick, EV_ISOLATE, int(i), -1, pop.cell[i])
     return _take(sim, e, (State.HUMAN, State.BITTEN), State.RESCUED, EV_RESCUE)
 
 
@@ -188,6 +197,9 @@ class Timeline:
     def __init__(self, sim: Simulation):
         sc = sim.scenario
         self.pending: list[Pending] = []
+        #: Agents walking to a room for help (patient zero to the infirmary): (agent, cells,
+        #: the goal areas to restore on arrival).
+        self.seeking: list[tuple[int, np.ndarray, list[str]]] = []
         for i, e in enumerate(sc.events):
             if e.kind not in HANDLERS:
                 raise HyosanError(
@@ -202,8 +214,34 @@ class Timeline:
             else:
                 self.pending.append(Pending(i, e, sc.ticks(e.after), None))
 
+    def seek(self, sim: Simulation, i: int, area: str) -> None:
+        """Agent ``i`` leaves their group and walks to ``area`` for help (the humans' goal is that
+        room until they get there: nobody else is alert yet, as a rule), then stays there, calm."""
+        pop = sim.pop
+        pop.group[i] = -1
+        pop.leader[i] = i
+        pop.mode[i] = FLEE
+        self.seeking.append((i, sim.area(area), list(sim.goal_areas)))
+        sim.goal_areas = [area]
+        sim.arrays.flags.routes_changed[0] = 1
+
+    def _arrivals(self, sim: Simulation) -> None:
+        pop = sim.pop
+        for item in list(self.seeking):
+            i, cells, before = item
+            arrived = bool(np.isin(pop.cell[i], cells))
+            walking = pop.state[i] in (State.HUMAN, State.BITTEN)
+            if arrived or not walking or pop.mode[i] != FLEE:
+                self.seeking.remove(item)
+                if arrived and walking:
+                    pop.mode[i] = CALM  # treated where they came for help
+                sim.goal_areas = before
+                sim.arrays.flags.routes_changed[0] = 1
+
     def fire_due(self, sim: Simulation) -> None:
         """Fire every event due now (conditions are checked every ``CONDITION_EVERY`` ticks)."""
+        if self.seeking:
+            self._arrivals(sim)
         metrics = None
         for item in list(self.pending):
             if item.tick is None and item.when is not None and sim.tick % CONDITION_EVERY == 0:
@@ -220,6 +258,8 @@ class Timeline:
     def next_stop(self, tick: int, limit: int) -> int:
         """The first tick after ``tick`` (at most ``limit``) at which an event may fire."""
         nxt = limit
+        if self.seeking:  # arrivals are checked every tick
+            nxt = min(nxt, tick + 1)
         for item in self.pending:
             if item.tick is not None:
                 nxt = min(nxt, max(item.tick, tick + 1))

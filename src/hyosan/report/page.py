@@ -158,12 +158,16 @@ def _summary_section(result: Result, test: dict) -> str:
     for label, v in s["survivors"].items():
         cards.append(
             (
-                f"{label} survived",
+                f"{label} survived, never bitten",
                 _num(v["survived"], f"survivors.{label}.survived")
                 + " of "
                 + _num(v["total"], f"survivors.{label}.total"),
             )
         )
+    bitten = s.get("bitten_alive", {})
+    if bitten:
+        cards.append(("bitten: rescued and isolated", _num(bitten.get("rescued"), "bitten_alive.rescued")))
+        cards.append(("bitten: escaped", _num(bitten.get("escaped"), "bitten_alive.escaped")))
     out = ['<div class="cards">']
     out += [f'<div class="card"><b>{v}</b><span>{e(k)}</span></div>' for k, v in cards]
     out.append("</div>")

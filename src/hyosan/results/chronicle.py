@@ -139,6 +139,8 @@ def chronicle(result: Result) -> str:
                 lines.append(Line(e.time_s, 2, f"{name} escapes the school {place}."))
             elif e.kind == "rescue" and e.a == c.agent:
                 lines.append(Line(e.time_s, 2, f"{name} is rescued {place}."))
+            elif e.kind == "isolate" and e.a == c.agent:
+                lines.append(Line(e.time_s, 2, f"{name}, found bitten at the screening, is isolated {place}."))
         if killed > 1:
             last = mine[(mine["kind"] == "kill") & (mine["a"] == c.agent)]["time_s"].max()
             lines.append(Line(float(last), 2, f"{name} has now killed {killed} zombies."))
@@ -217,6 +219,11 @@ def _ending(result: Result) -> str:
         if v["total"]:
             parts.append(f"{v['survived']} of {v['total']} {label}")
     g = s["groups"]
-    return (f"**The end.** Survived: {', '.join(parts)}. The human group ends at {g['human_group']}, "
-            f"the zombie group at {g['zombie_group']}; {g['escaped']} escaped, {g['rescued']} were rescued "
-            f"and {g['dead']} are dead.")  # fmt: skip
+    b = s.get("bitten_alive", {})
+    bitten = ""
+    if any(b.values()):
+        bitten = (f" Bitten, no survivors: {b.get('rescued', 0)} rescued and isolated, "
+                  f"{b.get('escaped', 0)} escaped, {b.get('human', 0)} still among the humans.")  # fmt: skip
+    return (f"**The end.** Survived, never bitten: {', '.join(parts)}.{bitten} The human group ends at "
+            f"{g['human_group']}, the zombie group at {g['zombie_group']}; {g['escaped']} escaped, "
+            f"{g['rescued']} were rescued and {g['dead']} are dead.")  # fmt: skip

@@ -42,6 +42,7 @@ MODE_NAMES = {
     Mode.HIDE: "hide",
     Mode.HIDDEN: "hidden",
     Mode.HOLD: "hold",
+    Mode.CONFRONT: "confront",
     Mode.WANDER: "wander",
     Mode.CHASE: "chase",
     Mode.SEEK: "seek",

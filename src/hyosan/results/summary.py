@@ -13,7 +13,8 @@ import pandas as pd
 
 from hyosan.states import EVENT_NAMES, STATE_NAMES, State
 
-#: Final states in which a human counts as a survivor.
+#: Final states in which a never-bitten human counts as a survivor (the bitten who escaped or
+#: were rescued are counted apart: they are infected, and the rescue isolates them).
 SURVIVED = (State.HUMAN, State.ESCAPED, State.RESCUED)
 
 
@@ -25,15 +26,23 @@ def _half_infected_tick(bitten_at: np.ndarray) -> int | None:
     return int(bitten[need - 1]) if n and bitten.size >= need else None
 
 
-def survivors(agent_role, agent_state, role_names, adult_roles) -> dict[str, dict[str, Any]]:
-    """Adults vs students (every role that is not an adult): how many survived."""
+def survivors(agent_role, agent_state, role_names, adult_roles, bitten_at=None) -> dict[str, dict[str, Any]]:
+    """Adults vs students (every role that is not an adult): how many survived never bitten
+    (``survived``), and how many bitten ones are still human, escaped or rescued (``bitten``:
+    infected, no survivors). Without ``bitten_at`` nobody counts as bitten."""
     adult = np.isin(agent_role, [role_names.index(r) for r in adult_roles])
     alive = np.isin(agent_state, SURVIVED)
+    bitten = np.zeros(agent_state.size, bool) if bitten_at is None else np.asarray(bitten_at) >= 0
     out = {}
     for label, mask in (("adults", adult), ("students", ~adult)):
         total = int(mask.sum())
-        kept = int((mask & alive).sum())
-        out[label] = {"total": total, "survived": kept, "fraction": kept / total if total else None}
+        kept = int((mask & alive & ~bitten).sum())
+        out[label] = {
+            "total": total,
+            "survived": kept,
+            "fraction": kept / total if total else None,
+            "bitten": int((mask & alive & bitten).sum()),
+        }
     return out
 
 
@@ -72,7 +81,11 @@ def summarise(
         },
         "first_turn_s": None if first_turn is None else first_turn * tick_s,
         "half_infected_s": None if half is None else half * tick_s,
-        "survivors": survivors(agent_role, agent_state, role_names, adult_roles),
+        "survivors": survivors(agent_role, agent_state, role_names, adult_roles, bitten_at),
+        "bitten_alive": {
+            name: int(((agent_state == st) & (bitten_at >= 0)).sum())
+            for name, st in (("human", State.HUMAN), ("escaped", State.ESCAPED), ("rescued", State.RESCUED))
+        },
         "groups": {
             "human_group": int(by_state[State.HUMAN] + by_state[State.BITTEN]),
             "zombie_group": int(by_state[State.ZOMBIE] + by_state[State.HALFBIE]),

@@ -1,14 +1,22 @@
 """Contact: zombies next to humans bite; humans fight back and may kill them (numba).
 
-Each tick every zombie (and hostile halfbie) attacks one uninfected human next to it (same or
-adjacent tile, on the walking graph, so never through a wall or a shut door). The human strikes
-first: with its strength it kills the zombie (a blow to the head or neck). Otherwise the zombie
-bites with its bite probability. The bitten scream; the timid or selfish keep fleeing, those who
-hide the bite stay with their group, and selfless ones hold a doorway. Holders and friendly
-halfbies also attack zombies next to them.
+Each tick every zombie (and hostile halfbie) attacks one human next to it, bitten or not (same
+or adjacent tile, on the walking graph, so never through a wall or a shut door): only halfbies
+are out of its reach. The two race (docs/units.md): the human kills at its kill rate ``k``
+(strength, per second of contact: a blow to the head or neck), the zombie bites at its bite rate
+``b``; within a tick of ``dt`` seconds something happens with chance ``1 - exp(-(k + b) dt)``, a
+kill with share ``k / (k + b)``, else a bite. The same rates hold for everyone: a holder, a
+teacher who confronts, a student cornered.
+
+A first bite infects: the bitten scream; the timid or selfish keep fleeing, those who hide the
+bite stay with their group, and selfless ones hold a doorway. A bite on the already bitten
+overwhelms them: they turn at once (show: worse bites turn faster), which ends any holding. Friendly halfbies, whom zombies ignore, strike a zombie next to them only while a
+human is next to them too (they defend, they do not hunt).
 """
 
 from __future__ import annotations
+
+import math
 
 from hyosan.rules.consts import (
     BITTEN,
@@ -27,6 +35,7 @@ from hyosan.rules.consts import (
     TR_STRENGTH,
     ZOMBIE,
 )
+from hyosan.rules.infection import turn
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
@@ -40,7 +49,7 @@ def _in_cell(m, i, want_prey, state, head, nxt):
     j = head[m]
     while j >= 0:
         s = state[j]
-        if j != i and ((want_prey and s == HUMAN) or (not want_prey and s == ZOMBIE)):
+        if j != i and ((want_prey and (s == HUMAN or s == BITTEN)) or (not want_prey and s == ZOMBIE)):
             return j
         j = nxt[j]
     return -1
@@ -149,7 +158,11 @@ def infect(h, biter, loud, now, world, doors, agents, prm, noise, ev):
 
 @kernel
 def bite(h, z, now, world, doors, agents, prm, noise, ev, gen):
-    """Zombie or hostile halfbie ``z`` bites human ``h``."""
+    """Zombie or hostile halfbie ``z`` bites human ``h``; the already bitten are overwhelmed
+    (they turn at once)."""
+    if agents.state[h] == BITTEN:
+        turn(h, now, agents, ev)  # overwhelmed: no longer prey, this very tick
+        return
     agents.bites[z] += 1
     if agents.state[z] == HALFBIE:
         agents.halfbie[h] = uniform(gen) < prm.hb_makes
@@ -158,7 +171,7 @@ def bite(h, z, now, world, doors, agents, prm, noise, ev, gen):
 
 @kernel
 def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
-    """Every attacker attacks once; every holder and friendly halfbie strikes once.
+    """Every attacker attacks once; every friendly halfbie with a human beside it strikes once.
 
     ``idx`` indexes the prey (:func:`~hyosan.rules.spatial.rebuild_cells`); the zombies are
     indexed into it the first time a defender looks for one this tick.
@@ -176,20 +189,25 @@ def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
             h = adjacent_prey(i, agents, world, idx, prm.W)
             if h < 0:
                 continue
-            if uniform(gen) < traits[h, TR_STRENGTH]:
+            k = traits[h, TR_STRENGTH]
+            if state[h] == BITTEN:
+                k *= prm.bitten_strength
+            total = k + (prm.z_bite if s == ZOMBIE else prm.hb_bite)
+            if uniform(gen) >= -math.expm1(-total * prm.tick_s):
+                continue  # nothing this tick
+            if uniform(gen) * total < k:
                 kill(i, h, now, agents, world, ev)
-                continue
-            if uniform(gen) < (prm.z_bite if s == ZOMBIE else prm.hb_bite):
+            else:
                 bite(h, i, now, world, doors, agents, prm, noise, ev, gen)
-        elif (s == HALFBIE and not hostile[i]) or (s == BITTEN and mode[i] == HOLD):
-            if not zombies_indexed:  # (no one turns during contact: the index stays good)
+        elif s == HALFBIE and not hostile[i]:
+            # A friendly halfbie defends: it strikes only while a human is next to it.
+            if adjacent_prey(i, agents, world, idx, prm.W) < 0:
+                continue
+            if not zombies_indexed:  # (those who turn during contact are missed: a tick's delay)
                 index_zombies(agents, idx)
                 zombies_indexed = True
             z = adjacent(i, False, agents, world, idx.zombie_head, idx.next)
             if z < 0:
                 continue
-            strength = (
-                prm.hb_strength if s == HALFBIE else min(1.0, traits[i, TR_STRENGTH] * prm.hold_strength)
-            )
-            if uniform(gen) < strength:
+            if uniform(gen) < prm.hb_strength:
                 kill(z, i, now, agents, world, ev)

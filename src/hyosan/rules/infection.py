@@ -13,18 +13,26 @@ from hyosan.rules.log import emit
 
 
 @kernel
-def turn_due(now, agents, ev):
-    """Every bitten agent whose incubation is over turns (event TURN: a turned, bitten by b)."""
+def turn(i, now, agents, ev):
+    """Bitten agent ``i`` turns, into a zombie or a halfbie (event TURN: a turned, bitten by b)."""
     state, mode = agents.state, agents.mode
+    if agents.halfbie[i]:
+        state[i] = HALFBIE
+        mode[i] = CHASE if agents.hostile[i] else FLEE
+    else:
+        state[i] = ZOMBIE
+        mode[i] = WANDER
+    agents.turn_at[i] = now
+    agents.group[i] = -1
+    agents.leader[i] = i
+    agents.target[i] = -1
+    emit(ev, now, EV_TURN, i, agents.bitten_by[i], agents.cell[i])
+
+
+@kernel
+def turn_due(now, agents, ev):
+    """Every bitten agent whose incubation is over turns."""
+    state = agents.state
     for i in range(state.shape[0]):
         if state[i] == BITTEN and agents.turn_at[i] <= now:
-            if agents.halfbie[i]:
-                state[i] = HALFBIE
-                mode[i] = CHASE if agents.hostile[i] else FLEE
-            else:
-                state[i] = ZOMBIE
-                mode[i] = WANDER
-            agents.group[i] = -1
-            agents.leader[i] = i
-            agents.target[i] = -1
-            emit(ev, now, EV_TURN, i, agents.bitten_by[i], agents.cell[i])
+            turn(i, now, agents, ev)

@@ -19,6 +19,7 @@ from hyosan.rules.consts import (
     BITTEN,
     CALM,
     CHASE,
+    CONFRONT,
     D_BARRICADED,
     D_BROKEN,
     D_CLOSED,
@@ -168,6 +169,26 @@ def away_from(c, threat, field, world, door_state, prm):
 
 
 @kernel_inline
+def toward(c, target, world, door_state, cordon):
+    """A human's edge from ``c`` towards the zombie at cell ``target`` (to confront it); -1 when
+    already next to it or no step brings it nearer."""
+    d0 = euclid(c, target, world.geo)
+    if d0 <= 1.5:
+        return -1
+    best = -1
+    bd = d0 - 0.01
+    for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+        m = world.nbr_idx[e]
+        if not free_for_human(m, world, door_state, cordon):
+            continue
+        d = euclid(m, target, world.geo)
+        if d < bd:
+            bd = d
+            best = e
+    return best
+
+
+@kernel_inline
 def random_step(c, mode, world, door_state, prm, gen):
     """A random step's position among the cell's edges, or -1: CALM agents shuffle within their
     room, HIDDEN ones with nothing to barricade now and then, everybody under "wander"."""
@@ -212,6 +233,10 @@ def human_step(i, c, mode, threat, fields, world, door_state, agents, prm, gen):
             if best >= 0:
                 return position(best, c, nbr_start)
         return position(downhill(c, field, world, door_state, prm.cordon), c, nbr_start)
+    if mode == CONFRONT and not prm.humans_wander:
+        if threat < 0:
+            return position(downhill(c, fields.goal, world, door_state, prm.cordon), c, nbr_start)
+        return position(toward(c, threat, world, door_state, prm.cordon), c, nbr_start)
     if mode == HOLD and not prm.humans_wander:
         t = world.tiles[c]
         if t == T_DOOR or t == T_STAIRS:
@@ -395,7 +420,7 @@ def speed_of(i, s, zombie_like, agents, prm):
         return prm.hb_speed
     if zombie_like:
         return prm.z_walk if m0 == WANDER else prm.z_run
-    if m0 == FLEE or m0 == HIDE:
+    if m0 == FLEE or m0 == HIDE or m0 == CONFRONT:
         return agents.traits[i, TR_RUN]
     return agents.traits[i, TR_WALK]
 

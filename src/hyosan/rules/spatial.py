@@ -72,8 +72,8 @@ def is_threat(s, hostile):
 
 @kernel_inline
 def is_prey(s):
-    """What zombies go for: uninfected humans (the bitten smell of the virus and are ignored)."""
-    return s == HUMAN
+    """What zombies go for: humans, bitten or not (only halfbies are out of their reach)."""
+    return s == HUMAN or s == BITTEN
 
 
 @kernel
@@ -132,12 +132,12 @@ def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
 
 @kernel
 def rebuild_cells(agents, idx):
-    """Index the prey (uninfected humans) by cell (``idx.touched`` records the heads set, to clear
+    """Index the prey (humans, bitten or not) by cell (``idx.touched`` records the heads set, to clear
     them next time).
 
     ``idx.prey_in[c]`` is 1 where cell c holds prey: contact looks into no other cell's list for
     prey (it turns prey into the bitten, never the reverse, so the lists and flags stay a
-    superset meanwhile). Zombies are indexed only when contact needs them
+    superset meanwhile; the bitten stay prey until they turn, which happens outside contact). Zombies are indexed only when contact needs them
     (:func:`index_zombies`): late in an outbreak they are most of the agents, and most ticks
     nobody looks for them.
     """

@@ -133,20 +133,22 @@ class Flags(NamedTuple):
 
 
 class Params(NamedTuple):
-    """Every number the kernels use, in kernel units (ticks, metres, dB, chances per attack)."""
+    """Every number the kernels use, in kernel units (ticks, metres, dB, rates per second of
+    contact; docs/units.md)."""
 
     tick_s: float  # seconds per tick
     z_walk: float  # zombie speeds, m/s
     z_run: float
     z_sight: float  # m
     z_hearing: float  # dB
-    z_bite: float  # chance a zombie's attack bites
+    z_bite: float  # a zombie's bite rate per second of contact (1/s)
     z_break: float  # door hit points a battering zombie removes per second
-    hb_strength: float  # friendly halfbies' chance to kill per strike
+    hb_strength: float  # friendly halfbies' chance to kill per tick of defending (1 - exp(-k dt))
     hb_speed: float
-    hb_bite: float
+    hb_bite: float  # a hostile halfbie's bite rate per second of contact (1/s)
     hb_makes: float  # chance a hostile halfbie's bite makes a halfbie
     hide_below: float  # leaders less brave than this hide
+    confront: float  # the alert this brave go to meet a zombie they see
     calm_move: float  # chance a calm agent moves in a tick
     scream_db: float
     batter_db: float
@@ -154,11 +156,11 @@ class Params(NamedTuple):
     barricade_hp: float
     follow: float  # m a follower lets its leader get ahead
     sacrifice: float  # altruism from which the bitten hold a doorway
+    bitten_strength: float  # the bitten's kill rate is their strength times this
     per_metre: float  # sound loss, dB
     wall_loss: float
     door_loss: float
     noise_floor: float  # sounds below this are not spread
-    hold_strength: float  # a holder's strength is multiplied by this
     stair_cost: float  # metres of the longest stair link
     scream_ticks: int
     batter_ticks: int

@@ -14,15 +14,18 @@ from hyosan.rules.consts import (
     BITTEN,
     CALM,
     CHASE,
+    CONFRONT,
     ESCAPED,
     EV_ALERT,
     EV_ESCAPE,
     FLEE,
     HALFBIE,
     HIDDEN,
+    HIDE,
     HUMAN,
     SEEK,
     T_EXIT,
+    TR_COURAGE,
     TR_HEARING,
     TR_SIGHT,
     WANDER,
@@ -41,7 +44,8 @@ from hyosan.rules.spatial import rebuild_blocks, rebuild_cells, summed_area
 
 @kernel_inline
 def zombie_senses(i, s, now, run, prm):
-    """A zombie (or hostile halfbie) chases prey in sight, else seeks a sound, else wanders."""
+    """A zombie (or hostile halfbie: Gwi-nam hunts) chases prey in sight, else seeks a sound,
+    else wanders."""
     agents = run.agents
     if prm.zombies_wander:
         agents.mode[i] = WANDER
@@ -51,7 +55,7 @@ def zombie_senses(i, s, now, run, prm):
     if j >= 0:
         agents.mode[i] = CHASE
         agents.target[i] = agents.cell[j]
-    elif s == ZOMBIE and heard(run.noise, agents.cell[i], now) >= prm.z_hearing:
+    elif heard(run.noise, agents.cell[i], now) >= prm.z_hearing:  # halfbies hear sharply too
         agents.mode[i] = SEEK
         agents.target[i] = -1
     else:
@@ -63,7 +67,7 @@ def zombie_senses(i, s, now, run, prm):
 def human_senses(i, s, now, run, prm):
     """A human (or friendly halfbie) notes the nearest threat in sight; the calm become alert on
     seeing one, on hearing a loud enough sound or when their leader is; the hidden run when a
-    zombie gets into their room."""
+    zombie gets into their room; the bravest confront a zombie in sight."""
     if prm.humans_wander:
         return
     agents, world, noise = run.agents, run.world, run.noise
@@ -80,6 +84,14 @@ def human_senses(i, s, now, run, prm):
                 scream(cell[i], now, world, run.doors, prm, noise)
     elif mode[i] == HIDDEN and j >= 0 and world.room_of_cell[cell[j]] == world.room_of_cell[cell[i]]:
         mode[i] = FLEE  # a zombie got into the hiding place: run
+    m = mode[i]
+    if s != HALFBIE and agents.traits[i, TR_COURAGE] >= prm.confront:
+        # The bravest go to meet a zombie they see, to shield the others (show: the teachers),
+        # and take up their own course again when none is in sight.
+        if j >= 0 and (m == FLEE or m == HIDE):
+            mode[i] = CONFRONT
+        elif j < 0 and m == CONFRONT:
+            mode[i] = alert_mode(i, agents, prm)
 
 
 @kernel

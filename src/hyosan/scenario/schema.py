@@ -2,7 +2,11 @@
 
 A scenario is a TOML file validated by these pydantic models. Times are clock times ("08:40")
 or durations ("90s", "15min", "6h", or a number of seconds); distances are metres (1 tile = 1 m);
-speeds are metres per second; probabilities are per tick unless said otherwise.
+speeds are metres per second. The outbreak's numbers are physical, independent of the tick:
+rates per second of contact (a zombie's bite, a human's or halfbie's kill), or chances per
+second of contact, which are the same thing (rate r = -ln(1 - p)); incubation in seconds; chances
+per bitten person (hiding the bite, becoming a halfbie). docs/units.md gives the mapping to the
+kernels' chances per tick and to the compartment models' beta and alpha, both ways.
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ class RoleConfig(Strict):
     walk_speed: float = Field(1.3, gt=0, le=10, description="m/s when calm")
     run_speed: float = Field(3.0, gt=0, le=12, description="m/s when fleeing")
     strength: Probability = Field(
-        0.05, description="chance per contact tick of killing the attacking zombie (head or neck)"
+        0.05, description="kill rate, per second of contact with a zombie (1/s): a blow to the head or neck"
     )
     courage: Unit = Field(0.5, description="0-1: the brave run for a goal, the timid hide")
     altruism: Unit = Field(0.3, description="0-1: the bitten and selfless hold a chokepoint")
@@ -98,17 +102,39 @@ class ZombieConfig(Strict):
     run_speed: float = Field(3.5, gt=0, le=12, description="m/s when chasing (fast, as in the story)")
     sight: float = Field(6.0, ge=0, le=100, description="m: poor vision")
     hearing: float = Field(10.0, ge=0, le=140, description="dB: sharp hearing, quietest sound followed")
-    bite_prob: Probability = Field(0.5, description="chance per tick that a zombie next to a human bites")
+    bite_prob: Probability = Field(
+        0.5, description="chance per second of contact that a zombie bites (the rate is -ln(1 - p) per second)"
+    )
+    bite_rate: float | None = Field(
+        None, ge=0, le=100, description="bite rate per second of contact (1/s); if given, replaces bite_prob"
+    )
     break_rate: float = Field(1.0, ge=0, description="door hit points one battering zombie removes per s")
+
+    @model_validator(mode="after")
+    def _one_bite(self):
+        if self.bite_rate is not None and "bite_prob" in self.model_fields_set:
+            raise ValueError("give bite_rate or bite_prob, not both (bite_rate = -ln(1 - bite_prob))")
+        return self
 
 
 class HalfbieConfig(Strict):
     fraction: Probability = Field(0.01, description="share of the bitten who become halfbies")
     hostile_fraction: Probability = Field(0.5, description="share of halfbies who hunt humans")
-    strength: Probability = Field(0.6, description="a halfbie's chance per contact tick to kill a zombie")
+    strength: Probability = Field(
+        0.3, description="a friendly halfbie's kill rate per second of contact (1/s), defending humans next to it"
+    )
     speed: float = Field(4.0, gt=0, le=12, description="m/s (stronger and faster than humans)")
-    bite_prob: Probability = Field(0.2, description="a hostile halfbie's chance per tick to bite")
+    bite_prob: Probability = Field(0.2, description="a hostile halfbie's chance per second of contact to bite")
+    bite_rate: float | None = Field(
+        None, ge=0, le=100, description="a hostile halfbie's bite rate (1/s); if given, replaces bite_prob"
+    )
     bite_makes_halfbie: Probability = Field(0.3, description="chance a halfbie bite makes a halfbie")
+
+    @model_validator(mode="after")
+    def _one_bite(self):
+        if self.bite_rate is not None and "bite_prob" in self.model_fields_set:
+            raise ValueError("give bite_rate or bite_prob, not both (bite_rate = -ln(1 - bite_prob))")
+        return self
 
 
 class IncubationConfig(Strict):
@@ -120,7 +146,7 @@ class IncubationConfig(Strict):
     median: Duration = Field("2min", description="median (lognormal), mean (exponential), value (fixed)")
     sigma: float = Field(1.2, ge=0, le=5, description="lognormal shape: spread of log-times")
     min: Duration = Field("5s", description="clipped below at")
-    max: Duration = Field("6h", description="clipped above at")
+    max: Duration = Field("1h", description="clipped above at: the tail's end (the show: a 30-minute check)")
 
     @model_validator(mode="after")
     def _ordered(self) -> IncubationConfig:
@@ -132,8 +158,11 @@ class IncubationConfig(Strict):
 class InfectionConfig(Strict):
     incubation: IncubationConfig = Field(default_factory=IncubationConfig)
     hide_bite: Probability = Field(0.25, description="chance that a bitten human hides the bite")
+    bitten_strength: Unit = Field(
+        1.0, description="a bitten human's kill rate is their strength times this (the virus weakens)"
+    )
     sacrifice_altruism: Unit = Field(
-        0.85, description="bitten humans this altruistic hold a doorway against zombies"
+        0.85, description="bitten humans this altruistic hold a doorway against zombies (until overwhelmed or turned)"
     )
 
 
@@ -155,6 +184,10 @@ class BehaviourConfig(Strict):
         None, description="a user behaviour 'module:function' that decides humans' steps (docs/extending.md)"
     )
     hide_below: Unit = Field(0.45, description="alert humans less courageous than this hide in a room")
+    confront_above: float = Field(
+        1.01, ge=0, le=1.01,
+        description="alert humans this courageous go to meet a zombie they see (1.01: nobody)",
+    )
     calm_move: Probability = Field(0.05, description="chance per tick that a calm human shifts a tile")
     scream_db: float = Field(80.0, ge=0, le=140, description="dB of a scream (bitten, or seeing a zombie)")
     scream_duration: Duration = Field("4s", description="how long a scream is heard")
@@ -199,6 +232,7 @@ class CharacterConfig(Strict):
     sight: float | None = Field(None, ge=0, le=100)
     hearing: float | None = Field(None, ge=0, le=140)
     halfbie: bool | None = Field(None, description="if bitten: true = always a halfbie, false = never")
+    incubation: Duration | None = Field(None, description="if bitten: turns after this long (pinned)")
     hostile: bool | None = Field(None, description="as a halfbie: hunts humans")
     note: str = ""
 
@@ -224,6 +258,9 @@ class EventConfig(Strict):
     )
     area: str | None = Field(None, description="room or spawn area; '*' for the whole map")
     who: str | None = Field(None, description="patient_zero: a named character (default: anyone in area)")
+    seeks: str | None = Field(
+        None, description="patient_zero: a room they walk to for help (e.g. the infirmary), then stay in"
+    )
     level: float = Field(95.0, ge=0, le=140, description="dB of an alarm or broadcast")
     duration: Duration = Field("60s", description="how long an alarm sounds")
     text: str = Field("", description="what the chronicle says")

@@ -1,0 +1,54 @@
+"""The outbreak's one set of parameters, in physical units, and what each resolution makes of them.
+
+A scenario gives rates per second of contact (a zombie's bite ``b``, a human's kill ``k``), or
+chances per second of contact ``p`` (the same thing: ``r = -ln(1 - p)``). Each resolution turns
+them into its own terms (docs/units.md):
+
+- the school's ticks of ``dt`` seconds: during a tick of contact the zombie and its victim race,
+  the first event coming at the total rate ``k + b``: something happens with chance
+  ``1 - exp(-(k + b) dt)``, a kill with share ``k / (k + b)`` of that, else a bite. The chances per
+  contact *time* are then those of the continuous race whatever ``dt`` is (tick independence);
+- the compartment models (Alemi's SZR, mass action): if a given zombie-human pair is in contact
+  a share ``c`` of the time (measured on the ABM), the pair's bite rate is ``beta = c * b`` and its
+  kill rate ``kappa = c * k = alpha * beta`` with ``alpha = k / b``: kills per bite, the ratio of
+  the rates, whatever the contact rate.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def rate_of_chance(p: float) -> float:
+    """The rate per second (1/s) of an event that happens with chance ``p`` in a second."""
+    if p >= 1.0:
+        return math.inf
+    return -math.log1p(-p)
+
+
+def chance_of_rate(rate: float, dt: float = 1.0) -> float:
+    """The chance that an event of ``rate`` (1/s) happens within ``dt`` seconds."""
+    if math.isinf(rate):
+        return 1.0
+    return -math.expm1(-rate * dt)
+
+
+def alpha(kill_rate: float, bite_rate: float) -> float:
+    """Alemi's alpha (kills per bite in a contact) from the rates: ``k / b``."""
+    return kill_rate / bite_rate if bite_rate > 0 else math.inf
+
+
+def kill_rate_for_alpha(a: float, bite_rate: float) -> float:
+    """The kill rate that gives Alemi's ``alpha = a`` with ``bite_rate``."""
+    return a * bite_rate
+
+
+def alemi_rates(kill_rate: float, bite_rate: float, contact_rate: float) -> tuple[float, float]:
+    """(beta, kappa) per zombie-human pair per second for Alemi's SZR, from the ABM's rates and
+    the measured ``contact_rate`` (the share of a zombie's seconds spent in contact with a
+    given human, summed: contacts-seconds per zombie-human pair per second).
+
+    A pair in contact is bitten at ``b`` and kills at ``k``: ``beta = c * b``,
+    ``kappa = c * k`` (so ``kappa / beta = alpha``). Multiply by N for the models' per-capita form.
+    """
+    return contact_rate * bite_rate, contact_rate * kill_rate
