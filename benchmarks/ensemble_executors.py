@@ -52,8 +52,15 @@ def timed_sweep(name: str, folder: Path, runs: int) -> dict:
 
     start = time.perf_counter()
     vary = {"zombies.bite_prob": BITE}
-    result = sweep(SCENARIO, folder, runs=runs // len(BITE), vary=vary, workers=workers, scheduler=scheduler,
-                   progress=progress)  # fmt: skip
+    result = sweep(
+        SCENARIO,
+        folder,
+        runs=runs // len(BITE),
+        vary=vary,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+    )
     wall = time.perf_counter() - start
     assert result.complete and (result.runs["status"] == "ok").all(), result.failed
     steady = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else float("nan")
@@ -97,15 +104,25 @@ def main() -> None:
                 shutil.rmtree(folder, ignore_errors=True)
             stores[name] = t.pop("runs")
             timings[name].append(t)
-            print(f"  rep {rep + 1} {name:4s}: {t['wall_s']:6.2f} s (first run after {t['first_run_s']:.2f} "
-                  f"s, {t['steady_runs_per_s']:.1f} runs/s after it; load {load():.2f})")  # fmt: skip
+            print(
+                f"  rep {rep + 1} {name:4s}: {t['wall_s']:6.2f} s (first run after {t['first_run_s']:.2f} "
+                f"s, {t['steady_runs_per_s']:.1f} runs/s after it; load {load():.2f})"
+            )
     first = stores[names[0]]
     identical = all(stores[n].equals(first) for n in names)
     keys = ("wall_s", "first_run_s", "steady_runs_per_s")
     summary = {n: {k: median([t[k] for t in timings[n]]) for k in keys} for n in names}
-    rows = [[n, timings[n][0]["executor"], f"{s['wall_s']:.2f} s", f"{s['first_run_s']:.2f} s",
-             f"{s['steady_runs_per_s']:.1f}", f"{args.runs / s['wall_s']:.1f}"]
-            for n, s in summary.items()]  # fmt: skip
+    rows = [
+        [
+            n,
+            timings[n][0]["executor"],
+            f"{s['wall_s']:.2f} s",
+            f"{s['first_run_s']:.2f} s",
+            f"{s['steady_runs_per_s']:.1f}",
+            f"{args.runs / s['wall_s']:.1f}",
+        ]
+        for n, s in summary.items()
+    ]
     print()
     print(
         table(
@@ -129,9 +146,11 @@ def main() -> None:
         goals["two_vs_one_steady"] = summary["two"]["steady_runs_per_s"] / summary["one"]["steady_runs_per_s"]
         ok = "met" if goals["two_vs_one_paired"] >= GOAL_TWO else "NOT met"
         each = ", ".join(f"{r:.2f}" for r in rounds)
-        print(f"\n2 workers vs 1: {goals['two_vs_one_paired']:.2f}x, median of the rounds' ratios ({each}); "
-              f"{goals['two_vs_one_speedup']:.2f}x from the median walls, "
-              f"{goals['two_vs_one_steady']:.2f}x steady; goal >= {GOAL_TWO}x: {ok}")  # fmt: skip
+        print(
+            f"\n2 workers vs 1: {goals['two_vs_one_paired']:.2f}x, median of the rounds' ratios ({each}); "
+            f"{goals['two_vs_one_speedup']:.2f}x from the median walls, "
+            f"{goals['two_vs_one_steady']:.2f}x steady; goal >= {GOAL_TWO}x: {ok}"
+        )
     if "dask" in summary and "two" in summary:
         rounds = paired("dask", "two")
         goals["dask_vs_two_rounds"] = rounds
@@ -142,10 +161,12 @@ def main() -> None:
         )
         ok = "met" if goals["dask_vs_two_paired"] <= GOAL_DASK else "NOT met"
         each = ", ".join(f"{r:.2f}" for r in rounds)
-        print(f"Dask LocalCluster vs 2 local processes: {goals['dask_vs_two_paired']:.2f}x the time, "
-              f"median of the rounds ({each}); {goals['dask_vs_two_time']:.2f}x from the median walls, "
-              f"{goals['dask_vs_two_steady']:.2f}x the steady rate; "
-              f"goal <= {GOAL_DASK:.2f}x: {ok}")  # fmt: skip
+        print(
+            f"Dask LocalCluster vs 2 local processes: {goals['dask_vs_two_paired']:.2f}x the time, "
+            f"median of the rounds ({each}); {goals['dask_vs_two_time']:.2f}x from the median walls, "
+            f"{goals['dask_vs_two_steady']:.2f}x the steady rate; "
+            f"goal <= {GOAL_DASK:.2f}x: {ok}"
+        )
     print(f"identical runs tables across executors: {identical}")
     report.update(timings=timings, summary=summary, goals=goals, identical=identical, load_average_end=load())
     write_json(args.json, report)

@@ -110,8 +110,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average (1 min) at start: {report['load_average_start']:.2f}", flush=True)
     if not args.no_compile:
         report["compilation"] = comp = compilation()
-        print(f"numba: compile {comp['compile_s']:.1f} s (empty cache), "
-              f"load from cache {comp['cache_load_s']:.2f} s", flush=True)  # fmt: skip
+        print(
+            f"numba: compile {comp['compile_s']:.1f} s (empty cache), "
+            f"load from cache {comp['cache_load_s']:.2f} s",
+            flush=True,
+        )
 
     from hyosan.engine import Simulation
     from hyosan.scenario.load import load_scenario
@@ -132,11 +135,19 @@ def main(argv: list[str] | None = None) -> None:
             with Clock() as run:
                 result = sim.run()
             total = build.wall + run.wall
-            runs.append({
-                "seed": seed, "agents": sim.pop.n, "ticks": sim.tick, "build_s": build.wall,
-                "run_s": run.wall, "run_cpu_s": run.cpu, "total_s": total,
-                "speedup": simulated_s / total, "final": result.summary()["final"],
-            })  # fmt: skip
+            runs.append(
+                {
+                    "seed": seed,
+                    "agents": sim.pop.n,
+                    "ticks": sim.tick,
+                    "build_s": build.wall,
+                    "run_s": run.wall,
+                    "run_cpu_s": run.cpu,
+                    "total_s": total,
+                    "speedup": simulated_s / total,
+                    "final": result.summary()["final"],
+                }
+            )
             if len(runs) == 1:
                 report["outputs"] = outputs(result)
             print(f"seed {seed}: build {build.wall:.2f} s, run {run.wall:.2f} s", flush=True)
@@ -152,23 +163,46 @@ def main(argv: list[str] | None = None) -> None:
     def fates(final: dict) -> str:
         return ", ".join(f"{k} {v}" for k, v in final.items() if v)
 
-    rows = [[str(r["seed"]), f"{r['build_s']:.2f} s", f"{r['run_s']:.2f} s", f"{r['run_cpu_s']:.2f} s",
-             f"{r['total_s']:.2f} s", f"{r['speedup']:,.0f}x", fates(r["final"])] for r in runs]  # fmt: skip
-    rows.append(["median", f"{med['build_s']:.2f} s", f"{med['run_s']:.2f} s", f"{med['run_cpu_s']:.2f} s",
-                 f"{med['total_s']:.2f} s", f"{med['speedup']:,.0f}x", ""])  # fmt: skip
+    rows = [
+        [
+            str(r["seed"]),
+            f"{r['build_s']:.2f} s",
+            f"{r['run_s']:.2f} s",
+            f"{r['run_cpu_s']:.2f} s",
+            f"{r['total_s']:.2f} s",
+            f"{r['speedup']:,.0f}x",
+            fates(r["final"]),
+        ]
+        for r in runs
+    ]
+    rows.append(
+        [
+            "median",
+            f"{med['build_s']:.2f} s",
+            f"{med['run_s']:.2f} s",
+            f"{med['run_cpu_s']:.2f} s",
+            f"{med['total_s']:.2f} s",
+            f"{med['speedup']:,.0f}x",
+            "",
+        ]
+    )
     hours = simulated_s / 3600
     agents, ticks = runs[0]["agents"], runs[0]["ticks"]
     print(f"\nHyosan High: {agents:,} agents, {hours:g} simulated hours ({ticks:,} ticks)")
     print(f"goal: Simulation(...).run() under about {GOAL_RUN_S:.0f} s, {GOAL_SPEEDUP:,.0f}x real time")
     if "compilation" in report:
         comp = report["compilation"]
-        print(f"numba compilation (fresh process, empty cache): {comp['compile_s']:.1f} s; "
-              f"first run on a filled cache pays {comp['cache_load_s']:.2f} s to load it; "
-              f"import hyosan {comp['cold']['import_s']:.2f} s")  # fmt: skip
+        print(
+            f"numba compilation (fresh process, empty cache): {comp['compile_s']:.1f} s; "
+            f"first run on a filled cache pays {comp['cache_load_s']:.2f} s to load it; "
+            f"import hyosan {comp['cold']['import_s']:.2f} s"
+        )
     out = report["outputs"]
-    print(f"run folder without the report: {out['folder_s']:.2f} s; report.html: built in "
-          f"{out['report_s']:.2f} s (goal < {GOAL_REPORT_S:g} s), {out['report_mb']:.2f} MB "
-          f"(goal < {GOAL_REPORT_MB:g} MB)")  # fmt: skip
+    print(
+        f"run folder without the report: {out['folder_s']:.2f} s; report.html: built in "
+        f"{out['report_s']:.2f} s (goal < {GOAL_REPORT_S:g} s), {out['report_mb']:.2f} MB "
+        f"(goal < {GOAL_REPORT_MB:g} MB)"
+    )
     start, end = report["load_average_start"], report["load_average_end"]
     print(f"load average (1 min): {start:.2f} at start, {end:.2f} at end ({time.strftime('%H:%M')})")
     print()

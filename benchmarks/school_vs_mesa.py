@@ -230,10 +230,15 @@ def main(argv: list[str] | None = None) -> None:
             report["hyosan_deaf"].append(run_hyosan(args, world, seed, deaf=True))
         if outbreak is not None and k < args.mesa_reps:
             report["mesa"].append(run_mesa(args, outbreak, seed))
-        print(f"  round {k + 1}: " + ", ".join(
-            f"{key} {ms(report[key][-1]['tick_s'])}" for key in ("hyosan", "hyosan_deaf", "mesa")
-            if key in report and len(report[key]) == k + 1
-        ), flush=True)  # fmt: skip
+        print(
+            f"  round {k + 1}: "
+            + ", ".join(
+                f"{key} {ms(report[key][-1]['tick_s'])}"
+                for key in ("hyosan", "hyosan_deaf", "mesa")
+                if key in report and len(report[key]) == k + 1
+            ),
+            flush=True,
+        )
     for a, b in zip(report["hyosan"], report["hyosan_deaf"], strict=True):
         if a["final"] != b["final"]:
             notes.append(f"seed {a['seed']}: deaf run ended differently ({a['final']} vs {b['final']})")
@@ -284,8 +289,10 @@ def main(argv: list[str] | None = None) -> None:
     if report.get("round_ratios"):
         ratios = report["round_ratios"]
         report["round_ratio_median"] = median(ratios)
-        print(f"Mesa / hyosan round by round: {', '.join(f'{r:.0f}x' for r in ratios)}; "
-              f"median {median(ratios):.1f}x")  # fmt: skip
+        print(
+            f"Mesa / hyosan round by round: {', '.join(f'{r:.0f}x' for r in ratios)}; "
+            f"median {median(ratios):.1f}x"
+        )
     for note in notes:
         print("note:", note)
     print()

@@ -79,15 +79,21 @@ def test_the_nurse_is_bitten_in_the_infirmary(school):
     assert sum(r["nurse_bitten_in_infirmary_by_chain"] for r in runs) >= 7
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 12): Gwi-nam bites in 4 of 10 seeds; he is often "
-                   "bitten late, when the survivors are barricaded (docs/faithfulness.md)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 12): Gwi-nam bites in 4 of 10 seeds; he is often "
+    "bitten late, when the survivors are barricaded (docs/faithfulness.md)",
+)
 def test_gwi_nam_hunts(school):
     runs, _ = school
     assert sum(r["gwi_nam_bites"] >= 1 for r in runs) >= 8
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 12): 10-58 min; the fastest seeds overrun the "
-                   "school in 10-15 min (docs/faithfulness.md)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 12): 10-58 min; the fastest seeds overrun the "
+    "school in 10-15 min (docs/faithfulness.md)",
+)
 def test_half_the_school_is_infected_within_the_story_time(school):
     runs, _ = school
     for r in runs:
@@ -100,8 +106,11 @@ def test_seed0_matches_the_baseline(school):
     base = _script("baseline")
     fresh = base.dumps(summaries[0])
     committed = base.BASELINE.read_text(encoding="utf-8")
-    diff = "".join(difflib.unified_diff(committed.splitlines(True), fresh.splitlines(True),
-                                        "committed baseline", "this run"))  # fmt: skip
+    diff = "".join(
+        difflib.unified_diff(
+            committed.splitlines(True), fresh.splitlines(True), "committed baseline", "this run"
+        )
+    )
     assert not diff, "seed 0 changed (scripts/baseline.py rewrites it on purpose):\n" + diff
 
 

@@ -16,7 +16,15 @@ from hyosan.units import alemi_rates, alpha, chance_of_rate, rate_of_chance
 
 PAIRS = 300
 #: Pairs of tiles walled off from each other: one human and one zombie in each, nobody moves.
-PAIR_MAP = "[floor 1F]\n" + "#" * (3 * PAIRS + 1) + "\n#" + "aa#" * PAIRS + "\n" + "#" * (3 * PAIRS + 1) + "\n[rooms]\na: cells (cell)\n"
+PAIR_MAP = (
+    "[floor 1F]\n"
+    + "#" * (3 * PAIRS + 1)
+    + "\n#"
+    + "aa#" * PAIRS
+    + "\n"
+    + "#" * (3 * PAIRS + 1)
+    + "\n[rooms]\na: cells (cell)\n"
+)
 STILL = {"walk_speed": 0.001, "run_speed": 0.001}
 
 
@@ -27,8 +35,12 @@ def contact_run(make_scenario, tick: float, seed: int, kill: float = 0.015, bite
         roles={"student": {"adult": False, "strength": kill, "jitter": 0.0, **STILL}},
         zombies={"bite_rate": bite, "walk_speed": 0.001, "run_speed": 0.001},
         halfbies={"fraction": 0.0},
-        infection={"incubation": {"distribution": "fixed", "median": "1h"}, "hide_bite": 0.0,
-                   "sacrifice_altruism": 1.0, "bitten_strength": 1.0},
+        infection={
+            "incubation": {"distribution": "fixed", "median": "1h"},
+            "hide_bite": 0.0,
+            "sacrifice_altruism": 1.0,
+            "bitten_strength": 1.0,
+        },
         behaviour={"humans": "wander", "zombies": "wander"},
         population=[
             {"role": "student", "count": PAIRS, "areas": ["cells"], "groups": "none"},
@@ -63,7 +75,7 @@ def test_bites_and_kills_do_not_depend_on_the_tick(make_scenario):
             assert diff <= 2 * max(se, 1.0), (what, tick, out)
     # The race's split: a pair's first event is a kill with share k / (k + b) = 1/3; over 60 s
     # some pairs see nothing, the bitten race on (kill or be overwhelmed).
-    bites, kills = out[1.0][0]
+    bites, _ = out[1.0][0]
     p_any = 1 - math.exp(-0.045 * 60)
     assert bites == pytest.approx(PAIRS * p_any * 2 / 3, rel=0.1)
 
@@ -86,9 +98,13 @@ def test_chance_and_rate_map_both_ways(p, dt):
 
 
 def test_the_scenario_rates_reach_the_kernels(make_scenario):
-    loaded = make_scenario(PAIR_MAP, zombies={"bite_prob": 0.5}, halfbies={"bite_rate": 0.3, "strength": 0.2},
-                           clock={"tick": 2.0, "duration": "60s"},
-                           population=[{"role": "student", "count": 1, "areas": ["cells"]}])  # fmt: skip
+    loaded = make_scenario(
+        PAIR_MAP,
+        zombies={"bite_prob": 0.5},
+        halfbies={"bite_rate": 0.3, "strength": 0.2},
+        clock={"tick": 2.0, "duration": "60s"},
+        population=[{"role": "student", "count": 1, "areas": ["cells"]}],
+    )
     prm = Simulation(loaded, seed=0).prm
     assert prm.z_bite == pytest.approx(math.log(2))
     assert prm.hb_bite == pytest.approx(0.3)

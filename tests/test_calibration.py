@@ -21,7 +21,14 @@ from hyosan.engine import Simulation
 
 HUMANS = 120
 BITE = 0.5  # 1/s
-FLOOR = "[floor 1F]\n" + "#" * 32 + "\n" + ("#" + "a" * 30 + "#\n") * 30 + "#" * 32 + "\n[rooms]\na: yard (yard)\n"
+FLOOR = (
+    "[floor 1F]\n"
+    + "#" * 32
+    + "\n"
+    + ("#" + "a" * 30 + "#\n") * 30
+    + "#" * 32
+    + "\n[rooms]\na: yard (yard)\n"
+)
 
 
 def open_floor(tmp_path, alpha: float, seed: int) -> tuple[int, int, int]:
@@ -35,14 +42,17 @@ def open_floor(tmp_path, alpha: float, seed: int) -> tuple[int, int, int]:
         roles={"student": {"adult": False, "strength": alpha * BITE, "jitter": 0.0, "walk_speed": 1.0}},
         zombies={"bite_rate": BITE, "walk_speed": 1.0},
         halfbies={"fraction": 0.0},
-        infection={"incubation": {"distribution": "fixed", "median": "1s", "min": "1s"}, "hide_bite": 0.0,
-                   "sacrifice_altruism": 1.0},
+        infection={
+            "incubation": {"distribution": "fixed", "median": "1s", "min": "1s"},
+            "hide_bite": 0.0,
+            "sacrifice_altruism": 1.0,
+        },
         behaviour={"humans": "wander", "zombies": "wander"},
         population=[
             {"role": "student", "count": HUMANS, "areas": ["yard"], "groups": "none"},
             {"role": "student", "count": 1, "areas": ["yard"], "groups": "none", "state": "zombie"},
         ],
-    )  # fmt: skip
+    )
     res = Simulation(loaded, seed=seed).run()
     kinds = res.events.kind.value_counts()
     bitten = int((res.agents["bitten_s"].notna() & (res.agents["start_state"] == "human")).sum())
@@ -64,8 +74,9 @@ def floors(tmp_path_factory):
 
 
 def ssa_bitten(alpha: float, runs: int = 400) -> tuple[float, float]:
-    res = model_simulate("alemi", "ssa", params={"alpha": alpha, "N": HUMANS + 1, "Z0": 1}, t_end=1000.0,
-                         runs=runs, seed=1)  # fmt: skip
+    res = model_simulate(
+        "alemi", "ssa", params={"alpha": alpha, "N": HUMANS + 1, "Z0": 1}, t_end=1000.0, runs=runs, seed=1
+    )
     s_end = res.final["S"].to_numpy()
     frac = (HUMANS - s_end) / HUMANS
     return float(frac.mean()), float(frac.std(ddof=1) / math.sqrt(runs))

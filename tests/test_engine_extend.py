@@ -171,7 +171,7 @@ def test_a_fork_is_another_future_of_the_same_past(tmp_path):
     assert not np.array_equal(a.pop.cell, b.pop.cell)  # two futures
     # --set at the branch point: the lock comes at 08:15 instead of 08:30, an event already past stays.
     early = Simulation.restore(path).fork(1, {"events.1.at": "08:15", "zombies.bite_prob": "0.9"})
-    assert early.prm.z_bite == pytest.approx(0.9)
+    assert early.prm.z_bite == pytest.approx(-np.log(1 - 0.9))  # a chance per second, as a rate
     early.run_until(early.n_ticks)
     assert [t["fired_s"] for t in early.result().timeline] == [60.0, 900.0]
     with pytest.raises(HyosanError, match=r"clock.duration: cannot change after the branch point"):

@@ -115,8 +115,15 @@ def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path):
     # Failures are results: a rerun skips them, unless asked to retry.
     again = sweep(TINY, tmp_path / "s", runs=2, vary={"zombies.bite_prob": [0.5, 1.5]}, workers=0, points=5)
     assert again.tally.skipped == 4 and again.tally.done == 0
-    retry = sweep(TINY, tmp_path / "s", runs=2, vary={"zombies.bite_prob": [0.5, 1.5]}, workers=0, points=5,
-                  retry_failed=True)  # fmt: skip
+    retry = sweep(
+        TINY,
+        tmp_path / "s",
+        runs=2,
+        vary={"zombies.bite_prob": [0.5, 1.5]},
+        workers=0,
+        points=5,
+        retry_failed=True,
+    )
     assert retry.tally.skipped == 2 and retry.tally.failed == 2
 
 
@@ -152,11 +159,31 @@ def test_whole_sweep_of_bad_values_is_a_user_error(tmp_path):
 def test_kill_and_resume_recomputes_nothing(tmp_path):
     """Kill the command (and its workers) part way, run it again: the store of an uninterrupted sweep."""
     out = tmp_path / "killed"
-    args = [sys.executable, "-m", "hyosan", "sweep", str(TINY), "--runs", "20", "--vary",
-            "zombies.bite_prob=0.3,0.9", "--set", "clock.duration=2h", "--points", "11", "--out", str(out),
-            "--quiet", "--json"]  # fmt: skip
-    proc = subprocess.Popen([*args, "--workers", "1"], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "hyosan",
+        "sweep",
+        str(TINY),
+        "--runs",
+        "20",
+        "--vary",
+        "zombies.bite_prob=0.3,0.9",
+        "--set",
+        "clock.duration=2h",
+        "--points",
+        "11",
+        "--out",
+        str(out),
+        "--quiet",
+        "--json",
+    ]
+    proc = subprocess.Popen(
+        [*args, "--workers", "1"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     runs_dir = out / "runs"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -177,16 +204,36 @@ def test_kill_and_resume_recomputes_nothing(tmp_path):
     for p in runs_dir.glob("*.parquet"):
         if p.name in before:  # not recomputed: the very same file
             assert (p.stat().st_mtime_ns, p.read_bytes()) == before[p.name]
-    reference = sweep(TINY, tmp_path / "whole", runs=20, vary={"zombies.bite_prob": [0.3, 0.9]},
-                      set={"clock.duration": "2h"}, points=11, workers=0)  # fmt: skip
+    reference = sweep(
+        TINY,
+        tmp_path / "whole",
+        runs=20,
+        vary={"zombies.bite_prob": [0.3, 0.9]},
+        set={"clock.duration": "2h"},
+        points=11,
+        workers=0,
+    )
     pd.testing.assert_frame_equal(stable(pd.read_parquet(out / "runs.parquet")), stable(reference.runs))
     pd.testing.assert_frame_equal(pd.read_parquet(out / "bands.parquet"), reference.bands)
 
 
 def test_store_refuses_another_sweep_and_grows_with_runs(tmp_path, capsys):
     out = tmp_path / "s"
-    base = ["sweep", str(TINY), "--vary", "zombies.bite_prob=0.3,0.6", "--runs", "2", "--workers", "0",
-            "--points", "5", "--out", str(out), "--quiet"]  # fmt: skip
+    base = [
+        "sweep",
+        str(TINY),
+        "--vary",
+        "zombies.bite_prob=0.3,0.6",
+        "--runs",
+        "2",
+        "--workers",
+        "0",
+        "--points",
+        "5",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert run_cli(capsys, *base)[0] == 0
     for change, field in ((["--seed", "1"], "seed"), (["--set", "clock.duration=5min"], "context.set")):
         code, _, err = run_cli(capsys, *base, *change)
@@ -213,8 +260,24 @@ def test_keep_writes_run_folders_for_the_first_replicates(tmp_path):
 # -- the classic models ---------------------------------------------------------------------------------
 def test_model_ensemble_command_writes_the_same_kind_of_store(tmp_path, capsys):
     out = tmp_path / "m"
-    args = ["model", "munz-basic", "--method", "ssa", "--runs", "4", "--vary", "beta=0.008,0.012",
-            "--t-end", "5", "--points", "11", "--out", str(out), "--workers", "1"]  # fmt: skip
+    args = [
+        "model",
+        "munz-basic",
+        "--method",
+        "ssa",
+        "--runs",
+        "4",
+        "--vary",
+        "beta=0.008,0.012",
+        "--t-end",
+        "5",
+        "--points",
+        "11",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
     code, text, err = run_cli(capsys, *args)
     assert code == 0, err
     assert "munz-basic" in text and "8 of 8 runs finished" in text
@@ -229,8 +292,16 @@ def test_model_ensemble_command_writes_the_same_kind_of_store(tmp_path, capsys):
     spec = json.loads((out / "sweep.json").read_text())
     assert spec["kind"] == "model" and spec["context"]["method"] == "ssa" and spec["runs"] == 4
     # The API gives the same runs, and a rerun of the command recomputes none.
-    api = model_sweep("munz-basic", tmp_path / "api", method="ssa", runs=4, vary={"beta": [0.008, 0.012]},
-                      t_end=5, points=11, workers=0)  # fmt: skip
+    api = model_sweep(
+        "munz-basic",
+        tmp_path / "api",
+        method="ssa",
+        runs=4,
+        vary={"beta": [0.008, 0.012]},
+        t_end=5,
+        points=11,
+        workers=0,
+    )
     pd.testing.assert_frame_equal(stable(runs), stable(api.runs))
     code, text, _ = run_cli(capsys, *args, "--json")
     assert code == 0 and json.loads(text)["skipped"] == 8
@@ -251,8 +322,13 @@ def test_sobol_indices_of_ishigami():
 
 
 def test_morris_of_a_linear_function_is_exact():
-    res = sensitivity(lambda p: 2 * p["a"] - 0.5 * p["b"] + 0 * p["c"], {k: (0, 1) for k in "abc"},
-                      method="morris", samples=8, seed=3)  # fmt: skip
+    res = sensitivity(
+        lambda p: 2 * p["a"] - 0.5 * p["b"] + 0 * p["c"],
+        {k: (0, 1) for k in "abc"},
+        method="morris",
+        samples=8,
+        seed=3,
+    )
     t = res.table.set_index("param")
     np.testing.assert_allclose(t["mu_star"], [2, 0.5, 0], atol=1e-9)
     np.testing.assert_allclose(t["mu"], [2, -0.5, 0], atol=1e-9)
@@ -261,9 +337,24 @@ def test_morris_of_a_linear_function_is_exact():
 
 def test_sensitivity_command_writes_table_chart_and_parquet(tmp_path, capsys):
     out = tmp_path / "sa"
-    args = ["sensitivity", "model:munz-basic", "--param", "beta=0.005:0.015", "--param", "alpha=0.001:0.01",
-            "--output", "final_S", "--samples", "16", "--t-end", "5", "--workers", "0",
-            "--out", str(out)]  # fmt: skip
+    args = [
+        "sensitivity",
+        "model:munz-basic",
+        "--param",
+        "beta=0.005:0.015",
+        "--param",
+        "alpha=0.001:0.01",
+        "--output",
+        "final_S",
+        "--samples",
+        "16",
+        "--t-end",
+        "5",
+        "--workers",
+        "0",
+        "--out",
+        str(out),
+    ]
     code, text, err = run_cli(capsys, *args)
     assert code == 0, err
     assert "Sobol sensitivity of final_S" in text and "beta" in text

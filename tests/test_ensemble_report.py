@@ -38,8 +38,11 @@ def sa_store(tmp_path_factory):
 
 def test_report_is_rebuilt_identically_by_the_command(store, tmp_path):
     out = tmp_path / "again.html"
-    done = subprocess.run([sys.executable, "-m", "hyosan", "report", str(store), "--out", str(out)],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "hyosan", "report", str(store), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert out.read_text(encoding="utf-8") == (store / "report.html").read_text(encoding="utf-8")
     assert XSS not in out.read_text(encoding="utf-8")
@@ -60,9 +63,12 @@ def test_ensemble_report_in_the_browser(browser_page, store):
     page = browser_page.page
     assert browser_page.offsite_requests() == [] and browser_page.errors() == []
     status = json.loads((store / "sweep.json").read_text(encoding="utf-8"))["status"]
-    shown = dict(page.evaluate(
-        "() => Array.from(document.querySelectorAll('[data-store]'), e => [e.dataset.store, e.textContent])"
-    ))  # fmt: skip
+    shown = dict(
+        page.evaluate(
+            "() => Array.from(document.querySelectorAll('[data-store]'),"
+            " e => [e.dataset.store, e.textContent])"
+        )
+    )
     assert shown["finished"] == str(status["finished"]) == "18"
     assert shown["failed"] == str(status["failed"]) == "6" and shown["total"] == "18"
     assert shown["sets"] == "6" and shown["runs"] == "3"

@@ -39,8 +39,21 @@ def _run(argv):
 
 def test_sweep_of_a_town_is_stored_and_resumes(town_file, tmp_path):
     out = tmp_path / "sweep"
-    argv = ["sweep", f"town:{town_file}", "--runs", "3", "--vary", "alpha=0.0,2.0", "--workers", "1",
-            "--out", str(out), "--quiet", "--points", "7"]  # fmt: skip
+    argv = [
+        "sweep",
+        f"town:{town_file}",
+        "--runs",
+        "3",
+        "--vary",
+        "alpha=0.0,2.0",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+        "--points",
+        "7",
+    ]
     _run(argv)
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 6 and (runs["status"] == "ok").all()
@@ -64,8 +77,24 @@ def test_sweep_of_a_town_is_stored_and_resumes(town_file, tmp_path):
 
 def test_sensitivity_of_a_town(town_file, tmp_path):
     out = tmp_path / "sa"
-    _run(["sensitivity", f"town:{town_file}", "--method", "morris", "--samples", "2", "--param",
-          "alpha=0.0:2.0", "--output", "final_Z", "--workers", "1", "--out", str(out),
-          "--quiet"])  # fmt: skip
+    _run(
+        [
+            "sensitivity",
+            f"town:{town_file}",
+            "--method",
+            "morris",
+            "--samples",
+            "2",
+            "--param",
+            "alpha=0.0:2.0",
+            "--output",
+            "final_Z",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     table = pd.read_parquet(out / "sensitivity_final_Z.parquet")
     assert list(table["param"]) == ["alpha"] and table["mu_star"].iloc[0] > 0

@@ -186,8 +186,22 @@ def test_fast_mixing_tau_leaping_follows_the_well_mixed_ode():
     seed = [TownEvent("seed", 0.0, "cells:0,0", zombies=z0)]
 
     def mean_s(p):
-        runs = [simulate(lat, p, days=days, method="tau", tau=0.01, events=seed, record_every=3.0,
-                         snapshot_every=days, seed=s).counts["S"].to_numpy() for s in range(10)]  # fmt: skip
+        runs = [
+            simulate(
+                lat,
+                p,
+                days=days,
+                method="tau",
+                tau=0.01,
+                events=seed,
+                record_every=3.0,
+                snapshot_every=days,
+                seed=s,
+            )
+            .counts["S"]
+            .to_numpy()
+            for s in range(10)
+        ]
         return np.mean(runs, axis=0)
 
     np.testing.assert_allclose(mean_s(params), expected, rtol=0.02)

@@ -166,9 +166,18 @@ def _two_outcome_result():
     for r in range(3):  # S, Z, R: the zombie is killed at once
         values[r] = [[9, 1, 0], [9, 0, 1], [9, 0, 1]]
     values[3] = [[9, 1, 0], [5, 5, 0], [0, 9, 1]]
-    return ModelResult(model="alemi", method="ssa", params={}, t_end=2.0, seed=0,
-                       species=("S", "Z", "R"), humans="S", zombies="Z", times=times,
-                       values=values)  # fmt: skip
+    return ModelResult(
+        model="alemi",
+        method="ssa",
+        params={},
+        t_end=2.0,
+        seed=0,
+        species=("S", "Z", "R"),
+        humans="S",
+        zombies="Z",
+        times=times,
+        values=values,
+    )
 
 
 def test_conditional_bands_split_runs_by_outcome():

@@ -198,11 +198,18 @@ def test_transmission_view_scales_to_a_thousand_bites():
     generation = np.zeros(n, dtype=int)
     for k in range(1, n):
         generation[k] = generation[biter[k]] + 1
-    tree = pd.DataFrame({
-        "agent": np.arange(n), "name": [f"<b>agent {k}</b>" for k in range(n)], "role": "student",
-        "bitten_s": np.arange(n) * 5.0, "biter": biter, "generation": generation,
-        "room": [f"room {k % 40}" for k in range(n)], "offspring": np.bincount(biter[1:], minlength=n),
-    })  # fmt: skip
+    tree = pd.DataFrame(
+        {
+            "agent": np.arange(n),
+            "name": [f"<b>agent {k}</b>" for k in range(n)],
+            "role": "student",
+            "bitten_s": np.arange(n) * 5.0,
+            "biter": biter,
+            "generation": generation,
+            "room": [f"room {k % 40}" for k in range(n)],
+            "offspring": np.bincount(biter[1:], minlength=n),
+        }
+    )
 
     class Clock:
         def clock(self, s):

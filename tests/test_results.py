@@ -62,8 +62,14 @@ def test_counts_equal_the_events_replayed(result):
     counts = result.counts
     by_tick = {t: g for t, g in result.events.groupby("tick")}
     expected = counts[list(STATE_NAMES)].to_numpy().reshape(-1, n_roles, len(STATE_NAMES))
-    change = {"bite": ("b", None), "turn": ("a", None), "kill": ("b", State.DEAD), "death": ("a", State.DEAD),
-              "escape": ("a", State.ESCAPED), "rescue": ("a", State.RESCUED)}  # fmt: skip
+    change = {
+        "bite": ("b", None),
+        "turn": ("a", None),
+        "kill": ("b", State.DEAD),
+        "death": ("a", State.DEAD),
+        "escape": ("a", State.ESCAPED),
+        "rescue": ("a", State.RESCUED),
+    }
     checked = 0
     for tick in range(expected.shape[0]):
         assert (table.T == expected[tick]).all(), f"tick {tick}"
@@ -132,8 +138,19 @@ def test_frames_table(result):
 # -- the run folder ----------------------------------------------------------------------------
 def test_folder_holds_every_file(folder):
     names = {p.name for p in folder.iterdir()}
-    assert {"summary.json", "scenario.toml", "map.txt", "counts.parquet", "counts.csv", "events.parquet",
-            "agents.parquet", "frames.npz", "world.npz", "chronicle.md", "report.html"} <= names  # fmt: skip
+    assert {
+        "summary.json",
+        "scenario.toml",
+        "map.txt",
+        "counts.parquet",
+        "counts.csv",
+        "events.parquet",
+        "agents.parquet",
+        "frames.npz",
+        "world.npz",
+        "chronicle.md",
+        "report.html",
+    } <= names
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temporary left
 
 
@@ -293,8 +310,10 @@ def test_places_add_up(result):
     assert rooms["turned"].sum() == (ev["kind"] == "turn").sum()
     assert rooms["died"].sum() == ev["kind"].isin(["kill", "death"]).sum()
     a = result.agents
-    assert rooms["survived"].sum() == (a["fate"].isin(["human", "escaped", "rescued"])
-                                       & (a["start_state"] == "human")).sum()  # fmt: skip
+    assert (
+        rooms["survived"].sum()
+        == (a["fate"].isin(["human", "escaped", "rescued"]) & (a["start_state"] == "human")).sum()
+    )
     floors = analysis.places_by_floor(result)
     assert floors["floor"].tolist() == ["1F", "2F"]
     assert (floors.drop(columns="floor").sum() == rooms.drop(columns=["floor", "room"]).sum()).all()
@@ -330,8 +349,14 @@ def test_chronicle_follows_characters_and_tells_milestones(result):
     assert "- **08:01:00**: A rat bites a student." in lines
     assert any("**Milestone:** first to turn." in line for line in lines)
     on_jo = result.agents.set_index("name").loc["Nam On-jo"]
-    verb = {"escaped": "escapes", "rescued": "is rescued", "human": "", "dead": "", "zombie": "turns",
-            "halfbie": "turns"}[str(on_jo["fate"])]  # fmt: skip
+    verb = {
+        "escaped": "escapes",
+        "rescued": "is rescued",
+        "human": "",
+        "dead": "",
+        "zombie": "turns",
+        "halfbie": "turns",
+    }[str(on_jo["fate"])]
     if verb:
         assert any("**Nam On-jo** " + verb in line for line in lines)
     assert lines[-1].startswith("**The end.**")
@@ -345,9 +370,11 @@ def test_chronicle_summarises_crowds(make_scenario):
         clock={"duration": "5min"},
         behaviour={"calm_move": 0.0},
         zombies={"bite_prob": 1.0},
-        population=[{"role": "student", "count": 30, "areas": ["classroom 1-1"]},
-                    {"role": "student", "count": 6, "areas": ["classroom 1-1"], "state": "zombie"}],
-    )  # fmt: skip
+        population=[
+            {"role": "student", "count": 30, "areas": ["classroom 1-1"]},
+            {"role": "student", "count": 6, "areas": ["classroom 1-1"], "state": "zombie"},
+        ],
+    )
     res = Simulation(loaded, seed=0).run()
     bites = (res.events["kind"] == "bite").sum()
     assert bites >= 10

@@ -106,22 +106,44 @@ def test_unknown_area_is_reported_at_build(folder):
 
 
 def test_check_and_run_commands(folder):
-    ok = subprocess.run([sys.executable, "-m", "hyosan", "check", str(folder / "good.toml")],
-                        capture_output=True, text=True, timeout=300)  # fmt: skip
+    ok = subprocess.run(
+        [sys.executable, "-m", "hyosan", "check", str(folder / "good.toml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ok.returncode == 0 and "ok" in ok.stdout
     (folder / "bad.toml").write_text(GOOD + "[zombies]\nsight = -2\n")
     for command in ("check", "run"):
-        bad = subprocess.run([sys.executable, "-m", "hyosan", command, str(folder / "bad.toml")],
-                             capture_output=True, text=True, timeout=300)  # fmt: skip
+        bad = subprocess.run(
+            [sys.executable, "-m", "hyosan", command, str(folder / "bad.toml")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert bad.returncode == 2
         assert (
             bad.stderr.strip() == f"error: {folder / 'bad.toml'}: zombies.sight: "
             "must be at least 0 and at most 100, got -2 (m: poor vision)"
         )
     out = folder / "out"
-    run = subprocess.run([sys.executable, "-m", "hyosan", "run", str(folder / "good.toml"), "--set",
-                          "clock.duration=2min", "--out", str(out), "--quiet"],
-                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hyosan",
+            "run",
+            str(folder / "good.toml"),
+            "--set",
+            "clock.duration=2min",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert (out / "summary.json").exists()
 
@@ -139,7 +161,8 @@ def test_scenarios_lists_the_builtins():
     from hyosan.scenario import builtins
 
     assert "hyosan-high" in builtins()
-    proc = subprocess.run([sys.executable, "-m", "hyosan", "scenarios"], capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "hyosan", "scenarios"], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0
     assert "hyosan-high" in proc.stdout and "Hyosan High" in proc.stdout

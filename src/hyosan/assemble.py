@@ -34,6 +34,7 @@ from hyosan.units import chance_of_rate, rate_of_chance
 from hyosan.world import World, distance_field, room_doors
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
 
+
 def bite_rate(cfg) -> float:
     """A zombie's (or hostile halfbie's) bite rate per second of contact, from ``bite_rate`` or
     else ``bite_prob`` (a chance per second)."""

@@ -510,7 +510,9 @@ def _print_run(summary: dict, folder: Path, report: bool = True) -> None:
     console.print(f"  half the school infected: {when('half_infected_s')}")
     for label, s in summary["survivors"].items():
         if s["total"]:
-            console.print(f"  {label}: {s['survived']} of {s['total']} survived, never bitten ({s['fraction']:.0%})")
+            console.print(
+                f"  {label}: {s['survived']} of {s['total']} survived, never bitten ({s['fraction']:.0%})"
+            )
     g = summary["groups"]
     console.print(
         f"  human group {g['human_group']} vs zombie group {g['zombie_group']}; "

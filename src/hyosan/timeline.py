@@ -24,7 +24,7 @@ import numpy as np
 
 from hyosan.errors import HyosanError
 from hyosan.populate import area_cells
-from hyosan.rules.consts import CALM, EV_DEATH, EV_RESCUE, EV_ISOLATE, FLEE, HOLD
+from hyosan.rules.consts import CALM, EV_DEATH, EV_ISOLATE, EV_RESCUE, FLEE, HOLD
 from hyosan.rules.contact import infect
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise

@@ -205,8 +205,14 @@ class ModelResult:
             if split:
                 for group, style in ((np.flatnonzero(~extinct), "-"), (np.flatnonzero(extinct), "--")):
                     for r in group[:samples]:
-                        ax.plot(self.times, self.values[r, :, s], color=color, linestyle=style,
-                                linewidth=0.7, alpha=0.5)  # fmt: skip
+                        ax.plot(
+                            self.times,
+                            self.values[r, :, s],
+                            color=color,
+                            linestyle=style,
+                            linewidth=0.7,
+                            alpha=0.5,
+                        )
             lo, q1, med, q3, hi = np.quantile(self.values[took_off, :, s], QUANTILES, axis=0)
             ax.fill_between(self.times, lo, hi, color=color, alpha=0.15, linewidth=0)
             ax.fill_between(self.times, q1, q3, color=color, alpha=0.3, linewidth=0)

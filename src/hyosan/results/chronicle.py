@@ -99,8 +99,16 @@ def chronicle(result: Result) -> str:
     for m in result.milestones().itertuples():
         if m.key == "first_bite" and m.time_s in zero:
             continue
-        if pd.isna(m.time_s) or m.key.split("_")[0] in {"patient", "alarm", "broadcast", "cordon", "lift",
-                                                         "rescue", "strike", "goal"}:  # fmt: skip
+        if pd.isna(m.time_s) or m.key.split("_")[0] in {
+            "patient",
+            "alarm",
+            "broadcast",
+            "cordon",
+            "lift",
+            "rescue",
+            "strike",
+            "goal",
+        }:
             continue
         lines.append(Line(float(m.time_s), 1, f"**Milestone:** {md(m.label)}."))
 
@@ -140,7 +148,9 @@ def chronicle(result: Result) -> str:
             elif e.kind == "rescue" and e.a == c.agent:
                 lines.append(Line(e.time_s, 2, f"{name} is rescued {place}."))
             elif e.kind == "isolate" and e.a == c.agent:
-                lines.append(Line(e.time_s, 2, f"{name}, found bitten at the screening, is isolated {place}."))
+                lines.append(
+                    Line(e.time_s, 2, f"{name}, found bitten at the screening, is isolated {place}.")
+                )
         if killed > 1:
             last = mine[(mine["kind"] == "kill") & (mine["a"] == c.agent)]["time_s"].max()
             lines.append(Line(float(last), 2, f"{name} has now killed {killed} zombies."))
@@ -170,8 +180,14 @@ def chronicle(result: Result) -> str:
                 span = times[sel[-1]] - times[sel[0]]
                 of = f" of {the(k)}" if k else ""
                 within = f" within {format_duration(max(span, 1))}" if span >= 60 else " at once"
-                lines.append(Line(times[sel[0]], 3, f"{sel.size} {_role_label(result, role, sel.size)}{of} "
-                                                    f"are bitten {where(room, floor)}{within}."))  # fmt: skip
+                lines.append(
+                    Line(
+                        times[sel[0]],
+                        3,
+                        f"{sel.size} {_role_label(result, role, sel.size)}{of} "
+                        f"are bitten {where(room, floor)}{within}.",
+                    )
+                )
             start = end + 1
 
     # Status every half hour, with the bites not told otherwise.
@@ -208,8 +224,10 @@ def _who(agents: pd.DataFrame, i: int) -> str:
 def _opening(result: Result) -> str:
     s = result.summary()
     pop = ", ".join(f"{n} {_role_label(result, r, n)}" for r, n in s["population"].items() if n)
-    return (f"{s['agents']} people ({pop}) at {md(s['title'])}, from {result.clock(0)} for "
-            f"{format_duration(s['duration_s'])}; seed {s['seed']}, hyosan {s['version']}.")  # fmt: skip
+    return (
+        f"{s['agents']} people ({pop}) at {md(s['title'])}, from {result.clock(0)} for "
+        f"{format_duration(s['duration_s'])}; seed {s['seed']}, hyosan {s['version']}."
+    )
 
 
 def _ending(result: Result) -> str:
@@ -222,8 +240,12 @@ def _ending(result: Result) -> str:
     b = s.get("bitten_alive", {})
     bitten = ""
     if any(b.values()):
-        bitten = (f" Bitten, no survivors: {b.get('rescued', 0)} rescued and isolated, "
-                  f"{b.get('escaped', 0)} escaped, {b.get('human', 0)} still among the humans.")  # fmt: skip
-    return (f"**The end.** Survived, never bitten: {', '.join(parts)}.{bitten} The human group ends at "
-            f"{g['human_group']}, the zombie group at {g['zombie_group']}; {g['escaped']} escaped, "
-            f"{g['rescued']} were rescued and {g['dead']} are dead.")  # fmt: skip
+        bitten = (
+            f" Bitten, no survivors: {b.get('rescued', 0)} rescued and isolated, "
+            f"{b.get('escaped', 0)} escaped, {b.get('human', 0)} still among the humans."
+        )
+    return (
+        f"**The end.** Survived, never bitten: {', '.join(parts)}.{bitten} The human group ends at "
+        f"{g['human_group']}, the zombie group at {g['zombie_group']}; {g['escaped']} escaped, "
+        f"{g['rescued']} were rescued and {g['dead']} are dead."
+    )

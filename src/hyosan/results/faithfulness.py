@@ -73,7 +73,9 @@ def beats(result: Result) -> dict[str, Any]:
         "nurse_bitten_in_infirmary_by_chain": bool(nurse_ok),
         "patient_zero_turns_in_infirmary": p0_infirmary,
         "gwi_nam_bites": gwi_bites,
-        "half_infected_after_first_bite_s": None if half is None or math.isnan(first_bite) else float(half - first_bite),
+        "half_infected_after_first_bite_s": None
+        if half is None or math.isnan(first_bite)
+        else float(half - first_bite),
     }
 
 
@@ -101,27 +103,69 @@ def pooled(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     p0 = sum(r["patient_zero_turns_in_infirmary"] for r in runs)
     gwi = sum(r["gwi_nam_bites"] >= 1 for r in runs)
     rows = [
-        ("Zombies are hard to kill: destroyed / created, worst seed", "show", "<= 0.2",
-         f"{max(ratio):.3f} (mean {np.mean(ratio):.3f})", max(ratio) <= 0.2),
-        ("Kills are made by never-bitten humans (share of all kills)", "guess", ">= 0.5",
-         f"{by_never / kills:.2f} of {kills}" if kills else "no kills", kills == 0 or by_never >= 0.5 * kills),
-        ("No immune killer: most kills by one agent", "show", "<= 25",
-         str(max(r["max_kills"] for r in runs)), max(r["max_kills"] for r in runs) <= 25),
-        ("The rescued were never bitten (the screening isolates the bitten)", "show", ">= 0.8",
-         f"{rescued_nb / rescued:.2f} of {rescued}" if rescued else "nobody rescued",
-         rescued == 0 or rescued_nb >= 0.8 * rescued),
-        ("Never-bitten survivors a run (mean)", "guess", ">= 10",
-         f"{np.mean(surv):.1f} (range {min(surv)}-{max(surv)})", np.mean(surv) >= 10),
-        ("Students outlive adults: never-bitten survival, students - adults", "show", "> 2 SE",
-         f"students {ps:.3f}, adults {pa:.3f}: gap {(ps - pa) / gap_se:.1f} SE", ps - pa > 2 * gap_se),
+        (
+            "Zombies are hard to kill: destroyed / created, worst seed",
+            "show",
+            "<= 0.2",
+            f"{max(ratio):.3f} (mean {np.mean(ratio):.3f})",
+            max(ratio) <= 0.2,
+        ),
+        (
+            "Kills are made by never-bitten humans (share of all kills)",
+            "guess",
+            ">= 0.5",
+            f"{by_never / kills:.2f} of {kills}" if kills else "no kills",
+            kills == 0 or by_never >= 0.5 * kills,
+        ),
+        (
+            "No immune killer: most kills by one agent",
+            "show",
+            "<= 25",
+            str(max(r["max_kills"] for r in runs)),
+            max(r["max_kills"] for r in runs) <= 25,
+        ),
+        (
+            "The rescued were never bitten (the screening isolates the bitten)",
+            "show",
+            ">= 0.8",
+            f"{rescued_nb / rescued:.2f} of {rescued}" if rescued else "nobody rescued",
+            rescued == 0 or rescued_nb >= 0.8 * rescued,
+        ),
+        (
+            "Never-bitten survivors a run (mean)",
+            "guess",
+            ">= 10",
+            f"{np.mean(surv):.1f} (range {min(surv)}-{max(surv)})",
+            np.mean(surv) >= 10,
+        ),
+        (
+            "Students outlive adults: never-bitten survival, students - adults",
+            "show",
+            "> 2 SE",
+            f"students {ps:.3f}, adults {pa:.3f}: gap {(ps - pa) / gap_se:.1f} SE",
+            ps - pa > 2 * gap_se,
+        ),
         ("Patient zero turns in the infirmary", "show", "most seeds", f"{p0} of {n}", p0 > n / 2),
-        ("The nurse is bitten in the infirmary, within two links of patient zero", "show", ">= 7 of 10",
-         f"{nurse} of {n}", nurse >= 0.7 * n),
+        (
+            "The nurse is bitten in the infirmary, within two links of patient zero",
+            "show",
+            ">= 7 of 10",
+            f"{nurse} of {n}",
+            nurse >= 0.7 * n,
+        ),
         ("Gwi-nam (hostile halfbie) bites a human", "show", ">= 8 of 10", f"{gwi} of {n}", gwi >= 0.8 * n),
-        ("Half the school infected, minutes after the first bite", "guess", "15-120 in every seed",
-         (f"{min(half_min):.0f}-{max(half_min):.0f} (median {np.median(half_min):.0f})" if half_min else "never")
-         + ("" if len(half_min) == n else f"; never in {n - len(half_min)} seeds"),
-         len(half_min) == n and all(15 <= h <= 120 for h in half_min)),
+        (
+            "Half the school infected, minutes after the first bite",
+            "guess",
+            "15-120 in every seed",
+            (
+                f"{min(half_min):.0f}-{max(half_min):.0f} (median {np.median(half_min):.0f})"
+                if half_min
+                else "never"
+            )
+            + ("" if len(half_min) == n else f"; never in {n - len(half_min)} seeds"),
+            len(half_min) == n and all(15 <= h <= 120 for h in half_min),
+        ),
     ]
     return [dict(zip(("beat", "source", "target", "value", "ok"), r, strict=True)) for r in rows]
 
@@ -144,7 +188,9 @@ def page(runs: list[dict[str, Any]], seeds: list[int]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in pooled(runs):
-        lines.append(f"| {r['beat']} | {r['source']} | {r['target']} | {r['value']} | {'yes' if r['ok'] else 'no'} |")
+        lines.append(
+            f"| {r['beat']} | {r['source']} | {r['target']} | {r['value']} | {'yes' if r['ok'] else 'no'} |"
+        )
     lines += [
         "",
         "Survivors are the never-bitten: the bitten who escaped or were rescued are counted apart",

@@ -10,8 +10,9 @@ teacher who confronts, a student cornered.
 
 A first bite infects: the bitten scream; the timid or selfish keep fleeing, those who hide the
 bite stay with their group, and selfless ones hold a doorway. A bite on the already bitten
-overwhelms them: they turn at once (show: worse bites turn faster), which ends any holding. Friendly halfbies, whom zombies ignore, strike a zombie next to them only while a
-human is next to them too (they defend, they do not hunt).
+overwhelms them: they turn at once (show: worse bites turn faster), which ends any holding.
+Friendly halfbies, whom zombies ignore, strike a zombie next to them only while a human is next
+to them too (they defend, they do not hunt).
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
     indexed into it the first time a defender looks for one this tick.
     """
     zombies_indexed = False
-    state, traits, hostile, mode = agents.state, agents.traits, agents.hostile, agents.mode
+    state, traits, hostile = agents.state, agents.traits, agents.hostile
     n = state.shape[0]
     i = offset - 1
     for _ in range(n):

@@ -137,9 +137,9 @@ def rebuild_cells(agents, idx):
 
     ``idx.prey_in[c]`` is 1 where cell c holds prey: contact looks into no other cell's list for
     prey (it turns prey into the bitten, never the reverse, so the lists and flags stay a
-    superset meanwhile; the bitten stay prey until they turn, which happens outside contact). Zombies are indexed only when contact needs them
-    (:func:`index_zombies`): late in an outbreak they are most of the agents, and most ticks
-    nobody looks for them.
+    superset meanwhile; the bitten stay prey until they turn). Zombies are indexed only when
+    contact needs them (:func:`index_zombies`): late in an outbreak they are most of the agents,
+    and most ticks nobody looks for them.
     """
     cell_head, cell_next, touched, prey_in = idx.head, idx.next, idx.touched, idx.prey_in
     n_touched = touched[-1]

@@ -62,8 +62,9 @@ class ScenarioInfo(Strict):
 class RunConfig(Strict):
     """What a saved run records about itself, so that its scenario.toml reruns it exactly."""
 
-    seed: int | None = Field(None, ge=0, le=limits.SEED_MAX,
-                             description="seed used when `hyosan run` is given no --seed")  # fmt: skip
+    seed: int | None = Field(
+        None, ge=0, le=limits.SEED_MAX, description="seed used when `hyosan run` is given no --seed"
+    )
     hyosan: str | None = Field(None, description="version of hyosan that wrote the file (information only)")
 
 
@@ -103,7 +104,8 @@ class ZombieConfig(Strict):
     sight: float = Field(6.0, ge=0, le=100, description="m: poor vision")
     hearing: float = Field(10.0, ge=0, le=140, description="dB: sharp hearing, quietest sound followed")
     bite_prob: Probability = Field(
-        0.5, description="chance per second of contact that a zombie bites (the rate is -ln(1 - p) per second)"
+        0.5,
+        description="chance per second of contact that a zombie bites (the rate is -ln(1 - p) per second)",
     )
     bite_rate: float | None = Field(
         None, ge=0, le=100, description="bite rate per second of contact (1/s); if given, replaces bite_prob"
@@ -121,10 +123,13 @@ class HalfbieConfig(Strict):
     fraction: Probability = Field(0.01, description="share of the bitten who become halfbies")
     hostile_fraction: Probability = Field(0.5, description="share of halfbies who hunt humans")
     strength: Probability = Field(
-        0.3, description="a friendly halfbie's kill rate per second of contact (1/s), defending humans next to it"
+        0.3,
+        description="a friendly halfbie's kill rate per second of contact (1/s), defending humans next to it",
     )
     speed: float = Field(4.0, gt=0, le=12, description="m/s (stronger and faster than humans)")
-    bite_prob: Probability = Field(0.2, description="a hostile halfbie's chance per second of contact to bite")
+    bite_prob: Probability = Field(
+        0.2, description="a hostile halfbie's chance per second of contact to bite"
+    )
     bite_rate: float | None = Field(
         None, ge=0, le=100, description="a hostile halfbie's bite rate (1/s); if given, replaces bite_prob"
     )
@@ -162,7 +167,9 @@ class InfectionConfig(Strict):
         1.0, description="a bitten human's kill rate is their strength times this (the virus weakens)"
     )
     sacrifice_altruism: Unit = Field(
-        0.85, description="bitten humans this altruistic hold a doorway against zombies (until overwhelmed or turned)"
+        0.85,
+        description="bitten humans this altruistic hold a doorway against zombies "
+        "(until overwhelmed or turned)",
     )
 
 
@@ -185,7 +192,9 @@ class BehaviourConfig(Strict):
     )
     hide_below: Unit = Field(0.45, description="alert humans less courageous than this hide in a room")
     confront_above: float = Field(
-        1.01, ge=0, le=1.01,
+        1.01,
+        ge=0,
+        le=1.01,
         description="alert humans this courageous go to meet a zombie they see (1.01: nobody)",
     )
     calm_move: Probability = Field(0.05, description="chance per tick that a calm human shifts a tile")
@@ -235,8 +244,6 @@ class CharacterConfig(Strict):
     incubation: Duration | None = Field(None, description="if bitten: turns after this long (pinned)")
     hostile: bool | None = Field(None, description="as a halfbie: hunts humans")
     note: str = ""
-
-
 
 
 def _known_kind(kind: str) -> str:
@@ -319,17 +326,23 @@ class Scenario(Strict):
             n = parse_duration(getattr(self.clock, name)) / self.tick_seconds
             if n > limits.MAX_TICKS.value():
                 cap = limits.MAX_TICKS
-                raise ValueError(f"clock.{name}: would be {n:.4g} ticks, over the limit of "
-                                 f"{cap.value()} (raise it with {cap.name})")  # fmt: skip
+                raise ValueError(
+                    f"clock.{name}: would be {n:.4g} ticks, over the limit of "
+                    f"{cap.value()} (raise it with {cap.name})"
+                )
         agents = sum(p.count for p in self.population) + len(self.characters)
         if agents > limits.MAX_AGENTS.value():
-            raise ValueError(f"population: {agents} agents, over the limit of {limits.MAX_AGENTS.value()} "
-                             f"(raise it with {limits.MAX_AGENTS.name})")  # fmt: skip
+            raise ValueError(
+                f"population: {agents} agents, over the limit of {limits.MAX_AGENTS.value()} "
+                f"(raise it with {limits.MAX_AGENTS.name})"
+            )
         frames = self.n_ticks / max(1.0, parse_duration(self.clock.frame_every) / self.tick_seconds) + 1
         if frames * agents > limits.MAX_FRAME_VALUES.value():
-            raise ValueError(f"clock.frame_every: {frames:.4g} frames x {agents} agents, over the limit of "
-                             f"{limits.MAX_FRAME_VALUES.value()} (record less often, or raise "
-                             f"{limits.MAX_FRAME_VALUES.name})")  # fmt: skip
+            raise ValueError(
+                f"clock.frame_every: {frames:.4g} frames x {agents} agents, over the limit of "
+                f"{limits.MAX_FRAME_VALUES.value()} (record less often, or raise "
+                f"{limits.MAX_FRAME_VALUES.name})"
+            )
         return self
 
     # -- derived times ----------------------------------------------------------------------
