@@ -4,7 +4,8 @@ trees, taking turns round after round (the shared machine's speed drifts between
     python benchmarks/before_after.py --before af601c6 --rounds 5
 
 ``--before`` is a git revision (checked out into a temporary worktree); the "after" tree is this
-checkout. Workloads (each timed in a fresh process, after a warm-up that fills numba's cache):
+checkout, or ``--after`` another revision. Workloads (each timed in a fresh process, after a
+warm-up that fills numba's cache):
 
 - open floor: 10,000 humans and 10 zombies wandering on 200 x 200 (school_vs_mesa's workload),
   100 ticks: milliseconds per tick;
@@ -62,16 +63,19 @@ def measure(tree: Path, work: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", default="af601c6", help="git revision of the 'before' tree")
+    ap.add_argument("--after", help="git revision of the 'after' tree (default: this checkout)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        before = Path(tmp) / "before"
-        subprocess.run(
-            ["git", "worktree", "add", "-q", "--detach", str(before), args.before], cwd=ROOT, check=True
-        )
+        before, after = Path(tmp) / "before", Path(tmp) / "after"
+        for tree, rev in ((before, args.before), (after, args.after)):
+            if rev:
+                subprocess.run(
+                    ["git", "worktree", "add", "-q", "--detach", str(tree), rev], cwd=ROOT, check=True
+                )
         try:
-            trees = {"before": before, "after": ROOT}
+            trees = {"before": before, "after": after if args.after else ROOT}
             works = ("open-floor", "hyosan-high")
             for tree in trees.values():  # compile (or load) the kernels once per tree
                 for work in works:
@@ -82,7 +86,9 @@ def main() -> None:
                     for name, tree in trees.items():
                         times[name, work].append(measure(tree, work))
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, check=False)
+            for tree in (before, after):
+                if tree.exists():
+                    subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
     report = {"before": args.before, "rounds": args.rounds, "load_average": os.getloadavg()[0]}
     print(f"| workload | before ({args.before}) | after | after / before (median of paired rounds) |")
     print("|---|---|---|---|")
