@@ -122,3 +122,44 @@ def test_ensemble_statistics():
     tidy = r.trajectories
     assert list(tidy.columns) == ["run", "t", "S", "Z", "R"]
     assert len(tidy) == 200 * len(r.times)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(models.names()),
+    scale=st.floats(0.1, 20.0),
+    n=st.integers(5, 3000),
+    epsilon=st.floats(0.01, 3.0),
+    n_critical=st.sampled_from([0, 1, 2, 10]),
+    seed=st.integers(0, 2**31),
+)
+def test_tau_leap_never_negative_over_its_controls(name, scale, n, epsilon, n_critical, seed):
+    """Large epsilon and small n_critical make leaps that would overshoot: they must be rejected."""
+    m = models.get(name)
+    rates = {p.name: p.default * scale for p in m.params if p.name not in ("N", "Z0", "k", "T")}
+    r = m.simulate(
+        "tau", params={**rates, "N": n}, runs=3, seed=seed, n_points=11, epsilon=epsilon, n_critical=n_critical
+    )
+    assert (r.values >= 0).all()
+    # ... and the counts still add up where no reaction creates or removes individuals.
+    if name in ("alemi", "munz-basic") and rates.get("Pi", 0.0) == 0.0:
+        assert (r.values.sum(axis=2) == r.values[:, :1].sum(axis=2)).all()
+
+
+@pytest.mark.parametrize("method", ["ssa", "tau"])
+def test_each_strike_removes_its_fraction_on_average(method):
+    """Strikes at t = 2, 4, 6, 8 remove k n = 0.2, 0.4, 0.6, 0.8 of the zombies. With every rate
+    at zero only strikes change Z, so the mean just after strike n is (1 - k n) times the mean just
+    before, within 3 standard errors over 300 runs."""
+    k, runs = 0.2, 300
+    m = models.get("munz-impulsive")
+    rates = dict.fromkeys(("beta", "alpha", "zeta", "delta"), 0.0)
+    r = m.simulate(method, runs=runs, seed=5, t_end=9, n_points=10, params={**rates, "Z0": 400, "k": k, "T": 2})
+    z = r.values[:, :, r.species.index("Z")].astype(float)
+    assert np.allclose(r.times, np.arange(10))
+    for n in (1, 2, 3, 4):
+        before, after = z[:, 2 * n - 1], z[:, 2 * n + 1]  # t = 2n - 1 and 2n + 1
+        d = after - (1 - k * n) * before
+        se = d.std(ddof=1) / np.sqrt(runs)
+        assert abs(d.mean()) < 3 * se + 1e-9, (n, after.mean(), before.mean())
+        assert before.mean() > 20  # still zombies to strike
