@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -274,16 +275,62 @@ def test_survival_censors_escape_rescue_and_the_end(result):
     curves = analysis.survival(result)
     assert set(curves["group"]) == {"everyone", "adults", "students"}
     assert curves.groupby("group")["survival"].apply(lambda s: s.is_monotonic_decreasing).all()
-    test = analysis.logrank(result)
-    assert test["groups"] == ["adults", "students"] and 0 <= test["pvalue"] <= 1
 
 
-def test_logrank_tells_different_groups_apart():
+def test_logrank_matches_the_hand_computed_statistic(monkeypatch):
+    """Adults 1, 3+, 4, 6 and students 2, 2, 3, 5+, 7 (+ = censored). At each event time the
+    adults' expected events are n_A d / n and the variance n_A n_B d (n - d) / (n^2 (n - 1)):
+
+        t   n_A n_B  d   E_A      V
+        1    4   5   1   4/9      20/81
+        2    3   5   2   3/4      180/448
+        3    3   3   1   1/2      1/4      (the adult censored at 3 is still at risk)
+        4    2   2   1   1/2      1/4
+        6    1   1   1   1/2      1/4
+        7    0   1   1   0        0
+
+    O_A = 3, so chi^2 = (O - E)^2 / V = 0.0667507...
+    """
+    times = pd.DataFrame(
+        {
+            "agent": range(9),
+            "role": ["teacher"] * 4 + ["student"] * 5,
+            "adult": [True] * 4 + [False] * 5,
+            "time_s": [1, 3, 4, 6, 2, 2, 3, 5, 7.0],
+            "observed": [True, False, True, True, True, True, True, False, True],
+        }
+    )
+    monkeypatch.setattr(analysis, "survival_times", lambda result: times)
+    expected = 4 / 9 + 3 / 4 + 1 / 2 + 1 / 2 + 1 / 2
+    variance = 20 / 81 + 180 / 448 + 1 / 4 + 1 / 4 + 1 / 4
+    chi2 = (3 - expected) ** 2 / variance
+    for by in ("adult", "role"):
+        test = analysis.logrank(None, by=by)
+        assert test["statistic"] ** 2 == pytest.approx(chi2, rel=1e-9)
+        assert test["pvalue"] == pytest.approx(math.erfc(math.sqrt(chi2 / 2)), rel=1e-9)  # chi^2, 1 dof
+    # Ignoring the censoring would give another answer: the censoring matters here.
+    monkeypatch.setattr(analysis, "survival_times", lambda result: times.assign(observed=True))
+    assert analysis.logrank(None)["statistic"] ** 2 != pytest.approx(chi2, rel=1e-3)
+
+
+def test_logrank_on_the_run_matches_scipy_on_our_own_grouping(result):
+    """The fixture run's adults against its students, with times taken from the agents table here."""
     from scipy import stats
 
-    early = stats.CensoredData(uncensored=np.arange(1, 30.0))
-    late = stats.CensoredData(uncensored=np.arange(20, 49.0))
-    assert stats.logrank(early, late).pvalue < 1e-3  # the SciPy test our logrank() calls
+    a = result.agents[result.agents["start_state"] == "human"]
+    bitten = a["bitten_s"].to_numpy()
+    fate = a["fate"].astype(str).to_numpy()
+    gone = np.isin(fate, ["escaped", "rescued", "dead"])
+    time = np.where(~np.isnan(bitten), bitten, np.where(gone, a["fate_s"], result.duration_s))
+    observed = ~np.isnan(bitten) | (fate == "dead")
+    adult = a["adult"].to_numpy(bool)
+    data = [stats.CensoredData(uncensored=time[m & observed], right=time[m & ~observed]) for m in (adult, ~adult)]
+    ref = stats.logrank(*data)
+    test = analysis.logrank(result)
+    assert test["groups"] == ["adults", "students"]
+    assert test["statistic"] == pytest.approx(ref.statistic, rel=1e-9)
+    assert test["pvalue"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert observed[adult].any() and observed[~adult].any() and (~observed).any()  # a real test
 
 
 def test_places_add_up(result):
