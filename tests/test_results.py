@@ -357,14 +357,32 @@ def test_milestones(result):
     assert m["cordon"] == 150 and m["rescue"] == 1500 and m["strike"] == 1680
     bitten = np.sort(result.agents["bitten_s"].dropna())
     assert m["infected_10"] == bitten[int(np.ceil(result.n_agents * 0.1)) - 1]
-    if result.summary()["half_infected_s"] is not None:
-        assert m["infected_50"] == result.summary()["half_infected_s"]
+    assert result.summary()["half_infected_s"] is None and np.isnan(m["infected_50"])  # see below
     assert result.summary()["milestones"] == {k: v for k, v in m.items() if not np.isnan(v)}
     # the last human on 1F: humans there in that frame, none in any later frame
     t = m["last_human_1F"]
     f = result.frames
     human_1f = f[f["state"].isin(["human", "bitten"]) & (f["floor"] == "1F")]
     assert human_1f["time_s"].max() == t
+
+
+def test_half_infected_milestone(make_scenario):
+    """A run where more than half are bitten: the milestone is the bite that makes it half."""
+    loaded = make_scenario(
+        rs.MAP,
+        clock={"duration": "5min"},
+        behaviour={"calm_move": 0.0},
+        zombies={"bite_prob": 1.0},
+        population=[{"role": "student", "count": 30, "areas": ["classroom 1-1"]},
+                    {"role": "student", "count": 6, "areas": ["classroom 1-1"], "state": "zombie"}],
+    )  # fmt: skip
+    res = Simulation(loaded, seed=0).run()
+    bitten = np.sort(res.agents["bitten_s"].dropna().to_numpy())
+    assert bitten.size >= 18  # half of 36
+    half = res.summary()["half_infected_s"]
+    assert half == bitten[17] and half > bitten[0]
+    m = res.milestones().set_index("key")["time_s"]
+    assert m["infected_50"] == half and m["infected_10"] == bitten[3]  # ceil(3.6) = 4th bite
 
 
 # -- the chronicle -----------------------------------------------------------------------------
@@ -376,11 +394,19 @@ def test_chronicle_follows_characters_and_tells_milestones(result):
     assert f"**{escaped}**" in text and rs.XSS not in text  # markup escaped for Markdown
     assert "- **08:01:00**: A rat bites a student." in lines
     assert any("**Milestone:** first to turn." in line for line in lines)
+    # On-jo, in the fixture run, is bitten, turns and is destroyed: each at its clock time.
     on_jo = result.agents.set_index("name").loc["Nam On-jo"]
-    verb = {"escaped": "escapes", "rescued": "is rescued", "human": "", "dead": "", "zombie": "turns",
-            "halfbie": "turns"}[str(on_jo["fate"])]  # fmt: skip
-    if verb:
-        assert any("**Nam On-jo** " + verb in line for line in lines)
+    assert str(on_jo["fate"]) == "dead" and on_jo["bitten_s"] < on_jo["fate_s"]
+
+    def clock(seconds):
+        s = 8 * 3600 + int(seconds)
+        return f"- **{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}**: "
+
+    turned = result.events[(result.events["kind"] == "turn") & (result.events["a_name"] == "Nam On-jo")]
+    assert len(turned) == 1
+    for at, said in ((on_jo["bitten_s"], "**Nam On-jo** is bitten by"), (turned["time_s"].iloc[0], "**Nam On-jo** turns"),
+                     (on_jo["fate_s"], "**Nam On-jo**, a zombie now, is destroyed")):  # fmt: skip
+        assert any(line.startswith(clock(at) + said) for line in lines), said
     assert lines[-1].startswith("**The end.**")
     times = [line[4:12] for line in lines if line.startswith("- **")]
     assert times == sorted(times)
