@@ -139,7 +139,7 @@ MUTANTS: list[Mutant] = [
       "Kaplan-Meier ignores censoring", RESULTS, "-k", "kaplan or survival"),
     m("seed-per-worker", "ensembles", "ensemble/spec.py",
       "state = np.random.SeedSequence([int(root), *(int(w) for w in words)]).generate_state(1, np.uint64)",
-      "state = np.random.SeedSequence([int(root), __import__("os").getpid() % 7, *(int(w) for w in words)]).generate_state(1, np.uint64)",
+      "state = np.random.SeedSequence([int(root), __import__('os').getpid() % 7, *(int(w) for w in words)]).generate_state(1, np.uint64)",
       "a run's seed depends on the worker process", ENSEMBLE, "-k", "seeds or same_sweep"),
     m("cells-unescaped", "report", "report/page.py",
       """cells.append(f"<td>{e(str(v))}</td>" if number else f'<td class="t">{e(str(v))}</td>')""",
