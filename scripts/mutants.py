@@ -300,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         unknown = set(wanted) - set(ids)
         if unknown:
             raise SystemExit(f"unknown mutants: {', '.join(sorted(unknown))}")
-        chosen = [x for x in MUTANTS if x.id in wanted]
+        by_id = {x.id: x for x in MUTANTS}
+        chosen = [by_id[i] for i in dict.fromkeys(wanted)]  # in the order given
     if args.area:
         chosen = [x for x in chosen if x.area == args.area]
     if args.list:
