@@ -163,3 +163,16 @@ def test_each_strike_removes_its_fraction_on_average(method):
         se = d.std(ddof=1) / np.sqrt(runs)
         assert abs(d.mean()) < 3 * se + 1e-9, (n, after.mean(), before.mean())
         assert before.mean() > 20  # still zombies to strike
+
+
+def test_zombies_extinct_fraction_counts_runs_where_humans_remain():
+    """Runs ending with no zombies *and* humans left: not those where everyone is gone."""
+    import dataclasses
+
+    r = models.get("alemi").simulate("ssa", runs=3, seed=1, t_end=5)
+    values = r.values.copy()
+    s, z = r.species.index("S"), r.species.index("Z")
+    values[:, -1, :] = 0
+    values[1, -1, s] = 5  # humans left, no zombies: counts
+    values[2, -1, z] = 7  # zombies left: does not
+    assert dataclasses.replace(r, values=values).zombies_extinct_fraction == pytest.approx(1 / 3)
