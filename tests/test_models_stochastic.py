@@ -176,3 +176,31 @@ def test_zombies_extinct_fraction_counts_runs_where_humans_remain():
     values[1, -1, s] = 5  # humans left, no zombies: counts
     values[2, -1, z] = 7  # zombies left: does not
     assert dataclasses.replace(r, values=values).zombies_extinct_fraction == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("method", ["ssa", "tau"])
+def test_a_reaction_of_two_of_one_kind_needs_two(method):
+    """Mass action for Z + Z counts pairs, Z (Z - 1): from an odd number, pairwise annihilation
+    stops at exactly one zombie, which has nobody to meet."""
+    from hyosan.models import Param, Reaction, ReactionNetwork, Species
+
+    net = ReactionNetwork(
+        name="pairs",
+        title="Zombies destroy each other in pairs",
+        source="test",
+        time_unit="hours",
+        species=(Species("Z", "7", "zombies"), Species("S", "1", "a lone human")),
+        params=(Param("c", 1.0, "1/(zombie*hour)", "pair fights"),),
+        reactions=(Reaction("fight", {"Z": 2}, {"Z": -2}, "c"),),
+        t_end=50.0,
+    )
+    r = net.simulate(method, runs=20, seed=3, n_points=6)
+    assert (r.final["Z"] == 1).all()
+
+
+def test_tau_leap_fires_the_right_critical_reaction():
+    """While zombies are few, the kill (which uses up a zombie) is critical and fired one at a
+    time; the bite is not. Picking the wrong one would turn early kills into bites: the gambler's
+    ruin from one zombie (extinct with probability alpha = 1/2) tells."""
+    r = models.get("alemi").simulate("tau", runs=300, seed=9, params={"alpha": 0.5})
+    assert r.zombies_extinct_fraction == pytest.approx(0.5, abs=0.1)
