@@ -200,3 +200,14 @@ def test_atomic_path_leaves_the_old_bytes_when_the_writer_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]  # and no temporary left
     io.write_text(target, "new")
     assert target.read_text(encoding="utf-8") == "new"
+
+
+def test_a_folder_hyosan_did_not_make_is_refused_before_anything_is_written(tmp_path):
+    """The refusal comes up front, not after a whole run's files have been written aside."""
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    entered = []
+    with pytest.raises(HyosanError, match="was not written by hyosan"), io.atomic_dir(target):
+        entered.append(True)
+    assert entered == [] and (target / "notes.txt").read_text(encoding="utf-8") == "mine"
