@@ -238,7 +238,7 @@ MUTANTS: list[Mutant] = [
       "a cell never feels its neighbours' zombies", "tests/test_lattice_science.py"),
     m("evacuate-all", "lattice", "lattice/simulate.py",
       "            s = int(run.gen.binomial(run.S[c], e.fraction))", "            s = int(run.S[c])",
-      "an evacuation takes everyone, whatever its fraction", LATTICE, "-k", "nothing_is or evacuees"),
+      "an evacuation takes everyone, whatever its fraction", LATTICE, "-k", "nothing_is or evacuees or takes_its"),
 ]
 
 
