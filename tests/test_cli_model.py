@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from conftest import run_cli
+from hyosan import models
 
 
 def test_list_shows_catalogue(capsys):
@@ -35,7 +36,16 @@ def test_json_ensemble_mean_and_extinct_fraction(capsys):
     code, out, _ = run_cli(capsys, *args, "--t-end", "50")
     data = json.loads(out)
     assert code == 0 and data["runs"] == 40 and data["t_end"] == 50
-    assert 0 <= data["zombies_extinct_fraction"] <= 1
+    # The numbers are those of the runs themselves (the Python API, same seed), recomputed here.
+    r = models.get("alemi").simulate("ssa", runs=40, seed=3, t_end=50)
+    final = r.values[:, -1, :]
+    z_alive = final[:, r.species.index("Z")] > 0
+    assert data["zombies_extinct_fraction"] == pytest.approx(1 - z_alive.mean())
+    assert 0 < data["zombies_extinct_fraction"] < 1  # both outcomes happen at this seed
+    for k, name in enumerate(r.species):
+        assert data["final"][name] == pytest.approx(final[:, k].mean())
+        assert data["final_std"][name] == pytest.approx(final[:, k].std(ddof=1))  # sample std
+    assert sum(data["final"].values()) == pytest.approx(1000)  # S + Z + R = N is conserved
     again = json.loads(run_cli(capsys, *args, "--t-end", "50")[1])
     assert again == data  # same seed, same numbers
 
@@ -102,3 +112,24 @@ def test_list_has_the_papers_impulsive_eradication(capsys):
     code, out, _ = run_cli(capsys, "model", "--list", "--json")
     assert code == 0
     assert "munz-impulsive-reset" in json.loads(out)
+
+
+def test_a_plot_that_fails_half_way_leaves_the_old_figure(capsys, tmp_path, monkeypatch):
+    """--plot writes through a temporary file: a savefig that dies after writing half leaves the
+    previous figure's bytes as they were."""
+    from matplotlib.figure import Figure
+
+    png = tmp_path / "fig.png"
+    assert run_cli(capsys, "model", "alemi", "-m", "ode", "--plot", str(png))[0] == 0
+    before = png.read_bytes()
+
+    def half_then_fail(self, fname, **kw):
+        with open(fname, "wb") as f:
+            f.write(b"\x89PNG half a figure")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", half_then_fail)
+    code, _, err = run_cli(capsys, "model", "alemi", "-m", "ode", "--plot", str(png))
+    assert code != 0 and "fig.png" in err
+    assert png.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]

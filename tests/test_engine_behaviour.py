@@ -182,6 +182,12 @@ def test_cordon_stops_escapes(make_scenario):
     assert free.summary()["final"]["escaped"] == 15
     assert sealed.summary()["final"]["escaped"] == 0
     assert (sealed.events.kind == "escape").sum() == 0
+    # Under the cordon the exit tiles are closed to humans: nobody even steps onto them.
+    sim = Simulation(gate(make_scenario, cordon=True), seed=0)
+    exits = sim.world.exits()
+    while not sim.done:
+        sim.step(1)
+        assert not np.isin(sim.pop.cell[sim.pop.state == State.HUMAN], exits).any(), sim.tick
 
 
 ROOF = """\

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from conftest import scenario
 from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
 from hyosan.populate import draw_incubation
+from hyosan.rules.consts import TR_RUN, TR_WALK
 from hyosan.scenario.schema import IncubationConfig
 from hyosan.states import State
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
 
 
-@st.composite
-def buildings(draw):
-    """A one- or two-room building: a dividing wall with doors in random states, obstacles, an exit."""
-    w = draw(st.integers(9, 18))
-    h = draw(st.integers(6, 11))
-    wall_x = draw(st.integers(3, w - 5))
+def building_rows(draw, w: int, h: int, wall_x: int, left: str, right: str) -> list[list[str]]:
+    """One floor: a dividing wall with doors in random states, obstacles on the right."""
     rows = [["#"] * w] + [
-        ["#"] + ["a" if x < wall_x else "b" for x in range(1, w - 1)] + ["#"] for _ in range(h - 2)
+        ["#"] + [left if x < wall_x else right for x in range(1, w - 1)] + ["#"] for _ in range(h - 2)
     ]
     rows.append(["#"] * w)
     for y in range(1, h - 1):
@@ -34,60 +33,89 @@ def buildings(draw):
     for _ in range(draw(st.integers(0, 4))):
         y, x = draw(st.integers(2, h - 3)), draw(st.integers(wall_x + 2, w - 2))
         rows[y][x] = "#"
-    rows[draw(st.integers(1, h - 2))][w - 1] = "E"
-    text = "\n".join("".join(r) for r in rows)
-    return f"[floor 1F]\n{text}\n[rooms]\na: left (classroom)\nb: right (corridor)\n"
+    return rows
 
 
-@settings(
+@st.composite
+def buildings(draw, floors: int = 1):
+    """A building of one or two floors, each of two rooms; the first floor has an exit, and on
+    two floors stairs tiles above one another join them (one to three flights)."""
+    w = draw(st.integers(9, 18))
+    h = draw(st.integers(6, 11))
+    wall_x = draw(st.integers(3, w - 5))
+    plans = [building_rows(draw, w, h, wall_x, "ac"[f], "bd"[f]) for f in range(floors)]
+    plans[0][draw(st.integers(1, h - 2))][w - 1] = "E"
+    if floors > 1:
+        for _ in range(draw(st.integers(1, 3))):
+            y, x = draw(st.integers(1, h - 2)), draw(st.sampled_from([1, w - 2]))
+            for plan in plans:
+                plan[y][x] = "S"
+    text = "".join(
+        f"[floor {f + 1}F]\n" + "\n".join("".join(r) for r in plan) + "\n" for f, plan in enumerate(plans)
+    )
+    rooms = "a: left (classroom)\nb: right (corridor)\n"
+    if floors > 1:
+        rooms += "c: upper left (classroom)\nd: upper right (corridor)\n"
+    return f"{text}[rooms]\n{rooms}"
+
+
+SETTINGS = settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(
-    map_text=buildings(),
-    humans=st.integers(1, 12),
-    others=st.integers(0, 8),
-    zombies=st.integers(1, 4),
-    halfbies=st.integers(0, 2),
-    halfbie_fraction=st.sampled_from([0.0, 0.5, 1.0]),
-    per_tile=st.integers(1, 3),
-    seed=st.integers(0, 10_000),
-)
-def test_invariants_hold_every_tick(
-    tmp_path_factory, map_text, humans, others, zombies, halfbies, halfbie_fraction, per_tile, seed
-):
-    slow = {"walk_speed": 0.7, "run_speed": 1.0}  # at most one step a tick: every crossing is seen
+
+
+def make_sim(folder, map_text, humans, others, zombies, halfbies, halfbie_fraction, per_tile, seed, speeds):
+    (walk, run), (zwalk, zrun), hb = speeds
+    upstairs = "upper left" if "upper" in map_text else "left"
     loaded = scenario(
-        tmp_path_factory.mktemp("w"),
+        folder,
         map_text,
         clock={"duration": "80s"},
         world={"map": "map.txt", "max_per_tile": per_tile},
-        roles={"student": {**slow, "strength": 0.1}, "teacher": {**slow, "adult": True}},
-        zombies={"walk_speed": 0.8, "run_speed": 1.0, "bite_prob": 0.6, "break_rate": 20.0},
-        halfbies={"fraction": halfbie_fraction, "speed": 1.0, "bite_prob": 0.5},
+        roles={"student": {"walk_speed": walk, "run_speed": run, "strength": 0.1},
+               "teacher": {"walk_speed": walk, "run_speed": run, "adult": True}},
+        zombies={"walk_speed": zwalk, "run_speed": zrun, "bite_prob": 0.6, "break_rate": 20.0},
+        halfbies={"fraction": halfbie_fraction, "speed": hb, "bite_prob": 0.5},
         infection={"incubation": {"median": "8s", "sigma": 0.8, "min": "2s"}},
         population=[
             {"role": "student", "count": humans, "areas": ["left"]},
-            {"role": "teacher", "count": others, "areas": ["right"]},
+            {"role": "teacher", "count": others, "areas": [upstairs]},
             {"role": "student", "count": zombies, "areas": ["right"], "state": "zombie"},
             {"role": "student", "count": halfbies, "areas": ["right"], "state": "halfbie"},
         ],
         events=[{"kind": "alarm", "at": "08:00", "area": "left", "duration": "20s"}],
-    )
+    )  # fmt: skip
     try:
-        sim = Simulation(loaded, seed=seed)
+        return Simulation(loaded, seed=seed)
     except HyosanError as exc:
         assume("do not fit" not in str(exc))  # too many agents for the rooms drawn
         raise
+
+
+def check_every_tick(sim: Simulation) -> None:
+    """Run ``sim`` to the end one tick at a time, checking the invariants after every tick."""
     tiles = sim.world.tiles.ravel()
+    world = sim.world
     cap = sim.arrays.world.cap
     door_cells = sim.arrays.doors.cell
     n = sim.pop.n
     was_halfbie = sim.pop.state == State.HALFBIE
+    links = {(int(a), int(b)) for a, b in world.stair_links} | {
+        (int(b), int(a)) for a, b in world.stair_links
+    }
+    # The most an agent may walk in one tick: its budget cap (a step is always affordable; a flight
+    # of stairs too, from a stairs tile).
+    traits, prm = sim.arrays.agents.traits, sim.prm
+    top_speed = max(traits[:, TR_WALK].max(), traits[:, TR_RUN].max(), prm.z_walk, prm.z_run, prm.hb_speed)
+    reach = max(top_speed * prm.tick_s, 1.5, prm.stair_cost)
+    src_of_edge = np.repeat(np.arange(world.n_cells), np.diff(world.nbr_start))
     seen_events = 0
     while not sim.done:
         before = sim.pop.state.copy()
+        cell_before = sim.pop.cell.copy()
+        doors_before = sim.arrays.doors.state.copy()
         tick = sim.tick
         sim.step(1)
         st_, cell = sim.pop.state, sim.pop.cell
@@ -104,6 +132,33 @@ def test_invariants_hold_every_tick(
         in_door = np.isin(cell[on_map], door_cells)
         doors = sim.world.door_of_cell[cell[on_map][in_door]]
         assert np.isin(sim.arrays.doors.state[doors], (DoorState.OPEN, DoorState.BROKEN)).all()
+        # Whoever changed floor went from a stairs tile to the stairs tile linked to it.
+        moved = on_map & (cell != cell_before)
+        for i in np.flatnonzero(moved):
+            a, b = int(cell_before[i]), int(cell[i])
+            if a // (world.shape[1] * world.shape[2]) != b // (world.shape[1] * world.shape[2]):
+                assert tiles[a] == tiles[b] == Tile.STAIRS and (a, b) in links, (i, a, b)
+                event("an agent took the stairs")
+        # Whoever moved walked there through walkable tiles and doors open at some point in
+        # the tick, no farther than one tick's budget allows (several steps a tick when fast).
+        if moved.any():
+            passable = np.ones(world.n_cells, bool)
+            passable[:] = WALKABLE_LUT[tiles].astype(bool)
+            shut = ~np.isin(doors_before, (DoorState.OPEN, DoorState.BROKEN)) & ~np.isin(
+                sim.arrays.doors.state, (DoorState.OPEN, DoorState.BROKEN)
+            )
+            passable[door_cells[shut]] = False
+            keep = passable[world.nbr_idx] & passable[src_of_edge]
+            graph = csr_matrix(
+                (world.nbr_cost[keep].astype(float), (src_of_edge[keep], world.nbr_idx[keep])),
+                shape=(world.n_cells,) * 2,
+            )
+            starts = cell_before[moved]
+            dist = dijkstra(graph, indices=starts, limit=reach + 1e-6)
+            walked = dist[np.arange(starts.size), cell[moved]]
+            assert np.isfinite(walked).all() and (walked <= reach + 1e-6).all(), walked
+            if (walked >= 2).any():
+                event("an agent took several steps in a tick")
         # Halfbies are never bitten nor turned (they may leave, or be killed attacking a human).
         assert np.isin(st_[was_halfbie], (State.HALFBIE, State.ESCAPED, State.DEAD)).all()
         was_halfbie |= st_ == State.HALFBIE
@@ -121,6 +176,39 @@ def test_invariants_hold_every_tick(
             assert 0 <= e.tick - sim.pop.bitten_at[e.a] <= sim.pop.incubation[e.a]
     assert sim.tick == sim.n_ticks
     assert not (tiles[sim.pop.cell] == Tile.WALL).any()
+
+
+POPULATION = dict(
+    humans=st.integers(1, 12),
+    others=st.integers(0, 8),
+    zombies=st.integers(1, 4),
+    halfbies=st.integers(0, 2),
+    halfbie_fraction=st.sampled_from([0.0, 0.5, 1.0]),
+    per_tile=st.integers(1, 3),
+    seed=st.integers(0, 10_000),
+)
+
+
+@SETTINGS
+@given(map_text=buildings(), **POPULATION)
+def test_invariants_hold_every_tick(tmp_path_factory, map_text, **pop):
+    """At most one step a tick on one floor: every crossing of a door is seen."""
+    speeds = ((0.7, 1.0), (0.8, 1.0), 1.0)
+    sim = make_sim(tmp_path_factory.mktemp("w"), map_text, **pop, speeds=speeds)
+    check_every_tick(sim)
+
+
+@SETTINGS
+@given(
+    map_text=buildings(floors=2),
+    speed=st.floats(1.2, 3.5),
+    **POPULATION,
+)
+def test_invariants_hold_every_tick_when_fast_and_on_stairs(tmp_path_factory, map_text, speed, **pop):
+    """Several steps a tick (up to 3.5 m/s) on two floors joined by stairs."""
+    speeds = ((speed / 2, speed), (speed / 2, speed), speed)
+    sim = make_sim(tmp_path_factory.mktemp("w"), map_text, **pop, speeds=speeds)
+    check_every_tick(sim)
 
 
 def test_incubation_follows_the_configured_lognormal():

@@ -48,6 +48,16 @@ def test_seeds_depend_on_the_run_only():
     assert run_id({"beta": 0.01}, 3) == "cd7fab05ad30d030"
 
 
+def test_seeds_are_the_same_in_every_process():
+    """A run's seed is derived from the run alone: another process (another worker, a resumed
+    sweep tomorrow) derives the same one."""
+    code = "from hyosan.ensemble.spec import run_seed; print(run_seed(7, {'zombies.bite_prob': 0.3}, 2))"
+    here = run_seed(7, {"zombies.bite_prob": 0.3}, 2)
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert int(out.stdout) == here
+
+
 def test_vary_syntax():
     got = parse_vary(["a=0.1:0.5:5", "b=10:50:5", "c=flee,wander", "d=true", "clock.start=08:00,08:30"])
     assert got == {

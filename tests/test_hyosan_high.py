@@ -155,5 +155,12 @@ def test_a_short_run_end_to_end():
     assert summary["duration_s"] == 20 * 60
     assert set(summary["population"]) == {"student", "teacher", "nurse", "staff"}
     assert sum(summary["final"].values()) == sim.pop.n
-    assert summary["events"]["bite"] >= 1  # the lab rat's bite at 08:40
-    assert sim.pop.bitten_at[sim.pop.find("Kim Hyeon-ju")] == 10 * 60
+    kim = sim.pop.find("Kim Hyeon-ju")
+    assert sim.pop.bitten_at[kim] == 10 * 60  # the lab rat's bite at 08:40
+    # ... and it spreads from her: she turns first, then bites, and her victims bite in turn.
+    ev = result.events
+    bites = ev[ev.kind == "bite"]
+    assert summary["first_turn_s"] == ev.loc[(ev.kind == "turn") & (ev.a == kim), "time_s"].iloc[0]
+    assert (bites.a == kim).sum() >= 3 and (bites.a >= 0).sum() >= 10
+    assert bites.a.isin(bites.b[bites.a == kim]).any()  # a second generation
+    assert summary["final"]["bitten"] + summary["final"]["zombie"] + summary["final"]["halfbie"] >= 10

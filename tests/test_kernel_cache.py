@@ -48,3 +48,18 @@ def test_an_edit_to_a_callee_in_another_file_takes_effect(tmp_path):
     assert edited[0] == kind + 1  # numba's own cache would have loaded the old machine code
     assert edited[3] != key  # into a new folder
     assert sorted(p.name for p in cache.iterdir()) == sorted([key, edited[3]])
+
+
+def test_the_key_covers_every_module_a_kernel_may_read():
+    """Every file of rules/ (kernels and the constants they compile in, even one that defines no
+    kernel) and the shared constants are hashed into the cache folder's name."""
+    from hyosan import jit
+
+    package = Path(hyosan.__file__).parent
+    hashed = set(jit.kernel_sources())
+    assert set((package / "rules").glob("*.py")) <= hashed
+    assert {
+        package / "states.py",
+        package / "world" / "tiles.py",
+        package / "compartmental" / "ssa.py",
+    } <= hashed

@@ -153,6 +153,20 @@ def test_evacuees_reach_the_camp_after_walking_and_the_bitten_turn_there():
     assert walking_distance(lat, (0, 10))[0, 0] == 10
 
 
+def test_an_evacuation_takes_its_fraction():
+    """Evacuating a fraction 0.3 of 10,000 people sends Binomial(10000, 0.3) on the road: within
+    4 standard errors of 3,000, far from everyone."""
+    lat = Lattice.from_population(np.zeros((1, 11)))
+    lat.population[0, 0] = 10_000
+    lat.places = {"camp": (0, 10)}
+    lat.cell_m = 1000.0
+    events = [TownEvent("evacuate", 0.0, "cells:0,0", fraction=0.3, speed_km_day=5.0, isolation=10.0)]
+    calm = LatticeParams(beta=0.0, alpha=0.0, eta=0.0, mu=0.0)
+    r = simulate(lat, calm, days=1, events=events, seed=2, record_every=0.5)
+    walking = r.counts.set_index("t").loc[0.5, "walking_s"]
+    assert abs(walking - 3000) < 4 * np.sqrt(10_000 * 0.3 * 0.7)
+
+
 def test_hyosan_city_is_what_the_generator_makes():
     made, committed = generate_hyosan(), load_hyosan()
     for name in ("population", "blocked", "w_east", "w_south", "district", "roads"):

@@ -227,3 +227,94 @@ def test_alemi_near_one_has_two_outcomes_and_conditional_bands_show_the_outbreak
     assert cb.q50.to_numpy()[k] == pytest.approx(250, rel=0.15)
     labels = [t.get_text() for t in r.plot().axes[0].get_legend().get_texts()]
     assert any(f"zombies died out in {r.zombies_extinct_fraction:.0%} of runs" in x for x in labels)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(models.names()),
+    scale=st.floats(0.1, 20.0),
+    n=st.integers(5, 3000),
+    epsilon=st.floats(0.01, 3.0),
+    n_critical=st.sampled_from([0, 1, 2, 10]),
+    seed=st.integers(0, 2**31),
+)
+def test_tau_leap_never_negative_over_its_controls(name, scale, n, epsilon, n_critical, seed):
+    """Large epsilon and small n_critical make leaps that would overshoot: they must be rejected."""
+    m = models.get(name)
+    rates = {p.name: p.default * scale for p in m.params if p.name not in ("N", "Z0", "k", "T")}
+    r = m.simulate(
+        "tau",
+        params={**rates, "N": n},
+        runs=3,
+        seed=seed,
+        n_points=11,
+        epsilon=epsilon,
+        n_critical=n_critical,
+    )
+    assert (r.values >= 0).all()
+    # ... and the counts still add up where no reaction creates or removes individuals.
+    if name in ("alemi", "munz-basic") and rates.get("Pi", 0.0) == 0.0:
+        assert (r.values.sum(axis=2) == r.values[:, :1].sum(axis=2)).all()
+
+
+@pytest.mark.parametrize("method", ["ssa", "tau"])
+def test_each_strike_removes_its_fraction_on_average(method):
+    """Strikes at t = 2, 4, 6, 8 remove k n = 0.2, 0.4, 0.6, 0.8 of the zombies. With every rate
+    at zero only strikes change Z, so the mean just after strike n is (1 - k n) times the mean just
+    before, within 3 standard errors over 300 runs."""
+    k, runs = 0.2, 300
+    m = models.get("munz-impulsive")
+    rates = dict.fromkeys(("beta", "alpha", "zeta", "delta"), 0.0)
+    r = m.simulate(
+        method, runs=runs, seed=5, t_end=9, n_points=10, params={**rates, "Z0": 400, "k": k, "T": 2}
+    )
+    z = r.values[:, :, r.species.index("Z")].astype(float)
+    assert np.allclose(r.times, np.arange(10))
+    for n in (1, 2, 3, 4):
+        before, after = z[:, 2 * n - 1], z[:, 2 * n + 1]  # t = 2n - 1 and 2n + 1
+        d = after - (1 - k * n) * before
+        se = d.std(ddof=1) / np.sqrt(runs)
+        assert abs(d.mean()) < 3 * se + 1e-9, (n, after.mean(), before.mean())
+        assert before.mean() > 20  # still zombies to strike
+
+
+def test_zombies_extinct_fraction_counts_runs_where_humans_remain():
+    """Runs ending with no zombies *and* humans left: not those where everyone is gone."""
+    import dataclasses
+
+    r = models.get("alemi").simulate("ssa", runs=3, seed=1, t_end=5)
+    values = r.values.copy()
+    s, z = r.species.index("S"), r.species.index("Z")
+    values[:, -1, :] = 0
+    values[1, -1, s] = 5  # humans left, no zombies: counts
+    values[2, -1, z] = 7  # zombies left: does not
+    assert dataclasses.replace(r, values=values).zombies_extinct_fraction == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("method", ["ssa", "tau"])
+def test_a_reaction_of_two_of_one_kind_needs_two(method):
+    """Mass action for Z + Z counts pairs, Z (Z - 1): from an odd number, pairwise annihilation
+    stops at exactly one zombie, which has nobody to meet."""
+    from hyosan.models import Param, Reaction, ReactionNetwork, Species
+
+    net = ReactionNetwork(
+        name="pairs",
+        title="Zombies destroy each other in pairs",
+        source="test",
+        time_unit="hours",
+        species=(Species("Z", "7", "zombies"), Species("S", "1", "a lone human")),
+        params=(Param("c", 1.0, "1/(zombie*hour)", "pair fights"),),
+        reactions=(Reaction("fight", {"Z": 2}, {"Z": -2}, "c"),),
+        t_end=50.0,
+    )
+    limit = {"max_steps": 1000} if method == "ssa" else {}  # three fights happen: no runaway
+    r = net.simulate(method, runs=20, seed=3, n_points=6, **limit)
+    assert (r.final["Z"] == 1).all()
+
+
+def test_tau_leap_fires_the_right_critical_reaction():
+    """While zombies are few, the kill (which uses up a zombie) is critical and fired one at a
+    time; the bite is not. Picking the wrong one would turn early kills into bites: the gambler's
+    ruin from one zombie (extinct with probability alpha = 1/2) tells."""
+    r = models.get("alemi").simulate("tau", runs=300, seed=9, params={"alpha": 0.5})
+    assert r.zombies_extinct_fraction == pytest.approx(0.5, abs=0.1)

@@ -161,3 +161,53 @@ def test_single_file_outputs_refuse_folders_devices_and_unknown_formats(tmp_path
     with pytest.raises(HyosanError, match="is a folder"):
         io.write_text(tmp_path / "d", "x")
     assert io.claim_file(tmp_path / "new.png", (".png",)) == tmp_path / "new.png"
+
+
+@pytest.mark.parametrize("when", ["mid-write", "written", "done"])
+def test_atomic_path_killed_mid_write_leaves_the_old_bytes_or_the_new(tmp_path, when):
+    """A process killed (SIGKILL: no cleanup) while writing through atomic_path leaves the target
+    holding exactly the old bytes, or, once the rename is done, exactly the new ones."""
+    target = tmp_path / "table.csv"
+    old, new = b"old,bytes\n" * 1000, b"NEW" * 50_000
+    target.write_bytes(old)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with io.atomic_path(target) as tmp:
+                with open(tmp, "wb") as f:
+                    f.write(new[: len(new) // 2])
+                    f.flush()
+                    if when == "mid-write":
+                        os.kill(os.getpid(), signal.SIGKILL)
+                    f.write(new[len(new) // 2 :])
+                if when == "written":
+                    os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) == (when != "done")
+    assert target.read_bytes() == (new if when == "done" else old)
+
+
+def test_atomic_path_leaves_the_old_bytes_when_the_writer_fails(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:
+        tmp.write_text("half of the new", encoding="utf-8")
+        assert target.read_text(encoding="utf-8") == "old"  # nothing reaches the target while writing
+        raise RuntimeError("disk full")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]  # and no temporary left
+    io.write_text(target, "new")
+    assert target.read_text(encoding="utf-8") == "new"
+
+
+def test_a_folder_hyosan_did_not_make_is_refused_before_anything_is_written(tmp_path):
+    """The refusal comes up front, not after a whole run's files have been written aside."""
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    entered = []
+    with pytest.raises(HyosanError, match="was not written by hyosan"), io.atomic_dir(target):
+        entered.append(True)
+    assert entered == [] and (target / "notes.txt").read_text(encoding="utf-8") == "mine"

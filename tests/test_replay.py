@@ -290,6 +290,32 @@ def test_dots_follow_frames_floors_and_states(replay):
     assert counts["floor"]["zombie"] == 1 and counts["all"]["rescued"] == 1
 
 
+def test_every_dot_lies_inside_its_cells_tile(replay):
+    """At every frame and on both floors, each drawn agent's dot centre falls inside the tile box
+    of its recorded cell (the canvas shows the whole W x H floor), and off-floor agents have none."""
+    bp, args = replay
+    page = bp.page
+    cells = shown_cells(args)
+    for frame in range(0, F, 3):
+        seek(page, frame)
+        for floor in (0, 1):
+            page.select_option("#replay-floor", str(floor))
+            boxes = page.evaluate(
+                """([n, W, H]) => {
+                       const r = document.getElementById('replay-canvas').getBoundingClientRect();
+                       return Array.from({length: n}, (_, i) => { const p = window.hyosanReplay.agentPoint(i);
+                           return p && [(p.x - r.left) * W / r.width, (p.y - r.top) * H / r.height]; }); }""",
+                [cells.shape[1], W, H],
+            )
+            for agent, point in enumerate(boxes):
+                c = int(cells[frame, agent])
+                if c < 0 or c // (H * W) != floor:
+                    assert point is None, (frame, floor, agent)
+                    continue
+                x, y = c % W, c % (H * W) // W
+                assert x < point[0] < x + 1 and y < point[1] < y + 1, (frame, floor, agent, point, (x, y))
+
+
 def test_play_advances_and_pause_stops(replay):
     bp, _ = replay
     page = bp.page

@@ -8,6 +8,7 @@ import re
 import pytest
 
 import results_school as rs
+from hyosan.engine import Simulation
 from hyosan.report import write_report
 from hyosan.results import save
 
@@ -243,3 +244,32 @@ def test_report_on_a_phone_scrolls_only_down(browser, saved):
         assert canvas > 330
     finally:
         context.close()
+
+
+MARKUP = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+def test_a_scenario_named_in_markup_leaves_no_raw_markup_in_the_page(make_scenario, tmp_path, browser_page):
+    """The scenario's name and description, a character, a room and an event's text are all markup:
+    none of it appears raw anywhere in report.html (title, heading, tables, replay data), and the
+    page runs none of it."""
+    loaded = make_scenario(
+        rs.MAP,
+        scenario={"name": MARKUP, "description": MARKUP},
+        clock={"duration": "2min"},
+        population=[{"role": "student", "count": 6, "areas": ["classroom 1-1"]}],
+        characters=[{"name": MARKUP, "role": "student", "area": "classroom 1-1"}],
+        events=[{"kind": "patient_zero", "at": "08:00:10", "who": MARKUP, "text": MARKUP}],
+    )
+    result = Simulation(loaded, seed=0).run()
+    assert result.summary()["title"] == MARKUP
+    folder = save(result, tmp_path / "run", report=write_report)
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    for raw in (MARKUP, "<script>window", "<img src=x", 'onerror="window'):
+        assert raw not in text, raw
+    browser_page.open(folder / "report.html", wait_for=READY)
+    assert browser_page.page.evaluate("() => typeof window.pwned") == "undefined"
+    assert (
+        MARKUP in browser_page.page.title() and MARKUP in browser_page.page.locator("h1").first.text_content()
+    )
+    assert browser_page.errors() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -291,16 +292,64 @@ def test_survival_censors_escape_rescue_and_the_end(result):
     curves = analysis.survival(result)
     assert set(curves["group"]) == {"everyone", "adults", "students"}
     assert curves.groupby("group")["survival"].apply(lambda s: s.is_monotonic_decreasing).all()
-    test = analysis.logrank(result)
-    assert test["groups"] == ["adults", "students"] and 0 <= test["pvalue"] <= 1
 
 
-def test_logrank_tells_different_groups_apart():
+def test_logrank_matches_the_hand_computed_statistic(monkeypatch):
+    """Adults 1, 3+, 4, 6 and students 2, 2, 3, 5+, 7 (+ = censored). At each event time the
+    adults' expected events are n_A d / n and the variance n_A n_B d (n - d) / (n^2 (n - 1)):
+
+        t   n_A n_B  d   E_A      V
+        1    4   5   1   4/9      20/81
+        2    3   5   2   3/4      180/448
+        3    3   3   1   1/2      1/4      (the adult censored at 3 is still at risk)
+        4    2   2   1   1/2      1/4
+        6    1   1   1   1/2      1/4
+        7    0   1   1   0        0
+
+    O_A = 3, so chi^2 = (O - E)^2 / V = 0.0667507...
+    """
+    times = pd.DataFrame(
+        {
+            "agent": range(9),
+            "role": ["teacher"] * 4 + ["student"] * 5,
+            "adult": [True] * 4 + [False] * 5,
+            "time_s": [1, 3, 4, 6, 2, 2, 3, 5, 7.0],
+            "observed": [True, False, True, True, True, True, True, False, True],
+        }
+    )
+    monkeypatch.setattr(analysis, "survival_times", lambda result: times)
+    expected = 4 / 9 + 3 / 4 + 1 / 2 + 1 / 2 + 1 / 2
+    variance = 20 / 81 + 180 / 448 + 1 / 4 + 1 / 4 + 1 / 4
+    chi2 = (3 - expected) ** 2 / variance
+    for by in ("adult", "role"):
+        test = analysis.logrank(None, by=by)
+        assert test["statistic"] ** 2 == pytest.approx(chi2, rel=1e-9)
+        assert test["pvalue"] == pytest.approx(math.erfc(math.sqrt(chi2 / 2)), rel=1e-9)  # chi^2, 1 dof
+    # Ignoring the censoring would give another answer: the censoring matters here.
+    monkeypatch.setattr(analysis, "survival_times", lambda result: times.assign(observed=True))
+    assert analysis.logrank(None)["statistic"] ** 2 != pytest.approx(chi2, rel=1e-3)
+
+
+def test_logrank_on_the_run_matches_scipy_on_our_own_grouping(result):
+    """The fixture run's adults against its students, with times taken from the agents table here."""
     from scipy import stats
 
-    early = stats.CensoredData(uncensored=np.arange(1, 30.0))
-    late = stats.CensoredData(uncensored=np.arange(20, 49.0))
-    assert stats.logrank(early, late).pvalue < 1e-3  # the SciPy test our logrank() calls
+    a = result.agents[result.agents["start_state"] == "human"]
+    bitten = a["bitten_s"].to_numpy()
+    fate = a["fate"].astype(str).to_numpy()
+    gone = np.isin(fate, ["escaped", "rescued", "dead"])
+    time = np.where(~np.isnan(bitten), bitten, np.where(gone, a["fate_s"], result.duration_s))
+    observed = ~np.isnan(bitten) | (fate == "dead")
+    adult = a["adult"].to_numpy(bool)
+    data = [
+        stats.CensoredData(uncensored=time[m & observed], right=time[m & ~observed]) for m in (adult, ~adult)
+    ]
+    ref = stats.logrank(*data)
+    test = analysis.logrank(result)
+    assert test["groups"] == ["adults", "students"]
+    assert test["statistic"] == pytest.approx(ref.statistic, rel=1e-9)
+    assert test["pvalue"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert observed[adult].any() and observed[~adult].any() and (~observed).any()  # a real test
 
 
 def test_places_add_up(result):
@@ -329,14 +378,35 @@ def test_milestones(result):
     assert m["cordon"] == 150 and m["rescue"] == 1500 and m["strike"] == 1680
     bitten = np.sort(result.agents["bitten_s"].dropna())
     assert m["infected_10"] == bitten[int(np.ceil(result.n_agents * 0.1)) - 1]
-    if result.summary()["half_infected_s"] is not None:
-        assert m["infected_50"] == result.summary()["half_infected_s"]
+    assert result.summary()["half_infected_s"] is None and np.isnan(m["infected_50"])  # see below
     assert result.summary()["milestones"] == {k: v for k, v in m.items() if not np.isnan(v)}
     # the last human on 1F: humans there in that frame, none in any later frame
     t = m["last_human_1F"]
     f = result.frames
     human_1f = f[f["state"].isin(["human", "bitten"]) & (f["floor"] == "1F")]
     assert human_1f["time_s"].max() == t
+
+
+def test_half_infected_milestone(make_scenario):
+    """A run where more than half are bitten: the milestone is the bite that makes it half."""
+    loaded = make_scenario(
+        rs.MAP,
+        clock={"duration": "5min"},
+        behaviour={"calm_move": 0.0},
+        zombies={"bite_prob": 1.0},
+        population=[
+            {"role": "student", "count": 29, "areas": ["classroom 1-1"]},
+            {"role": "student", "count": 6, "areas": ["classroom 1-1"], "state": "zombie"},
+        ],
+    )
+    res = Simulation(loaded, seed=1).run()
+    bitten = np.sort(res.agents["bitten_s"].dropna().to_numpy())
+    assert res.n_agents == 35 and bitten.size >= 18  # half of 35 is 17.5: the 18th bite
+    assert len(np.unique(bitten[16:18])) == 2  # the 17th and 18th bites at different times
+    half = res.summary()["half_infected_s"]
+    assert half == bitten[17] and half > bitten[0]
+    m = res.milestones().set_index("key")["time_s"]
+    assert m["infected_50"] == half and m["infected_10"] == bitten[3]  # ceil(3.5) = 4th bite
 
 
 # -- the chronicle -----------------------------------------------------------------------------
@@ -348,17 +418,26 @@ def test_chronicle_follows_characters_and_tells_milestones(result):
     assert f"**{escaped}**" in text and rs.XSS not in text  # markup escaped for Markdown
     assert "- **08:01:00**: A rat bites a student." in lines
     assert any("**Milestone:** first to turn." in line for line in lines)
+    # On-jo, in the fixture run, is bitten, turns and dies (destroyed by a human, or in the
+    # strike): each at its clock time, in the words of how it happened.
     on_jo = result.agents.set_index("name").loc["Nam On-jo"]
-    verb = {
-        "escaped": "escapes",
-        "rescued": "is rescued",
-        "human": "",
-        "dead": "",
-        "zombie": "turns",
-        "halfbie": "turns",
-    }[str(on_jo["fate"])]
-    if verb:
-        assert any("**Nam On-jo** " + verb in line for line in lines)
+    assert str(on_jo["fate"]) == "dead" and on_jo["bitten_s"] < on_jo["fate_s"]
+    ev = result.events
+    struck = ((ev["kind"] == "death") & (ev["a_name"] == "Nam On-jo")).any()
+    end = "**Nam On-jo** dies" if struck else "**Nam On-jo**, a zombie now, is destroyed"
+
+    def clock(seconds):
+        s = 8 * 3600 + int(seconds)
+        return f"- **{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}**: "
+
+    turned = result.events[(result.events["kind"] == "turn") & (result.events["a_name"] == "Nam On-jo")]
+    assert len(turned) == 1
+    for at, said in (
+        (on_jo["bitten_s"], "**Nam On-jo** is bitten by"),
+        (turned["time_s"].iloc[0], "**Nam On-jo** turns"),
+        (on_jo["fate_s"], end),
+    ):
+        assert any(line.startswith(clock(at) + said) for line in lines), said
     assert lines[-1].startswith("**The end.**")
     times = [line[4:12] for line in lines if line.startswith("- **")]
     assert times == sorted(times)
