@@ -22,30 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from hyosan.engine import Simulation  # noqa: E402
+from hyosan.rules.state import Agents  # noqa: E402
 from hyosan.scenario.load import load_scenario  # noqa: E402
 from school_common import open_floor, open_floor_world_arrays  # noqa: E402
 
-POP = (
-    "role",
-    "state",
-    "cell",
-    "group",
-    "leader",
-    "traits",
-    "incubation",
-    "halfbie",
-    "hostile",
-    "hides_bite",
-    "mode",
-    "budget",
-    "heading",
-    "target",
-    "bitten_at",
-    "turn_at",
-    "bitten_by",
-    "fate_tick",
-    "bites",
-)
+POP = Agents._fields  # every population array
 
 
 def digest(a) -> str:

@@ -9,24 +9,10 @@ from hyosan import timeline
 from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
 from hyosan.results import load, save
+from hyosan.rules.state import Agents
 from hyosan.scenario.load import load_scenario
 
-ARRAYS = (
-    "state",
-    "cell",
-    "mode",
-    "budget",
-    "heading",
-    "target",
-    "bitten_at",
-    "turn_at",
-    "bitten_by",
-    "fate_tick",
-    "bites",
-    "group",
-    "leader",
-    "halfbie",
-)
+ARRAYS = Agents._fields  # every population array
 
 
 def corridor(seed=3, **overrides):

@@ -87,7 +87,8 @@ def pockets(n: int) -> str:
 @pytest.mark.parametrize("chance", [0.3, 0.75])
 def test_bites_per_attack_match_the_configured_chance(make_scenario, chance):
     """With contacts fixed (isolated pairs, nobody can move or kill), one tick of contact gives
-    one attack per zombie, and bites per attack equal ``prm.z_bite`` within 3 standard errors."""
+    one attack per zombie, and bites per attack equal the chance the configured bite rate gives
+    in a tick, ``1 - exp(-rate * dt)`` (docs/units.md), within 3 standard errors."""
     n = 150
     h = 2 * n + 1
     loaded = make_scenario(
@@ -103,7 +104,8 @@ def test_bites_per_attack_match_the_configured_chance(make_scenario, chance):
     bites = attacks = 0
     for seed in range(4):
         sim = Simulation(loaded, seed=seed)
-        sim.prm = sim.prm._replace(z_bite=chance)  # the per-attack chance the kernels read
+        # The rate (per second of contact) that gives this chance in one tick.
+        sim.prm = sim.prm._replace(z_bite=-math.log1p(-chance) / sim.tick_seconds)
         x = sim.pop.cell % sim.world.shape[2]
         zombie = sim.pop.state == State.ZOMBIE
         assert (x[zombie] == 2).all() and (x[~zombie] == 1).all()  # every pair in place

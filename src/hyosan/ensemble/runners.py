@@ -115,14 +115,7 @@ class ScenarioRunner:
         from hyosan.scenario import load_scenario
 
         sim = Simulation(load_scenario(self.scenario, self.overrides(task.params)), seed=task.seed)
-        result = sim.run()
-        output = RunOutput(metrics=school_metrics(result.summary()))
-        ticks = _grid(sim.tick, self.points)
-        output.times = ticks * sim.tick_seconds
-        output.series = school_series(sim.counts[ticks])
-        if task.keep:
-            output.kept = result
-        return output
+        return school_output(sim, self.points, task.keep)
 
 
 @dataclass(frozen=True)
@@ -146,14 +139,20 @@ class BranchRunner:
         from hyosan.engine import Simulation
 
         sim = Simulation.restore(self.checkpoint).fork(task.seed, self.overrides(task.params))
-        result = sim.run()
-        output = RunOutput(metrics=school_metrics(result.summary()))
-        ticks = _grid(sim.tick, self.points)
-        output.times = ticks * sim.tick_seconds
-        output.series = school_series(sim.counts[ticks])
-        if task.keep:
-            output.kept = result
-        return output
+        return school_output(sim, self.points, task.keep)
+
+
+def school_output(sim: Any, points: int, keep: bool) -> RunOutput:
+    """Run ``sim`` to the end: its row (from the summary), its series on ``points`` ticks, and
+    the Result itself if ``keep``."""
+    result = sim.run()
+    output = RunOutput(metrics=school_metrics(result.summary()))
+    ticks = _grid(sim.tick, points)
+    output.times = ticks * sim.tick_seconds
+    output.series = school_series(sim.counts[ticks])
+    if keep:
+        output.kept = result
+    return output
 
 
 def school_series(counts: np.ndarray) -> dict[str, np.ndarray]:
