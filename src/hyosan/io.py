@@ -201,7 +201,8 @@ def check_out_dir(path: str | Path, source: str | None = None) -> str:
     return "hyosan"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a crashed writer's leftovers can go when not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -232,7 +233,7 @@ def recover(path: str | Path) -> None:
         prefix = _tmp_prefix(target)
         for tmp in parent.glob(f"{prefix}*.tmp"):
             pid = tmp.name[len(prefix) :].split("-", 1)[0]
-            if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))) and tmp.is_dir():
+            if pid.isdigit() and (int(pid) == os.getpid() or not pid_alive(int(pid))) and tmp.is_dir():
                 shutil.rmtree(tmp, ignore_errors=True)
 
 

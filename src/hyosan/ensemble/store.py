@@ -51,7 +51,7 @@ import pyarrow.parquet as pq
 from hyosan.ensemble.runners import Outcome, RunOutput, execute
 from hyosan.ensemble.spec import RunTask, SweepSpec
 from hyosan.errors import HyosanError
-from hyosan.io import atomic_path, write_text
+from hyosan.io import atomic_path, pid_alive, write_text
 from hyosan.results.result import Result
 from hyosan.results.store import save as save_run
 
@@ -81,16 +81,6 @@ _WHAT = {
 def _short(value: Any, limit: int = 70) -> str:
     text = json.dumps(value, sort_keys=True)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover (someone else's process)
-        return True
-    return True
 
 
 class Store:
@@ -155,7 +145,7 @@ class Store:
         if self.lock_path.exists():
             host, _, pid = self.lock_path.read_text(encoding="utf-8", errors="replace").partition(" ")
             if pid.strip().isdigit() and host == socket.gethostname() and int(pid) != os.getpid():
-                if _pid_alive(int(pid)):
+                if pid_alive(int(pid)):
                     raise HyosanError(
                         f"another sweep (process {pid.strip()}) is writing to this folder",
                         source=str(self.folder),

@@ -16,7 +16,7 @@ from matplotlib.collections import LineCollection
 
 from hyosan.report import svg
 from hyosan.results import analysis
-from hyosan.results.plots import GROUP_COLOURS, STATE_COLOURS, timeline_events
+from hyosan.results.plots import GROUP_COLOURS, STATE_COLOURS, mark_events, timeline_events
 
 if TYPE_CHECKING:
     from hyosan.results.result import Result
@@ -45,21 +45,6 @@ def _minutes_axis(ax, result: Result) -> None:
     ax.set_xticklabels([result.clock(t)[:5] for t in ticks])
     ax.set_xlim(0, result.duration_s)
     ax.set_xlabel("clock time")
-
-
-def _mark_events(ax, events: list[tuple[float, str]]) -> None:
-    """Dashed lines at the timeline's events, numbered as in the SVG charts' lists."""
-    for k, (t, _) in enumerate(events, start=1):
-        ax.axvline(t, color="#444", lw=0.8, ls="--", alpha=0.7)
-        ax.annotate(
-            str(k),
-            (t, 1.0),
-            xycoords=("data", "axes fraction"),
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            color="#444",
-        )
 
 
 def _svg_time(result: Result, x, lines, *, title, y_label, chart_id, fill=False) -> str:
@@ -159,7 +144,7 @@ def survival_chart(result: Result, test: dict) -> str:
         title += f"\nlog-rank adults vs students: p = {test['pvalue']:.3g}"
     ax.set_title(title, fontsize=10, pad=14)
     ax.set_ylim(-0.02, 1.02)
-    _mark_events(ax, timeline_events(result))
+    mark_events(ax, timeline_events(result))
     ax.set_ylabel("fraction not yet bitten")
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
@@ -174,7 +159,7 @@ def reproduction_chart(result: Result) -> str:
     if len(rt):
         ax1.bar(rt["time_s"], rt["R"], width=600 * 0.9, align="edge", color="#c0392b", alpha=0.75)
         ax1.axhline(1, color="k", lw=0.8, ls="--")
-    _mark_events(ax1, timeline_events(result))
+    mark_events(ax1, timeline_events(result))
     ax1.set_title("Effective reproduction number (10 min cohorts)", fontsize=10, pad=14)
     ax1.set_ylabel("R")
     ax1.grid(alpha=0.3)

@@ -105,17 +105,7 @@ def plot(
             ax.plot(by_role.index, by_role[role], label=f"{role}s still human", lw=1.6)
         ax.set_title("The human group by role")
     if events:
-        for k, (when, _) in enumerate(timeline_events(result), start=1):
-            ax.axvline(when, color="#444", lw=0.8, ls="--", alpha=0.7)
-            ax.annotate(
-                str(k),
-                (when, 1.0),
-                xycoords=("data", "axes fraction"),
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                color="#444",
-            )
+        mark_events(ax, timeline_events(result))
     ax.set_xlim(0, result.duration_s)
     if clock:
         span = max(result.duration_s, 1.0)
@@ -153,3 +143,18 @@ def summary_html(result: Result) -> str:
     chart = png_data_url(plot(result, "groups", figsize=(6.4, 2.4)))
     note = f"seed {s.get('seed')}, {result.duration_s / 3600:g} h from {result.clock(0)}"
     return cards_html(str(s.get("title", "hyosan run")), cards, chart, note)
+
+
+def mark_events(ax, events: list[tuple[float, str]]) -> None:
+    """Dashed lines at the timeline's events, numbered as in the SVG charts' lists."""
+    for k, (t, _) in enumerate(events, start=1):
+        ax.axvline(t, color="#444", lw=0.8, ls="--", alpha=0.7)
+        ax.annotate(
+            str(k),
+            (t, 1.0),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="#444",
+        )
