@@ -387,18 +387,23 @@ def test_milestones(result):
     assert human_1f["time_s"].max() == t
 
 
-def test_half_infected_milestone(make_scenario):
-    """A run where more than half are bitten: the milestone is the bite that makes it half."""
-    loaded = make_scenario(
+def crowded_classroom(make_scenario, students: int):
+    """``students`` students and 6 zombies in one classroom for five minutes, bites certain."""
+    return make_scenario(
         rs.MAP,
         clock={"duration": "5min"},
         behaviour={"calm_move": 0.0},
         zombies={"bite_prob": 1.0},
         population=[
-            {"role": "student", "count": 29, "areas": ["classroom 1-1"]},
+            {"role": "student", "count": students, "areas": ["classroom 1-1"]},
             {"role": "student", "count": 6, "areas": ["classroom 1-1"], "state": "zombie"},
         ],
     )
+
+
+def test_half_infected_milestone(make_scenario):
+    """A run where more than half are bitten: the milestone is the bite that makes it half."""
+    loaded = crowded_classroom(make_scenario, 29)
     res = Simulation(loaded, seed=1).run()
     bitten = np.sort(res.agents["bitten_s"].dropna().to_numpy())
     assert res.n_agents == 35 and bitten.size >= 18  # half of 35 is 17.5: the 18th bite
@@ -444,16 +449,7 @@ def test_chronicle_follows_characters_and_tells_milestones(result):
 
 
 def test_chronicle_summarises_crowds(make_scenario):
-    loaded = make_scenario(
-        rs.MAP,
-        clock={"duration": "5min"},
-        behaviour={"calm_move": 0.0},
-        zombies={"bite_prob": 1.0},
-        population=[
-            {"role": "student", "count": 30, "areas": ["classroom 1-1"]},
-            {"role": "student", "count": 6, "areas": ["classroom 1-1"], "state": "zombie"},
-        ],
-    )
+    loaded = crowded_classroom(make_scenario, 30)
     res = Simulation(loaded, seed=0).run()
     bites = (res.events["kind"] == "bite").sum()
     assert bites >= 10
