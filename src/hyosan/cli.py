@@ -25,6 +25,7 @@ from hyosan.errors import HyosanError
 from hyosan.io import add_to_marker, atomic_path, check_out_dir, claim_file, recover
 from hyosan.limits import check_seed
 from hyosan.scenario.load import parse_assignments
+from hyosan.units import ALEMI_MODELS, CONTACT_MINUTES, CONTACT_SEEDS
 
 app = typer.Typer(
     name="hyosan",
@@ -115,12 +116,38 @@ def model(
         Path | None, typer.Option("--out", "-o", help="Ensemble: store folder (runs.parquet, bands.parquet).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Ensemble: no progress bar.")] = False,
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="alemi, alemi-latent: derive the parameters from a scenario (built-in name, TOML file "
+            "or run folder) and the contact rate measured on its agents; --set still overrides them.",
+        ),
+    ] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            "--seeds", help=f"With --from: school runs measured, from the scenario's seed ({CONTACT_SEEDS})."
+        ),
+    ] = None,
+    minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--minutes", help=f"With --from: minutes measured after the first zombie ({CONTACT_MINUTES:g})."
+        ),
+    ] = None,
 ) -> None:
     """Solve a classic compartment model (Munz 2009, Alemi 2015) as an ODE or stochastically.
 
     With --vary, --out, --workers or --scheduler the runs go through the ensemble machinery
     (one run per replicate and parameter set, resumable) and write the same store as
     `hyosan sweep`.
+
+    With --from SCENARIO (alemi and alemi-latent) the parameters come from a school scenario:
+    the bite rate, the humans' kill rates weighted by their numbers, N and Z0 from its
+    population, the latent rate from its incubation, and the contact rate measured on short
+    runs of it (docs/units.md). The derivation is printed as a table; --t-end defaults to the
+    scenario's duration.
     """
     # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan import models
@@ -136,6 +163,17 @@ def model(
     check_seed(seed, "--seed")
     if plot is not None:
         claim_file(plot, FIGURE_SUFFIXES, "--plot")
+    overrides = parse_assignments(set_)
+    derivation = None
+    if from_ is not None:
+        models.get(name).resolve(overrides, source="--set")  # a mistake in --set before measuring
+        derivation = _derive(name, from_, seeds, minutes, quiet, to_stderr=as_json)
+        t_end = derivation.t_end if t_end is None else t_end
+        varied = {item.partition("=")[0].strip() for item in vary or ()}
+        derived = {k: repr(v) for k, v in derivation.params.items() if k not in varied}
+        overrides = {**derived, **overrides}
+    elif seeds is not None or minutes is not None:
+        raise HyosanError("applies only with --from", source="--seeds" if seeds is not None else "--minutes")
     if vary or out is not None or workers is not None or scheduler is not None:
         if stop or plot is not None:
             raise HyosanError(
@@ -148,7 +186,7 @@ def model(
         model_ensemble(
             name,
             method=method,
-            params=parse_assignments(set_),
+            params=overrides,
             t_end=t_end,
             runs=runs,
             seed=seed,
@@ -162,7 +200,6 @@ def model(
         )
         return
     network = models.get(name)
-    overrides = parse_assignments(set_)
     try:
         result = network.simulate(
             method,
@@ -190,9 +227,41 @@ def model(
         result.plot(plot, title=f"{network.title} ({method})")
     summary = result.summary()
     if as_json:
+        if derivation is not None:
+            summary["from"] = derivation.as_dict()
         print(json.dumps(summary, indent=2))
         return
     _print_summary(network, summary, result, plot)
+
+
+def _derive(name: str, spec: str, seeds: int | None, minutes: float | None, quiet: bool, to_stderr: bool):
+    """``--from``: the model's parameters from a scenario, the derivation printed as a table
+    (on stderr when stdout carries JSON)."""
+    # Imported here: loaded by the command that needs it (the school engine): `hyosan --help`
+    # and the plain model commands stay quick.
+    from hyosan.outbreak import derive, load_source
+
+    if name not in ALEMI_MODELS:
+        raise HyosanError(f"derives {' and '.join(ALEMI_MODELS)} only, not {name!r}", source="--from")
+    loaded = load_source(spec)
+    out = err_console if to_stderr else console
+    seeds = CONTACT_SEEDS if seeds is None else seeds
+    minutes = CONTACT_MINUTES if minutes is None else minutes
+    if not quiet:
+        err_console.print(
+            f"measuring the contact rate on {loaded.source}: {seeds} run(s), "
+            f"{minutes:g} min after the first zombie"
+        )
+    derivation = derive(name, loaded, seeds=seeds, minutes=minutes)
+    table = Table(
+        title=f"{name} from {loaded.scenario.scenario.name} ({loaded.source})", title_justify="left"
+    )
+    for column in ("quantity", "value", "unit", "from"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for row in derivation.rows:
+        table.add_row(row.name, f"{row.value:.4g}", row.unit, row.source)
+    out.print(table)
+    return derivation
 
 
 def _print_summary(network, summary: dict, result, plot: Path | None) -> None:

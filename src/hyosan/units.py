@@ -18,6 +18,13 @@ from __future__ import annotations
 
 import math
 
+#: The compartment models a scenario's rates map onto (``hyosan model NAME --from SCENARIO``).
+ALEMI_MODELS = ("alemi", "alemi-latent")
+#: The contact rate's measurement on the agents (:func:`hyosan.outbreak.measure_contacts`):
+#: runs (seeds) and minutes after the first zombie; the half hour covers Hyosan High's take-off.
+CONTACT_SEEDS = 3
+CONTACT_MINUTES = 30.0
+
 
 def rate_of_chance(p: float) -> float:
     """The rate per second (1/s) of an event that happens with chance ``p`` in a second."""

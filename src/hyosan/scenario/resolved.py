@@ -27,6 +27,10 @@ def resolved_toml(loaded: LoadedScenario, seed: int, map_name: str | None = None
     data = loaded.scenario.model_dump(mode="json")
     data["world"]["map"] = map_name or loaded.map_path().name
     data["run"] = {"seed": int(seed), "hyosan": __version__}
+    for section in ("zombies", "halfbies"):
+        # A bite given as a rate replaces the chance: writing both would not load again.
+        if data[section].get("bite_rate") is not None:
+            data[section].pop("bite_prob", None)
     head = (
         f"# {loaded.scenario.scenario.name}: resolved by hyosan {__version__} from {loaded.source}\n"
         f"# Every value is filled in; `hyosan run scenario.toml` reruns this run (seed {seed}).\n\n"
