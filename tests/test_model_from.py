@@ -12,6 +12,7 @@ import pytest
 import tomli_w
 
 from conftest import run_cli, scenario
+from hyosan import models
 from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
 from hyosan.outbreak import derive, kill_rate, mean_incubation, measure_contacts, measure_run
@@ -71,10 +72,12 @@ def yard_raw(**changes) -> dict:
 def yard(tmp_path):
     """Write a yard scenario (yard_raw's keywords) and return its path."""
 
-    def make(name: str = "yard.toml", **changes):
-        (tmp_path / "yard.txt").write_text(YARD, encoding="utf-8")
+    def make(name: str = "yard.toml", map_text: str = YARD, **changes):
+        (tmp_path / name).with_suffix(".txt").write_text(map_text, encoding="utf-8")
+        raw = yard_raw(**changes)
+        raw["world"]["map"] = (tmp_path / name).with_suffix(".txt").name
         path = tmp_path / name
-        path.write_text(tomli_w.dumps(yard_raw(**changes)), encoding="utf-8")
+        path.write_text(tomli_w.dumps(raw), encoding="utf-8")
         return path
 
     return make
@@ -203,6 +206,58 @@ def test_the_measured_contact_rate_is_the_share_of_time_a_pair_is_in_contact(tmp
     # would shift it by 1 %.
     assert measured == pytest.approx(expected, rel=3 / math.sqrt(bites))
     assert 1 / (2 * PAIRS) < measured < 1 / PAIRS  # Z grows from PAIRS as the bitten turn
+
+
+FLOOR = (
+    "[floor 1F]\n"
+    + "#" * 32
+    + "\n"
+    + ("#" + "a" * 30 + "#\n") * 30
+    + "#" * 32
+    + "\n[rooms]\na: yard (yard)\n"
+)
+
+
+def half_time(values: np.ndarray, times: np.ndarray, humans: int) -> np.ndarray:
+    """When S first falls to half the humans, in each run (nan where it never does)."""
+    below = values <= humans / 2
+    return np.where(below.any(axis=1), times[below.argmax(axis=1)], np.nan)
+
+
+def test_the_derived_model_keeps_the_schools_clock(yard):
+    """The point of measuring the contact rate: the derived beta sets the model's clock to the
+    school's. On an open floor of wanderers (121 people, one zombie, alpha = 0.5), the time until
+    half the humans are bitten, in the runs where the outbreak takes off, is the same in the
+    agents and in the SSA of the derived model (median within 25 %; a contact rate off by a
+    factor of two, or a unit lost on the way to days, would fail)."""
+    humans, alpha_, b = 120, 0.5, 0.5
+    path = yard(
+        "floor.toml",
+        FLOOR,
+        clock={"duration": "10min"},
+        roles={"student": {"strength": alpha_ * b, "jitter": 0.0, "walk_speed": 1.0}},
+        population=[
+            {"role": "student", "count": humans, "areas": ["yard"], "groups": "none"},
+            {"role": "student", "count": 1, "areas": ["yard"], "groups": "none", "state": "zombie"},
+        ],
+        infection={"incubation": {"distribution": "fixed", "median": "1s", "min": "1s"}, "hide_bite": 0.0},
+        events=[],
+    )
+    loaded = load_scenario(str(path))
+    d = derive("alemi", loaded, seeds=12, minutes=10)
+    assert d.params["alpha"] == pytest.approx(alpha_) and d.params["N"] == humans + 1
+    abm = []
+    for seed in range(12):
+        sim = Simulation(loaded, seed=seed)
+        sim.run_until(sim.n_ticks)
+        s = sim.counts[:, 0].sum(axis=1)
+        abm.append(half_time(s[None, :], np.arange(s.size) * 1.0, humans)[0])
+    abm = np.array(abm)
+    res = models.get("alemi").simulate("ssa", params=d.params, t_end=d.t_end, runs=400, seed=1, n_points=601)
+    ssa = half_time(res.values[:, :, 0], res.times * DAY, humans)
+    assert np.isfinite(abm).sum() >= 6 and np.isfinite(ssa).sum() >= 100
+    ratio = np.nanmedian(ssa) / np.nanmedian(abm)
+    assert 0.8 < ratio < 1.25, (np.nanmedian(ssa), np.nanmedian(abm))
 
 
 # -- the command --------------------------------------------------------------------------------
