@@ -261,7 +261,7 @@ def test_the_derived_model_keeps_the_schools_clock(yard):
 
 
 # -- the command --------------------------------------------------------------------------------
-def test_the_command_prints_the_derivation_and_runs_the_model(yard, capsys):
+def test_the_command_prints_the_derivation_and_runs_the_model(yard, capsys, tmp_path):
     path = yard()
     code, out, err = run_cli(capsys, "model", "alemi", "--from", str(path), "--seeds", "2", "--minutes", "5")
     assert code == 0, err
@@ -269,6 +269,21 @@ def test_the_command_prints_the_derivation_and_runs_the_model(yard, capsys):
         assert text in out
     assert "measuring the contact rate" in err
     assert "ode at t = 0.0104167 days" in out  # the scenario's 15 minutes
+    png = tmp_path / "fig.png"
+    more = ["--stop", "S<24", "--plot", str(png), "-q"]
+    code, out, err = run_cli(
+        capsys, "model", "alemi", "--from", str(path), "--seeds", "2", "--minutes", "5", *more
+    )
+    assert code == 0 and err == ""
+    assert "stopped when S<24" in out and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_help_says_what_from_does(capsys):
+    code, out, _ = run_cli(capsys, "model", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    for flag in ("--from", "--seeds", "--minutes", "contact rate", "docs/units.md"):
+        assert flag in text
 
 
 def test_json_carries_the_derivation_and_ssa_uses_it(yard, capsys):

@@ -115,7 +115,9 @@ def model(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Ensemble: store folder (runs.parquet, bands.parquet).")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Ensemble: no progress bar.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar (ensemble), no measuring line (--from).")
+    ] = False,
     from_: Annotated[
         str | None,
         typer.Option(
