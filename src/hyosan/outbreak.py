@@ -62,8 +62,8 @@ class ContactMeasure:
 
     ``bites``: bites of humans by zombies in the window; ``exposure``: the integral of
     S(t) Z(t) dt over the window (pair-seconds); ``kills``: zombies destroyed in the window;
-    ``first_zombie_s``: when the first zombie appeared (seconds after the start);
-    ``window_s``: the window's length (from the start to its end).
+    ``first_zombie_s``: when the first zombie appeared (seconds after the start; nan if none);
+    ``window_s``: when the window ended (seconds after the start).
     """
 
     bite_rate: float
