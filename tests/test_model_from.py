@@ -352,6 +352,7 @@ def test_a_run_folder_measures_its_own_scenario_from_its_seed(yard, capsys, tmp_
         (["model", "alemi", "--from", "{yard}", "--minutes", "nan"], "--minutes"),
         (["model", "alemi", "--from", "{bad}"], "bad.toml: zombies.bite_rate"),
         (["model", "alemi", "--from", "{dir}"], "not a run folder"),
+        (["model", "alemi-latent", "--from", "{zero}"], "zero.toml: infection.incubation"),
         (["model", "alemi", "--from", "{yard}", "--set", "beta=-1"], "--set: beta"),
     ],
 )
@@ -361,6 +362,11 @@ def test_mistakes_are_one_line_naming_file_and_field(yard, capsys, tmp_path, arg
         "{yard}": str(yard()),
         "{bad}": str(yard("bad.toml", zombies={"bite_rate": -1})),
         "{dir}": str(tmp_path / "empty"),
+        "{zero}": str(
+            yard(
+                "zero.toml", infection={"incubation": {"distribution": "fixed", "median": "0s", "min": "0s"}}
+            )
+        ),
     }
     code, out, err = run_cli(capsys, *[names.get(a, a) for a in args], "-q")
     assert code == 2

@@ -306,6 +306,9 @@ def derive(model: str, loaded: LoadedScenario, seeds: int = SEEDS, minutes: floa
     roles = human_kill_rates(sc)
     if not roles:
         raise HyosanError("no humans at the start: nothing to derive", source=src, field="population")
+    mean = mean_incubation(sc.infection.incubation)
+    if model == "alemi-latent" and mean <= 0:
+        raise HyosanError("a mean of 0 s: no latent rate", source=src, field="infection.incubation")
     contacts = measure_contacts(loaded, seeds, minutes)
     b, k, c = contacts.bite_rate, kill_rate(sc), contacts.rate
     beta_pair, kappa_pair = alemi_rates(k, b, c)
@@ -350,7 +353,6 @@ def derive(model: str, loaded: LoadedScenario, seeds: int = SEEDS, minutes: floa
         Row("kappa", a * params["beta"], f"1/{unit}", "alpha beta"),
     ]
     if model == "alemi-latent":
-        mean = mean_incubation(sc.infection.incubation)
         params["eta"] = per / mean
         rows.append(
             Row(
