@@ -14,6 +14,15 @@ warm-up that fills numba's cache):
 Times are CPU seconds of the run alone (``time.process_time``: on a shared machine, waiting for
 a core is not counted). Reports the medians and the median of the paired per-round ratios
 (after / before time: under 1.05 is "within 5 %").
+
+Two ways to pair the rounds:
+
+- ``--same-process`` (the default): both trees in one Python process, the "before" package
+  copied under the name ``hyosan_before``; each round runs the two engines back to back, in
+  alternating order, so a pair is timed milliseconds apart under the same load and the same
+  interpreter state. On a busy shared machine this is the steadier measure.
+- ``--processes``: a fresh process per tree, workload and round (the tree's own ``hyosan``
+  package, nothing renamed); pairs are seconds apart, so the machine's load drifts between them.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,6 +58,77 @@ else:
 """
 
 
+SAME = r"""
+import sys, time, json
+before_root, rounds, works = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
+sys.path.insert(1, before_root)
+import school_common as sc_after, school_common_before as sc_before
+from hyosan.engine import Simulation as SimAfter
+from hyosan.scenario.load import load_scenario as load_after
+from hyosan_before.engine import Simulation as SimBefore
+from hyosan_before.scenario.load import load_scenario as load_before
+def builder(Sim, sc, load, work):
+    if work == "open-floor":
+        return lambda: Sim(sc.open_floor(10_000, 10, 100), seed=0, world=sc.open_floor_world_arrays(200, 200))
+    return lambda: Sim(load("hyosan-high"), seed=0)
+engines = {(tree, w): builder(*parts, w) for w in works for tree, parts in
+           (("before", (SimBefore, sc_before, load_before)), ("after", (SimAfter, sc_after, load_after)))}
+def timed(build):
+    sim = build()
+    t = time.process_time(); sim.run_until(sim.n_ticks); return time.process_time() - t
+for build in engines.values():  # compile (or load) the kernels
+    timed(build)
+times = {f"{t}/{w}": [] for t, w in engines}
+for r in range(rounds):
+    for w in works:
+        order = ("before", "after") if r % 2 == 0 else ("after", "before")
+        for t in order:
+            dt = timed(engines[t, w])
+            times[f"{t}/{w}"].append(dt / 100 * 1000 if w == "open-floor" else dt)
+print(json.dumps(times))
+"""
+
+
+def rename_package(tree: Path, dest: Path) -> None:
+    """Copy ``tree``'s hyosan package (and its benchmarks' school_common) into ``dest`` as
+    ``hyosan_before``, its imports of itself renamed, so it loads beside the "after" tree's."""
+    pkg = dest / "hyosan_before"
+    shutil.copytree(tree / "src" / "hyosan", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(tree / "benchmarks" / "school_common.py", dest / "school_common_before.py")
+    rules = (
+        (re.compile(r"\bhyosan(?=\.[a-z_])(?!\.(?:toml|json|html|txt|py)\b)"), "hyosan_before"),
+        (re.compile(r"\bfrom hyosan import\b"), "from hyosan_before import"),
+        (re.compile(r"\bimport hyosan$", re.M), "import hyosan_before"),
+        (re.compile(r"files\(\"hyosan\"\)"), 'files("hyosan_before")'),
+    )
+    for path in [*pkg.rglob("*.py"), dest / "school_common_before.py"]:
+        text = path.read_text(encoding="utf-8")
+        for pattern, repl in rules:
+            text = pattern.sub(repl, text)
+        path.write_text(text, encoding="utf-8")
+
+
+def measure_same_process(before: Path, rev: str, after: Path, rounds: int, works) -> dict:
+    # Kept between runs (per revision), so that numba's cache of its kernels stays valid.
+    sha = subprocess.run(
+        ["git", "rev-parse", rev], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    copy = Path(tempfile.gettempdir()) / f"hyosan-before-{sha[:12]}"
+    if not (copy / "school_common_before.py").exists():
+        rename_package(before, copy)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(after / "src"), str(after / "benchmarks")])}
+    out = subprocess.run(
+        [sys.executable, "-c", SAME, str(copy), str(rounds), ",".join(works)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=after,
+    )
+    raw = json.loads(out.stdout.strip().splitlines()[-1])
+    return {tuple(k.split("/")): v for k, v in raw.items()}
+
+
 def measure(tree: Path, work: str) -> float:
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     out = subprocess.run(
@@ -66,7 +148,11 @@ def main() -> None:
     ap.add_argument("--after", help="git revision of the 'after' tree (default: this checkout)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--json", type=Path)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--same-process", dest="same", action="store_true", default=True)
+    mode.add_argument("--processes", dest="same", action="store_false")
     args = ap.parse_args()
+    works = ("open-floor", "hyosan-high")
     with tempfile.TemporaryDirectory() as tmp:
         before, after = Path(tmp) / "before", Path(tmp) / "after"
         for tree, rev in ((before, args.before), (after, args.after)):
@@ -76,20 +162,28 @@ def main() -> None:
                 )
         try:
             trees = {"before": before, "after": after if args.after else ROOT}
-            works = ("open-floor", "hyosan-high")
-            for tree in trees.values():  # compile (or load) the kernels once per tree
-                for work in works:
-                    measure(tree, work)
-            times = {(t, w): [] for t in trees for w in works}
-            for _ in range(args.rounds):
-                for work in works:
-                    for name, tree in trees.items():
-                        times[name, work].append(measure(tree, work))
+            if args.same:
+                times = measure_same_process(trees["before"], args.before, trees["after"], args.rounds, works)
+            else:
+                for tree in trees.values():  # compile (or load) the kernels once per tree
+                    for work in works:
+                        measure(tree, work)
+                times = {(t, w): [] for t in trees for w in works}
+                for _ in range(args.rounds):
+                    for work in works:
+                        for name, tree in trees.items():
+                            times[name, work].append(measure(tree, work))
         finally:
             for tree in (before, after):
                 if tree.exists():
                     subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-    report = {"before": args.before, "rounds": args.rounds, "load_average": os.getloadavg()[0]}
+    report = {
+        "before": args.before,
+        "after": args.after or "this checkout",
+        "mode": "same process" if args.same else "processes",
+        "rounds": args.rounds,
+        "load_average": os.getloadavg()[0],
+    }
     print(f"| workload | before ({args.before}) | after | after / before (median of paired rounds) |")
     print("|---|---|---|---|")
     for work in works:
