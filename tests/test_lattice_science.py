@@ -66,7 +66,7 @@ def test_one_cell_equals_the_compartment_model_in_distribution():
     """One isolated cell of n people is alemi-latent with beta_c = beta n (the stated projection):
     the final number of humans has the same distribution (two-sample KS over 600 runs each)."""
     n, z0, runs = 60, 2, 600
-    params = LatticeParams(beta=0.02, alpha=0.7, eta=1.5)
+    params = LatticeParams.per_day(beta=0.02, alpha=0.7, eta=1.5)
     lat = Lattice.from_population(np.array([[n - z0]]))
     lattice = _exact_final(lat, params, {0: z0}, runs, seed=5)
     comp = models.get("alemi-latent").simulate(
@@ -88,7 +88,7 @@ def test_two_cells_fully_coupled_are_one_well_mixed_population():
     after one day matches in distribution (KS on S, E, Z, R, 800 runs each); with mu = 0.5 it does
     not. Checks the bites and kills across the edge and the solver's bounds on the zombies around."""
     runs, day = 800, 1.0
-    params = LatticeParams(beta=0.03, alpha=0.4, eta=2.0, mu=1.0)
+    params = LatticeParams.per_day(beta=0.03, alpha=0.4, eta=2.0, mu=1.0)
     lat = Lattice.from_population(np.array([[28, 30]]))
     comp = models.get("alemi-latent").simulate(
         method="ssa", params={**params.compartment(60), "Z0": 2}, runs=runs, seed=12, t_end=day, n_points=2
@@ -109,7 +109,7 @@ def test_fast_mixing_tends_to_the_well_mixed_model():
     per_cell, runs, days = 30, 300, 30.0  # compared after 30 days (people walk on forever)
     lat = Lattice.from_population(np.full((2, 2), per_cell))
     lat.population[0, 0] -= 2
-    base = LatticeParams(beta=0.04, alpha=0.6, eta=2.0, mu=0.0)
+    base = LatticeParams.per_day(beta=0.04, alpha=0.6, eta=2.0, mu=0.0)
     fast = _exact_final(lat, base.with_(move_s=20.0, move_z=20.0), {0: 2}, runs, seed=7, t_end=days)
     still = _exact_final(lat, base, {0: 2}, runs, seed=8, t_end=days)
     comp = models.get("alemi-latent").simulate(
@@ -136,7 +136,7 @@ def test_leaky_cordon_delays_in_proportion_to_its_leak():
     """Two cells, zombies that cannot be killed on one side: the first bite across a cordon that
     keeps a fraction ``leak`` of the edge comes after an exponential time of mean 1/(mu beta leak Z S).
     Ten times less leak, ten times the wait (mean over 400 runs, within 15 %)."""
-    params = LatticeParams(beta=0.01, alpha=0.0, eta=1.0, mu=0.5)
+    params = LatticeParams.per_day(beta=0.01, alpha=0.0, eta=1.0, mu=0.5)
     k = np.array(list(vars(SEZR.compile(params)).values()))
     means = {}
     for leak in (0.2, 0.02):
@@ -175,7 +175,7 @@ def test_fast_mixing_tau_leaping_follows_the_well_mixed_ode():
     per, z0, days = 5000, 500, 12.0
     lat = Lattice.from_population(np.full((2, 2), per))
     lat.population[0, 0] -= z0
-    params = LatticeParams(beta=1.0 / per, alpha=0.6, eta=2.0, mu=0.0, move_s=50.0, move_z=50.0)
+    params = LatticeParams.per_day(beta=1.0 / per, alpha=0.6, eta=2.0, mu=0.0, move_s=50.0, move_z=50.0)
     ode = models.get("alemi-latent").simulate(
         method="ode",
         params={"beta": 1.0, "alpha": 0.6, "eta": 2.0, "N": 4 * per, "Z0": z0},
