@@ -79,8 +79,6 @@ def test_mean_incubation_is_the_mean_the_school_draws(cfg):
 
 
 def units_of(duration: str) -> float:
-    from hyosan.scenario.timefmt import parse_duration
-
     return parse_duration(duration)
 
 
