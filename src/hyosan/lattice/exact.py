@@ -69,6 +69,7 @@ RESUM_EVERY = 1 << 22
 EXP_BATCH = 256
 
 _U = numba.uint64
+_Ui = numba.uintp
 
 
 @njit_bare_inline
@@ -445,27 +446,28 @@ def _run(
             t = t_stop
             break
         # Composition: a group in proportion to its sum (scanned from the largest propensities).
+        # Indices here are unsigned: numba then skips the test for negative ones.
         target = uniform(st) * total
-        g = hi
+        g = _Ui(hi)
         acc = gsum[g]
         while acc <= target and g > lo:
-            g -= 1
+            g -= _Ui(1)
             acc += gsum[g]
-        while start[g + 1] == start[g]:  # round-off ran past the last group with cells
-            g += 1
+        while start[g + _Ui(1)] == start[g]:  # round-off ran past the last group with cells
+            g += _Ui(1)
         # Rejection: a member uniformly, accepted with probability (its bound) / 2^g.
         bound = pow2[g]
-        first = start[g]
-        size = start[g + 1] - first
+        first = _Ui(start[g])
+        size = np.float64(start[g + _Ui(1)] - start[g])
         while True:
             x = uniform(st) * size
-            i = int(x)
+            i = _Ui(x)
             # The fraction of x is a fresh uniform: accept with it, and once accepted, bound *
             # fraction is uniform on [0, a): it picks the reaction too (one draw for both).
-            r = (x - i) * bound
+            r = (x - np.float64(i)) * bound
             if r < ma[first + i]:
                 break
-        c = members[first + i]
+        c = np.int64(members[first + i])
         # Thinning: the bound counts the zombies around as wzb >= wz; the candidate is a reaction
         # with probability true / bound, else nothing happens (time has moved on all the same:
         # candidates come at the rate of the bounds). Then the bound is tightened.
