@@ -250,13 +250,30 @@ def _neighbour(c, d, width, w_east, w_south):
 
 
 @njit
-def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arrival, fired, gen):
+def run_exact(
+    S,
+    E,
+    Z,
+    R,
+    w_east,
+    w_south,
+    width,
+    k,
+    t0,
+    t_stop,
+    max_events,
+    arrival,
+    fired,
+    gen,
+    resum_every=RESUM_EVERY,
+):
     """Advance the lattice exactly from ``t0`` until ``t_stop``, absorption or ``max_events``.
 
     Counts are changed in place; ``arrival[c]`` gets the time infection first reaches cell c (a
     bite or a zombie walking in); ``fired`` counts reactions by :data:`KINDS`. Returns the time
     reached (``t_stop`` unless ``max_events`` stopped it first). The random draws come from
-    ``gen`` (a NumPy Generator): the same generator state gives the same run.
+    ``gen`` (a NumPy Generator): the same generator state gives the same run. Every
+    ``resum_every`` reactions the sums are recomputed from the cells (only round-off changes).
     """
     n = S.shape[0]
     st = np.empty(4, dtype=np.uint64)
@@ -289,6 +306,7 @@ def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arr
         np.empty(EXP_BATCH),  # ebuf
         np.empty(NG, dtype=np.int64),  # fill
         np.array([NG, 0], dtype=np.int64),  # span
+        resum_every,
     )
 
 
@@ -386,6 +404,7 @@ def _run(
     ebuf,
     fill,
     span,
+    resum_every,
 ):
     _setup(
         S,
@@ -419,7 +438,7 @@ def _run(
     n_walk_z = 0
     t = t0
     events = 0
-    resum = RESUM_EVERY
+    resum = resum_every
     ei = EXP_BATCH
     lo = span[0]
     hi = span[1]
@@ -577,7 +596,7 @@ def _run(
         events += 1
         resum -= 1
         if resum == 0:
-            resum = RESUM_EVERY
+            resum = resum_every
             span[0] = lo
             span[1] = hi
             total = _resum(
