@@ -468,8 +468,9 @@ def _run(
         # Indices here are unsigned: numba then skips the test for negative ones.
         target = uniform(st) * total
         g = _Ui(hi)
+        g_lo = _Ui(lo)
         acc = gsum[g]
-        while acc <= target and g > lo:
+        while acc <= target and g > g_lo:
             g -= _Ui(1)
             acc += gsum[g]
         while start[g + _Ui(1)] == start[g]:  # round-off ran past the last group with cells
