@@ -175,6 +175,14 @@ def test_bad_or_mixed_units_are_refused_naming_file_and_field(tmp_path, capsys, 
     assert not (tmp_path / "o").exists()
 
 
+def test_an_outbreak_that_is_not_a_table_is_refused(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text('outbreak = 0.5\n[town]\nlattice = "hyosan-city"\n')
+    with pytest.raises(HyosanError, match="must be a table") as err:
+        load_town(str(path))
+    assert err.value.field == "outbreak"
+
+
 @pytest.mark.parametrize(
     "key, value, words",
     [

@@ -90,11 +90,11 @@ def load_town(
     unknown = set(data) - {"town", "outbreak", "coupling", "events"}
     if unknown:
         raise HyosanError(f"unknown section {sorted(unknown)[0]!r}", source=source)
+    for section in ("town", "outbreak", "coupling"):
+        if not isinstance(data.get(section, {}), dict):
+            raise HyosanError("must be a table", source=source, field=section)
     town = dict(data.get("town", {}))
     sections = {"outbreak": dict(data.get("outbreak", {})), "coupling": dict(data.get("coupling", {}))}
-    for section, table in (("town", town), *sections.items()):
-        if not isinstance(table, dict):
-            raise HyosanError("must be a table", source=source, field=section)
     set_values: dict[str, dict[str, object]] = {"outbreak": {}, "coupling": {}}
     for key, value in (overrides or {}).items():
         head, dot, rest = key.partition(".")
