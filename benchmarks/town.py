@@ -4,10 +4,15 @@ comparisons (the compartment SSA on one cell; a straightforward NumPy lattice).
 Figures, one run, side by side:
 
 1. **Exact solver** on a 1500 x 900 country (``synthetic_country``: 300 M people, sea around it):
-   reactions per second over ``--events`` reactions, Alemi's defaults (beta 1.8e-3, alpha 0.8,
-   eta 2, mu 0.1), 100 zombies seeded in the most crowded cell; wall and CPU (process) time.
+   reactions per second over ``--events`` reactions, Alemi's defaults (``LatticeParams()``: bites
+   0.5 and kills 0.4 per second of contact, 3.6 ms of contact a day, 12 h incubation, so beta
+   1.8e-3 a day, alpha 0.8, eta 2 a day; mu 0.1), 100 zombies seeded in the most crowded cell;
+   wall and CPU (process) time. Then **side by side** with the solver as it was before its speed
+   work (``town_exact_before.py``): ``--rounds`` rounds of ``--side-events`` reactions each, the
+   two kernels taking turns (the order alternating), CPU time, medians and their ratio.
 2. **One cell**: the lattice's exact kernel on a single cell against the compartment SSA
-   (``alemi-latent``, the same cell projected: beta_c = beta N) - reactions per second each.
+   (``alemi-latent``, the same cell projected: beta_c = beta N) - reactions per second of CPU
+   time each.
 3. **Tau-leaping** the same country for 60 days (step 0.05 day), wall and CPU time; and the same
    with everybody walking (``move_s`` = ``move_z`` = 0.1 a day), where every cell is visited every
    leap, for ``--walk-days`` days.
@@ -33,6 +38,7 @@ import time
 
 import numpy as np
 
+import town_exact_before  # the exact solver before its speed work, for the side-by-side figure
 from hyosan import models
 from hyosan.lattice import exact, tau
 from hyosan.lattice.city import synthetic_country
@@ -61,14 +67,14 @@ def _seed_cell(lat: Lattice) -> int:
     return int(np.argmax(lat.population.ravel()))
 
 
-def exact_rate(lat: Lattice, params: LatticeParams, events: int) -> dict:
+def exact_rate(lat: Lattice, params: LatticeParams, events: int, kernel=run_exact, seed: int = 1) -> dict:
     S, E, Z, R = _arrays(lat)
     Z[_seed_cell(lat)] = 100
     arrival = np.full(S.shape, np.inf, np.float32)
     fired = np.zeros(5, np.int64)
-    gen = np.random.default_rng(1)
+    gen = np.random.default_rng(seed)
     wall, cpu = time.perf_counter(), time.process_time()
-    t = run_exact(
+    t = kernel(
         S,
         E,
         Z,
@@ -97,6 +103,25 @@ def exact_rate(lat: Lattice, params: LatticeParams, events: int) -> dict:
     }
 
 
+def side_by_side(lat: Lattice, params: LatticeParams, events: int, rounds: int) -> dict:
+    """The exact solver now and before its speed work, taking turns (order alternating by round),
+    each round from the same start with its own seed: medians of the CPU-time rates."""
+    kernels = {"now": run_exact, "before": town_exact_before.run_exact}
+    rates: dict[str, list[float]] = {name: [] for name in kernels}
+    for r in range(rounds):
+        for name in list(kernels) if r % 2 == 0 else list(kernels)[::-1]:
+            rates[name].append(exact_rate(lat, params, events, kernels[name], seed=100 + r)["per_s_cpu"])
+    med = {name: float(np.median(v)) for name, v in rates.items()}
+    return {
+        "events": events,
+        "rounds": rounds,
+        "now_per_s_cpu": med["now"],
+        "before_per_s_cpu": med["before"],
+        "ratio": med["now"] / med["before"],
+        "rates": rates,
+    }
+
+
 def one_cell(params: LatticeParams, n: int = 1_000_000, runs: int = 4) -> dict:
     lat = Lattice.from_population(np.array([[n - 10]]))
     k = _k(params)
@@ -105,7 +130,7 @@ def one_cell(params: LatticeParams, n: int = 1_000_000, runs: int = 4) -> dict:
         S, E, Z, R = _arrays(lat)
         Z[0] = 10
         fired = np.zeros(5, np.int64)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         run_exact(
             S,
             E,
@@ -122,14 +147,14 @@ def one_cell(params: LatticeParams, n: int = 1_000_000, runs: int = 4) -> dict:
             fired,
             np.random.default_rng(r),
         )
-        wall += time.perf_counter() - t0
+        wall += time.process_time() - t0
         total += int(fired.sum())
     model = models.get("alemi-latent")
     p = {**params.compartment(n), "Z0": 10}
     model.simulate(method="ssa", params=p, runs=1, t_end=1e9, n_points=2, seed=99)  # warm-up
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     res = model.simulate(method="ssa", params=p, runs=runs, t_end=1e9, n_points=2, seed=0)
-    comp_wall = time.perf_counter() - t0
+    comp_wall = time.process_time() - t0
     comp = int(res.reactions_fired.sum())
     return {"lattice_per_s": total / wall, "compartment_per_s": comp / comp_wall, "N": n, "runs": runs}
 
@@ -219,6 +244,8 @@ def counted_bytes(lat: Lattice) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=30_000_000, help="exact solver: reactions to time")
+    ap.add_argument("--side-events", type=int, default=10_000_000, help="side by side: reactions a round")
+    ap.add_argument("--rounds", type=int, default=4, help="side by side: rounds (each kernel once a round)")
     ap.add_argument("--walk-days", type=float, default=10.0, help="tau-leaping with walking: days")
     ap.add_argument("--numpy-days", type=float, default=5.0, help="NumPy lattice: days to time")
     ap.add_argument("--json", help="write the figures here")
@@ -227,6 +254,7 @@ def main() -> None:
     params = LatticeParams()
     small = synthetic_country(60, 100, 1e6, seed=1, cities=5)  # warm-up: compile every kernel
     exact_rate(small, params, 10_000)
+    exact_rate(small, params, 10_000, town_exact_before.run_exact)
     tau_country(small, params, 1.0)
     tau_country(small, params.with_(move_s=0.1, move_z=0.1), 0.2)
     report = {
@@ -240,10 +268,16 @@ def main() -> None:
         f"({report['exact']['per_s_cpu'] / 1e6:.2f} M/s CPU), {report['exact']['reactions']:,} reactions, "
         f"{report['exact']['sim_days']:.1f} days, goal {GOAL_EXACT / 1e6:.0f} M/s"
     )
+    report["side_by_side"] = sbs = side_by_side(lat, params, args.side_events, args.rounds)
+    print(
+        f"exact side by side, {sbs['rounds']} rounds of {sbs['events']:,} reactions (CPU time, medians): "
+        f"now {sbs['now_per_s_cpu'] / 1e6:.2f} M/s, before {sbs['before_per_s_cpu'] / 1e6:.2f} M/s, "
+        f"ratio {sbs['ratio']:.2f}"
+    )
     report["one_cell"] = one_cell(params)
     oc = report["one_cell"]
     print(
-        f"one cell of 1e6: lattice exact {oc['lattice_per_s'] / 1e6:.1f} M/s, compartment SSA "
+        f"one cell of 1e6 (CPU time): lattice exact {oc['lattice_per_s'] / 1e6:.1f} M/s, compartment SSA "
         f"{oc['compartment_per_s'] / 1e6:.1f} M/s"
     )
     report["tau"] = tau_country(lat, params, 60.0)

@@ -24,8 +24,10 @@ from hyosan.lattice.params import LatticeParams
 from hyosan.lattice.scenario import load_town, school_escapes
 from hyosan.lattice.simulate import simulate
 from hyosan.results.store import save
+from hyosan.scenario import load_scenario
+from hyosan.scenario.resolved import resolved_toml
 
-FAST = LatticeParams(beta=0.05, alpha=0.3, eta=6.0, mu=0.5)
+FAST = LatticeParams.per_day(beta=0.05, alpha=0.3, eta=6.0, mu=0.5)
 
 
 def _conserved(result) -> None:
@@ -106,7 +108,7 @@ def test_records_end_at_the_last_day_and_snapshots_at_chosen_times():
 def test_strike_removes_exactly_what_it_states():
     lat = Lattice.from_population(np.full((5, 5), 100))
     # No bites or kills (alpha and beta 0): only the strike changes anything.
-    calm = LatticeParams(beta=0.0, alpha=0.0, eta=0.0, mu=0.0)
+    calm = LatticeParams.per_day(beta=0.0, alpha=0.0, eta=0.0, mu=0.0)
     events = [TownEvent("seed", 0.0, f"cells:{y},{x}", zombies=10 + y) for y in range(5) for x in range(5)]
     events.append(TownEvent("strike", 1.0, "disc:2,2,1", fraction_z=0.5, fraction_s=0.25))
     r = simulate(lat, calm, days=2, events=events, seed=0)
@@ -137,7 +139,7 @@ def test_evacuees_reach_the_camp_after_walking_and_the_bitten_turn_there():
     ]
     r = simulate(
         lat,
-        LatticeParams(beta=0.01, alpha=0.1, eta=0.5, mu=1.0),
+        LatticeParams.per_day(beta=0.01, alpha=0.1, eta=0.5, mu=1.0),
         days=6,
         events=events,
         seed=1,
@@ -161,7 +163,7 @@ def test_an_evacuation_takes_its_fraction():
     lat.places = {"camp": (0, 10)}
     lat.cell_m = 1000.0
     events = [TownEvent("evacuate", 0.0, "cells:0,0", fraction=0.3, speed_km_day=5.0, isolation=10.0)]
-    calm = LatticeParams(beta=0.0, alpha=0.0, eta=0.0, mu=0.0)
+    calm = LatticeParams.per_day(beta=0.0, alpha=0.0, eta=0.0, mu=0.0)
     r = simulate(lat, calm, days=1, events=events, seed=2, record_every=0.5)
     walking = r.counts.set_index("t").loc[0.5, "walking_s"]
     assert abs(walking - 3000) < 4 * np.sqrt(10_000 * 0.3 * 0.7)
@@ -237,10 +239,12 @@ def test_geotiff_input_keeps_totals(tmp_path):
     assert coarse.cell_m == pytest.approx(3 * 0.0008333 * 111_320)
 
 
-def _school_folder(tmp_path):
+def _school_folder(tmp_path, overrides=None):
+    """A school run folder as hyosan writes one (summary, events, agents, the resolved scenario)."""
     folder = tmp_path / "school"
     folder.mkdir(parents=True)
     (folder / "summary.json").write_text(json.dumps({"start_clock_s": 8 * 3600 + 40 * 60}))
+    (folder / "scenario.toml").write_text(resolved_toml(load_scenario("hyosan-high", overrides), 0))
     pd.DataFrame(
         {
             "time_s": [600.0, 1200.0, 1800.0, 2400.0],
@@ -324,11 +328,13 @@ def test_town_command_from_a_school_run(tmp_path, capsys):
 def test_town_scenario_file_and_overrides(tmp_path):
     np.save(tmp_path / "grid.npy", np.full((4, 4), 10.0))
     (tmp_path / "t.toml").write_text(
-        '[town]\nlattice = "grid.npy"\ndays = 3\n[params]\nalpha = 0.2\n'
+        '[town]\nlattice = "grid.npy"\ndays = 3\n[outbreak]\nkill_rate = 0.2\nincubation = "30min"\n'
         '[[events]]\nkind = "seed"\nafter = "6h"\narea = "cells:1,1"\nzombies = 2\n'
     )
-    sc = load_town(str(tmp_path / "t.toml"), {"beta": "0.1", "town.days": "2"})
-    assert sc.params.alpha == 0.2 and sc.params.beta == 0.1 and sc.days == 2
+    sc = load_town(str(tmp_path / "t.toml"), {"outbreak.bite_rate": "0.25", "mu": "0.4", "town.days": "2"})
+    p = sc.params
+    assert (p.kill_rate, p.bite_rate, p.incubation_s, p.mu, sc.days) == (0.2, 0.25, 1800.0, 0.4, 2)
+    assert p.alpha == pytest.approx(0.8) and p.eta == pytest.approx(48.0)
     assert sc.events[0].t == pytest.approx(0.25) and sc.lattice.shape == (4, 4)
     (tmp_path / "bad.toml").write_text('[[events]]\nkind = "strike"\nfraction_z = 2\n')
     with pytest.raises(HyosanError, match=r"bad.toml: events\[0\].fraction_z"):

@@ -14,10 +14,12 @@ TOWN = """\
 [town]
 lattice = "grid.npy"
 days = 3
-[params]
-beta = 0.05
-alpha = 0.3
-eta = 6.0
+[outbreak]
+bite_rate = 0.5
+kill_rate = 0.15
+incubation = "4h"
+contact_s = 0.1
+[coupling]
 mu = 0.5
 [[events]]
 kind = "seed"
@@ -45,7 +47,7 @@ def test_sweep_of_a_town_is_stored_and_resumes(town_file, tmp_path):
         "--runs",
         "3",
         "--vary",
-        "alpha=0.0,2.0",
+        "kill_rate=0.0,1.0",
         "--workers",
         "1",
         "--out",
@@ -60,11 +62,12 @@ def test_sweep_of_a_town_is_stored_and_resumes(town_file, tmp_path):
     assert {"final_S", "final_Z", "struck", "t_half_S", "cells_reached", "districts_fell"} <= set(
         runs.columns
     )
-    # Nobody is created or lost in any run; killing costs zombies (alpha 2 leaves fewer than alpha 0).
+    # Nobody is created or lost in any run; killing costs zombies (kills at 1/s of contact leave fewer
+    # than none).
     total = runs[["final_S", "final_E", "final_Z", "final_R"]].sum(axis=1)
     assert (total == 20 * 30 + 4).all()
-    by = runs.groupby("alpha")["final_Z"].mean()
-    assert by[0.0] > by[2.0]
+    by = runs.groupby("kill_rate")["final_Z"].mean()
+    assert by[0.0] > by[1.0]
     bands = pd.read_parquet(out / "bands.parquet")
     assert set(bands["series"]) == {"S", "E", "Z", "R"}
     assert json.loads((out / "sweep.json").read_text())["kind"] == "town"
@@ -86,7 +89,7 @@ def test_sensitivity_of_a_town(town_file, tmp_path):
             "--samples",
             "2",
             "--param",
-            "alpha=0.0:2.0",
+            "kill_rate=0.0:1.0",
             "--output",
             "final_Z",
             "--workers",
@@ -97,4 +100,4 @@ def test_sensitivity_of_a_town(town_file, tmp_path):
         ]
     )
     table = pd.read_parquet(out / "sensitivity_final_Z.parquet")
-    assert list(table["param"]) == ["alpha"] and table["mu_star"].iloc[0] > 0
+    assert list(table["param"]) == ["kill_rate"] and table["mu_star"].iloc[0] > 0

@@ -24,7 +24,7 @@ def town_folder(tmp_path_factory):
     ]
     r = simulate(
         lat,
-        LatticeParams(beta=0.05, alpha=0.3, eta=24.0, mu=0.3),
+        LatticeParams.per_day(beta=0.05, alpha=0.3, eta=24.0, mu=0.3),
         days=3,
         events=events,
         seed=1,

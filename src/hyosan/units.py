@@ -59,3 +59,52 @@ def alemi_rates(kill_rate: float, bite_rate: float, contact_rate: float) -> tupl
     ``kappa = c * k`` (so ``kappa / beta = alpha``). Multiply by N for the models' per-capita form.
     """
     return contact_rate * bite_rate, contact_rate * kill_rate
+
+
+# --- the lattice (hyosan.lattice): the same numbers per person-zombie pair per day in one cell ---
+
+#: Seconds in a day: the lattice's unit of time (and the compartment catalogue's).
+DAY_S = 86400.0
+
+
+def mean_incubation_s(distribution: str, median_s: float, sigma: float, min_s: float, max_s: float) -> float:
+    """The mean time (s) from a bite to turning of the school's incubation, drawn as
+    ``hyosan.populate.draw_incubation`` draws it and then clipped to ``[min_s, max_s]``
+    (lognormal of ``median_s`` and ``sigma``; exponential of mean ``median_s``; uniform on
+    ``[min_s, max_s]``; fixed ``median_s``). A compartment or a lattice cell turns its bitten at
+    the latent rate ``1 / mean`` (exponential waits with the same mean)."""
+    lo, hi = float(min_s), float(max_s)
+    m = float(median_s)
+    if distribution == "uniform":
+        return 0.5 * (lo + hi)
+    if distribution == "fixed" or (distribution == "lognormal" and sigma <= 0):
+        return min(max(m, lo), hi)
+    if distribution == "exponential":
+        if m <= 0:
+            return lo
+        return lo + m * (math.exp(-lo / m) - (math.exp(-hi / m) if math.isfinite(hi) else 0.0))
+    if distribution != "lognormal":
+        raise ValueError(f"unknown incubation distribution {distribution!r}")
+
+    # E[clip(X, lo, hi)] for X = m exp(sigma N): lo P(X < lo) + hi P(X > hi) + E[X; lo <= X <= hi],
+    # with E[X; X <= x] = m exp(sigma^2 / 2) Phi((ln(x / m) - sigma^2) / sigma).
+    def phi(x: float) -> float:
+        return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+    za = math.log(lo / m) / sigma if lo > 0 else -math.inf
+    zb = math.log(hi / m) / sigma if math.isfinite(hi) else math.inf
+    middle = m * math.exp(0.5 * sigma * sigma) * (phi(zb - sigma) - phi(za - sigma))
+    return lo * phi(za) + (hi * (1.0 - phi(zb)) if math.isfinite(hi) else 0.0) + middle
+
+
+def lattice_rates(
+    bite_rate: float, kill_rate: float, incubation_s: float, contact_s_per_day: float
+) -> tuple[float, float, float]:
+    """(beta, kappa, eta) of one lattice cell, per day: bites and kills per person-zombie pair per
+    day, and the latent rate. ``contact_s_per_day`` is how many seconds a day a given person and a
+    given zombie sharing the cell are in contact: the contact rate ``c`` of :func:`alemi_rates` is
+    that over :data:`DAY_S`, so ``beta = contact * b`` and ``kappa = contact * k`` (kappa / beta =
+    :func:`alpha`), and ``eta = DAY_S / incubation_s`` (0 for an endless incubation)."""
+    beta_s, kappa_s = alemi_rates(kill_rate, bite_rate, contact_s_per_day / DAY_S)
+    eta = DAY_S / incubation_s if incubation_s > 0 and math.isfinite(incubation_s) else 0.0
+    return beta_s * DAY_S, kappa_s * DAY_S, eta

@@ -246,7 +246,8 @@ def model_metrics(res) -> dict[str, Any]:
 @dataclass(frozen=True)
 class TownRunner:
     """A town run (the lattice, :mod:`hyosan.lattice`): ``town`` (built-in name or absolute path)
-    with fixed and varied overrides (rates such as ``beta``, or ``town.days``).
+    with fixed and varied overrides (outbreak numbers such as ``kill_rate``, the coupling ``mu``, or
+    ``town.days``).
 
     Metrics: ``final_<S|E|Z|R>``; ``struck`` (removed by strikes); ``peak_Z`` and ``t_peak_Z``
     (days); ``t_half_S`` (days until half the people were bitten, NaN if never);

@@ -30,14 +30,23 @@ def town(
     ] = "hyosan-city",
     from_: Annotated[
         Path | None,
-        typer.Option("--from", help="A school run folder: its infected escapes seed the school's cell."),
+        typer.Option(
+            "--from",
+            help="A school run folder: its infected escapes seed the school's cell, and its outbreak "
+            "(bite and kill rates, incubation) is the town's.",
+        ),
     ] = None,
     method: Annotated[str | None, typer.Option("--method", "-m", help="exact | tau (tau-leaping).")] = None,
     days: Annotated[float | None, typer.Option("--days", help="Days to simulate.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Root seed.")] = 0,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", "-s", help="Override a rate (beta=0.03) or town key (town.days=10)."),
+        typer.Option(
+            "--set",
+            "-s",
+            help="Override an outbreak value in physical units (kill_rate=0.1 per s of contact, "
+            "incubation=30min, contact_s=0.2 s a day), the coupling (mu=0.5) or a town key (town.days=10).",
+        ),
     ] = None,
     snapshot_every: Annotated[float, typer.Option("--snapshot-every", help="Days between maps.")] = 0.25,
     out: Annotated[
@@ -49,13 +58,15 @@ def town(
 
     Writes a run folder: summary.json, totals and districts (Parquet and CSV), cells.nc (per-cell
     maps, NetCDF), chronicle.md and report.html (animated map). With --from, the school run's
-    infected escapes enter the school's cell at their escape times (school -> town in one story).
+    infected escapes enter the school's cell at their escape times and its outbreak parameters
+    (bite and kill rates per second of contact, incubation) are the town's (school -> town in one
+    story).
     """
     # The lattice loads numba kernels: imported when the command runs, so `hyosan --help` stays quick.
     from hyosan.lattice.scenario import load_town, school_escapes
     from hyosan.lattice.simulate import simulate
 
-    sc = load_town(scenario, _assignments(set_))
+    sc = load_town(scenario, _assignments(set_), school=from_)
     events = list(sc.events)
     start = 8 * 3600.0
     if from_ is not None:

@@ -1,22 +1,35 @@
 """The exact solver: composition-rejection over cells (Slepoy, Thompson & Plimpton 2008), in numba.
 
-Every cell's total propensity ``a[c]`` (its bites, kills, turns and walks, including bites and
-kills by the zombies of its neighbours) sits in one of a few dozen groups by its binary exponent:
-group g holds cells with ``2^(g-1) <= a < 2^g`` (shifted by :data:`EMIN`). A reaction is drawn by
-picking a group in proportion to its sum (a short scan) and then a cell of the group uniformly,
-accepted with probability ``a / 2^g`` (at least one half): the cost of a draw does not grow with the
-number of cells. A reaction changes at most two cells and their neighbours, whose propensities are
-recomputed and moved between groups in O(1). Cells with nothing to do wait in group 0, never
-drawn, so a country where the outbreak is local costs what the outbreak costs.
+Every cell's total propensity ``a`` (its bites, kills, turns and walks, including bites and kills
+by the zombies of its neighbours) sits in one of a few dozen groups by its binary exponent: group g
+holds cells with ``2^(g-1) <= a < 2^g`` (shifted by :data:`EMIN`). A reaction is drawn by picking a
+group in proportion to its sum (a short scan from the largest) and then a cell of the group
+uniformly, accepted with probability ``a / 2^g`` (at least one half): the cost of a draw does not
+grow with the number of cells. A reaction changes at most two cells and their neighbours, whose
+propensities are recomputed and moved between groups in O(1). Cells with nothing to do wait in
+group 0, never drawn, so a country where the outbreak is local costs what the outbreak costs.
 
 The groups hold *bounds*, not the propensities themselves (the rejection-based SSA of Thanh,
 Priami and Zunino 2014): a cell's bound counts the zombies around it as ``wzb >= wz``, a quarter
 more plus one per edge. A drawn cell is accepted with probability (true propensity) / (bound),
 else nothing happens (its bound is tightened and the clock has moved on: thinning keeps the
 process exact). So a zombie that dies or turns next door does not touch its neighbours' bounds
-unless they are exceeded, which saves most of the updates of a reaction. Waiting times are exponential
-with the total rate: the trajectory is exact (Gillespie's direct method, with another way to
-choose the reaction).
+unless they are exceeded, which saves most of the updates of a reaction. Waiting times are
+exponential with the total rate: the trajectory is exact (Gillespie's direct method, with another
+way to choose the reaction).
+
+What makes it fast (benchmarks/README.md has the ablations, timed side by side):
+
+- the hot loop runs without numba's reference counting (``_nrt=False``: it allocates nothing;
+  :func:`run_exact` allocates the working arrays and hands them over). With it, every array
+  passed between the inlined helpers cost an atomic increment and decrement, half the time;
+- the group members' bounds are kept in member order (``ma``), so the rejection test reads the
+  bound beside the member instead of through it;
+- uniform draws come from an inline xoshiro256+ seeded from the run's NumPy generator, and the
+  exponential waits are drawn 256 at a time (a call to ``log`` in the loop forced every live value
+  out of the registers);
+- rare work (moving a cell between groups, new bounds for the neighbours, walking, the periodic
+  re-summation) sits in functions of its own, out of the hot loop.
 
 Hand-written in numba because no library offers an exact SSA for a million coupled compartments at
 this speed (GillespieSSA-style libraries rebuild the whole propensity vector or hold Python objects).
@@ -26,10 +39,17 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
-from hyosan.jit import njit, njit_inline
-from hyosan.lattice.kernels import neighbour, pick_edge, zombies_around
+from hyosan.jit import njit
+from hyosan.lattice.kernels import zombies_around
+
+#: The hot kernels run without numba's reference counting (NRT): they allocate nothing, so there
+#: is nothing to count, and the counting cost atomic operations on every array handed between
+#: helpers (numba's private ``_nrt`` flag; the cache still follows hyosan.jit's locator).
+njit_bare = numba.njit(cache=True, _nrt=False, error_model="numpy")
+njit_bare_inline = numba.njit(cache=True, _nrt=False, error_model="numpy", inline="always")
 
 #: Group g >= 1 holds 2^(g+EMIN-1) <= a < 2^(g+EMIN) (group 1 also everything smaller: rates that
 #: small, 1e-12 a day, never matter); group 0 holds the idle cells.
@@ -38,34 +58,76 @@ EMIN = -40
 NG = 108
 #: Reaction kinds counted in ``fired``.
 KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
-#: Bytes per cell the kernel allocates while it runs: a (8), grp (2), pos (4), members (4), wz (8),
+#: Bytes per cell the kernel allocates while it runs: ma (8), members (4), pos (4), grp (1), wz (8),
 #: wzb (8), wsum (4).
-WORKSPACE_BYTES_PER_CELL = 38
+WORKSPACE_BYTES_PER_CELL = 37
 #: Relative slack of the bound on the neighbours' zombies (see :func:`run_exact`).
 SLACK = 0.25
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
-RESUM_EVERY = 1 << 20
+RESUM_EVERY = 1 << 22
+#: Exponential waits drawn at a time.
+EXP_BATCH = 256
+
+_U = numba.uint64
+_Ui = numba.uintp
 
 
-@njit_inline
-def cell_rate(c, S, E, Z, wz, wsum, k):
-    """Total propensity of cell ``c``: its people bitten or fighting (in the cell and across each
-    edge), its bitten turning, and walking. ``wz[c]`` is the weighted sum of the neighbours'
-    zombies and ``wsum[c]`` the sum of the cell's edge weights (both kept up to date by the
-    caller); ``k`` = (bite, kill, turn, bite_x, kill_x, hop_s, hop_z)."""
-    s = float(S[c])
-    z = float(Z[c])
-    return s * ((k[0] + k[1]) * z + (k[3] + k[4]) * wz[c]) + k[2] * E[c] + (k[5] * s + k[6] * z) * wsum[c]
+@njit_bare_inline
+def _rotl(x, k):
+    return (x << _U(k)) | (x >> _U(64 - k))
 
 
-@njit_inline
+@njit_bare_inline
+def uniform(st):
+    """A uniform draw on [0, 1) with 53 random bits from xoshiro256+ (Blackman & Vigna), whose
+    state is the four words of ``st``."""
+    s0 = st[0]
+    s1 = st[1]
+    s2 = st[2]
+    s3 = st[3]
+    result = s0 + s3
+    t = s1 << _U(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+    return (result >> _U(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit
+def seed_state(gen, st):
+    """Fill the four words of ``st`` from the NumPy generator ``gen`` (SplitMix64 of 64 bits it
+    draws), so the same seed gives the same run and successive calls draw fresh streams."""
+    x = _U(gen.integers(0, 2**62)) ^ (_U(gen.integers(0, 2**62)) << _U(2))
+    for i in range(4):
+        x += _U(0x9E3779B97F4A7C15)
+        z = x
+        z = (z ^ (z >> _U(30))) * _U(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> _U(27))) * _U(0x94D049BB133111EB)
+        st[i] = z ^ (z >> _U(31))
+
+
+@njit_bare
+def _refill(st, ebuf):
+    """``ebuf`` full of standard exponential draws (``-log(1 - u)``, u on [0, 1): 1 - u is exact)."""
+    for i in range(ebuf.shape[0]):
+        ebuf[i] = -math.log(1.0 - uniform(st))
+
+
+@njit_bare_inline
 def _bound(wz, wsum):
     """A bound on the zombies around a cell that a few more can join without a new bound: a
     quarter more, plus one on every edge; 0 while there are none (idle cells stay idle)."""
     return wz + SLACK * wz + wsum if wz > 0.0 else 0.0
 
 
-@njit_inline
+@njit_bare_inline
 def group_of(a):
     if a <= 0.0:
         return 0
@@ -75,19 +137,35 @@ def group_of(a):
     return e if e < NG else NG - 1
 
 
-@njit_inline
-def _move(c, g_new, members, start, pos, grp):
-    """Move cell ``c`` to group ``g_new`` one boundary at a time: all cells sit in ``members``,
-    group g at ``[start[g], start[g + 1])`` with group 0 holding the idle cells (propensity 0), so a
-    step up swaps c with its group's last member and lowers the boundary, a step down swaps it with
-    the first member and raises it. Propensities mostly change by a factor under two: one step."""
-    g = grp[c]
+@njit_bare_inline
+def _rate(s, e, z, wzc, ws, k0, k1, k2, k3, k4, k5, k6):
+    """Total propensity of a cell with ``s`` people, ``e`` bitten, ``z`` zombies, ``wzc`` zombies
+    around (weighted) and edge weights summing to ``ws``."""
+    return s * ((k0 + k1) * z + (k3 + k4) * wzc) + k2 * e + (k5 * s + k6 * z) * ws
+
+
+@njit_bare
+def _move(c, new, ma, members, pos, grp, start, gsum):
+    """Move cell ``c`` (bound ``ma[pos[c]]``) to the group of ``new`` one boundary at a time and set
+    its bound to ``new``; returns the new group. All cells sit in ``members``, group g at
+    ``[start[g], start[g + 1])`` with group 0 holding the idle cells (propensity 0), so a step up
+    swaps c with its group's last member and lowers the boundary, a step down swaps it with the
+    first member and raises it. Bounds travel with their members in ``ma``."""
+    g = np.int64(grp[c])
+    g_new = group_of(new)
+    old = ma[pos[c]]
+    if g > 0:
+        if start[g + 1] - start[g] == 1:
+            gsum[g] = 0.0  # the last member leaves: no round-off left behind
+        else:
+            gsum[g] -= old
     while g < g_new:
         p = pos[c]
         q = start[g + 1] - 1
         other = members[q]
         members[q] = c
         members[p] = other
+        ma[p] = ma[q]
         pos[other] = p
         pos[c] = q
         start[g + 1] -= 1
@@ -98,141 +176,343 @@ def _move(c, g_new, members, start, pos, grp):
         other = members[q]
         members[q] = c
         members[p] = other
+        ma[p] = ma[q]
         pos[other] = p
         pos[c] = q
         start[g] += 1
         g -= 1
     grp[c] = g_new
-
-
-@njit_inline
-def _update(c, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span):
-    """Recompute the bound ``a[c]`` (with ``wzb``, raised first if the zombies around passed it)
-    and move the cell between groups; returns the change of the total."""
-    if wzb[c] < wz[c]:
-        wzb[c] = _bound(wz[c], wsum[c])
-    new = cell_rate(c, S, E, Z, wzb, wsum, k)
-    old = a[c]
-    if new == old:
-        return 0.0
-    g_old = grp[c]
-    g_new = group_of(new)
-    if g_old != g_new:
-        _move(c, g_new, members, start, pos, grp)
-        if g_new > span[1]:
-            span[1] = g_new
-        if 0 < g_new < span[0]:
-            span[0] = g_new
-        if g_old > 0 and start[g_old + 1] == start[g_old]:
-            gsum[g_old] = 0.0
-        elif g_old > 0:
-            gsum[g_old] -= old
-    elif g_old > 0:
-        gsum[g_old] -= old
+    ma[pos[c]] = new
     if g_new > 0:
         gsum[g_new] += new
-    a[c] = new
-    return new - old
+    return g_new
+
+
+@njit_bare_inline
+def _set(c, new, ma, members, pos, grp, start, gsum, pow2):
+    """Set cell ``c``'s bound to ``new``: in place when it stays in its group, else moved
+    (:func:`_move`). Returns (change of the total, new group or -1 when it stayed)."""
+    p = pos[c]
+    old = ma[p]
+    g = np.int64(grp[c])
+    if g > 0 and new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+        ma[p] = new
+        gsum[g] += new - old
+        return new - old, -1
+    if g == 0 and new <= 0.0:
+        return 0.0, -1
+    return new - old, _move(c, new, ma, members, pos, grp, start, gsum)
+
+
+@njit_bare
+def _edge(c, width, w_east, w_south, Z, by_z, u):
+    """A neighbour of ``c`` drawn with probability proportional to its edge weight (times its
+    zombies when ``by_z``); ``u`` is a uniform draw on [0, 1). -1 when there is none."""
+    n0 = c + 1
+    n1 = c - 1
+    n2 = c + width
+    n3 = c - width
+    x0 = w_east[c]
+    x1 = w_east[n1] if n1 >= 0 else 0.0
+    x2 = w_south[c]
+    x3 = w_south[n3] if n3 >= 0 else 0.0
+    if by_z:
+        x0 = x0 * Z[n0] if x0 > 0.0 else 0.0
+        x1 = x1 * Z[n1] if x1 > 0.0 else 0.0
+        x2 = x2 * Z[n2] if x2 > 0.0 else 0.0
+        x3 = x3 * Z[n3] if x3 > 0.0 else 0.0
+    total = x0 + x1 + x2 + x3
+    if total <= 0.0:
+        return -1
+    target = u * total
+    if x0 > 0.0 and target < x0:
+        return n0
+    if x1 > 0.0 and target < x0 + x1:
+        return n1
+    if x2 > 0.0 and target < x0 + x1 + x2:
+        return n2
+    if x3 > 0.0:
+        return n3
+    return n2 if x2 > 0.0 else (n1 if x1 > 0.0 else n0)  # round-off at the very top
+
+
+@njit_bare_inline
+def _neighbour(c, d, width, w_east, w_south):
+    """(cell, weight) across edge ``d`` (east, west, south, north) of cell ``c``; weight 0 where
+    there is no edge (the border's weights are 0, see hyosan.lattice.kernels)."""
+    if d == 0:
+        return c + 1, np.float64(w_east[c])
+    if d == 1:
+        return c - 1, np.float64(w_east[c - 1]) if c >= 1 else 0.0
+    if d == 2:
+        return c + width, np.float64(w_south[c])
+    return c - width, np.float64(w_south[c - width]) if c >= width else 0.0
 
 
 @njit
-def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arrival, fired, gen):
+def run_exact(
+    S,
+    E,
+    Z,
+    R,
+    w_east,
+    w_south,
+    width,
+    k,
+    t0,
+    t_stop,
+    max_events,
+    arrival,
+    fired,
+    gen,
+    resum_every=RESUM_EVERY,
+):
     """Advance the lattice exactly from ``t0`` until ``t_stop``, absorption or ``max_events``.
 
     Counts are changed in place; ``arrival[c]`` gets the time infection first reaches cell c (a
     bite or a zombie walking in); ``fired`` counts reactions by :data:`KINDS`. Returns the time
-    reached (``t_stop`` unless ``max_events`` stopped it first).
+    reached (``t_stop`` unless ``max_events`` stopped it first). The random draws come from
+    ``gen`` (a NumPy Generator): the same generator state gives the same run. Every
+    ``resum_every`` reactions the sums are recomputed from the cells (only round-off changes).
     """
     n = S.shape[0]
-    a = np.zeros(n)
-    grp = np.zeros(n, dtype=np.int16)
-    pos = np.empty(n, dtype=np.int32)
-    members = np.empty(n, dtype=np.int32)
-    start = np.zeros(NG + 1, dtype=np.int64)
-    gsum = np.zeros(NG)
-    span = np.array([NG, 0], dtype=np.int64)  # lowest and highest busy group (may be stale: empty)
-    wz = np.empty(n)
-    wsum = np.empty(n, dtype=np.float32)
-    wzb = np.empty(n)
+    st = np.empty(4, dtype=np.uint64)
+    seed_state(gen, st)
+    return _run(
+        S,
+        E,
+        Z,
+        R,
+        w_east,
+        w_south,
+        width,
+        k.astype(np.float64),
+        t0,
+        t_stop,
+        max_events,
+        arrival,
+        fired,
+        st,
+        np.empty(n),  # ma
+        np.empty(n, dtype=np.int32),  # members
+        np.empty(n, dtype=np.int32),  # pos
+        np.zeros(n, dtype=np.int8),  # grp
+        np.empty(n),  # wz
+        np.empty(n),  # wzb
+        np.empty(n, dtype=np.float32),  # wsum
+        np.zeros(NG + 1, dtype=np.int64),  # start
+        np.zeros(NG),  # gsum
+        np.empty(NG + 1),  # pow2
+        np.empty(EXP_BATCH),  # ebuf
+        np.empty(NG, dtype=np.int64),  # fill
+        np.array([NG, 0], dtype=np.int64),  # span
+        resum_every,
+    )
+
+
+@njit_bare
+def _setup(
+    S, E, Z, width, w_east, w_south, ks, ma, members, pos, grp, wz, wzb, wsum, start, gsum, pow2, fill, span
+):
+    """Every cell's zombies around, bound and group; the groups' members and sums."""
+    n = S.shape[0]
+    for g in range(NG + 1):
+        pow2[g] = math.ldexp(1.0, g + EMIN)
     for c in range(n):
         wz[c], wsum[c] = zombies_around(c, width, w_east, w_south, Z)
         wzb[c] = _bound(wz[c], wsum[c])
     for c in range(n):
-        value = cell_rate(c, S, E, Z, wzb, wsum, k)
+        value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6])
         g = group_of(value)
-        a[c] = value
         grp[c] = g
         start[g + 1] += 1
         if g > 0:
             gsum[g] += value
-            span[0] = min(span[0], g)
-            span[1] = max(span[1], g)
+            if g < span[0]:
+                span[0] = g
+            if g > span[1]:
+                span[1] = g
     for g in range(NG):
         start[g + 1] += start[g]
-    fill = start[:NG].copy()
+    for g in range(NG):
+        fill[g] = start[g]
     for c in range(n):
         g = grp[c]
         members[fill[g]] = c
         pos[c] = fill[g]
+        ma[fill[g]] = _rate(
+            S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
+        )
         fill[g] += 1
-    total = gsum.sum()
+
+
+@njit_bare
+def _resum(
+    width, w_east, w_south, S, E, Z, wz, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span
+):
+    """Recompute the zombies around every busy cell and the group sums (round-off never
+    accumulates); returns the total."""
+    for i in range(start[1], start[NG]):
+        c = members[i]
+        wz[c] = zombies_around(c, width, w_east, w_south, Z)[0]
+    for i in range(start[1], start[NG]):
+        c = members[i]
+        if wzb[c] < wz[c]:
+            wzb[c] = _bound(wz[c], wsum[c])
+            new = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6])
+            g = _set(c, new, ma, members, pos, grp, start, gsum, pow2)[1]
+            if g > span[1]:
+                span[1] = g
+            if 0 < g < span[0]:
+                span[0] = g
+    total = 0.0
+    for g in range(1, NG):
+        s = 0.0
+        for i in range(start[g], start[g + 1]):
+            s += ma[i]
+        gsum[g] = s
+        total += s
+    return total
+
+
+@njit_bare
+def _run(
+    S,
+    E,
+    Z,
+    R,
+    w_east,
+    w_south,
+    width,
+    ks,
+    t0,
+    t_stop,
+    max_events,
+    arrival,
+    fired,
+    st,
+    ma,
+    members,
+    pos,
+    grp,
+    wz,
+    wzb,
+    wsum,
+    start,
+    gsum,
+    pow2,
+    ebuf,
+    fill,
+    span,
+    resum_every,
+):
+    _setup(
+        S,
+        E,
+        Z,
+        width,
+        w_east,
+        w_south,
+        ks,
+        ma,
+        members,
+        pos,
+        grp,
+        wz,
+        wzb,
+        wsum,
+        start,
+        gsum,
+        pow2,
+        fill,
+        span,
+    )
+    k0, k1, k2, k3, k4, k5, k6 = ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
+    total = 0.0
+    for g in range(NG):
+        total += gsum[g]
+    n_bite = 0
+    n_kill = 0
+    n_turn = 0
+    n_walk_s = 0
+    n_walk_z = 0
     t = t0
     events = 0
-    resum = RESUM_EVERY
+    resum = resum_every
+    ei = EXP_BATCH
+    lo = span[0]
+    hi = span[1]
     while events < max_events:
-        while span[1] > 0 and start[span[1] + 1] == start[span[1]]:
-            span[1] -= 1
-        if span[1] == 0:
-            return t_stop  # nothing can happen any more
-        if span[0] > span[1]:
-            span[0] = span[1]
-        while start[span[0] + 1] == start[span[0]]:
-            span[0] += 1
+        while hi > 0 and start[hi + 1] == start[hi]:
+            hi -= 1
+        if hi == 0:
+            t = t_stop  # nothing can happen any more
+            break
+        if lo > hi:
+            lo = hi
+        while start[lo + 1] == start[lo]:
+            lo += 1
         if total <= 0.0:
             total = 0.0
-            for g in range(span[0], span[1] + 1):
+            for g in range(lo, hi + 1):
                 total += gsum[g]
-        t += gen.standard_exponential() / total
+        if ei == EXP_BATCH:
+            _refill(st, ebuf)
+            ei = 0
+        t += ebuf[ei] / total
+        ei += 1
         if t >= t_stop:
-            return t_stop
+            t = t_stop
+            break
         # Composition: a group in proportion to its sum (scanned from the largest propensities).
-        target = gen.random() * total
-        g = span[1]
+        # Indices here are unsigned: numba then skips the test for negative ones.
+        target = uniform(st) * total
+        g = _Ui(hi)
+        g_lo = _Ui(lo)
         acc = gsum[g]
-        while acc <= target and g > span[0]:
-            g -= 1
+        while acc <= target and g > g_lo:
+            g -= _Ui(1)
             acc += gsum[g]
-        while start[g + 1] == start[g]:  # round-off ran past the last group with cells
-            g += 1
-        # Rejection: a member uniformly, accepted with probability a / 2^g.
-        bound = math.ldexp(1.0, g + EMIN)
-        first = start[g]
-        size = start[g + 1] - first
+        while start[g + _Ui(1)] == start[g]:  # round-off ran past the last group with cells
+            g += _Ui(1)
+        # Rejection: a member uniformly, accepted with probability (its bound) / 2^g.
+        bound = pow2[g]
+        first = _Ui(start[g])
+        size = np.float64(start[g + _Ui(1)] - start[g])
         while True:
-            x = gen.random() * size
-            i = int(x)
-            c = members[first + i]
+            x = uniform(st) * size
+            i = _Ui(x)
             # The fraction of x is a fresh uniform: accept with it, and once accepted, bound *
-            # fraction is uniform on [0, a[c]): it picks the reaction too (one draw for both).
-            r = (x - i) * bound
-            if r < a[c]:
+            # fraction is uniform on [0, a): it picks the reaction too (one draw for both).
+            r = (x - np.float64(i)) * bound
+            if r < ma[first + i]:
                 break
-        # Thinning: a[c] is a bound (the zombies around counted as wzb >= wz); the candidate is a
-        # reaction with probability a_true / a[c], else nothing happens (time has moved on all the
-        # same: candidates come at the rate of the bounds). Then the bound is tightened.
-        if r >= cell_rate(c, S, E, Z, wz, wsum, k):
-            wzb[c] = _bound(wz[c], wsum[c])
-            total += _update(c, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span)
+        c = np.int64(members[first + i])
+        # Thinning: the bound counts the zombies around as wzb >= wz; the candidate is a reaction
+        # with probability true / bound, else nothing happens (time has moved on all the same:
+        # candidates come at the rate of the bounds). Then the bound is tightened.
+        s = np.float64(S[c])
+        z = np.float64(Z[c])
+        wzc = wz[c]
+        wsc = np.float64(wsum[c])
+        bite = s * (k0 * z + k3 * wzc)
+        kill_in = bite + s * k1 * z
+        kill_x = kill_in + s * k4 * wzc
+        turn = kill_x + k2 * E[c]
+        walk_s = turn + k5 * s * wsc
+        true = walk_s + k6 * z * wsc
+        if r >= true:
+            wzb[c] = _bound(wzc, wsc)
+            new = _rate(s, E[c], z, wzb[c], wsc, k0, k1, k2, k3, k4, k5, k6)
+            change, gn = _set(c, new, ma, members, pos, grp, start, gsum, pow2)
+            total += change
+            if gn > hi:
+                hi = gn
+            if 0 < gn < lo:
+                lo = gn
             continue
-        # Which of the cell's reactions.
-        s = float(S[c])
-        z = float(Z[c])
-        bite = s * (k[0] * z + k[3] * wz[c])
-        kill_in = s * k[1] * z
-        kill_x = s * k[4] * wz[c]
-        turn = k[2] * E[c]
-        walk_s = k[5] * s * wsum[c]
         # The reaction changes one or two cells (c1, c2), the zombies of each by dz1, dz2.
+        c1 = c
         c2 = -1
         dz1 = 0
         dz2 = 0
@@ -241,73 +521,110 @@ def run_exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arr
             E[c] += 1
             if arrival[c] > t:
                 arrival[c] = t
-            c1 = c
-            fired[0] += 1
-        elif r < bite + kill_in + kill_x:
-            c1 = c if r < bite + kill_in else pick_edge(c, width, w_east, w_south, Z, True, gen.random())
+            n_bite += 1
+        elif r < kill_in:
+            Z[c] -= 1
+            R[c] += 1
+            dz1 = -1
+            n_kill += 1
+        elif r < kill_x:
+            c1 = _edge(c, width, w_east, w_south, Z, True, uniform(st))
+            if c1 < 0:  # round-off left zombies around where there are none
+                continue
             Z[c1] -= 1
             R[c1] += 1
             dz1 = -1
-            fired[1] += 1
-        elif r < bite + kill_in + kill_x + turn:
+            n_kill += 1
+        elif r < turn:
             E[c] -= 1
             Z[c] += 1
-            c1 = c
             dz1 = 1
-            fired[2] += 1
-        elif r < bite + kill_in + kill_x + turn + walk_s:
-            c1 = c
-            c2 = pick_edge(c, width, w_east, w_south, Z, False, gen.random())
-            S[c1] -= 1
-            S[c2] += 1
-            fired[3] += 1
-        else:
-            if Z[c] <= 0:  # round-off at the very top of a[c]
+            n_turn += 1
+        elif r < walk_s:
+            c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
+            if c2 < 0:
                 continue
-            c1 = c
-            c2 = pick_edge(c, width, w_east, w_south, Z, False, gen.random())
-            Z[c1] -= 1
+            S[c] -= 1
+            S[c2] += 1
+            n_walk_s += 1
+        else:
+            if Z[c] <= 0:  # round-off at the very top of the bound
+                continue
+            c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
+            if c2 < 0:
+                continue
+            Z[c] -= 1
             Z[c2] += 1
             dz1 = -1
             dz2 = 1
             if arrival[c2] > t:
                 arrival[c2] = t
-            fired[4] += 1
+            n_walk_z += 1
         # Update the changed cells, and the neighbours of a cell whose zombies changed (their
-        # propensities read them). One code path for all reactions keeps the kernel small.
+        # propensities read them).
         for m in range(2):
             cell = c1 if m == 0 else c2
             if cell < 0:
                 break
             dz = dz1 if m == 0 else dz2
-            total += _update(cell, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span)
+            if wzb[cell] < wz[cell]:
+                wzb[cell] = _bound(wz[cell], wsum[cell])
+            new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
+            change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
+            total += change
+            if gn > hi:
+                hi = gn
+            if 0 < gn < lo:
+                lo = gn
             if dz == 0:
                 continue
+            # The neighbours' weighted sums of zombies follow. Only a neighbour with people whose
+            # zombies around passed their bound needs a new bound (fewer zombies leave the bound
+            # valid: thinning absorbs it).
             for d in range(4):
-                nb, w = neighbour(cell, d, width, w_east, w_south)
-                if nb >= 0:
+                nb, w = _neighbour(cell, d, width, w_east, w_south)
+                if w > 0.0:
                     wz[nb] += w * dz
-                    # Only a neighbour with people whose zombies around passed their bound needs a
-                    # new bound: fewer zombies leave the bound valid (thinning absorbs it).
-                    if dz > 0 and S[nb] > 0 and wz[nb] > wzb[nb]:
-                        total += _update(
-                            nb, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span
-                        )
+                    if dz > 0 and wz[nb] > wzb[nb] and S[nb] > 0:
+                        wzb[nb] = _bound(wz[nb], wsum[nb])
+                        new = _rate(S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], k0, k1, k2, k3, k4, k5, k6)
+                        change, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2)
+                        total += change
+                        if gn > hi:
+                            hi = gn
+                        if 0 < gn < lo:
+                            lo = gn
         events += 1
         resum -= 1
         if resum == 0:
-            resum = RESUM_EVERY
-            for c in range(n):
-                if wz[c] != 0.0:
-                    wz[c] = zombies_around(c, width, w_east, w_south, Z)[0]
-                    if wzb[c] < wz[c]:
-                        wzb[c] = _bound(wz[c], wsum[c])
-                        total += _update(
-                            c, S, E, Z, wz, wzb, wsum, k, a, members, start, gsum, pos, grp, span
-                        )
-            gsum[:] = 0.0
-            for g in range(1, NG):
-                for i in range(start[g], start[g + 1]):
-                    gsum[g] += a[members[i]]
-            total = gsum.sum()
+            resum = resum_every
+            span[0] = lo
+            span[1] = hi
+            total = _resum(
+                width,
+                w_east,
+                w_south,
+                S,
+                E,
+                Z,
+                wz,
+                wzb,
+                wsum,
+                ks,
+                ma,
+                members,
+                pos,
+                grp,
+                start,
+                gsum,
+                pow2,
+                span,
+            )
+            lo = span[0]
+            hi = span[1]
+    fired[0] += n_bite
+    fired[1] += n_kill
+    fired[2] += n_turn
+    fired[3] += n_walk_s
+    fired[4] += n_walk_z
     return t

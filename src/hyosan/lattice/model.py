@@ -49,7 +49,8 @@ class Hop:
 
 @dataclass(frozen=True)
 class Rates:
-    """What the kernels read: every rate constant evaluated, per day."""
+    """What the kernels read: every rate constant evaluated, per day (from the physical units by
+    :func:`hyosan.units.lattice_rates`)."""
 
     bite: float
     kill: float
@@ -120,7 +121,8 @@ def _param(name: str, default: float, doc: str) -> Param:
     return Param(name, default, UNITS[name], doc)
 
 
-_DEFAULTS = LatticeParams()
+#: The per-day projections of the default outbreak (:class:`LatticeParams`).
+_DEFAULTS = LatticeParams().as_dict()
 
 #: One cell: Alemi's SEZR with mass action on counts (no division by N: cells are areas).
 CELL = ReactionNetwork(
@@ -135,19 +137,30 @@ CELL = ReactionNetwork(
         Species("R", "0", "removed zombies"),
     ),
     params=(
-        _param("beta", _DEFAULTS.beta, "bites per susceptible-zombie pair per day in a cell"),
-        _param("alpha", _DEFAULTS.alpha, "zombies killed per human bitten (kappa/beta)"),
-        _param("eta", _DEFAULTS.eta, "latent rate: the bitten turn after 1/eta days"),
+        _param(
+            "beta",
+            _DEFAULTS["beta"],
+            "bites per susceptible-zombie pair per day in a cell (contact_s * bite_rate)",
+        ),
+        _param(
+            "kappa",
+            _DEFAULTS["kappa"],
+            "kills per susceptible-zombie pair per day in a cell (contact_s * kill_rate)",
+        ),
+        _param(
+            "eta", _DEFAULTS["eta"], "latent rate: the bitten turn after 1/eta days (86400 / incubation_s)"
+        ),
         Param("N", 1000.0, "people", "people in the cell", integer=True),
         Param("Z0", 1.0, "zombies", "zombies in the cell at the start", integer=True),
     ),
     reactions=(
         Reaction("bite", {"S": 1, "Z": 1}, {"S": -1, "E": +1}, "beta", "a zombie bites a human"),
-        Reaction("kill", {"S": 1, "Z": 1}, {"Z": -1, "R": +1}, "alpha * beta", "a human kills a zombie"),
+        Reaction("kill", {"S": 1, "Z": 1}, {"Z": -1, "R": +1}, "kappa", "a human kills a zombie"),
         Reaction("turn", {"E": 1}, {"E": -1, "Z": +1}, "eta", "the bitten turn"),
     ),
     t_end=30.0,
-    doc="What happens inside one cell of the lattice; equal to alemi-latent with beta_c = beta N.",
+    doc="What happens inside one cell of the lattice; equal to alemi-latent with beta_c = beta N "
+    "and alpha = kappa / beta.",
 )
 
 #: The town and country model: :data:`CELL` in every cell, bites and kills across edges, walking.
@@ -170,7 +183,7 @@ SEZR = LatticeModel(
             {"Z": 1},
             {},
             {"Z": -1, "R": +1},
-            "mu * alpha * beta",
+            "mu * kappa",
             "a human kills a zombie of the neighbouring cell",
         ),
     ),

@@ -1,8 +1,9 @@
-"""Town scenarios (TOML) and seeding a town from a school run folder.
+"""Town scenarios (TOML), a school's outbreak parameters, and seeding a town from a school run.
 
-A town scenario has a ``[town]`` table (name, lattice, days, method), ``[params]`` (the rates of
-:class:`~hyosan.lattice.params.LatticeParams`) and ``[[events]]`` (see
-:mod:`hyosan.lattice.events`). ``hyosan-city`` is the built-in one.
+A town scenario has a ``[town]`` table (name, lattice, days, method), ``[outbreak]`` (the shared
+outbreak parameters in physical units, or ``from`` a school scenario or run folder: see
+:class:`~hyosan.lattice.params.LatticeParams`), ``[coupling]`` (``mu``, ``move_s``, ``move_z``) and
+``[[events]]`` (see :mod:`hyosan.lattice.events`). ``hyosan-city`` is the built-in one.
 """
 
 from __future__ import annotations
@@ -16,14 +17,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from hyosan import units
 from hyosan.errors import HyosanError
 from hyosan.lattice.city import load_hyosan
 from hyosan.lattice.events import DAY, TownEvent, parse_event
 from hyosan.lattice.grid import Lattice, read_geotiff, read_grid
-from hyosan.lattice.params import LatticeParams
+from hyosan.lattice.params import LatticeParams, clean_values, replace_checked
+from hyosan.scenario import Scenario, builtins, load_scenario
+from hyosan.scenario.timefmt import parse_duration
 
 BUILTINS = {"hyosan-city": "hyosan_city.toml"}
 _TOWN_KEYS = {"name", "lattice", "days", "method", "cell_m", "factor"}
+#: The outbreak's own numbers (physical units) and the lattice's coupling: where a bare --set name goes.
+_OUTBREAK_KEYS = {"bite_rate", "bite_prob", "kill_rate", "incubation", "incubation_s", "contact_s"}
+_COUPLING_KEYS = {"mu", "move_s", "move_z"}
 
 
 @dataclass
@@ -47,9 +54,16 @@ def load_lattice(spec: str, source: str, *, cell_m: float = 1000.0, factor: int 
     return read_grid(path, cell_m=cell_m, factor=factor)
 
 
-def load_town(name: str, overrides: dict[str, str] | None = None) -> TownScenario:
-    """A built-in town (``hyosan-city``) or a town TOML file; ``overrides`` set params or town keys
-    (``beta=0.03``, ``town.days=10``)."""
+def load_town(
+    name: str, overrides: dict[str, str] | None = None, *, school: str | Path | None = None
+) -> TownScenario:
+    """A built-in town (``hyosan-city``) or a town TOML file.
+
+    ``overrides`` set outbreak, coupling or town keys (``outbreak.bite_rate=0.6``, ``kill_rate=0.1``,
+    ``mu=0.2``, ``town.days=10``). ``school`` (a school run folder or scenario) replaces the town's
+    ``outbreak.from``: the outbreak's bite and kill rates and incubation come from it, under what
+    the town's ``[outbreak]`` states itself and the overrides.
+    """
     if name in BUILTINS:
         text = (resources.files("hyosan") / "data" / "towns" / BUILTINS[name]).read_text(encoding="utf-8")
         source = f"built-in {name}"
@@ -65,19 +79,42 @@ def load_town(name: str, overrides: dict[str, str] | None = None) -> TownScenari
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise HyosanError(f"not valid TOML ({exc})", source=source) from None
-    unknown = set(data) - {"town", "params", "events"}
+    if "params" in data:
+        raise HyosanError(
+            "a town states its outbreak in physical units now: [outbreak] (bite_rate, kill_rate in 1/s of "
+            "contact, incubation, contact_s in s/day, or from = a school scenario) and [coupling] "
+            "(mu, move_s, move_z); see docs/town.md",
+            source=source,
+            field="params",
+        )
+    unknown = set(data) - {"town", "outbreak", "coupling", "events"}
     if unknown:
         raise HyosanError(f"unknown section {sorted(unknown)[0]!r}", source=source)
+    for section in ("town", "outbreak", "coupling"):
+        if not isinstance(data.get(section, {}), dict):
+            raise HyosanError("must be a table", source=source, field=section)
     town = dict(data.get("town", {}))
-    params = dict(data.get("params", {}))
+    sections = {"outbreak": dict(data.get("outbreak", {})), "coupling": dict(data.get("coupling", {}))}
+    set_values: dict[str, dict[str, object]] = {"outbreak": {}, "coupling": {}}
     for key, value in (overrides or {}).items():
-        if key.startswith("town."):
-            town[key[5:]] = _number(value) if key[5:] not in ("method", "lattice", "name") else value
+        head, dot, rest = key.partition(".")
+        if dot and head == "town":
+            town[rest] = _number(value) if rest not in ("method", "lattice", "name") else value
+        elif dot and head in set_values:
+            set_values[head][rest] = value if rest == "from" else _number(value)
+        elif not dot and key in _OUTBREAK_KEYS:
+            set_values["outbreak"][key] = _number(value)
+        elif not dot and key in _COUPLING_KEYS:
+            set_values["coupling"][key] = _number(value)
         else:
-            params[key.removeprefix("params.")] = value
+            clean_values({key: value}, "--set")  # names the field: old per-day rates, unknown names
+            raise HyosanError(
+                "expected outbreak.NAME, coupling.NAME or town.NAME", source="--set", field=key
+            )  # pragma: no cover - clean_values raised already
     bad = set(town) - _TOWN_KEYS
     if bad:
         raise HyosanError(f"unknown key {sorted(bad)[0]!r}", source=source, field="town")
+    params = town_params(sections, set_values, source, base, school)
     spec = str(town.get("lattice", "hyosan-city"))
     if base is not None and spec != "hyosan-city" and not Path(spec).is_absolute():
         spec = str(base / spec)
@@ -91,12 +128,128 @@ def load_town(name: str, overrides: dict[str, str] | None = None) -> TownScenari
     return TownScenario(
         name=str(town.get("name", lattice.name)),
         lattice=lattice,
-        params=LatticeParams().with_(source=source, **params),
+        params=params,
         events=[parse_event(e, source, i) for i, e in enumerate(data.get("events", []))],
         days=float(days),
         method=str(town.get("method", "exact")),
         source=source,
     )
+
+
+def town_params(
+    sections: dict[str, dict[str, object]],
+    overrides: dict[str, dict[str, object]],
+    source: str,
+    base: Path | None = None,
+    school: str | Path | None = None,
+) -> LatticeParams:
+    """The town's parameters, each number from the first that gives it: ``--set``, the town's own
+    ``[outbreak]``/``[coupling]``, the school (``school``, else ``outbreak.from``), the defaults."""
+    outbreak = dict(sections["outbreak"])
+    coupling = dict(sections["coupling"])
+    origin = overrides["outbreak"].pop("from", None) or outbreak.pop("from", None)
+    outbreak.pop("from", None)
+    if school is not None:
+        origin, where = school, "--from"
+    else:
+        where = source
+    values: dict[str, object] = {}
+    if origin is not None:
+        if not isinstance(origin, str | Path) or not str(origin).strip():
+            raise HyosanError(
+                "must name a school scenario or run folder", source=source, field="outbreak.from"
+            )
+        ref = Path(origin)
+        if base is not None and not ref.is_absolute() and (base / ref).exists():
+            ref = base / ref
+        field = None if school is not None else "outbreak.from"
+        values.update(school_outbreak(ref if ref.exists() else str(origin), where, field))
+    params = LatticeParams()
+    for table, src, prefix in (
+        (values, where, "outbreak."),
+        (_without_mixed(outbreak, overrides["outbreak"]), source, "outbreak."),
+        (coupling, source, "coupling."),
+        (overrides["outbreak"], "--set", "outbreak."),
+        (overrides["coupling"], "--set", "coupling."),
+    ):
+        allowed = _OUTBREAK_KEYS if prefix == "outbreak." else _COUPLING_KEYS
+        for key in sorted(set(table) - allowed):
+            clean_values({key: table[key]}, src, prefix)  # an old per-day rate: says how to state it
+            names = ", ".join(sorted(allowed | ({"from"} if prefix == "outbreak." else set())))
+            raise HyosanError(
+                f"unknown key (known: {names})",
+                source=src,
+                field=prefix + key,
+            )
+        params = replace_checked(params, table, src, prefix)
+    return params
+
+
+def _without_mixed(table: dict[str, object], override: dict[str, object]) -> dict[str, object]:
+    """The file's values less those a --set gives in the other form (``bite_prob`` for
+    ``bite_rate``, ``incubation`` for ``incubation_s``): the override replaces the number."""
+    pairs = {
+        "bite_rate": "bite_prob",
+        "bite_prob": "bite_rate",
+        "incubation": "incubation_s",
+        "incubation_s": "incubation",
+    }
+    drop = {k for k in override} | {pairs[k] for k in override if k in pairs}
+    return {k: v for k, v in table.items() if k not in drop}
+
+
+def school_outbreak(spec: str | Path, source: str = "--from", field: str | None = None) -> dict[str, float]:
+    """The outbreak parameters of a school: a built-in school scenario (``hyosan-high``), a school
+    scenario file, or a school run folder (its resolved ``scenario.toml``).
+
+    - ``bite_rate``: the zombies' bite rate per second of contact (``bite_prob`` converted by
+      :func:`hyosan.units.rate_of_chance`);
+    - ``kill_rate``: the mean kill rate (``strength``, 1/s of contact) of the school's people at the
+      start: every human of the population with their role's strength, every character with theirs;
+    - ``incubation_s``: the mean of the incubation (:func:`hyosan.units.mean_incubation_s`).
+    """
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / "scenario.toml").is_file():
+            raise HyosanError(
+                f"not a school run folder (no scenario.toml in {str(path)!r})", source=source, field=field
+            )
+        path = path / "scenario.toml"
+    elif str(spec) not in builtins() and not path.is_file():
+        raise HyosanError(
+            f"no such school scenario or run folder {str(spec)!r} (built-in: {', '.join(builtins())})",
+            source=source,
+            field=field,
+        )
+    loaded = load_scenario(path if path.is_file() else str(spec))
+    return outbreak_of(loaded.scenario)
+
+
+def outbreak_of(sc: Scenario) -> dict[str, float]:
+    """``bite_rate``, ``kill_rate`` and ``incubation_s`` of a validated school scenario (see
+    :func:`school_outbreak`)."""
+    z = sc.zombies
+    bite = float(z.bite_rate) if z.bite_rate is not None else units.rate_of_chance(float(z.bite_prob))
+    total, people = 0.0, 0
+    for p in sc.population:
+        if p.state == "human":
+            total += p.count * float(sc.roles[p.role].strength)
+            people += p.count
+    for c in sc.characters:
+        total += float(c.strength if c.strength is not None else sc.roles[c.role].strength)
+        people += 1
+    if people == 0:  # nobody at the start: the roles' mean
+        strengths = [float(r.strength) for r in sc.roles.values()] or [0.0]
+        total, people = sum(strengths), len(strengths)
+    inc = sc.infection.incubation
+    mean = units.mean_incubation_s(
+        inc.distribution,
+        parse_duration(inc.median),
+        float(inc.sigma),
+        parse_duration(inc.min),
+        parse_duration(inc.max),
+    )
+    return {"bite_rate": bite, "kill_rate": total / people, "incubation_s": mean}
 
 
 def _number(value: str) -> float | int | str:
