@@ -17,9 +17,10 @@ from hyosan.cli import main
 from hyosan.errors import HyosanError
 from hyosan.lattice.model import SEZR
 from hyosan.lattice.params import LatticeParams
-from hyosan.lattice.scenario import load_town, outbreak_of
+from hyosan.lattice.scenario import load_town
 from hyosan.populate import draw_incubation
 from hyosan.scenario import load_scenario
+from hyosan.scenario.rates import outbreak_of
 from hyosan.scenario.resolved import resolved_toml
 from hyosan.scenario.schema import IncubationConfig
 from hyosan.scenario.timefmt import parse_duration

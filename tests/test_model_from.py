@@ -15,11 +15,12 @@ from conftest import run_cli, scenario
 from hyosan import models
 from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
-from hyosan.outbreak import derive, kill_rate, mean_incubation, measure_contacts, measure_run
+from hyosan.outbreak import derive, measure_contacts, measure_run
 from hyosan.populate import draw_incubation
 from hyosan.results.store import save
 from hyosan.rules.spatial import count_occupancy
 from hyosan.scenario.load import load_scenario
+from hyosan.scenario.rates import kill_rate, mean_incubation
 from hyosan.scenario.schema import IncubationConfig
 from hyosan.units import alemi_rates
 

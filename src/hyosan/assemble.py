@@ -29,16 +29,11 @@ from hyosan.rules.state import (
     noise_map,
 )
 from hyosan.rules.tick import count_states
+from hyosan.scenario.rates import bite_rate
 from hyosan.scenario.schema import Scenario
-from hyosan.units import chance_of_rate, rate_of_chance
+from hyosan.units import chance_of_rate
 from hyosan.world import World, distance_field, room_doors
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
-
-
-def bite_rate(cfg) -> float:
-    """A zombie's (or hostile halfbie's) bite rate per second of contact, from ``bite_rate`` or
-    else ``bite_prob`` (a chance per second)."""
-    return float(cfg.bite_rate) if cfg.bite_rate is not None else rate_of_chance(float(cfg.bite_prob))
 
 
 def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:

@@ -31,13 +31,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hyosan.assemble import bite_rate
 from hyosan.compartmental.catalogue import get as get_model
 from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
 from hyosan.scenario.load import LoadedScenario, load_scenario
-from hyosan.scenario.schema import IncubationConfig, Scenario
-from hyosan.scenario.timefmt import parse_duration
+from hyosan.scenario.rates import bite_rate, human_kill_rates, kill_rate, mean_incubation
+from hyosan.scenario.schema import Scenario
 from hyosan.states import State
 from hyosan.units import ALEMI_MODELS, CONTACT_MINUTES, CONTACT_SEEDS, alemi_rates, alpha
 
@@ -132,59 +131,11 @@ class Derivation:
 
 
 # -- the scenario's numbers ------------------------------------------------------------------
-def human_kill_rates(sc: Scenario) -> list[tuple[str, int, float]]:
-    """(role, starting humans, their mean kill rate in 1/s) for each role with humans: the role's
-    ``strength``, a character's own where pinned."""
-    count = dict.fromkeys(sc.roles, 0)
-    total = dict.fromkeys(sc.roles, 0.0)
-    for p in sc.population:
-        if p.state == "human":
-            count[p.role] += p.count
-            total[p.role] += p.count * float(sc.roles[p.role].strength)
-    for ch in sc.characters:
-        count[ch.role] += 1
-        total[ch.role] += float(ch.strength if ch.strength is not None else sc.roles[ch.role].strength)
-    return [(r, count[r], total[r] / count[r]) for r in sc.roles if count[r] > 0]
-
-
-def kill_rate(sc: Scenario) -> float:
-    """The humans' kill rate (1/s), weighted by the population's composition."""
-    rates = human_kill_rates(sc)
-    n = sum(c for _, c, _ in rates)
-    return sum(c * k for _, c, k in rates) / n if n else 0.0
-
-
 def starting(sc: Scenario) -> tuple[int, int]:
     """(humans, zombies) at the start; characters are humans."""
     humans = sum(p.count for p in sc.population if p.state == "human") + len(sc.characters)
     zombies = sum(p.count for p in sc.population if p.state == "zombie")
     return humans, zombies
-
-
-def _phi(z: float) -> float:
-    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
-
-
-def mean_incubation(cfg: IncubationConfig) -> float:
-    """The mean incubation in seconds of the scenario's distribution, clipped to [min, max] as
-    the population's draws are (hyosan.populate.draw_incubation; the rounding to whole ticks
-    left out)."""
-    med = parse_duration(cfg.median)
-    lo, hi = parse_duration(cfg.min), parse_duration(cfg.max)
-    if cfg.distribution == "uniform":
-        return (lo + hi) / 2.0
-    if cfg.distribution == "exponential":  # mean ``median``: E[clip] = lo + integral of P(X > x)
-        return lo + med * (math.exp(-lo / med) - math.exp(-hi / med)) if med > 0 else lo
-    if cfg.distribution == "fixed" or cfg.sigma == 0 or med <= 0:
-        return min(max(med, lo), hi)
-    mu, s = math.log(med), float(cfg.sigma)
-
-    def z(x: float, shift: float = 0.0) -> float:
-        return -math.inf if x <= 0 else (math.log(x) - mu - shift) / s
-
-    below, above = _phi(z(lo)), 1.0 - _phi(z(hi))
-    inside = math.exp(mu + s * s / 2.0) * (_phi(z(hi, s * s)) - _phi(z(lo, s * s)))
-    return lo * below + hi * above + inside
 
 
 def load_source(spec: str) -> LoadedScenario:

@@ -77,7 +77,7 @@ def mean_incubation_s(distribution: str, median_s: float, sigma: float, min_s: f
     m = float(median_s)
     if distribution == "uniform":
         return 0.5 * (lo + hi)
-    if distribution == "fixed" or (distribution == "lognormal" and sigma <= 0):
+    if distribution == "fixed" or (distribution == "lognormal" and (sigma <= 0 or m <= 0)):
         return min(max(m, lo), hi)
     if distribution == "exponential":
         if m <= 0:

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from hyosan import units
 from hyosan.errors import HyosanError
 from hyosan.lattice.city import load_hyosan
 from hyosan.lattice.events import DAY, TownEvent, parse_event
 from hyosan.lattice.grid import Lattice, read_geotiff, read_grid
 from hyosan.lattice.params import LatticeParams, clean_values, replace_checked
-from hyosan.scenario import Scenario, builtins, load_scenario
-from hyosan.scenario.timefmt import parse_duration
+from hyosan.scenario import builtins, load_scenario
+from hyosan.scenario.rates import outbreak_of
 
 BUILTINS = {"hyosan-city": "hyosan_city.toml"}
 _TOWN_KEYS = {"name", "lattice", "days", "method", "cell_m", "factor"}
@@ -207,6 +206,8 @@ def school_outbreak(spec: str | Path, source: str = "--from", field: str | None 
     - ``kill_rate``: the mean kill rate (``strength``, 1/s of contact) of the school's people at the
       start: every human of the population with their role's strength, every character with theirs;
     - ``incubation_s``: the mean of the incubation (:func:`hyosan.units.mean_incubation_s`).
+
+    Read by :func:`hyosan.scenario.rates.outbreak_of`, as the compartment models' ``--from`` reads them.
     """
     path = Path(spec)
     if path.is_dir():
@@ -223,33 +224,6 @@ def school_outbreak(spec: str | Path, source: str = "--from", field: str | None 
         )
     loaded = load_scenario(path if path.is_file() else str(spec))
     return outbreak_of(loaded.scenario)
-
-
-def outbreak_of(sc: Scenario) -> dict[str, float]:
-    """``bite_rate``, ``kill_rate`` and ``incubation_s`` of a validated school scenario (see
-    :func:`school_outbreak`)."""
-    z = sc.zombies
-    bite = float(z.bite_rate) if z.bite_rate is not None else units.rate_of_chance(float(z.bite_prob))
-    total, people = 0.0, 0
-    for p in sc.population:
-        if p.state == "human":
-            total += p.count * float(sc.roles[p.role].strength)
-            people += p.count
-    for c in sc.characters:
-        total += float(c.strength if c.strength is not None else sc.roles[c.role].strength)
-        people += 1
-    if people == 0:  # nobody at the start: the roles' mean
-        strengths = [float(r.strength) for r in sc.roles.values()] or [0.0]
-        total, people = sum(strengths), len(strengths)
-    inc = sc.infection.incubation
-    mean = units.mean_incubation_s(
-        inc.distribution,
-        parse_duration(inc.median),
-        float(inc.sigma),
-        parse_duration(inc.min),
-        parse_duration(inc.max),
-    )
-    return {"bite_rate": bite, "kill_rate": total / people, "incubation_s": mean}
 
 
 def _number(value: str) -> float | int | str:
