@@ -19,6 +19,19 @@ BASE = {
 }
 
 
+def open_yard(width: int, height: int, name: str = "yard") -> str:
+    """A map of one open room, ``width`` x ``height`` tiles inside its walls."""
+    wall = "#" * (width + 2) + "\n"
+    rows = ("#" + "a" * width + "#\n") * height
+    return "[floor 1F]\n" + wall + rows + wall + f"[rooms]\na: {name} (yard)\n"
+
+
+def walled_pairs(pairs: int) -> str:
+    """A map of ``pairs`` pairs of tiles, each pair walled off from the others (one room, "cells")."""
+    wall = "#" * (3 * pairs + 1) + "\n"
+    return "[floor 1F]\n" + wall + "#" + "aa#" * pairs + "\n" + wall + "[rooms]\na: cells (cell)\n"
+
+
 def scenario(tmp_path: Path, map_text: str, **sections) -> LoadedScenario:
     """A validated scenario on ``map_text`` (written to tmp_path/map.txt); sections override BASE."""
     (tmp_path / "map.txt").write_text(map_text, encoding="utf-8")

@@ -10,21 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import walled_pairs
 from hyosan.engine import Simulation
 from hyosan.rules.spatial import count_occupancy
 from hyosan.units import alemi_rates, alpha, chance_of_rate, rate_of_chance
 
 PAIRS = 300
 #: Pairs of tiles walled off from each other: one human and one zombie in each, nobody moves.
-PAIR_MAP = (
-    "[floor 1F]\n"
-    + "#" * (3 * PAIRS + 1)
-    + "\n#"
-    + "aa#" * PAIRS
-    + "\n"
-    + "#" * (3 * PAIRS + 1)
-    + "\n[rooms]\na: cells (cell)\n"
-)
+PAIR_MAP = walled_pairs(PAIRS)
 STILL = {"walk_speed": 0.001, "run_speed": 0.001}
 
 

@@ -15,20 +15,13 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
-from conftest import scenario
+from conftest import open_yard, scenario
 from hyosan.compartmental.simulate import simulate as model_simulate
 from hyosan.engine import Simulation
 
 HUMANS = 120
 BITE = 0.5  # 1/s
-FLOOR = (
-    "[floor 1F]\n"
-    + "#" * 32
-    + "\n"
-    + ("#" + "a" * 30 + "#\n") * 30
-    + "#" * 32
-    + "\n[rooms]\na: yard (yard)\n"
-)
+FLOOR = open_yard(30, 30)
 
 
 def open_floor(tmp_path, alpha: float, seed: int) -> tuple[int, int, int]:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import tomli_w
 
-from conftest import run_cli, scenario
+from conftest import open_yard, run_cli, scenario, walled_pairs
 from hyosan import models
 from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
@@ -26,14 +26,7 @@ from hyosan.units import alemi_rates
 
 DAY = 86400.0
 #: An open yard, 14 x 14 tiles: everyone wanders, so zombies meet humans within minutes.
-YARD = (
-    "[floor 1F]\n"
-    + "#" * 16
-    + "\n"
-    + ("#" + "a" * 14 + "#\n") * 14
-    + "#" * 16
-    + "\n[rooms]\na: yard (yard)\n"
-)
+YARD = open_yard(14, 14)
 
 
 def yard_raw(**changes) -> dict:
@@ -156,15 +149,7 @@ def test_the_window_starts_at_the_first_zombie(yard):
 
 PAIRS = 200
 #: Pairs of tiles walled off from each other: one human and one zombie in each, nobody moves.
-PAIR_MAP = (
-    "[floor 1F]\n"
-    + "#" * (3 * PAIRS + 1)
-    + "\n#"
-    + "aa#" * PAIRS
-    + "\n"
-    + "#" * (3 * PAIRS + 1)
-    + "\n[rooms]\na: cells (cell)\n"
-)
+PAIR_MAP = walled_pairs(PAIRS)
 
 
 def test_the_measured_contact_rate_is_the_share_of_time_a_pair_is_in_contact(tmp_path):
@@ -209,14 +194,7 @@ def test_the_measured_contact_rate_is_the_share_of_time_a_pair_is_in_contact(tmp
     assert 1 / (2 * PAIRS) < measured < 1 / PAIRS  # Z grows from PAIRS as the bitten turn
 
 
-FLOOR = (
-    "[floor 1F]\n"
-    + "#" * 32
-    + "\n"
-    + ("#" + "a" * 30 + "#\n") * 30
-    + "#" * 32
-    + "\n[rooms]\na: yard (yard)\n"
-)
+FLOOR = open_yard(30, 30)
 
 
 def half_time(values: np.ndarray, times: np.ndarray, humans: int) -> np.ndarray:
