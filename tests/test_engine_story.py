@@ -208,3 +208,70 @@ def test_school_wide_alarm_is_heard_everywhere(make_scenario):
     walkable = sim.world.tiles.ravel() != Tile.VOID
     assert (sim.arrays.noise.level[walkable] == 70).all()
     assert (sim.pop.mode != Mode.CALM).all()  # everybody heard it
+
+
+HIDEOUT = """\
+[floor 1F]
+############
+#Shhhhhhhhh#
+############
+[floor 2F]
+############
+#Scccc#aaaa#
+#cccccBaaaa#
+#cccc.#aaaa#
+############
+[rooms]
+h: hall (corridor)
+c: landing (corridor)
+a: hideout (classroom)
+[doors]
+2F 6 2: 150
+"""
+
+
+def hideout(make_scenario, hunt_range: float):
+    return make_scenario(
+        HIDEOUT,
+        clock={"duration": "4min"},
+        roles={"student": {"strength": 0.0}},
+        halfbies={"hostile_fraction": 1.0, "bite_prob": 1.0, "hunt_range": hunt_range, "break_rate": 5.0},
+        infection={"incubation": {"distribution": "fixed", "median": "10min"}},
+        population=[
+            {"role": "student", "count": 1, "areas": ["hall"], "state": "halfbie"},
+            {"role": "student", "count": 2, "areas": ["hideout"]},
+        ],
+    )
+
+
+def test_hostile_halfbies_hunt_the_hidden_through_walls_and_floors(make_scenario):
+    """Gwi-nam hunts (show): a hostile halfbie hears the hidden one storey up, takes the stairs,
+    breaks their barricade (150 hit points at 5 a second) and bites."""
+    sim, res = run(hideout(make_scenario, hunt_range=30.0), seed=0)
+    ev = res.events
+    breach = ev[ev.kind == "door_breach"]
+    bites = ev[(ev.kind == "bite") & (ev.a == 0)]
+    assert len(breach) == 1 and len(bites) >= 1
+    assert breach.time_s.iloc[0] >= 30  # the barricade held the 30 s it is worth
+    assert bites.time_s.iloc[0] > breach.time_s.iloc[0]
+
+
+def test_halfbies_that_do_not_hunt_leave_the_hidden_alone(make_scenario):
+    sim, res = run(hideout(make_scenario, hunt_range=0.0), seed=0)
+    ev = res.events
+    assert (ev.kind == "bite").sum() == 0 and (ev.kind == "door_breach").sum() == 0
+
+
+def test_a_loner_keeps_out_of_the_group(make_scenario):
+    loaded = make_scenario(
+        CORRIDOR,
+        population=[{"role": "student", "count": 5, "areas": ["classroom"]}],
+        characters=[
+            {"name": "Yoon Gwi-nam", "role": "student", "area": "classroom", "alone": True},
+            {"name": "Lee Su-hyeok", "role": "student", "area": "classroom"},
+        ],
+    )
+    sim = Simulation(loaded, seed=0)
+    g, s = sim.pop.find("Yoon Gwi-nam"), sim.pop.find("Lee Su-hyeok")
+    assert sim.pop.group[s] == sim.pop.group[0] >= 0
+    assert sim.pop.group[g] == -1 and sim.pop.leader[g] == g

@@ -56,6 +56,8 @@ def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
         hb_speed=float(hb.speed),
         hb_bite=min(bite_rate(hb), 1e6),
         hb_makes=float(hb.bite_makes_halfbie),
+        hb_hunt=float(hb.hunt_range),
+        hb_break=float(z.break_rate if hb.break_rate is None else hb.break_rate),
         hide_below=float(b.hide_below),
         confront=float(b.confront_above),
         calm_move=float(b.calm_move),
@@ -121,6 +123,7 @@ def world_arrays(
         occupancy=np.zeros(n_cells, dtype=np.int32),
         geo=geometry(F, H, W),
         full=full_cells(w.nbr_start, w.nbr_idx, w.nbr_cost, W),
+        stair_links=np.asarray(w.stair_links, dtype=np.int64).reshape(-1, 2),
     )
 
 

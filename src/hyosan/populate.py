@@ -114,9 +114,11 @@ def build_population(
             if getattr(ch, name) is not None:
                 row[0, k] = getattr(ch, name)
         trait_rows.append(row)
-        # Characters join the group of the people spawned in their room (their classmates).
+        # Characters join the group of the people spawned in their room (their classmates),
+        # unless they keep to themselves.
         room = int(world.room_id.ravel()[placed[0]])
-        groups.append(np.array([room_group.get(room, -1) if room >= 0 else -1], dtype=np.int32))
+        own = -1 if ch.alone or room < 0 else room_group.get(room, -1)
+        groups.append(np.array([own], dtype=np.int32))
         characters[n_generated + c_i] = ch.name
     cell = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int32)
     n = cell.size

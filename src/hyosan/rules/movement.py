@@ -296,9 +296,10 @@ def toward_in_room(c, dc, room, world):
 
 
 @kernel
-def batter(d, now, world, doors, prm, noise, ev, flags):
-    """A zombie batters door ``d``: wears its strength, makes noise, breaks it at zero."""
-    doors.strength[d] -= prm.z_break * prm.tick_s
+def batter(d, rate, now, world, doors, prm, noise, ev, flags):
+    """A zombie batters door ``d`` (``rate`` hit points a second): wears its strength, makes
+    noise, breaks it at zero."""
+    doors.strength[d] -= rate * prm.tick_s
     dc = doors.cell[d]
     if noise.until[dc] < now + 1:
         stamp_noise(dc, prm.batter_db, now, now + prm.batter_ticks, noise, world, doors.state, prm)
@@ -336,7 +337,7 @@ def chase_step(c, target, now, world, doors, prm, noise, ev, flags):
             bd = d
             best = e
     if best < 0 and door_hit >= 0:
-        batter(door_hit, now, world, doors, prm, noise, ev, flags)
+        batter(door_hit, prm.z_break, now, world, doors, prm, noise, ev, flags)
     return position(best, c, world.nbr_start)
 
 
@@ -365,7 +366,7 @@ def seek_step(c, now, world, doors, prm, noise, ev, flags):
             best = e
             door_hit = -1
     if door_hit >= 0:
-        batter(door_hit, now, world, doors, prm, noise, ev, flags)
+        batter(door_hit, prm.z_break, now, world, doors, prm, noise, ev, flags)
     return position(best, c, world.nbr_start)
 
 
@@ -401,11 +402,104 @@ def wander_step(i, c, world, door_state, heading, prm, gen):
 
 
 @kernel_inline
+def nearest_door(room, c, world, doors):
+    """The cell of ``room``'s door nearest to cell ``c`` (as the crow flies), -1 if it has none."""
+    best = -1
+    bd = math.inf
+    for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
+        dc = doors.cell[world.room_door_idx[k]]
+        d = euclid(c, dc, world.geo)
+        if d < bd:
+            bd = d
+            best = dc
+    return best
+
+
+@kernel_inline
+def hunt_target(c, prey, world, doors):
+    """Where a hunting halfbie at ``c`` heads for prey at cell ``prey`` that it hears but cannot
+    see: out by the door of its own room nearest the prey, then to the door of the prey's room
+    nearest to it, then the prey."""
+    mine, theirs = world.room_of_cell[c], world.room_of_cell[prey]
+    if mine == theirs:
+        return prey
+    if mine >= 0:
+        d = nearest_door(mine, prey, world, doors)
+    else:
+        d = nearest_door(theirs, c, world, doors) if theirs >= 0 else -1
+    return d if d >= 0 else prey
+
+
+@kernel_inline
+def stair_toward(c, floor, world, doors):
+    """For a halfbie at ``c`` making for ``floor``: the stair cell one storey on (when ``c`` is
+    the foot of a flight that goes there), else the nearest such foot on its floor (on its
+    room's nearest door first, when in a room); -1 if none."""
+    geo, links = world.geo, world.stair_links
+    f = geo[c, 0]
+    best = -1
+    bd = math.inf
+    for k in range(links.shape[0]):
+        for end in range(2):
+            a = links[k, end]
+            b = links[k, 1 - end]
+            if geo[a, 0] != f or geo[b, 0] != floor:
+                continue
+            if a == c:
+                return b
+            d = euclid(c, a, geo)
+            if d < bd:
+                bd = d
+                best = a
+    if best >= 0 and world.room_of_cell[c] >= 0:
+        return nearest_door(world.room_of_cell[c], best, world, doors)
+    return best
+
+
+@kernel_inline
+def door_step(c, target, now, world, doors, prm, noise, ev, flags):
+    """A hunting halfbie's step onto the door at cell ``target``; next to it and the door shut,
+    it batters it (``hb_break``, show: stronger than a zombie)."""
+    if euclid(c, target, world.geo) > 1.5:
+        return chase_step(c, target, now, world, doors, prm, noise, ev, flags)
+    d = world.door_of_cell[target]
+    if shut(doors.state[d]):
+        batter(d, prm.hb_break, now, world, doors, prm, noise, ev, flags)
+        return -1
+    return step_onto(c, target, world)
+
+
+@kernel_inline
+def step_onto(c, target, world):
+    """The position of the edge from ``c`` to the neighbouring cell ``target`` if there is room
+    on it, else -1."""
+    for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+        if world.nbr_idx[e] == target and world.occupancy[target] < world.cap[target]:
+            return position(e, c, world.nbr_start)
+    return -1
+
+
+@kernel_inline
+def hunt_step(c, target, now, world, doors, prm, noise, ev, flags):
+    """A hostile halfbie's step towards ``target``: up or down a flight of stairs, onto (or
+    through) a door, or after its prey."""
+    if world.geo[target, 0] != world.geo[c, 0]:
+        return step_onto(c, target, world)
+    if world.tiles[target] == T_STAIRS and euclid(c, target, world.geo) <= 1.5:
+        return step_onto(c, target, world)
+    if world.tiles[target] == T_DOOR:
+        return door_step(c, target, now, world, doors, prm, noise, ev, flags)
+    return chase_step(c, target, now, world, doors, prm, noise, ev, flags)
+
+
+@kernel_inline
 def zombie_step(i, c, now, world, doors, agents, prm, noise, ev, flags, gen):
     """The position among its cell's edges of the edge zombie ``i`` takes next, or -1 (it may
     batter a door instead)."""
     mode, target = agents.mode[i], agents.target[i]
     if mode == CHASE and target >= 0:
+        if agents.state[i] == HALFBIE:
+            return hunt_step(c, target, now, world, doors, prm, noise, ev, flags)
         return chase_step(c, target, now, world, doors, prm, noise, ev, flags)
     if mode == SEEK:
         return seek_step(c, now, world, doors, prm, noise, ev, flags)

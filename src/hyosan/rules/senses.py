@@ -129,3 +129,40 @@ def nearest_seen(i, want_prey, radius, agents, world, door_state, prm, blocks):
             return j
         buf_d2[best] = math.inf
     return -1
+
+
+
+@kernel_inline
+def nearest_heard(i, f, radius, agents, world, prm, blocks):
+    """The nearest prey on floor ``f`` within ``radius`` metres of ``i`` as seen from above,
+    through walls, shut doors and ceilings (a hostile halfbie's sharp hearing: the hidden are
+    heard breathing), or -1."""
+    if radius <= 0.0 or f < 0 or f >= world.geo[world.geo.shape[0] - 1, 0] + 1:
+        return -1
+    state, cell, geo = agents.state, agents.cell, world.geo
+    bw, bh, block = prm.bw, prm.bh, BLOCK
+    _, y, x = coords(cell[i], geo)
+    r = int(math.ceil(radius))  # noqa: RUF046 (numba's ceil returns a float here)
+    by0 = max(0, (y - r) // block)
+    by1 = min(bh - 1, (y + r) // block)
+    bx0 = max(0, (x - r) // block)
+    bx1 = min(bw - 1, (x + r) // block)
+    if rect_total(blocks.sat_prey, f, by0, bx0, by1, bx1, bw, bh) == 0:
+        return -1
+    best = -1
+    bd = radius * radius
+    for by in range(by0, by1 + 1):
+        for bx in range(bx0, bx1 + 1):
+            b = (f * bh + by) * bw + bx
+            if blocks.prey[b] == 0:
+                continue
+            j = blocks.head[b]
+            while j >= 0:
+                if is_prey(state[j]) and j != i:
+                    _, yj, xj = coords(cell[j], geo)
+                    d2 = float((yj - y) ** 2 + (xj - x) ** 2)
+                    if d2 <= bd:
+                        bd = d2
+                        best = j
+                j = blocks.next[j]
+    return best

@@ -34,6 +34,7 @@ class WorldArrays(NamedTuple):
     occupancy: np.ndarray  # int32[cells] agents on each tile now (kept by the kernels)
     geo: np.ndarray  # int32[cells, 3] (floor, y, x) of each cell
     full: np.ndarray  # uint8[cells] 1 where a cell's edges are its 8 grid neighbours
+    stair_links: np.ndarray  # int64[links, 2] pairs of stair cells a flight joins, floor to floor
 
 
 class Doors(NamedTuple):
@@ -147,6 +148,8 @@ class Params(NamedTuple):
     hb_speed: float
     hb_bite: float  # a hostile halfbie's bite rate per second of contact (1/s)
     hb_makes: float  # chance a hostile halfbie's bite makes a halfbie
+    hb_hunt: float  # m: a hostile halfbie hears prey through walls this far (0: it does not hunt)
+    hb_break: float  # door hit points a hostile halfbie removes per second of battering
     hide_below: float  # leaders less brave than this hide
     confront: float  # the alert this brave go to meet a zombie they see
     calm_move: float  # chance a calm agent moves in a tick

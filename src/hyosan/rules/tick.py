@@ -35,23 +35,30 @@ from hyosan.rules.contact import alert_mode, contact_all, scream
 from hyosan.rules.infection import turn_due
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
-from hyosan.rules.movement import builtin, move_all, settle_modes
+from hyosan.rules.movement import builtin, hunt_target, move_all, settle_modes, stair_toward
 from hyosan.rules.noise import heard
 from hyosan.rules.rng import below
-from hyosan.rules.senses import nearest_seen
+from hyosan.rules.senses import nearest_heard, nearest_seen
 from hyosan.rules.spatial import rebuild_blocks, rebuild_cells, summed_area
 
 
 @kernel_inline
 def zombie_senses(i, s, now, run, prm):
     """A zombie (or hostile halfbie: Gwi-nam hunts) chases prey in sight, else seeks a sound,
-    else wanders."""
+    else wanders. A hostile halfbie also hunts the prey it hears through walls (``hb_hunt``
+    metres), by way of the doors of the room they hide in."""
     agents = run.agents
     if prm.zombies_wander:
         agents.mode[i] = WANDER
         return
     sight = prm.z_sight if s == ZOMBIE else agents.traits[i, TR_SIGHT]
     j = nearest_seen(i, True, sight, agents, run.world, run.doors.state, prm, run.blocks)
+    if j < 0 and s == HALFBIE and prm.hb_hunt > 0.0:
+        t = hunt(i, agents, run.world, run.doors, prm, run.blocks)
+        if t >= 0:
+            agents.mode[i] = CHASE
+            agents.target[i] = t
+            return
     if j >= 0:
         agents.mode[i] = CHASE
         agents.target[i] = agents.cell[j]
@@ -61,6 +68,23 @@ def zombie_senses(i, s, now, run, prm):
     else:
         agents.mode[i] = WANDER
         agents.target[i] = -1
+
+
+@kernel_inline
+def hunt(i, agents, world, doors, prm, blocks):
+    """Where hostile halfbie ``i`` goes for the prey it hears (``hb_hunt`` metres, on its floor,
+    else one storey up or down, by the stairs); -1 if it hears none."""
+    c = agents.cell[i]
+    f = world.geo[c, 0]
+    j = nearest_heard(i, f, prm.hb_hunt, agents, world, prm, blocks)
+    if j >= 0:
+        return hunt_target(c, agents.cell[j], world, doors)
+    for df in (1, -1):
+        if nearest_heard(i, f + df, prm.hb_hunt, agents, world, prm, blocks) >= 0:
+            s = stair_toward(c, f + df, world, doors)
+            if s >= 0:
+                return s
+    return -1
 
 
 @kernel_inline

@@ -134,6 +134,16 @@ class HalfbieConfig(Strict):
         None, ge=0, le=100, description="a hostile halfbie's bite rate (1/s); if given, replaces bite_prob"
     )
     bite_makes_halfbie: Probability = Field(0.3, description="chance a halfbie bite makes a halfbie")
+    hunt_range: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="m: a hostile halfbie hears prey on its floor this far through walls and hunts "
+        "them, breaking into their room (0: it follows only sight and sound, as zombies do)",
+    )
+    break_rate: float | None = Field(
+        None, ge=0, description="door hit points a hostile halfbie removes per s (None: the zombies' break_rate)"
+    )
 
     @model_validator(mode="after")
     def _one_bite(self):
@@ -243,6 +253,9 @@ class CharacterConfig(Strict):
     halfbie: bool | None = Field(None, description="if bitten: true = always a halfbie, false = never")
     incubation: Duration | None = Field(None, description="if bitten: turns after this long (pinned)")
     hostile: bool | None = Field(None, description="as a halfbie: hunts humans")
+    alone: bool = Field(
+        False, description="true: not in the group of those spawned in the room; flees or hides by own courage"
+    )
     note: str = ""
 
 
