@@ -252,3 +252,25 @@ def test_same_seed_same_run_other_seed_other_run(make_scenario):
     np.testing.assert_array_equal(a.frame_cells, b.frame_cells)
     assert a.events.equals(b.events)
     assert not np.array_equal(a.frame_cells, c.frame_cells)
+
+
+def test_speeds_spread_by_their_own_jitter(make_scenario):
+    """``speed_jitter`` spreads walking and running speeds apart from the other traits (a class
+    may differ widely in nerve, not in speed); without it speeds spread by ``jitter``."""
+    from hyosan.rules.consts import TR_COURAGE, TR_RUN, TR_WALK
+
+    def spreads(**role):
+        loaded = make_scenario(
+            SCHOOL,
+            roles={"student": {"jitter": 0.3, "courage": 0.5, **role}},
+            population=[{"role": "student", "count": 100, "areas": ["corridor"]}],
+        )
+        traits = Simulation(loaded, seed=0).arrays.agents.traits
+        cv = traits.std(axis=0) / traits.mean(axis=0)
+        return cv[TR_WALK], cv[TR_RUN], cv[TR_COURAGE]
+
+    walk, run_, courage = spreads(speed_jitter=0.05)
+    assert 0.04 < walk < 0.06 and 0.04 < run_ < 0.06
+    assert 0.22 < courage < 0.38
+    walk, run_, courage = spreads()
+    assert 0.22 < walk < 0.38 and 0.22 < run_ < 0.38

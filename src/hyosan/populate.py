@@ -19,6 +19,7 @@ from hyosan.world import World
 from hyosan.world.tiles import Tile
 
 _SPAWNABLE = (Tile.FLOOR, Tile.OUTDOOR)
+_SPEEDS = ("walk_speed", "run_speed")
 _BOUNDS = {
     "walk_speed": (0.1, 10.0),
     "run_speed": (0.1, 12.0),
@@ -64,7 +65,10 @@ def _traits(role: RoleConfig, n: int, rng: np.random.Generator) -> np.ndarray:
     out = np.empty((n, len(TRAITS)), dtype=np.float32)
     for k, name in enumerate(TRAITS):
         base = getattr(role, name)
-        values = base * (1.0 + role.jitter * rng.standard_normal(n))
+        spread = role.jitter
+        if name in _SPEEDS and role.speed_jitter is not None:
+            spread = role.speed_jitter
+        values = base * (1.0 + spread * rng.standard_normal(n))
         out[:, k] = np.clip(values, *_BOUNDS[name])
     return out
 

@@ -56,8 +56,6 @@ _DY = np.array((-1, -1, 0, 1, 1, 1, 0, -1), dtype=np.int64)
 _DX = np.array((0, 1, 1, 1, 0, -1, -1, -1), dtype=np.int64)
 # Where each heading's edge is among the edges of a cell with all 8 grid neighbours (spatial.full8).
 _HEADING_EDGE = np.array((0, 5, 2, 7, 3, 6, 1, 4), dtype=np.int64)
-_MAX_STEPS = 4  # steps per tick at most (a sprinting zombie covers 4 m in a second)
-
 
 @kernel_inline
 def shut(ds):
@@ -553,13 +551,13 @@ def next_edge(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn):
 
 @kernel_inline
 def walk(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn):
-    """Agent ``i`` takes steps while its movement budget lasts (at most ``_MAX_STEPS``)."""
+    """Agent ``i`` takes steps while its movement budget lasts: as many as its speed covers in a
+    tick (every step costs at least 1 m, so the loop ends)."""
     world, doors, agents, ev = run.world, run.doors, run.agents, run.events
     cell, budget, mode = agents.cell, agents.budget, agents.mode
     W = prm.W
-    for _ in range(_MAX_STEPS):
-        if budget[i] < 1.0:
-            break  # not even an orthogonal step left: decide nothing (deciding has side effects)
+    # Not even an orthogonal step left: decide nothing (deciding has side effects).
+    while budget[i] >= 1.0:
         c = cell[i]
         k = next_edge(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn)
         if k < 0:

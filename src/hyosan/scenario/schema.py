@@ -96,6 +96,13 @@ class RoleConfig(Strict):
     sight: float = Field(15.0, ge=0, le=100, description="m: how far zombies are seen (line of sight)")
     hearing: float = Field(30.0, ge=0, le=140, description="dB: quietest sound noticed")
     jitter: float = Field(0.15, ge=0, le=1, description="relative spread of traits between agents")
+    speed_jitter: float | None = Field(
+        None,
+        ge=0,
+        le=0.5,
+        description="relative spread of walking and running speeds (default: jitter); speeds are "
+        "honoured in full, so a wide spread makes some agents far faster than the rest",
+    )
 
 
 class ZombieConfig(Strict):
