@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import run
 from hyosan.engine import Simulation
+from hyosan.rules.spatial import count_occupancy
 from hyosan.states import State
 
 SCHOOL = """\
@@ -296,3 +298,35 @@ def test_same_seed_same_run_other_seed_other_run(make_scenario):
     np.testing.assert_array_equal(a.frame_cells, b.frame_cells)
     assert a.events.equals(b.events)
     assert not np.array_equal(a.frame_cells, c.frame_cells)
+
+
+HALL = "[floor 1F]\n" + "#" * 62 + "\n#" + "a" * 60 + "E\n" + "#" * 62 + "\n[rooms]\na: hall (corridor)\n"
+
+#: rules/movement.py's _MAX_STEPS (4 steps a tick) clips any speed above 4 m per tick: a human
+#: running 8 m/s at a 1 s tick, or 6 m/s at a 2 s tick (the schema allows run_speed to 12 m/s and
+#: any tick), covers only 4 m a tick. Found while checking the max-steps mutant; not fixed here
+#: (movement.py is the engine's): when it is, these cases pass and the marker must go.
+CLIPPED = pytest.mark.xfail(strict=True, reason="speed clipped to 4 m per tick by _MAX_STEPS")
+
+
+@pytest.mark.parametrize(
+    ("speed", "tick"),
+    [(3.0, 1.0), (1.5, 2.0), pytest.param(8.0, 1.0, marks=CLIPPED), pytest.param(6.0, 2.0, marks=CLIPPED)],
+)
+def test_a_runner_covers_its_speed_whatever_the_tick(make_scenario, speed, tick):
+    """One human, alarmed at the far end of a 60 m corridor, runs to the exit at its run speed:
+    there in 60 m / speed, within 10 % plus two ticks (to hear the alarm and to leave)."""
+    loaded = make_scenario(
+        HALL,
+        clock={"duration": "2min", "tick": f"{tick}s", "frame_every": "10s"},
+        roles={"student": {"courage": 1.0, "jitter": 0.0, "run_speed": speed}},
+        population=[{"role": "student", "count": 1, "areas": ["hall"]}],
+        events=[{"kind": "alarm", "at": "08:00", "area": "hall", "level": 90, "duration": "30s"}],
+    )
+    sim = Simulation(loaded, seed=0)
+    sim.pop.cell[0] = sim.world.cells_of("hall").min()  # the far end, 60 steps from the exit
+    count_occupancy(sim.pop.state, sim.pop.cell, sim.arrays.world.occupancy)
+    res = sim.run()
+    escape = res.events[res.events.kind == "escape"].time_s.tolist()
+    assert len(escape) == 1
+    assert escape[0] <= 1.1 * 60 / speed + 2 * tick, escape
