@@ -300,7 +300,7 @@ def test_same_seed_same_run_other_seed_other_run(make_scenario):
     assert not np.array_equal(a.frame_cells, c.frame_cells)
 
 
-HALL = "[floor 1F]\n" + "#" * 62 + "\n#" + "a" * 60 + "E\n" + "#" * 62 + "\n[rooms]\na: hall (corridor)\n"
+RUNWAY = "[floor 1F]\n" + "#" * 62 + "\n#" + "a" * 60 + "E\n" + "#" * 62 + "\n[rooms]\na: runway (corridor)\n"
 
 #: rules/movement.py's _MAX_STEPS (4 steps a tick) clips any speed above 4 m per tick: a human
 #: running 8 m/s at a 1 s tick, or 6 m/s at a 2 s tick (the schema allows run_speed to 12 m/s and
@@ -317,14 +317,14 @@ def test_a_runner_covers_its_speed_whatever_the_tick(make_scenario, speed, tick)
     """One human, alarmed at the far end of a 60 m corridor, runs to the exit at its run speed:
     there in 60 m / speed, within 10 % plus two ticks (to hear the alarm and to leave)."""
     loaded = make_scenario(
-        HALL,
+        RUNWAY,
         clock={"duration": "2min", "tick": f"{tick}s", "frame_every": "10s"},
         roles={"student": {"courage": 1.0, "jitter": 0.0, "run_speed": speed}},
-        population=[{"role": "student", "count": 1, "areas": ["hall"]}],
-        events=[{"kind": "alarm", "at": "08:00", "area": "hall", "level": 90, "duration": "30s"}],
+        population=[{"role": "student", "count": 1, "areas": ["runway"]}],
+        events=[{"kind": "alarm", "at": "08:00", "area": "runway", "level": 90, "duration": "30s"}],
     )
     sim = Simulation(loaded, seed=0)
-    sim.pop.cell[0] = sim.world.cells_of("hall").min()  # the far end, 60 steps from the exit
+    sim.pop.cell[0] = sim.world.cells_of("runway").min()  # the far end, 60 steps from the exit
     count_occupancy(sim.pop.state, sim.pop.cell, sim.arrays.world.occupancy)
     res = sim.run()
     escape = res.events[res.events.kind == "escape"].time_s.tolist()
