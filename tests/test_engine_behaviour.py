@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import run
 from hyosan.engine import Simulation
+from hyosan.rules.spatial import count_occupancy
 from hyosan.states import State
 
 SCHOOL = """\
@@ -190,6 +192,50 @@ def test_cordon_stops_escapes(make_scenario):
         assert not np.isin(sim.pop.cell[sim.pop.state == State.HUMAN], exits).any(), sim.tick
 
 
+DOORSTEP = """\
+[floor 1F]
+#######
+#aaaaaE
+#aaaaaE
+#aaaaaE
+#######
+[rooms]
+a: lobby (corridor)
+"""
+
+
+def doorstep(make_scenario, cordon: bool):
+    """Twelve humans wandering at random (no senses, no goals: they do not avoid the exits) in a
+    lobby of 15 tiles, five of which touch one of three exits, for three minutes."""
+    return make_scenario(
+        DOORSTEP,
+        clock={"duration": "3min"},
+        behaviour={"humans": "wander"},
+        population=[{"role": "student", "count": 12, "areas": ["lobby"]}],
+        events=[{"kind": "cordon", "at": "08:00"}] if cordon else [],
+    )
+
+
+def test_cordon_keeps_wanderers_next_to_an_exit_off_it(make_scenario):
+    """Without the cordon the wanderers stumble onto the exits and leave (11 or 12 of 12 in each
+    seed tried); under it the exit tiles are closed to them: nobody stands on one at any tick,
+    though at most ticks (170 to 178 of 180 in seeds 0 to 3) someone stands right beside one."""
+    for seed in (0, 1):
+        _, free = run(doorstep(make_scenario, cordon=False), seed)
+        assert free.summary()["final"]["escaped"] >= 6
+        sim = Simulation(doorstep(make_scenario, cordon=True), seed=seed)
+        exits = sim.world.exits()
+        beside = exits - 1  # the lobby tile west of each exit (cells are numbered along rows)
+        assert (sim.world.tiles.ravel()[beside] == sim.world.tiles.ravel()[sim.pop.cell[0]]).all()
+        ticks_beside = 0
+        while not sim.done:
+            sim.step(1)
+            assert not np.isin(sim.pop.cell, exits).any(), sim.tick
+            ticks_beside += np.isin(sim.pop.cell, beside).any()
+        assert (sim.pop.state == State.HUMAN).all()
+        assert ticks_beside > sim.tick // 2
+
+
 ROOF = """\
 [floor 1F]
 ############
@@ -274,3 +320,29 @@ def test_speeds_spread_by_their_own_jitter(make_scenario):
     assert 0.22 < courage < 0.38
     walk, run_, courage = spreads()
     assert 0.22 < walk < 0.38 and 0.22 < run_ < 0.38
+
+
+RUNWAY = "[floor 1F]\n" + "#" * 62 + "\n#" + "a" * 60 + "E\n" + "#" * 62 + "\n[rooms]\na: runway (corridor)\n"
+
+
+@pytest.mark.parametrize(
+    ("speed", "tick"),
+    [(3.0, 1.0), (1.5, 2.0), (8.0, 1.0), (6.0, 2.0)],
+)
+def test_a_runner_covers_its_speed_whatever_the_tick(make_scenario, speed, tick):
+    """One human, alarmed at the far end of a 60 m corridor, runs to the exit at its run speed:
+    there in 60 m / speed, within 10 % plus two ticks (to hear the alarm and to leave)."""
+    loaded = make_scenario(
+        RUNWAY,
+        clock={"duration": "2min", "tick": f"{tick}s", "frame_every": "10s"},
+        roles={"student": {"courage": 1.0, "jitter": 0.0, "run_speed": speed}},
+        population=[{"role": "student", "count": 1, "areas": ["runway"]}],
+        events=[{"kind": "alarm", "at": "08:00", "area": "runway", "level": 90, "duration": "30s"}],
+    )
+    sim = Simulation(loaded, seed=0)
+    sim.pop.cell[0] = sim.world.cells_of("runway").min()  # the far end, 60 steps from the exit
+    count_occupancy(sim.pop.state, sim.pop.cell, sim.arrays.world.occupancy)
+    res = sim.run()
+    escape = res.events[res.events.kind == "escape"].time_s.tolist()
+    assert len(escape) == 1
+    assert escape[0] <= 1.1 * 60 / speed + 2 * tick, escape

@@ -11,6 +11,7 @@ from scipy import stats
 from hyosan import models
 from hyosan.compartmental.simulate import run_generators
 from hyosan.compartmental.tau import tau_leap
+from hyosan.models import Param, Reaction, ReactionNetwork, Species
 
 
 def mean_field_gap(n: int, runs: int) -> float:
@@ -295,8 +296,6 @@ def test_zombies_extinct_fraction_counts_runs_where_humans_remain():
 def test_a_reaction_of_two_of_one_kind_needs_two(method):
     """Mass action for Z + Z counts pairs, Z (Z - 1): from an odd number, pairwise annihilation
     stops at exactly one zombie, which has nobody to meet."""
-    from hyosan.models import Param, Reaction, ReactionNetwork, Species
-
     net = ReactionNetwork(
         name="pairs",
         title="Zombies destroy each other in pairs",
@@ -318,3 +317,54 @@ def test_tau_leap_fires_the_right_critical_reaction():
     ruin from one zombie (extinct with probability alpha = 1/2) tells."""
     r = models.get("alemi").simulate("tau", runs=300, seed=9, params={"alpha": 0.5})
     assert r.zombies_extinct_fraction == pytest.approx(0.5, abs=0.1)
+
+
+def _one_zombie_among_a_million() -> ReactionNetwork:
+    """A million humans born and dying at the same rate (non-critical, so the leaps are long) and
+    one zombie, destroyed on meeting a human at rate c S: that kill is critical (it would use up
+    the last zombie) and, at about once a day, rare beside two million births and deaths a day."""
+    return ReactionNetwork(
+        name="one-zombie",
+        title="One zombie among a million humans",
+        source="test",
+        time_unit="days",
+        species=(Species("S", "1e6", "humans"), Species("Z", "1", "one zombie")),
+        params=(
+            Param("b", 1.0, "1/day", "births and natural deaths per human"),
+            Param("c", 1e-6, "1/(human*day)", "the zombie destroyed by a human"),
+        ),
+        reactions=(
+            Reaction("birth", {"S": 1}, {"S": 1}, "b"),
+            Reaction("death", {"S": 1}, {"S": -1}, "b"),
+            Reaction("kill", {"S": 1, "Z": 1}, {"Z": -1}, "c"),
+        ),
+        t_end=20.0,
+    )
+
+
+def test_tau_leap_fires_the_right_critical_reaction_between_large_leaps():
+    """With one zombie the kill is the only critical reaction; it fires at rate c S = 1/day (S
+    stays within 0.2 % of 1e6 over a day), so the zombie is gone by day 1 in 1 - e^-1 = 63.2 % of
+    runs (binomial SE 2.4 % over 400 runs: within 3 SE) and by day 20 in all (each survives with
+    e^-20). The leaper really leaps there: a handful of leaps for some 40 million reactions, each
+    leap ending when the critical reaction's exact waiting time comes first. Picking the one
+    critical reaction among the non-critical ones instead would fire a birth, never the kill."""
+    net = _one_zombie_among_a_million()
+    compiled = net.compile({"b": 1.0, "c": 1e-6}, 20.0)
+    grid = np.linspace(0.0, 20.0, 21)
+    x0 = np.rint(compiled.x0).astype(np.int64)
+    arrays = (compiled.stoich, compiled.reactants, compiled.offsets, compiled.rates, grid)
+    more = (compiled.strike_times, compiled.strike_species, compiled.strike_fractions)
+    resets = (compiled.strike_to, compiled.reset_const, compiled.reset_coef)
+    out, fired, leaps = tau_leap(x0, *arrays, *more, *resets, 0.01, 10, run_generators(1, 1)[0])
+    assert fired > 10_000_000 and leaps < 100, (fired, leaps)
+    assert out[-1, 1] == 0
+
+    runs = 400
+    r = net.simulate("tau", runs=runs, seed=12, n_points=21)
+    assert np.allclose(r.times, np.arange(21))
+    gone = r.values[:, :, r.species.index("Z")] == 0
+    p = 1 - np.exp(-1.0)
+    se = np.sqrt(p * (1 - p) / runs)
+    assert abs(gone[:, 1].mean() - p) < 3 * se, gone[:, 1].mean()
+    assert gone[:, -1].all()
