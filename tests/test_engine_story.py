@@ -247,7 +247,7 @@ def hideout(make_scenario, hunt_range: float):
 def test_hostile_halfbies_hunt_the_hidden_through_walls_and_floors(make_scenario):
     """Gwi-nam hunts (show): a hostile halfbie hears the hidden one storey up, takes the stairs,
     breaks their barricade (150 hit points at 5 a second) and bites."""
-    sim, res = run(hideout(make_scenario, hunt_range=30.0), seed=0)
+    _, res = run(hideout(make_scenario, hunt_range=30.0), seed=0)
     ev = res.events
     breach = ev[ev.kind == "door_breach"]
     bites = ev[(ev.kind == "bite") & (ev.a == 0)]
@@ -257,7 +257,7 @@ def test_hostile_halfbies_hunt_the_hidden_through_walls_and_floors(make_scenario
 
 
 def test_halfbies_that_do_not_hunt_leave_the_hidden_alone(make_scenario):
-    sim, res = run(hideout(make_scenario, hunt_range=0.0), seed=0)
+    _, res = run(hideout(make_scenario, hunt_range=0.0), seed=0)
     ev = res.events
     assert (ev.kind == "bite").sum() == 0 and (ev.kind == "door_breach").sum() == 0
 

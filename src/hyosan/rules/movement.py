@@ -57,6 +57,7 @@ _DX = np.array((0, 1, 1, 1, 0, -1, -1, -1), dtype=np.int64)
 # Where each heading's edge is among the edges of a cell with all 8 grid neighbours (spatial.full8).
 _HEADING_EDGE = np.array((0, 5, 2, 7, 3, 6, 1, 4), dtype=np.int64)
 
+
 @kernel_inline
 def shut(ds):
     """Whether a door in state ``ds`` stops walking (and sight, and part of the sound)."""

@@ -131,7 +131,6 @@ def nearest_seen(i, want_prey, radius, agents, world, door_state, prm, blocks):
     return -1
 
 
-
 @kernel_inline
 def nearest_heard(i, f, radius, agents, world, prm, blocks):
     """The nearest prey on floor ``f`` within ``radius`` metres of ``i`` as seen from above,

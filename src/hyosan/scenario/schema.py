@@ -149,7 +149,9 @@ class HalfbieConfig(Strict):
         "them, breaking into their room (0: it follows only sight and sound, as zombies do)",
     )
     break_rate: float | None = Field(
-        None, ge=0, description="door hit points a hostile halfbie removes per s (None: the zombies' break_rate)"
+        None,
+        ge=0,
+        description="door hit points a hostile halfbie removes per s (None: the zombies' break_rate)",
     )
 
     @model_validator(mode="after")
@@ -261,7 +263,8 @@ class CharacterConfig(Strict):
     incubation: Duration | None = Field(None, description="if bitten: turns after this long (pinned)")
     hostile: bool | None = Field(None, description="as a halfbie: hunts humans")
     alone: bool = Field(
-        False, description="true: not in the group of those spawned in the room; flees or hides by own courage"
+        False,
+        description="true: not in the group of those spawned in the room; flees or hides by own courage",
     )
     note: str = ""
 
