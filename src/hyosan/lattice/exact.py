@@ -121,10 +121,11 @@ def _refill(st, ebuf):
 
 
 @njit_bare_inline
-def _bound(wz, wsum):
-    """A bound on the zombies around a cell that a few more can join without a new bound: a
-    quarter more, plus one on every edge; 0 while there are none (idle cells stay idle)."""
-    return wz + SLACK * wz + wsum if wz > 0.0 else 0.0
+def _zbound(z):
+    """A bound on a cell's zombies that its neighbours' bounds count: a quarter more plus one, so
+    that a few more can join without touching the neighbours; 0 while there are none (idle
+    cells around stay idle)."""
+    return z + (z >> 2) + 1 if z > 0 else 0
 
 
 @njit_bare_inline
@@ -249,6 +250,42 @@ def _neighbour(c, d, width, w_east, w_south):
     return c - width, np.float64(w_south[c - width]) if c >= width else 0.0
 
 
+@njit_bare_inline
+def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2):
+    """:func:`_set` for a cell whose place ``p`` and group ``g`` are known (the drawn cell): no load
+    of ``pos`` and ``grp``. Returns (change of the total, new group or -1 when it stayed)."""
+    old = ma[p]
+    if new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+        ma[p] = new
+        gsum[g] += new - old
+        return new - old, -1
+    return new - old, _move(c, new, ma, members, pos, grp, start, gsum)
+
+
+@njit_bare
+def _rebound_around(cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span):
+    """Cell ``cell``'s zombies left their bound ``zb`` (more than it, or far fewer): a new bound,
+    and the neighbours' bounds on their zombies around (``wzb``, summed afresh) and on their
+    propensities follow. Returns the change of the total; ``span`` follows the busy groups."""
+    zb[cell] = _zbound(Z[cell])
+    change = 0.0
+    for d in range(4):
+        nb, w = _neighbour(cell, d, width, w_east, w_south)
+        if w > 0.0:
+            wzb[nb] = zombies_around(nb, width, w_east, w_south, zb)[0]
+            if S[nb] > 0:  # the bound reads the zombies around only through the people
+                new = _rate(
+                    S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
+                )
+                ch, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2)
+                change += ch
+                if gn > span[1]:
+                    span[1] = gn
+                if 0 < gn < span[0]:
+                    span[0] = gn
+    return change
+
+
 @njit
 def run_exact(
     S,
@@ -273,7 +310,8 @@ def run_exact(
     bite or a zombie walking in); ``fired`` counts reactions by :data:`KINDS`. Returns the time
     reached (``t_stop`` unless ``max_events`` stopped it first). The random draws come from
     ``gen`` (a NumPy Generator): the same generator state gives the same run. Every
-    ``resum_every`` reactions the sums are recomputed from the cells (only round-off changes).
+    ``resum_every`` reactions the group sums are recomputed from the cells (only round-off
+    changes).
     """
     n = S.shape[0]
     st = np.empty(4, dtype=np.uint64)
@@ -297,7 +335,7 @@ def run_exact(
         np.empty(n, dtype=np.int32),  # members
         np.empty(n, dtype=np.int32),  # pos
         np.zeros(n, dtype=np.int8),  # grp
-        np.empty(n),  # wz
+        np.empty(n, dtype=np.int32),  # zb
         np.empty(n),  # wzb
         np.empty(n, dtype=np.float32),  # wsum
         np.zeros(NG + 1, dtype=np.int64),  # start
@@ -312,15 +350,17 @@ def run_exact(
 
 @njit_bare
 def _setup(
-    S, E, Z, width, w_east, w_south, ks, ma, members, pos, grp, wz, wzb, wsum, start, gsum, pow2, fill, span
+    S, E, Z, width, w_east, w_south, ks, ma, members, pos, grp, zb, wzb, wsum, start, gsum, pow2, fill, span
 ):
-    """Every cell's zombies around, bound and group; the groups' members and sums."""
+    """Every cell's bounds (its zombies, the zombies around, its propensity) and group; the
+    groups' members and sums."""
     n = S.shape[0]
     for g in range(NG + 1):
         pow2[g] = math.ldexp(1.0, g + EMIN)
     for c in range(n):
-        wz[c], wsum[c] = zombies_around(c, width, w_east, w_south, Z)
-        wzb[c] = _bound(wz[c], wsum[c])
+        zb[c] = _zbound(Z[c])
+    for c in range(n):
+        wzb[c], wsum[c] = zombies_around(c, width, w_east, w_south, zb)
     for c in range(n):
         value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6])
         g = group_of(value)
@@ -347,24 +387,7 @@ def _setup(
 
 
 @njit_bare
-def _resum(
-    width, w_east, w_south, S, E, Z, wz, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span
-):
-    """Recompute the zombies around every busy cell and the group sums (round-off never
-    accumulates); returns the total."""
-    for i in range(start[1], start[NG]):
-        c = members[i]
-        wz[c] = zombies_around(c, width, w_east, w_south, Z)[0]
-    for i in range(start[1], start[NG]):
-        c = members[i]
-        if wzb[c] < wz[c]:
-            wzb[c] = _bound(wz[c], wsum[c])
-            new = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6])
-            g = _set(c, new, ma, members, pos, grp, start, gsum, pow2)[1]
-            if g > span[1]:
-                span[1] = g
-            if 0 < g < span[0]:
-                span[0] = g
+def _resum_into(ma, start, gsum):
     total = 0.0
     for g in range(1, NG):
         s = 0.0
@@ -395,7 +418,7 @@ def _run(
     members,
     pos,
     grp,
-    wz,
+    zb,
     wzb,
     wsum,
     start,
@@ -418,7 +441,7 @@ def _run(
         members,
         pos,
         grp,
-        wz,
+        zb,
         wzb,
         wsum,
         start,
@@ -487,141 +510,116 @@ def _run(
             r = (x - np.float64(i)) * bound
             if r < ma[first + i]:
                 break
-        c = np.int64(members[first + i])
-        # Thinning: the bound counts the zombies around as wzb >= wz; the candidate is a reaction
-        # with probability true / bound, else nothing happens (time has moved on all the same:
-        # candidates come at the rate of the bounds). Then the bound is tightened.
+        p = first + i
+        c = np.int64(members[p])
+        # The reaction: r falls in the cell's in-cell reactions (which need nothing of the
+        # neighbours), else in those across its edges (bounded with the neighbours' zombie bounds,
+        # wzb; the true zombies around are summed only now), else nowhere: thinning, nothing
+        # happens (time has moved on all the same: candidates come at the rate of the bounds).
         s = np.float64(S[c])
         z = np.float64(Z[c])
-        wzc = wz[c]
-        wsc = np.float64(wsum[c])
-        bite = s * (k0 * z + k3 * wzc)
+        bite = s * k0 * z
         kill_in = bite + s * k1 * z
-        kill_x = kill_in + s * k4 * wzc
-        turn = kill_x + k2 * E[c]
-        walk_s = turn + k5 * s * wsc
-        true = walk_s + k6 * z * wsc
-        if r >= true:
-            wzb[c] = _bound(wzc, wsc)
-            new = _rate(s, E[c], z, wzb[c], wsc, k0, k1, k2, k3, k4, k5, k6)
-            change, gn = _set(c, new, ma, members, pos, grp, start, gsum, pow2)
-            total += change
-            if gn > hi:
-                hi = gn
-            if 0 < gn < lo:
-                lo = gn
-            continue
+        turn = kill_in + k2 * E[c]
         # The reaction changes one or two cells (c1, c2), the zombies of each by dz1, dz2.
         c1 = c
         c2 = -1
         dz1 = 0
         dz2 = 0
-        if r < bite:
-            S[c] -= 1
-            E[c] += 1
-            if arrival[c] > t:
-                arrival[c] = t
-            n_bite += 1
-        elif r < kill_in:
-            Z[c] -= 1
-            R[c] += 1
-            dz1 = -1
-            n_kill += 1
-        elif r < kill_x:
-            c1 = _edge(c, width, w_east, w_south, Z, True, uniform(st))
-            if c1 < 0:  # round-off left zombies around where there are none
-                continue
-            Z[c1] -= 1
-            R[c1] += 1
-            dz1 = -1
-            n_kill += 1
-        elif r < turn:
-            E[c] -= 1
-            Z[c] += 1
-            dz1 = 1
-            n_turn += 1
-        elif r < walk_s:
-            c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
-            if c2 < 0:
-                continue
-            S[c] -= 1
-            S[c2] += 1
-            n_walk_s += 1
+        if r < turn:
+            if r < bite:
+                S[c] -= 1
+                E[c] += 1
+                if arrival[c] > t:
+                    arrival[c] = t
+                n_bite += 1
+            elif r < kill_in:
+                Z[c] -= 1
+                R[c] += 1
+                dz1 = -1
+                n_kill += 1
+            else:
+                E[c] -= 1
+                Z[c] += 1
+                dz1 = 1
+                n_turn += 1
         else:
-            if Z[c] <= 0:  # round-off at the very top of the bound
+            wzc, wsc = zombies_around(c, width, w_east, w_south, Z)
+            bite_x = turn + s * k3 * wzc
+            kill_x = bite_x + s * k4 * wzc
+            walk_s = kill_x + k5 * s * wsc
+            true = walk_s + k6 * z * wsc
+            if r >= true:
                 continue
-            c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
-            if c2 < 0:
-                continue
-            Z[c] -= 1
-            Z[c2] += 1
-            dz1 = -1
-            dz2 = 1
-            if arrival[c2] > t:
-                arrival[c2] = t
-            n_walk_z += 1
-        # Update the changed cells, and the neighbours of a cell whose zombies changed (their
-        # propensities read them).
+            if r < bite_x:
+                S[c] -= 1
+                E[c] += 1
+                if arrival[c] > t:
+                    arrival[c] = t
+                n_bite += 1
+            elif r < kill_x:
+                c1 = _edge(c, width, w_east, w_south, Z, True, uniform(st))
+                if c1 < 0:  # round-off left zombies around where there are none
+                    continue
+                Z[c1] -= 1
+                R[c1] += 1
+                dz1 = -1
+                n_kill += 1
+            elif r < walk_s:
+                c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
+                if c2 < 0:
+                    continue
+                S[c] -= 1
+                S[c2] += 1
+                n_walk_s += 1
+            else:
+                if Z[c] <= 0:  # round-off at the very top of the bound
+                    continue
+                c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
+                if c2 < 0:
+                    continue
+                Z[c] -= 1
+                Z[c2] += 1
+                dz1 = -1
+                dz2 = 1
+                if arrival[c2] > t:
+                    arrival[c2] = t
+                n_walk_z += 1
+        # The changed cells' bounds. A cell whose zombies left their bound (zb) moves its
+        # neighbours' bounds too (rare: zb has slack both ways); otherwise the neighbours are
+        # untouched, their bounds still hold.
         for m in range(2):
             cell = c1 if m == 0 else c2
             if cell < 0:
                 break
-            dz = dz1 if m == 0 else dz2
-            if wzb[cell] < wz[cell]:
-                wzb[cell] = _bound(wz[cell], wsum[cell])
             new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
-            change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
+            if cell == c:
+                change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
+            else:
+                change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
             total += change
             if gn > hi:
                 hi = gn
             if 0 < gn < lo:
                 lo = gn
-            if dz == 0:
-                continue
-            # The neighbours' weighted sums of zombies follow. Only a neighbour with people whose
-            # zombies around passed their bound needs a new bound (fewer zombies leave the bound
-            # valid: thinning absorbs it).
-            for d in range(4):
-                nb, w = _neighbour(cell, d, width, w_east, w_south)
-                if w > 0.0:
-                    wz[nb] += w * dz
-                    if dz > 0 and wz[nb] > wzb[nb] and S[nb] > 0:
-                        wzb[nb] = _bound(wz[nb], wsum[nb])
-                        new = _rate(S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], k0, k1, k2, k3, k4, k5, k6)
-                        change, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2)
-                        total += change
-                        if gn > hi:
-                            hi = gn
-                        if 0 < gn < lo:
-                            lo = gn
+            dz = dz1 if m == 0 else dz2
+            if dz != 0:
+                zc = Z[cell]
+                b = zb[cell]
+                if zc > b or b > 2 * zc + 1:
+                    span[0] = lo
+                    span[1] = hi
+                    total += _rebound_around(
+                        cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp,
+                        start, gsum, pow2, span,
+                    )
+                    lo = span[0]
+                    hi = span[1]
         events += 1
         resum -= 1
         if resum == 0:
             resum = resum_every
-            span[0] = lo
-            span[1] = hi
-            total = _resum(
-                width,
-                w_east,
-                w_south,
-                S,
-                E,
-                Z,
-                wz,
-                wzb,
-                wsum,
-                ks,
-                ma,
-                members,
-                pos,
-                grp,
-                start,
-                gsum,
-                pow2,
-                span,
-            )
-            lo = span[0]
-            hi = span[1]
+            total = _resum_into(ma, start, gsum)
     fired[0] += n_bite
     fired[1] += n_kill
     fired[2] += n_turn
