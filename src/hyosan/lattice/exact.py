@@ -527,22 +527,37 @@ def _run(
         dz1 = 0
         dz2 = 0
         if r < turn:
-            if r < bite:
-                S[c] -= 1
-                E[c] += 1
-                if arrival[c] > t:
-                    arrival[c] = t
-                n_bite += 1
-            elif r < kill_in:
-                Z[c] -= 1
-                R[c] += 1
-                dz1 = -1
-                n_kill += 1
-            else:
-                E[c] -= 1
-                Z[c] += 1
-                dz1 = 1
-                n_turn += 1
+            # In the cell: bite (b1 = b2 = 0), kill (b1 = 1, b2 = 0) or turn (b1 = b2 = 1), the
+            # counts changed without a branch (which one it is cannot be predicted).
+            b1 = np.int32(r >= bite)
+            b2 = np.int32(r >= kill_in)
+            S[c] += b1 - 1
+            E[c] += 1 - b1 - b2
+            Z[c] += 2 * b2 - b1
+            R[c] += b1 - b2
+            n_bite += 1 - b1
+            n_kill += b1 - b2
+            n_turn += b2
+            if arrival[c] > t and b1 == 0:
+                arrival[c] = t
+            new = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k0, k1, k2, k3, k4, k5, k6)
+            change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
+            total += change
+            if gn > hi:
+                hi = gn
+            if 0 < gn < lo:
+                lo = gn
+            zc = Z[c]
+            b = zb[c]
+            if zc > b or b > 2 * zc + 1:  # false while the zombies did not change
+                span[0] = lo
+                span[1] = hi
+                total += _rebound_around(
+                    c, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp,
+                    start, gsum, pow2, span,
+                )
+                lo = span[0]
+                hi = span[1]
         else:
             wzc, wsc = zombies_around(c, width, w_east, w_south, Z)
             bite_x = turn + s * k3 * wzc
@@ -585,36 +600,36 @@ def _run(
                 if arrival[c2] > t:
                     arrival[c2] = t
                 n_walk_z += 1
-        # The changed cells' bounds. A cell whose zombies left their bound (zb) moves its
-        # neighbours' bounds too (rare: zb has slack both ways); otherwise the neighbours are
-        # untouched, their bounds still hold.
-        for m in range(2):
-            cell = c1 if m == 0 else c2
-            if cell < 0:
-                break
-            new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
-            if cell == c:
-                change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
-            else:
-                change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
-            total += change
-            if gn > hi:
-                hi = gn
-            if 0 < gn < lo:
-                lo = gn
-            dz = dz1 if m == 0 else dz2
-            if dz != 0:
-                zc = Z[cell]
-                b = zb[cell]
-                if zc > b or b > 2 * zc + 1:
-                    span[0] = lo
-                    span[1] = hi
-                    total += _rebound_around(
-                        cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp,
-                        start, gsum, pow2, span,
-                    )
-                    lo = span[0]
-                    hi = span[1]
+            # The changed cells' bounds. A cell whose zombies left their bound (zb) moves its
+            # neighbours' bounds too (rare: zb has slack both ways); otherwise the neighbours are
+            # untouched, their bounds still hold.
+            for m in range(2):
+                cell = c1 if m == 0 else c2
+                if cell < 0:
+                    break
+                new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
+                if cell == c:
+                    change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
+                else:
+                    change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
+                total += change
+                if gn > hi:
+                    hi = gn
+                if 0 < gn < lo:
+                    lo = gn
+                dz = dz1 if m == 0 else dz2
+                if dz != 0:
+                    zc = Z[cell]
+                    b = zb[cell]
+                    if zc > b or b > 2 * zc + 1:
+                        span[0] = lo
+                        span[1] = hi
+                        total += _rebound_around(
+                            cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp,
+                            start, gsum, pow2, span,
+                        )
+                        lo = span[0]
+                        hi = span[1]
         events += 1
         resum -= 1
         if resum == 0:
