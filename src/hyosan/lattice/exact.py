@@ -65,6 +65,10 @@ WORKSPACE_BYTES_PER_CELL = 37
 SLACK = 0.25
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 22
+#: The ceiling on the total rate (see :func:`_run`): set to the total times CAP_SLACK, reset when
+#: the total passes it or falls below CAP_LOW of it.
+CAP_SLACK = 1.0625
+CAP_LOW = 0.875
 #: Exponential waits drawn at a time.
 EXP_BATCH = 256
 
@@ -459,6 +463,8 @@ def _run(
     n_turn = 0
     n_walk_s = 0
     n_walk_z = 0
+    cap = 0.0
+    inv_cap = 0.0
     t = t0
     events = 0
     resum = resum_every
@@ -475,21 +481,31 @@ def _run(
             lo = hi
         while start[lo + 1] == start[lo]:
             lo += 1
-        if total <= 0.0:
-            total = 0.0
-            for g in range(lo, hi + 1):
-                total += gsum[g]
+        # Candidates come at the rate ``cap`` >= total, a ceiling that changes only when the total
+        # leaves [cap * CAP_LOW, cap]; the part of [0, cap) above the total is a null candidate
+        # (thinning: time moves on, nothing happens). The next draw then does not wait for the
+        # total of the reaction before (a long chain of dependent arithmetic), and the wait is a
+        # multiplication by 1 / cap.
+        if total > cap or total < cap * CAP_LOW or total <= 0.0:
+            if total <= 0.0:
+                total = 0.0
+                for g in range(lo, hi + 1):
+                    total += gsum[g]
+            cap = total * CAP_SLACK
+            inv_cap = 1.0 / cap
         if ei == EXP_BATCH:
             _refill(st, ebuf)
             ei = 0
-        t += ebuf[ei] / total
+        t += ebuf[ei] * inv_cap
         ei += 1
         if t >= t_stop:
             t = t_stop
             break
         # Composition: a group in proportion to its sum (scanned from the largest propensities).
         # Indices here are unsigned: numba then skips the test for negative ones.
-        target = uniform(st) * total
+        target = uniform(st) * cap
+        if target >= total:
+            continue
         g = _Ui(hi)
         g_lo = _Ui(lo)
         acc = gsum[g]
