@@ -104,6 +104,22 @@ def uniform(st):
     return (result >> _U(11)) * (1.0 / 9007199254740992.0)
 
 
+@njit_bare_inline
+def _next(s0, s1, s2, s3):
+    """:func:`uniform` on a state held in four values (registers in the hot loop: in an array,
+    every draw went through memory, since the stores to the cells' arrays might alias it).
+    Returns (draw, new state)."""
+    result = s0 + s3
+    t = s1 << _U(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return (result >> _U(11)) * (1.0 / 9007199254740992.0), s0, s1, s2, s3
+
+
 @njit
 def seed_state(gen, st):
     """Fill the four words of ``st`` from the NumPy generator ``gen`` (SplitMix64 of 64 bits it
@@ -465,6 +481,7 @@ def _run(
     n_walk_z = 0
     cap = 0.0
     inv_cap = 0.0
+    r0, r1, r2, r3 = st[0], st[1], st[2], st[3]
     t = t0
     events = 0
     resum = resum_every
@@ -494,7 +511,9 @@ def _run(
             cap = total * CAP_SLACK
             inv_cap = 1.0 / cap
         if ei == EXP_BATCH:
+            st[0], st[1], st[2], st[3] = r0, r1, r2, r3
             _refill(st, ebuf)
+            r0, r1, r2, r3 = st[0], st[1], st[2], st[3]
             ei = 0
         t += ebuf[ei] * inv_cap
         ei += 1
@@ -503,7 +522,8 @@ def _run(
             break
         # Composition: a group in proportion to its sum (scanned from the largest propensities).
         # Indices here are unsigned: numba then skips the test for negative ones.
-        target = uniform(st) * cap
+        u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+        target = u * cap
         if target >= total:
             continue
         g = _Ui(hi)
@@ -519,7 +539,8 @@ def _run(
         first = _Ui(start[g])
         size = np.float64(start[g + _Ui(1)] - start[g])
         while True:
-            x = uniform(st) * size
+            u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+            x = u * size
             i = _Ui(x)
             # The fraction of x is a fresh uniform: accept with it, and once accepted, bound *
             # fraction is uniform on [0, a): it picks the reaction too (one draw for both).
@@ -589,7 +610,8 @@ def _run(
                     arrival[c] = t
                 n_bite += 1
             elif r < kill_x:
-                c1 = _edge(c, width, w_east, w_south, Z, True, uniform(st))
+                u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+                c1 = _edge(c, width, w_east, w_south, Z, True, u)
                 if c1 < 0:  # round-off left zombies around where there are none
                     continue
                 Z[c1] -= 1
@@ -597,7 +619,8 @@ def _run(
                 dz1 = -1
                 n_kill += 1
             elif r < walk_s:
-                c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
+                u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+                c2 = _edge(c, width, w_east, w_south, Z, False, u)
                 if c2 < 0:
                     continue
                 S[c] -= 1
@@ -606,7 +629,8 @@ def _run(
             else:
                 if Z[c] <= 0:  # round-off at the very top of the bound
                     continue
-                c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
+                u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+                c2 = _edge(c, width, w_east, w_south, Z, False, u)
                 if c2 < 0:
                     continue
                 Z[c] -= 1
