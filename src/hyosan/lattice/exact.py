@@ -105,6 +105,29 @@ def uniform(st):
 
 
 @njit_bare_inline
+def _next_raw(s0, s1, s2, s3):
+    """xoshiro256+ on a state held in four values: (64-bit output, new state)."""
+    result = s0 + s3
+    t = s1 << _U(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
+@njit_bare_inline
+def _below(x, n):
+    """floor(x * n / 2^64) for a 64-bit draw x and n < 2^32: an index uniform on [0, n) (to 2^-64;
+    the product's high word, from two 32-bit halves)."""
+    lo = (x & _U(0xFFFFFFFF)) * n
+    hi = (x >> _U(32)) * n
+    return (hi + (lo >> _U(32))) >> _U(32)
+
+
+@njit_bare_inline
 def _next(s0, s1, s2, s3):
     """:func:`uniform` on a state held in four values (registers in the hot loop: in an array,
     every draw went through memory, since the stores to the cells' arrays might alias it).
@@ -535,16 +558,17 @@ def _run(
         while start[g + _Ui(1)] == start[g]:  # round-off ran past the last group with cells
             g += _Ui(1)
         # Rejection: a member uniformly, accepted with probability (its bound) / 2^g.
-        bound = pow2[g]
+        bound = pow2[g] * (1.0 / 9007199254740992.0)
         first = _Ui(start[g])
-        size = np.float64(start[g + _Ui(1)] - start[g])
+        size = _U(start[g + _Ui(1)] - start[g])
         while True:
-            u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
-            x = u * size
-            i = _Ui(x)
-            # The fraction of x is a fresh uniform: accept with it, and once accepted, bound *
-            # fraction is uniform on [0, a): it picks the reaction too (one draw for both).
-            r = (x - np.float64(i)) * bound
+            # Two draws: the member from the first (integers only: a short chain of dependent
+            # operations before the bound is loaded), the acceptance from the second. Once
+            # accepted, r is uniform on [0, a): it picks the reaction too.
+            x1, r0, r1, r2, r3 = _next_raw(r0, r1, r2, r3)
+            x2, r0, r1, r2, r3 = _next_raw(r0, r1, r2, r3)
+            i = _Ui(_below(x1, size))
+            r = np.float64(x2 >> _U(11)) * bound
             if r < ma[first + i]:
                 break
         p = first + i
