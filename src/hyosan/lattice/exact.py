@@ -572,16 +572,18 @@ def _run(
             if r < ma[first + i]:
                 break
         p = first + i
-        c = np.int64(members[p])
+        cu = _Ui(members[p])  # unsigned: no test for a negative index on the loads below
+        c = np.int64(cu)
         # The reaction: r falls in the cell's in-cell reactions (which need nothing of the
         # neighbours), else in those across its edges (bounded with the neighbours' zombie bounds,
         # wzb; the true zombies around are summed only now), else nowhere: thinning, nothing
         # happens (time has moved on all the same: candidates come at the rate of the bounds).
-        s = np.float64(S[c])
-        z = np.float64(Z[c])
+        s = np.float64(S[cu])
+        z = np.float64(Z[cu])
+        e = np.float64(E[cu])
         bite = s * k0 * z
         kill_in = bite + s * k1 * z
-        turn = kill_in + k2 * E[c]
+        turn = kill_in + k2 * e
         # The reaction changes one or two cells (c1, c2), the zombies of each by dz1, dz2.
         c1 = c
         c2 = -1
@@ -592,24 +594,31 @@ def _run(
             # counts changed without a branch (which one it is cannot be predicted).
             b1 = np.int32(r >= bite)
             b2 = np.int32(r >= kill_in)
-            S[c] += b1 - 1
-            E[c] += 1 - b1 - b2
-            Z[c] += 2 * b2 - b1
-            R[c] += b1 - b2
+            S[cu] += b1 - 1
+            E[cu] += 1 - b1 - b2
+            Z[cu] += 2 * b2 - b1
+            R[cu] += b1 - b2
             n_bite += 1 - b1
             n_kill += b1 - b2
             n_turn += b2
-            if arrival[c] > t and b1 == 0:
-                arrival[c] = t
-            new = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k0, k1, k2, k3, k4, k5, k6)
+            if arrival[cu] > t and b1 == 0:
+                arrival[cu] = t
+            new = _rate(
+                s + np.float64(b1 - 1),
+                e + np.float64(1 - b1 - b2),
+                z + np.float64(2 * b2 - b1),
+                wzb[cu],
+                wsum[cu],
+                k0, k1, k2, k3, k4, k5, k6,
+            )
             change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
             total += change
             if gn > hi:
                 hi = gn
             if 0 < gn < lo:
                 lo = gn
-            zc = Z[c]
-            b = zb[c]
+            zc = Z[cu]
+            b = zb[cu]
             if zc > b or b > 2 * zc + 1:  # false while the zombies did not change
                 span[0] = lo
                 span[1] = hi
