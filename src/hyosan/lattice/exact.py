@@ -58,11 +58,9 @@ EMIN = -40
 NG = 108
 #: Reaction kinds counted in ``fired``.
 KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
-#: Bytes per cell the kernel allocates while it runs: ma (8), members (4), pos (4), grp (1), wz (8),
-#: wzb (8), wsum (4).
-WORKSPACE_BYTES_PER_CELL = 37
-#: Relative slack of the bound on the neighbours' zombies (see :func:`run_exact`).
-SLACK = 0.25
+#: Bytes per cell the kernel allocates while it runs: ma (8), members (16: each place's cell and
+#: its S, E, Z), pos (4), grp (1), zb (4), wzb (8), wsum (4).
+WORKSPACE_BYTES_PER_CELL = 45
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 22
 #: The ceiling on the total rate (see :func:`_run`): set to the total times CAP_SLACK, reset when
@@ -188,6 +186,23 @@ def _rate(s, e, z, wzc, ws, k0, k1, k2, k3, k4, k5, k6):
     return s * ((k0 + k1) * z + (k3 + k4) * wzc) + k2 * e + (k5 * s + k6 * z) * ws
 
 
+@njit_bare_inline
+def _swap_rows(members, p, q):
+    for j in range(4):
+        x = members[q, j]
+        members[q, j] = members[p, j]
+        members[p, j] = x
+
+
+@njit_bare_inline
+def _sync(cell, S, E, Z, members, pos):
+    """The copy of a cell's counts kept beside its place in ``members`` follows the counts."""
+    q = pos[cell]
+    members[q, 1] = S[cell]
+    members[q, 2] = E[cell]
+    members[q, 3] = Z[cell]
+
+
 @njit_bare
 def _move(c, new, ma, members, pos, grp, start, gsum):
     """Move cell ``c`` (bound ``ma[pos[c]]``) to the group of ``new`` one boundary at a time and set
@@ -206,9 +221,8 @@ def _move(c, new, ma, members, pos, grp, start, gsum):
     while g < g_new:
         p = pos[c]
         q = start[g + 1] - 1
-        other = members[q]
-        members[q] = c
-        members[p] = other
+        other = members[q, 0]
+        _swap_rows(members, p, q)
         ma[p] = ma[q]
         pos[other] = p
         pos[c] = q
@@ -217,9 +231,8 @@ def _move(c, new, ma, members, pos, grp, start, gsum):
     while g > g_new:
         p = pos[c]
         q = start[g]
-        other = members[q]
-        members[q] = c
-        members[p] = other
+        other = members[q, 0]
+        _swap_rows(members, p, q)
         ma[p] = ma[q]
         pos[other] = p
         pos[c] = q
@@ -375,7 +388,7 @@ def run_exact(
         fired,
         st,
         np.empty(n),  # ma
-        np.empty(n, dtype=np.int32),  # members
+        np.empty((n, 4), dtype=np.int32),  # members: (cell, S, E, Z) by place
         np.empty(n, dtype=np.int32),  # pos
         np.zeros(n, dtype=np.int8),  # grp
         np.empty(n, dtype=np.int32),  # zb
@@ -421,7 +434,10 @@ def _setup(
         fill[g] = start[g]
     for c in range(n):
         g = grp[c]
-        members[fill[g]] = c
+        members[fill[g], 0] = c
+        members[fill[g], 1] = S[c]
+        members[fill[g], 2] = E[c]
+        members[fill[g], 3] = Z[c]
         pos[c] = fill[g]
         ma[fill[g]] = _rate(
             S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
@@ -572,15 +588,19 @@ def _run(
             if r < ma[first + i]:
                 break
         p = first + i
-        cu = _Ui(members[p])  # unsigned: no test for a negative index on the loads below
+        cu = _Ui(members[p, 0])  # unsigned: no test for a negative index on the loads below
         c = np.int64(cu)
         # The reaction: r falls in the cell's in-cell reactions (which need nothing of the
         # neighbours), else in those across its edges (bounded with the neighbours' zombie bounds,
         # wzb; the true zombies around are summed only now), else nowhere: thinning, nothing
         # happens (time has moved on all the same: candidates come at the rate of the bounds).
-        s = np.float64(S[cu])
-        z = np.float64(Z[cu])
-        e = np.float64(E[cu])
+        # The cell's counts from the copy beside its place: no wait for the cell's number first.
+        si = members[p, 1]
+        ei_ = members[p, 2]
+        zi = members[p, 3]
+        s = np.float64(si)
+        z = np.float64(zi)
+        e = np.float64(ei_)
         bite = s * k0 * z
         kill_in = bite + s * k1 * z
         turn = kill_in + k2 * e
@@ -594,9 +614,15 @@ def _run(
             # counts changed without a branch (which one it is cannot be predicted).
             b1 = np.int32(r >= bite)
             b2 = np.int32(r >= kill_in)
-            S[cu] += b1 - 1
-            E[cu] += 1 - b1 - b2
-            Z[cu] += 2 * b2 - b1
+            si += b1 - 1
+            ei_ += 1 - b1 - b2
+            zi += 2 * b2 - b1
+            S[cu] = si
+            E[cu] = ei_
+            Z[cu] = zi
+            members[p, 1] = si
+            members[p, 2] = ei_
+            members[p, 3] = zi
             R[cu] += b1 - b2
             n_bite += 1 - b1
             n_kill += b1 - b2
@@ -604,9 +630,9 @@ def _run(
             if arrival[cu] > t and b1 == 0:
                 arrival[cu] = t
             new = _rate(
-                s + np.float64(b1 - 1),
-                e + np.float64(1 - b1 - b2),
-                z + np.float64(2 * b2 - b1),
+                np.float64(si),
+                np.float64(ei_),
+                np.float64(zi),
                 wzb[cu],
                 wsum[cu],
                 k0, k1, k2, k3, k4, k5, k6,
@@ -617,7 +643,7 @@ def _run(
                 hi = gn
             if 0 < gn < lo:
                 lo = gn
-            zc = Z[cu]
+            zc = zi
             b = zb[cu]
             if zc > b or b > 2 * zc + 1:  # false while the zombies did not change
                 span[0] = lo
@@ -685,6 +711,7 @@ def _run(
                     change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
                 else:
                     change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
+                _sync(cell, S, E, Z, members, pos)
                 total += change
                 if gn > hi:
                     hi = gn
