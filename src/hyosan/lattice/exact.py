@@ -154,11 +154,62 @@ def seed_state(gen, st):
         st[i] = z ^ (z >> _U(31))
 
 
+def _ziggurat_tables(n: int = 256, r: float = 7.69711747013104972, v: float = 3.949659822581572e-3):
+    """Marsaglia & Tsang's (2000) ziggurat for the standard exponential: ``n`` layers of area ``v``
+    under exp(-x), the base layer reaching to ``r``, for 53-bit draws. Layer i spans [0, x_i); a
+    draw j (53 bits) in layer i is the point j * WE[i], accepted at once when j < KE[i] (the point
+    lies under the layer above, so under the curve), else tested against the curve with FE."""
+    m = 2.0**53
+    ke = np.zeros(n, np.uint64)
+    we = np.zeros(n)
+    fe = np.zeros(n)
+    q = v / math.exp(-r)
+    ke[0] = np.uint64((r / q) * m)
+    we[0] = q / m
+    we[n - 1] = r / m
+    fe[0] = 1.0
+    fe[n - 1] = math.exp(-r)
+    x_next = r
+    x = r
+    for i in range(n - 2, 0, -1):
+        x = -math.log(v / x + math.exp(-x))
+        ke[i + 1] = np.uint64((x / x_next) * m)
+        x_next = x
+        fe[i] = math.exp(-x)
+        we[i] = x / m
+    ke[1] = 0
+    return ke, we, fe
+
+
+ZIG_KE, ZIG_WE, ZIG_FE = _ziggurat_tables()
+ZIG_R = 7.69711747013104972
+
+
 @njit_bare
 def _refill(st, ebuf):
-    """``ebuf`` full of standard exponential draws (``-log(1 - u)``, u on [0, 1): 1 - u is exact)."""
-    for i in range(ebuf.shape[0]):
-        ebuf[i] = -math.log(1.0 - uniform(st))
+    """``ebuf`` full of standard exponential draws, by the ziggurat (:func:`_ziggurat_tables`; the
+    fast path, 99 % of draws, is one 64-bit draw, a table look-up and a comparison: a call to
+    ``log`` per draw cost 5 ns). Bits: 8 pick the layer, 53 the point."""
+    ke = ZIG_KE
+    we = ZIG_WE
+    fe = ZIG_FE
+    for k in range(ebuf.shape[0]):
+        while True:
+            s0 = st[0]
+            s3 = st[3]
+            uniform(st)
+            ri = (s0 + s3) >> _U(3)
+            idx = ri & _U(0xFF)
+            ri >>= _U(8)
+            x = np.float64(ri) * we[idx]
+            if ri < ke[idx]:
+                break
+            if idx == 0:  # the tail beyond r: r plus an exponential
+                x = ZIG_R - math.log(1.0 - uniform(st))
+                break
+            if (fe[idx - 1] - fe[idx]) * uniform(st) + fe[idx] < math.exp(-x):
+                break
+        ebuf[k] = x
 
 
 @njit_bare_inline
