@@ -63,10 +63,6 @@ KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
 WORKSPACE_BYTES_PER_CELL = 45
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 22
-#: The ceiling on the total rate (see :func:`_run`): set to the total times CAP_SLACK, reset when
-#: the total passes it or falls below CAP_LOW of it.
-CAP_SLACK = 1.0625
-CAP_LOW = 0.875
 #: Exponential waits drawn at a time.
 EXP_BATCH = 256
 
@@ -569,8 +565,6 @@ def _run(
     n_turn = 0
     n_walk_s = 0
     n_walk_z = 0
-    cap = 0.0
-    inv_cap = 0.0
     r0, r1, r2, r3 = st[0], st[1], st[2], st[3]
     t = t0
     events = 0
@@ -588,24 +582,16 @@ def _run(
             lo = hi
         while start[lo + 1] == start[lo]:
             lo += 1
-        # Candidates come at the rate ``cap`` >= total, a ceiling that changes only when the total
-        # leaves [cap * CAP_LOW, cap]; the part of [0, cap) above the total is a null candidate
-        # (thinning: time moves on, nothing happens). The next draw then does not wait for the
-        # total of the reaction before (a long chain of dependent arithmetic), and the wait is a
-        # multiplication by 1 / cap.
-        if total > cap or total < cap * CAP_LOW or total <= 0.0:
-            if total <= 0.0:
-                total = 0.0
-                for g in range(lo, hi + 1):
-                    total += gsum[g]
-            cap = total * CAP_SLACK
-            inv_cap = 1.0 / cap
+        if total <= 0.0:
+            total = 0.0
+            for g in range(lo, hi + 1):
+                total += gsum[g]
         if ei == EXP_BATCH:
             st[0], st[1], st[2], st[3] = r0, r1, r2, r3
             _refill(st, ebuf)
             r0, r1, r2, r3 = st[0], st[1], st[2], st[3]
             ei = 0
-        t += ebuf[ei] * inv_cap
+        t += ebuf[ei] / total
         ei += 1
         if t >= t_stop:
             t = t_stop
@@ -613,9 +599,7 @@ def _run(
         # Composition: a group in proportion to its sum (scanned from the largest propensities).
         # Indices here are unsigned: numba then skips the test for negative ones.
         u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
-        target = u * cap
-        if target >= total:
-            continue
+        target = u * total
         g = _Ui(hi)
         g_lo = _Ui(lo)
         acc = gsum[g]
