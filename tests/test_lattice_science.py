@@ -262,7 +262,7 @@ def _workspace(n: int) -> dict:
 
     return {
         "ma": np.empty(n),
-        "members": np.empty((n, 4), np.int32),
+        "members": np.empty(4 * n, np.int32),
         "pos": np.empty(n, np.int32),
         "grp": np.zeros(n, np.int8),
         "zb": np.empty(n, np.int32),
@@ -312,8 +312,9 @@ def test_exact_bounds_stay_above_the_true_rates(events):
     assert fired.sum() == events and fired[1] > 0 or events < 3000
     assert (w["zb"] >= Z).all() and (w["zb"] <= 2 * Z + 1).all() and (w["zb"][Z == 0] == 0).all()
     start, ma, pos = w["start"], w["ma"], w["pos"]
-    assert (w["members"][pos, 0] == np.arange(n)).all()
-    assert (w["members"][pos, 1:] == np.stack([S, E, Z], axis=1)).all()  # the copies of the counts
+    rec = w["members"].reshape(n, 4)
+    assert (rec[pos, 0] == np.arange(n)).all()
+    assert (rec[pos, 1:] == np.stack([S, E, Z], axis=1)).all()  # the copies of the counts
     k0, k1, k2, k3, k4, k5, k6 = ks
     for c in range(n):
         wzb, wsum = zombies_around(c, width, we, ws, w["zb"])

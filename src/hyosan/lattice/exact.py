@@ -236,18 +236,18 @@ def _rate(s, e, z, wzc, ws, k0, k1, k2, k3, k4, k5, k6):
 @njit_bare_inline
 def _swap_rows(members, p, q):
     for j in range(4):
-        x = members[q, j]
-        members[q, j] = members[p, j]
-        members[p, j] = x
+        x = members[q * 4 + j]
+        members[q * 4 + j] = members[p * 4 + j]
+        members[p * 4 + j] = x
 
 
 @njit_bare_inline
 def _sync(cell, S, E, Z, members, pos):
     """The copy of a cell's counts kept beside its place in ``members`` follows the counts."""
     q = pos[cell]
-    members[q, 1] = S[cell]
-    members[q, 2] = E[cell]
-    members[q, 3] = Z[cell]
+    members[q * 4 + 1] = S[cell]
+    members[q * 4 + 2] = E[cell]
+    members[q * 4 + 3] = Z[cell]
 
 
 @njit_bare
@@ -268,7 +268,7 @@ def _move(c, new, ma, members, pos, grp, start, gsum):
     while g < g_new:
         p = pos[c]
         q = start[g + 1] - 1
-        other = members[q, 0]
+        other = members[q * 4]
         _swap_rows(members, p, q)
         ma[p] = ma[q]
         pos[other] = p
@@ -278,7 +278,7 @@ def _move(c, new, ma, members, pos, grp, start, gsum):
     while g > g_new:
         p = pos[c]
         q = start[g]
-        other = members[q, 0]
+        other = members[q * 4]
         _swap_rows(members, p, q)
         ma[p] = ma[q]
         pos[other] = p
@@ -435,7 +435,7 @@ def run_exact(
         fired,
         st,
         np.empty(n),  # ma
-        np.empty((n, 4), dtype=np.int32),  # members: (cell, S, E, Z) by place
+        np.empty(4 * n, dtype=np.int32),  # members: (cell, S, E, Z) by place, flat
         np.empty(n, dtype=np.int32),  # pos
         np.zeros(n, dtype=np.int8),  # grp
         np.empty(n, dtype=np.int32),  # zb
@@ -481,10 +481,10 @@ def _setup(
         fill[g] = start[g]
     for c in range(n):
         g = grp[c]
-        members[fill[g], 0] = c
-        members[fill[g], 1] = S[c]
-        members[fill[g], 2] = E[c]
-        members[fill[g], 3] = Z[c]
+        members[fill[g] * 4] = c
+        members[fill[g] * 4 + 1] = S[c]
+        members[fill[g] * 4 + 2] = E[c]
+        members[fill[g] * 4 + 3] = Z[c]
         pos[c] = fill[g]
         ma[fill[g]] = _rate(
             S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
@@ -572,16 +572,19 @@ def _run(
     ei = EXP_BATCH
     lo = span[0]
     hi = span[1]
+    moved = True
     while events < max_events:
-        while hi > 0 and start[hi + 1] == start[hi]:
-            hi -= 1
-        if hi == 0:
-            t = t_stop  # nothing can happen any more
-            break
-        if lo > hi:
-            lo = hi
-        while start[lo + 1] == start[lo]:
-            lo += 1
+        if moved:  # only a move between groups can empty the highest or the lowest
+            moved = False
+            while hi > 0 and start[hi + 1] == start[hi]:
+                hi -= 1
+            if hi == 0:
+                t = t_stop  # nothing can happen any more
+                break
+            if lo > hi:
+                lo = hi
+            while start[lo + 1] == start[lo]:
+                lo += 1
         if total <= 0.0:
             total = 0.0
             for g in range(lo, hi + 1):
@@ -623,16 +626,17 @@ def _run(
             if r < ma[first + i]:
                 break
         p = first + i
-        cu = _Ui(members[p, 0])  # unsigned: no test for a negative index on the loads below
+        p4 = p * _Ui(4)
+        cu = _Ui(members[p4])  # unsigned: no test for a negative index on the loads below
         c = np.int64(cu)
         # The reaction: r falls in the cell's in-cell reactions (which need nothing of the
         # neighbours), else in those across its edges (bounded with the neighbours' zombie bounds,
         # wzb; the true zombies around are summed only now), else nowhere: thinning, nothing
         # happens (time has moved on all the same: candidates come at the rate of the bounds).
         # The cell's counts from the copy beside its place: no wait for the cell's number first.
-        si = members[p, 1]
-        ei_ = members[p, 2]
-        zi = members[p, 3]
+        si = members[p4 + _Ui(1)]
+        ei_ = members[p4 + _Ui(2)]
+        zi = members[p4 + _Ui(3)]
         s = np.float64(si)
         z = np.float64(zi)
         e = np.float64(ei_)
@@ -655,9 +659,9 @@ def _run(
             S[cu] = si
             E[cu] = ei_
             Z[cu] = zi
-            members[p, 1] = si
-            members[p, 2] = ei_
-            members[p, 3] = zi
+            members[p4 + _Ui(1)] = si
+            members[p4 + _Ui(2)] = ei_
+            members[p4 + _Ui(3)] = zi
             R[cu] += b1 - b2
             n_bite += 1 - b1
             n_kill += b1 - b2
@@ -678,6 +682,7 @@ def _run(
                 hi = gn
             if 0 < gn < lo:
                 lo = gn
+            moved |= gn >= 0
             zc = zi
             b = zb[cu]
             if zc > b or b > 2 * zc + 1:  # false while the zombies did not change
@@ -689,6 +694,7 @@ def _run(
                 )
                 lo = span[0]
                 hi = span[1]
+                moved = True
         else:
             wzc, wsc = zombies_around(c, width, w_east, w_south, Z)
             bite_x = turn + s * k3 * wzc
@@ -752,6 +758,7 @@ def _run(
                     hi = gn
                 if 0 < gn < lo:
                     lo = gn
+                moved |= gn >= 0
                 dz = dz1 if m == 0 else dz2
                 if dz != 0:
                     zc = Z[cell]
@@ -765,6 +772,7 @@ def _run(
                         )
                         lo = span[0]
                         hi = span[1]
+                        moved = True
         events += 1
         resum -= 1
         if resum == 0:
