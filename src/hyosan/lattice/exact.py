@@ -410,8 +410,8 @@ def run_exact(
     """Advance the lattice exactly from ``t0`` until ``t_stop``, absorption or ``max_events``.
 
     Counts are changed in place; ``arrival[c]`` gets the time infection first reaches cell c (a
-    bite or a zombie walking in); ``fired`` counts reactions by :data:`KINDS`. Returns the time
-    reached (``t_stop`` unless ``max_events`` stopped it first). The random draws come from
+    bite or a zombie walking in; ``t0`` for a cell that holds bitten or zombies at the start);
+    ``fired`` counts reactions by :data:`KINDS`. Returns the time reached (``t_stop`` unless ``max_events`` stopped it first). The random draws come from
     ``gen`` (a NumPy Generator): the same generator state gives the same run. Every
     ``resum_every`` reactions the group sums are recomputed from the cells (only round-off
     changes).
@@ -453,11 +453,15 @@ def run_exact(
 
 @njit_bare
 def _setup(
-    S, E, Z, width, w_east, w_south, ks, ma, members, pos, grp, zb, wzb, wsum, start, gsum, pow2, fill, span
+    S, E, Z, width, w_east, w_south, ks, ma, members, pos, grp, zb, wzb, wsum, start, gsum, pow2, fill, span,
+    arrival, t0,
 ):
     """Every cell's bounds (its zombies, the zombies around, its propensity) and group; the
-    groups' members and sums."""
+    groups' members and sums. A cell holding bitten or zombies has been reached by ``t0``."""
     n = S.shape[0]
+    for c in range(n):
+        if (E[c] > 0 or Z[c] > 0) and arrival[c] > t0:
+            arrival[c] = t0
     for g in range(NG + 1):
         pow2[g] = math.ldexp(1.0, g + EMIN)
     for c in range(n):
@@ -555,6 +559,8 @@ def _run(
         pow2,
         fill,
         span,
+        arrival,
+        t0,
     )
     k0, k1, k2, k3, k4, k5, k6 = ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
     total = 0.0
@@ -666,8 +672,7 @@ def _run(
             n_bite += 1 - b1
             n_kill += b1 - b2
             n_turn += b2
-            if arrival[cu] > t and b1 == 0:
-                arrival[cu] = t
+            # (no first arrival to note: a cell with zombies in it has been reached)
             new = _rate(
                 np.float64(si),
                 np.float64(ei_),
