@@ -8,8 +8,9 @@ Figures, one run, side by side:
    0.5 and kills 0.4 per second of contact, 3.6 ms of contact a day, 12 h incubation, so beta
    1.8e-3 a day, alpha 0.8, eta 2 a day; mu 0.1), 100 zombies seeded in the most crowded cell;
    wall and CPU (process) time. Then **side by side** with the solver as it was before its speed
-   work (``town_exact_before.py``): ``--rounds`` rounds of ``--side-events`` reactions each, the
-   two kernels taking turns (the order alternating), CPU time, medians and their ratio.
+   work (``town_exact_before.py``) and, with ``--prev FILE``, any other version of the solver's
+   source (an earlier commit's, from ``git show``): ``--rounds`` rounds of ``--side-events``
+   reactions each, the kernels taking turns (the order alternating), CPU time, medians and ratios.
 2. **One cell**: the lattice's exact kernel on a single cell against the compartment SSA
    (``alemi-latent``, the same cell projected: beta_c = beta N) - reactions per second of CPU
    time each.
