@@ -305,11 +305,36 @@ def test_exact_bounds_stay_above_the_true_rates(events):
     exact.seed_state(np.random.default_rng(1), st)
     w = _workspace(n)
     exact._run(
-        S, E, Z, R, we, ws, width, ks, 0.0, 1e9, events, np.full(n, np.inf, np.float32), fired, st,
-        w["ma"], w["members"], w["pos"], w["grp"], w["zb"], w["wzb"], w["wsum"], w["start"], w["gsum"],
-        w["pow2"], w["ebuf"], w["fill"], w["span"], 1 << 22,
+        S,
+        E,
+        Z,
+        R,
+        we,
+        ws,
+        width,
+        ks,
+        0.0,
+        1e9,
+        events,
+        np.full(n, np.inf, np.float32),
+        fired,
+        st,
+        w["ma"],
+        w["members"],
+        w["pos"],
+        w["grp"],
+        w["zb"],
+        w["wzb"],
+        w["wsum"],
+        w["start"],
+        w["gsum"],
+        w["pow2"],
+        w["ebuf"],
+        w["fill"],
+        w["span"],
+        1 << 22,
     )
-    assert fired.sum() == events and fired[1] > 0 or events < 3000
+    assert (fired.sum() == events and fired[1] > 0) or events < 3000
     assert (w["zb"] >= Z).all() and (w["zb"] <= 2 * Z + 1).all() and (w["zb"][Z == 0] == 0).all()
     start, ma, pos = w["start"], w["ma"], w["pos"]
     rec = w["members"].reshape(n, 4)

@@ -376,7 +376,9 @@ def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2):
 
 
 @njit_bare
-def _rebound_around(cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span):
+def _rebound_around(
+    cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span
+):
     """Cell ``cell``'s zombies left their bound ``zb`` (more than it, or far fewer): a new bound,
     and the neighbours' bounds on their zombies around (``wzb``, summed afresh) and on their
     propensities follow. Returns the change of the total; ``span`` follows the busy groups."""
@@ -421,10 +423,10 @@ def run_exact(
 
     Counts are changed in place; ``arrival[c]`` gets the time infection first reaches cell c (a
     bite or a zombie walking in; ``t0`` for a cell that holds bitten or zombies at the start);
-    ``fired`` counts reactions by :data:`KINDS`. Returns the time reached (``t_stop`` unless ``max_events`` stopped it first). The random draws come from
-    ``gen`` (a NumPy Generator): the same generator state gives the same run. Every
-    ``resum_every`` reactions the group sums are recomputed from the cells (only round-off
-    changes).
+    ``fired`` counts reactions by :data:`KINDS`. Returns the time reached (``t_stop`` unless
+    ``max_events`` stopped it first). The random draws come from ``gen`` (a NumPy Generator): the
+    same generator state gives the same run. Every ``resum_every`` reactions the group sums are
+    recomputed from the cells (only round-off changes).
     """
     n = S.shape[0]
     st = np.empty(4, dtype=np.uint64)
@@ -463,8 +465,27 @@ def run_exact(
 
 @njit_bare
 def _setup(
-    S, E, Z, width, w_east, w_south, ks, ma, members, pos, grp, zb, wzb, wsum, start, gsum, pow2, fill, span,
-    arrival, t0,
+    S,
+    E,
+    Z,
+    width,
+    w_east,
+    w_south,
+    ks,
+    ma,
+    members,
+    pos,
+    grp,
+    zb,
+    wzb,
+    wsum,
+    start,
+    gsum,
+    pow2,
+    fill,
+    span,
+    arrival,
+    t0,
 ):
     """Every cell's bounds (its zombies, the zombies around, its propensity) and group; the
     groups' members and sums. A cell holding bitten or zombies has been reached by ``t0``."""
@@ -689,7 +710,13 @@ def _run(
                 np.float64(zi),
                 wzb[cu],
                 wsum[cu],
-                k0, k1, k2, k3, k4, k5, k6,
+                k0,
+                k1,
+                k2,
+                k3,
+                k4,
+                k5,
+                k6,
             )
             change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
             total += change
@@ -704,8 +731,25 @@ def _run(
                 span[0] = lo
                 span[1] = hi
                 total += _rebound_around(
-                    c, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp,
-                    start, gsum, pow2, span,
+                    c,
+                    width,
+                    w_east,
+                    w_south,
+                    S,
+                    E,
+                    Z,
+                    zb,
+                    wzb,
+                    wsum,
+                    ks,
+                    ma,
+                    members,
+                    pos,
+                    grp,
+                    start,
+                    gsum,
+                    pow2,
+                    span,
                 )
                 lo = span[0]
                 hi = span[1]
@@ -782,8 +826,25 @@ def _run(
                         span[0] = lo
                         span[1] = hi
                         total += _rebound_around(
-                            cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp,
-                            start, gsum, pow2, span,
+                            cell,
+                            width,
+                            w_east,
+                            w_south,
+                            S,
+                            E,
+                            Z,
+                            zb,
+                            wzb,
+                            wsum,
+                            ks,
+                            ma,
+                            members,
+                            pos,
+                            grp,
+                            start,
+                            gsum,
+                            pow2,
+                            span,
                         )
                         lo = span[0]
                         hi = span[1]
