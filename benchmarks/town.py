@@ -8,8 +8,9 @@ Figures, one run, side by side:
    0.5 and kills 0.4 per second of contact, 3.6 ms of contact a day, 12 h incubation, so beta
    1.8e-3 a day, alpha 0.8, eta 2 a day; mu 0.1), 100 zombies seeded in the most crowded cell;
    wall and CPU (process) time. Then **side by side** with the solver as it was before its speed
-   work (``town_exact_before.py``): ``--rounds`` rounds of ``--side-events`` reactions each, the
-   two kernels taking turns (the order alternating), CPU time, medians and their ratio.
+   work (``town_exact_before.py``) and, with ``--prev FILE``, any other version of the solver's
+   source (an earlier commit's, from ``git show``): ``--rounds`` rounds of ``--side-events``
+   reactions each, the kernels taking turns (the order alternating), CPU time, medians and ratios.
 2. **One cell**: the lattice's exact kernel on a single cell against the compartment SSA
    (``alemi-latent``, the same cell projected: beta_c = beta N) - reactions per second of CPU
    time each.
@@ -30,6 +31,7 @@ Compilation is excluded (a small warm-up first). Run: ``python benchmarks/town.p
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -103,16 +105,28 @@ def exact_rate(lat: Lattice, params: LatticeParams, events: int, kernel=run_exac
     }
 
 
-def side_by_side(lat: Lattice, params: LatticeParams, events: int, rounds: int) -> dict:
-    """The exact solver now and before its speed work, taking turns (order alternating by round),
-    each round from the same start with its own seed: medians of the CPU-time rates."""
+def _kernel_from_file(path: str):
+    """``run_exact`` of an exact solver's source file (e.g. an earlier version, from ``git show
+    <commit>:src/hyosan/lattice/exact.py > file``), imported as a module of its own."""
+    spec = importlib.util.spec_from_file_location("town_exact_prev", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.run_exact
+
+
+def side_by_side(lat: Lattice, params: LatticeParams, events: int, rounds: int, prev=None) -> dict:
+    """The exact solver now and before its speed work (and ``prev``, another version, when given),
+    taking turns (order alternating by round), each round from the same start with its own seed:
+    medians of the CPU-time rates."""
     kernels = {"now": run_exact, "before": town_exact_before.run_exact}
+    if prev is not None:
+        kernels["prev"] = prev
     rates: dict[str, list[float]] = {name: [] for name in kernels}
     for r in range(rounds):
         for name in list(kernels) if r % 2 == 0 else list(kernels)[::-1]:
             rates[name].append(exact_rate(lat, params, events, kernels[name], seed=100 + r)["per_s_cpu"])
     med = {name: float(np.median(v)) for name, v in rates.items()}
-    return {
+    out = {
         "events": events,
         "rounds": rounds,
         "now_per_s_cpu": med["now"],
@@ -120,6 +134,10 @@ def side_by_side(lat: Lattice, params: LatticeParams, events: int, rounds: int) 
         "ratio": med["now"] / med["before"],
         "rates": rates,
     }
+    if prev is not None:
+        out["prev_per_s_cpu"] = med["prev"]
+        out["ratio_prev"] = med["now"] / med["prev"]
+    return out
 
 
 def one_cell(params: LatticeParams, n: int = 1_000_000, runs: int = 4) -> dict:
@@ -248,6 +266,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4, help="side by side: rounds (each kernel once a round)")
     ap.add_argument("--walk-days", type=float, default=10.0, help="tau-leaping with walking: days")
     ap.add_argument("--numpy-days", type=float, default=5.0, help="NumPy lattice: days to time")
+    ap.add_argument(
+        "--prev",
+        help="also time this exact solver source file side by side (e.g. an earlier commit's "
+        "src/hyosan/lattice/exact.py, from git show)",
+    )
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
     lat = synthetic_country()
@@ -255,6 +278,9 @@ def main() -> None:
     small = synthetic_country(60, 100, 1e6, seed=1, cities=5)  # warm-up: compile every kernel
     exact_rate(small, params, 10_000)
     exact_rate(small, params, 10_000, town_exact_before.run_exact)
+    prev = _kernel_from_file(args.prev) if args.prev else None
+    if prev is not None:
+        exact_rate(small, params, 10_000, prev)
     tau_country(small, params, 1.0)
     tau_country(small, params.with_(move_s=0.1, move_z=0.1), 0.2)
     report = {
@@ -268,12 +294,18 @@ def main() -> None:
         f"({report['exact']['per_s_cpu'] / 1e6:.2f} M/s CPU), {report['exact']['reactions']:,} reactions, "
         f"{report['exact']['sim_days']:.1f} days, goal {GOAL_EXACT / 1e6:.0f} M/s"
     )
-    report["side_by_side"] = sbs = side_by_side(lat, params, args.side_events, args.rounds)
+    report["side_by_side"] = sbs = side_by_side(lat, params, args.side_events, args.rounds, prev)
     print(
         f"exact side by side, {sbs['rounds']} rounds of {sbs['events']:,} reactions (CPU time, medians): "
         f"now {sbs['now_per_s_cpu'] / 1e6:.2f} M/s, before {sbs['before_per_s_cpu'] / 1e6:.2f} M/s, "
         f"ratio {sbs['ratio']:.2f}"
     )
+    if prev is not None:
+        print(
+            f"  and {args.prev}: {sbs['prev_per_s_cpu'] / 1e6:.2f} M/s, now / it {sbs['ratio_prev']:.3f} "
+            f"(rounds now {[round(x / 1e6, 2) for x in sbs['rates']['now']]}, "
+            f"it {[round(x / 1e6, 2) for x in sbs['rates']['prev']]})"
+        )
     report["one_cell"] = one_cell(params)
     oc = report["one_cell"]
     print(

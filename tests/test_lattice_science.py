@@ -253,3 +253,142 @@ def test_resumming_the_sums_changes_only_round_off():
         for a, b in zip(first[1:], often[1:], strict=True):
             np.testing.assert_array_equal(a, b)
         assert first[5].sum() == 5000 and first[5][1] > 0 and first[5][2] > 0  # kills and turns too
+
+
+def _workspace(n: int) -> dict:
+    """The exact kernel's working arrays, as :func:`hyosan.lattice.exact.run_exact` allocates
+    them, kept here so that a test can read them after a run."""
+    from hyosan.lattice import exact
+
+    return {
+        "ma": np.empty(n),
+        "members": np.empty(4 * n, np.int32),
+        "pos": np.empty(n, np.int32),
+        "grp": np.zeros(n, np.int8),
+        "zb": np.empty(n, np.int32),
+        "wzb": np.empty(n),
+        "wsum": np.empty(n, np.float32),
+        "start": np.zeros(exact.NG + 1, np.int64),
+        "gsum": np.zeros(exact.NG),
+        "pow2": np.empty(exact.NG + 1),
+        "ebuf": np.empty(exact.EXP_BATCH),
+        "fill": np.empty(exact.NG, np.int64),
+        "span": np.array([exact.NG, 0], np.int64),
+    }
+
+
+@pytest.mark.parametrize("events", [1, 300, 3000, 20000])
+def test_exact_bounds_stay_above_the_true_rates(events):
+    """The exact solver's bounds, read after a run stopped at a given number of reactions (on a
+    lattice with walking, kills across edges and blocked cells): each cell's zombie bound zb keeps
+    its hysteresis band Z <= zb <= 2 Z + 1 (0 where there are none, so idle cells stay idle); the
+    bound on the zombies around is exactly the weighted sum of the neighbours' zb, so at least the
+    true one; each cell's bound on its propensity is exactly the propensity at those bounds, at
+    least the true propensity, and sits in its group; the group sums are the sums of the bounds."""
+    from hyosan.lattice import exact
+    from hyosan.lattice.kernels import zombies_around
+
+    rng = np.random.default_rng(events)
+    lat = Lattice.from_population(
+        rng.integers(0, 400, (9, 11)).astype(float), blocked=rng.random((9, 11)) < 0.1
+    )
+    params = LatticeParams.per_day(beta=0.01, alpha=0.7, eta=3.0, mu=0.3, move_s=0.2, move_z=0.4)
+    ks = np.array(list(vars(SEZR.compile(params)).values()), dtype=np.float64)
+    S = lat.population.ravel().astype(np.int32)
+    E, Z, R = (np.zeros_like(S) for _ in range(3))
+    Z[int(np.argmax(S))] = 30
+    n = S.size
+    width = lat.shape[1]
+    we, ws = lat.w_east.ravel(), lat.w_south.ravel()
+    fired = np.zeros(5, np.int64)
+    st = np.empty(4, np.uint64)
+    exact.seed_state(np.random.default_rng(1), st)
+    w = _workspace(n)
+    exact._run(
+        S,
+        E,
+        Z,
+        R,
+        we,
+        ws,
+        width,
+        ks,
+        0.0,
+        1e9,
+        events,
+        np.full(n, np.inf, np.float32),
+        fired,
+        st,
+        w["ma"],
+        w["members"],
+        w["pos"],
+        w["grp"],
+        w["zb"],
+        w["wzb"],
+        w["wsum"],
+        w["start"],
+        w["gsum"],
+        w["pow2"],
+        w["ebuf"],
+        w["fill"],
+        w["span"],
+        1 << 22,
+    )
+    assert (fired.sum() == events and fired[1] > 0) or events < 3000
+    assert (w["zb"] >= Z).all() and (w["zb"] <= 2 * Z + 1).all() and (w["zb"][Z == 0] == 0).all()
+    start, ma, pos = w["start"], w["ma"], w["pos"]
+    rec = w["members"].reshape(n, 4)
+    assert (rec[pos, 0] == np.arange(n)).all()
+    assert (rec[pos, 1:] == np.stack([S, E, Z], axis=1)).all()  # the copies of the counts
+    k0, k1, k2, k3, k4, k5, k6 = ks
+    for c in range(n):
+        wzb, wsum = zombies_around(c, width, we, ws, w["zb"])
+        wz = zombies_around(c, width, we, ws, Z)[0]
+        assert w["wzb"][c] == wzb >= wz
+        bound = ma[pos[c]]
+        assert bound == exact._rate(S[c], E[c], Z[c], wzb, w["wsum"][c], *ks)
+        s, z = float(S[c]), float(Z[c])
+        true = s * (k0 + k1) * z + s * (k3 + k4) * wz + k2 * E[c] + (k5 * s + k6 * z) * wsum
+        assert bound >= true * (1 - 1e-12)
+        g = int(w["grp"][c])
+        assert start[g] <= pos[c] < start[g + 1]
+        assert g == exact.group_of(bound)
+    for g in range(1, exact.NG):
+        assert w["gsum"][g] == pytest.approx(ma[start[g] : start[g + 1]].sum(), rel=1e-9, abs=1e-9)
+
+
+def test_the_member_draw_is_uniform():
+    """``_below(x, n)`` (the exact solver's member index from a 64-bit draw): its ends, and
+    uniform counts for a few sizes (chi-square)."""
+    from hyosan.lattice import exact
+
+    assert exact._below(np.uint64(0), np.uint64(7)) == 0
+    assert exact._below(np.uint64(2**64 - 1), np.uint64(7)) == 6
+    assert exact._below(np.uint64(2**64 - 1), np.uint64(2**32 - 1)) == 2**32 - 2
+    x = np.random.default_rng(5).integers(0, 2**64, 200_000, dtype=np.uint64, endpoint=False)
+    for n in (3, 7, 1000):
+        idx = np.array([exact._below(v, np.uint64(n)) for v in x[: 60 * n if n > 100 else 30_000]])
+        assert idx.min() >= 0 and idx.max() < n
+        assert stats.chisquare(np.bincount(idx, minlength=n)).pvalue > 1e-4
+
+
+def test_the_exact_solvers_waits_are_exponential():
+    """The exact solver's waits come from a ziggurat (hyosan.lattice.exact._refill): 400,000
+    draws match the standard exponential (Kolmogorov-Smirnov), in the tail beyond the base layer
+    too (r = 7.7: about 180 draws), and the same generator state gives the same draws."""
+    from hyosan.lattice import exact
+
+    st = np.empty(4, np.uint64)
+    exact.seed_state(np.random.default_rng(11), st)
+    again = st.copy()
+    buf = np.empty(400_000)
+    exact._refill(st, buf)
+    assert stats.kstest(buf, "expon").pvalue > 1e-3
+    tail = (buf > exact.ZIG_R).sum()
+    expected = buf.size * np.exp(-exact.ZIG_R)
+    assert abs(tail - expected) < 4 * np.sqrt(expected)
+    assert stats.kstest(buf[buf > exact.ZIG_R] - exact.ZIG_R, "expon").pvalue > 1e-3
+    assert np.mean(buf) == pytest.approx(1.0, abs=0.01)
+    buf2 = np.empty(400_000)
+    exact._refill(again, buf2)
+    np.testing.assert_array_equal(buf, buf2)

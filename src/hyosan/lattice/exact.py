@@ -10,13 +10,17 @@ propensities are recomputed and moved between groups in O(1). Cells with nothing
 group 0, never drawn, so a country where the outbreak is local costs what the outbreak costs.
 
 The groups hold *bounds*, not the propensities themselves (the rejection-based SSA of Thanh,
-Priami and Zunino 2014): a cell's bound counts the zombies around it as ``wzb >= wz``, a quarter
-more plus one per edge. A drawn cell is accepted with probability (true propensity) / (bound),
-else nothing happens (its bound is tightened and the clock has moved on: thinning keeps the
-process exact). So a zombie that dies or turns next door does not touch its neighbours' bounds
-unless they are exceeded, which saves most of the updates of a reaction. Waiting times are
-exponential with the total rate: the trajectory is exact (Gillespie's direct method, with another
-way to choose the reaction).
+Priami and Zunino 2014). Each cell keeps a bound on its own zombies, ``zb``: a quarter more plus
+one, 0 while there are none, reset only when the zombies pass it or fall below about half of it
+(``Z <= zb <= 2 Z + 1``, a band with hysteresis). A cell's bound on the zombies around it, ``wzb``,
+is the weighted sum of its neighbours' ``zb``, and its bound on its propensity is the propensity
+with ``wzb`` in place of the true zombies around. A drawn candidate is a reaction with probability
+(true propensity) / (bound), else nothing happens (the clock has moved on all the same: thinning
+keeps the process exact). So a zombie that dies or turns touches its neighbours only when its
+cell's zombies leave their band, and the true zombies around are summed only when the candidate
+falls past the cell's own reactions (a bite, kill or turn inside it needs nothing of the
+neighbours). Waiting times are exponential with the total rate: the trajectory is exact
+(Gillespie's direct method, with another way to choose the reaction).
 
 What makes it fast (benchmarks/README.md has the ablations, timed side by side):
 
@@ -24,10 +28,16 @@ What makes it fast (benchmarks/README.md has the ablations, timed side by side):
   :func:`run_exact` allocates the working arrays and hands them over). With it, every array
   passed between the inlined helpers cost an atomic increment and decrement, half the time;
 - the group members' bounds are kept in member order (``ma``), so the rejection test reads the
-  bound beside the member instead of through it;
-- uniform draws come from an inline xoshiro256+ seeded from the run's NumPy generator, and the
-  exponential waits are drawn 256 at a time (a call to ``log`` in the loop forced every live value
-  out of the registers);
+  bound beside the member instead of through it, and each place in ``members`` keeps its cell's
+  number and a copy of its S, E and Z, so a candidate's counts load without waiting for the
+  cell's number;
+- uniform draws come from an inline xoshiro256+ seeded from the run's NumPy generator, its state
+  held in registers in the hot loop; a member is drawn from one 64-bit draw with integers only and
+  accepted with a second (the float conversions before the bound's load were a chain of ~40
+  cycles); the exponential waits are drawn 256 at a time by a ziggurat (one draw, a table look-up
+  and a comparison 99 % of the time; ``log`` had been 6.5 % of the time);
+- a reaction inside the drawn cell (bite, kill or turn: which one cannot be predicted) changes the
+  counts without a branch, and its bound is updated at the place and group known from the draw;
 - rare work (moving a cell between groups, new bounds for the neighbours, walking, the periodic
   re-summation) sits in functions of its own, out of the hot loop.
 
@@ -58,11 +68,9 @@ EMIN = -40
 NG = 108
 #: Reaction kinds counted in ``fired``.
 KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
-#: Bytes per cell the kernel allocates while it runs: ma (8), members (4), pos (4), grp (1), wz (8),
-#: wzb (8), wsum (4).
-WORKSPACE_BYTES_PER_CELL = 37
-#: Relative slack of the bound on the neighbours' zombies (see :func:`run_exact`).
-SLACK = 0.25
+#: Bytes per cell the kernel allocates while it runs: ma (8), members (16: each place's cell and
+#: its S, E, Z), pos (4), grp (1), zb (4), wzb (8), wsum (4).
+WORKSPACE_BYTES_PER_CELL = 45
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 22
 #: Exponential waits drawn at a time.
@@ -100,6 +108,45 @@ def uniform(st):
     return (result >> _U(11)) * (1.0 / 9007199254740992.0)
 
 
+@njit_bare_inline
+def _next_raw(s0, s1, s2, s3):
+    """xoshiro256+ on a state held in four values: (64-bit output, new state)."""
+    result = s0 + s3
+    t = s1 << _U(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
+@njit_bare_inline
+def _below(x, n):
+    """floor(x * n / 2^64) for a 64-bit draw x and n < 2^32: an index uniform on [0, n) (to 2^-64;
+    the product's high word, from two 32-bit halves)."""
+    lo = (x & _U(0xFFFFFFFF)) * n
+    hi = (x >> _U(32)) * n
+    return (hi + (lo >> _U(32))) >> _U(32)
+
+
+@njit_bare_inline
+def _next(s0, s1, s2, s3):
+    """:func:`uniform` on a state held in four values (registers in the hot loop: in an array,
+    every draw went through memory, since the stores to the cells' arrays might alias it).
+    Returns (draw, new state)."""
+    result = s0 + s3
+    t = s1 << _U(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return (result >> _U(11)) * (1.0 / 9007199254740992.0), s0, s1, s2, s3
+
+
 @njit
 def seed_state(gen, st):
     """Fill the four words of ``st`` from the NumPy generator ``gen`` (SplitMix64 of 64 bits it
@@ -113,18 +160,70 @@ def seed_state(gen, st):
         st[i] = z ^ (z >> _U(31))
 
 
+def _ziggurat_tables(n: int = 256, r: float = 7.69711747013104972, v: float = 3.949659822581572e-3):
+    """Marsaglia & Tsang's (2000) ziggurat for the standard exponential: ``n`` layers of area ``v``
+    under exp(-x), the base layer reaching to ``r``, for 53-bit draws. Layer i spans [0, x_i); a
+    draw j (53 bits) in layer i is the point j * WE[i], accepted at once when j < KE[i] (the point
+    lies under the layer above, so under the curve), else tested against the curve with FE."""
+    m = 2.0**53
+    ke = np.zeros(n, np.uint64)
+    we = np.zeros(n)
+    fe = np.zeros(n)
+    q = v / math.exp(-r)
+    ke[0] = np.uint64((r / q) * m)
+    we[0] = q / m
+    we[n - 1] = r / m
+    fe[0] = 1.0
+    fe[n - 1] = math.exp(-r)
+    x_next = r
+    x = r
+    for i in range(n - 2, 0, -1):
+        x = -math.log(v / x + math.exp(-x))
+        ke[i + 1] = np.uint64((x / x_next) * m)
+        x_next = x
+        fe[i] = math.exp(-x)
+        we[i] = x / m
+    ke[1] = 0
+    return ke, we, fe
+
+
+ZIG_KE, ZIG_WE, ZIG_FE = _ziggurat_tables()
+ZIG_R = 7.69711747013104972
+
+
 @njit_bare
 def _refill(st, ebuf):
-    """``ebuf`` full of standard exponential draws (``-log(1 - u)``, u on [0, 1): 1 - u is exact)."""
-    for i in range(ebuf.shape[0]):
-        ebuf[i] = -math.log(1.0 - uniform(st))
+    """``ebuf`` full of standard exponential draws, by the ziggurat (:func:`_ziggurat_tables`; the
+    fast path, 99 % of draws, is one 64-bit draw, a table look-up and a comparison: a call to
+    ``log`` per draw cost 5 ns). Bits: 8 pick the layer, 53 the point."""
+    ke = ZIG_KE
+    we = ZIG_WE
+    fe = ZIG_FE
+    for k in range(ebuf.shape[0]):
+        while True:
+            s0 = st[0]
+            s3 = st[3]
+            uniform(st)
+            ri = (s0 + s3) >> _U(3)
+            idx = ri & _U(0xFF)
+            ri >>= _U(8)
+            x = np.float64(ri) * we[idx]
+            if ri < ke[idx]:
+                break
+            if idx == 0:  # the tail beyond r: r plus an exponential
+                x = ZIG_R - math.log(1.0 - uniform(st))
+                break
+            if (fe[idx - 1] - fe[idx]) * uniform(st) + fe[idx] < math.exp(-x):
+                break
+        ebuf[k] = x
 
 
 @njit_bare_inline
-def _bound(wz, wsum):
-    """A bound on the zombies around a cell that a few more can join without a new bound: a
-    quarter more, plus one on every edge; 0 while there are none (idle cells stay idle)."""
-    return wz + SLACK * wz + wsum if wz > 0.0 else 0.0
+def _zbound(z):
+    """A bound on a cell's zombies that its neighbours' bounds count: a quarter more plus one, so
+    that a few more can join without touching the neighbours; 0 while there are none (idle
+    cells around stay idle)."""
+    return z + (z >> 2) + 1 if z > 0 else 0
 
 
 @njit_bare_inline
@@ -142,6 +241,23 @@ def _rate(s, e, z, wzc, ws, k0, k1, k2, k3, k4, k5, k6):
     """Total propensity of a cell with ``s`` people, ``e`` bitten, ``z`` zombies, ``wzc`` zombies
     around (weighted) and edge weights summing to ``ws``."""
     return s * ((k0 + k1) * z + (k3 + k4) * wzc) + k2 * e + (k5 * s + k6 * z) * ws
+
+
+@njit_bare_inline
+def _swap_rows(members, p, q):
+    for j in range(4):
+        x = members[q * 4 + j]
+        members[q * 4 + j] = members[p * 4 + j]
+        members[p * 4 + j] = x
+
+
+@njit_bare_inline
+def _sync(cell, S, E, Z, members, pos):
+    """The copy of a cell's counts kept beside its place in ``members`` follows the counts."""
+    q = pos[cell]
+    members[q * 4 + 1] = S[cell]
+    members[q * 4 + 2] = E[cell]
+    members[q * 4 + 3] = Z[cell]
 
 
 @njit_bare
@@ -162,9 +278,8 @@ def _move(c, new, ma, members, pos, grp, start, gsum):
     while g < g_new:
         p = pos[c]
         q = start[g + 1] - 1
-        other = members[q]
-        members[q] = c
-        members[p] = other
+        other = members[q * 4]
+        _swap_rows(members, p, q)
         ma[p] = ma[q]
         pos[other] = p
         pos[c] = q
@@ -173,9 +288,8 @@ def _move(c, new, ma, members, pos, grp, start, gsum):
     while g > g_new:
         p = pos[c]
         q = start[g]
-        other = members[q]
-        members[q] = c
-        members[p] = other
+        other = members[q * 4]
+        _swap_rows(members, p, q)
         ma[p] = ma[q]
         pos[other] = p
         pos[c] = q
@@ -249,6 +363,44 @@ def _neighbour(c, d, width, w_east, w_south):
     return c - width, np.float64(w_south[c - width]) if c >= width else 0.0
 
 
+@njit_bare_inline
+def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2):
+    """:func:`_set` for a cell whose place ``p`` and group ``g`` are known (the drawn cell): no load
+    of ``pos`` and ``grp``. Returns (change of the total, new group or -1 when it stayed)."""
+    old = ma[p]
+    if new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+        ma[p] = new
+        gsum[g] += new - old
+        return new - old, -1
+    return new - old, _move(c, new, ma, members, pos, grp, start, gsum)
+
+
+@njit_bare
+def _rebound_around(
+    cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span
+):
+    """Cell ``cell``'s zombies left their bound ``zb`` (more than it, or far fewer): a new bound,
+    and the neighbours' bounds on their zombies around (``wzb``, summed afresh) and on their
+    propensities follow. Returns the change of the total; ``span`` follows the busy groups."""
+    zb[cell] = _zbound(Z[cell])
+    change = 0.0
+    for d in range(4):
+        nb, w = _neighbour(cell, d, width, w_east, w_south)
+        if w > 0.0:
+            wzb[nb] = zombies_around(nb, width, w_east, w_south, zb)[0]
+            if S[nb] > 0:  # the bound reads the zombies around only through the people
+                new = _rate(
+                    S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
+                )
+                ch, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2)
+                change += ch
+                if gn > span[1]:
+                    span[1] = gn
+                if 0 < gn < span[0]:
+                    span[0] = gn
+    return change
+
+
 @njit
 def run_exact(
     S,
@@ -270,10 +422,11 @@ def run_exact(
     """Advance the lattice exactly from ``t0`` until ``t_stop``, absorption or ``max_events``.
 
     Counts are changed in place; ``arrival[c]`` gets the time infection first reaches cell c (a
-    bite or a zombie walking in); ``fired`` counts reactions by :data:`KINDS`. Returns the time
-    reached (``t_stop`` unless ``max_events`` stopped it first). The random draws come from
-    ``gen`` (a NumPy Generator): the same generator state gives the same run. Every
-    ``resum_every`` reactions the sums are recomputed from the cells (only round-off changes).
+    bite or a zombie walking in; ``t0`` for a cell that holds bitten or zombies at the start);
+    ``fired`` counts reactions by :data:`KINDS`. Returns the time reached (``t_stop`` unless
+    ``max_events`` stopped it first). The random draws come from ``gen`` (a NumPy Generator): the
+    same generator state gives the same run. Every ``resum_every`` reactions the group sums are
+    recomputed from the cells (only round-off changes).
     """
     n = S.shape[0]
     st = np.empty(4, dtype=np.uint64)
@@ -294,10 +447,10 @@ def run_exact(
         fired,
         st,
         np.empty(n),  # ma
-        np.empty(n, dtype=np.int32),  # members
+        np.empty(4 * n, dtype=np.int32),  # members: (cell, S, E, Z) by place, flat
         np.empty(n, dtype=np.int32),  # pos
         np.zeros(n, dtype=np.int8),  # grp
-        np.empty(n),  # wz
+        np.empty(n, dtype=np.int32),  # zb
         np.empty(n),  # wzb
         np.empty(n, dtype=np.float32),  # wsum
         np.zeros(NG + 1, dtype=np.int64),  # start
@@ -312,15 +465,40 @@ def run_exact(
 
 @njit_bare
 def _setup(
-    S, E, Z, width, w_east, w_south, ks, ma, members, pos, grp, wz, wzb, wsum, start, gsum, pow2, fill, span
+    S,
+    E,
+    Z,
+    width,
+    w_east,
+    w_south,
+    ks,
+    ma,
+    members,
+    pos,
+    grp,
+    zb,
+    wzb,
+    wsum,
+    start,
+    gsum,
+    pow2,
+    fill,
+    span,
+    arrival,
+    t0,
 ):
-    """Every cell's zombies around, bound and group; the groups' members and sums."""
+    """Every cell's bounds (its zombies, the zombies around, its propensity) and group; the
+    groups' members and sums. A cell holding bitten or zombies has been reached by ``t0``."""
     n = S.shape[0]
+    for c in range(n):
+        if (E[c] > 0 or Z[c] > 0) and arrival[c] > t0:
+            arrival[c] = t0
     for g in range(NG + 1):
         pow2[g] = math.ldexp(1.0, g + EMIN)
     for c in range(n):
-        wz[c], wsum[c] = zombies_around(c, width, w_east, w_south, Z)
-        wzb[c] = _bound(wz[c], wsum[c])
+        zb[c] = _zbound(Z[c])
+    for c in range(n):
+        wzb[c], wsum[c] = zombies_around(c, width, w_east, w_south, zb)
     for c in range(n):
         value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6])
         g = group_of(value)
@@ -338,7 +516,10 @@ def _setup(
         fill[g] = start[g]
     for c in range(n):
         g = grp[c]
-        members[fill[g]] = c
+        members[fill[g] * 4] = c
+        members[fill[g] * 4 + 1] = S[c]
+        members[fill[g] * 4 + 2] = E[c]
+        members[fill[g] * 4 + 3] = Z[c]
         pos[c] = fill[g]
         ma[fill[g]] = _rate(
             S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
@@ -347,24 +528,7 @@ def _setup(
 
 
 @njit_bare
-def _resum(
-    width, w_east, w_south, S, E, Z, wz, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span
-):
-    """Recompute the zombies around every busy cell and the group sums (round-off never
-    accumulates); returns the total."""
-    for i in range(start[1], start[NG]):
-        c = members[i]
-        wz[c] = zombies_around(c, width, w_east, w_south, Z)[0]
-    for i in range(start[1], start[NG]):
-        c = members[i]
-        if wzb[c] < wz[c]:
-            wzb[c] = _bound(wz[c], wsum[c])
-            new = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6])
-            g = _set(c, new, ma, members, pos, grp, start, gsum, pow2)[1]
-            if g > span[1]:
-                span[1] = g
-            if 0 < g < span[0]:
-                span[0] = g
+def _resum_into(ma, start, gsum):
     total = 0.0
     for g in range(1, NG):
         s = 0.0
@@ -395,7 +559,7 @@ def _run(
     members,
     pos,
     grp,
-    wz,
+    zb,
     wzb,
     wsum,
     start,
@@ -418,7 +582,7 @@ def _run(
         members,
         pos,
         grp,
-        wz,
+        zb,
         wzb,
         wsum,
         start,
@@ -426,6 +590,8 @@ def _run(
         pow2,
         fill,
         span,
+        arrival,
+        t0,
     )
     k0, k1, k2, k3, k4, k5, k6 = ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
     total = 0.0
@@ -436,28 +602,34 @@ def _run(
     n_turn = 0
     n_walk_s = 0
     n_walk_z = 0
+    r0, r1, r2, r3 = st[0], st[1], st[2], st[3]
     t = t0
     events = 0
     resum = resum_every
     ei = EXP_BATCH
     lo = span[0]
     hi = span[1]
+    moved = True
     while events < max_events:
-        while hi > 0 and start[hi + 1] == start[hi]:
-            hi -= 1
-        if hi == 0:
-            t = t_stop  # nothing can happen any more
-            break
-        if lo > hi:
-            lo = hi
-        while start[lo + 1] == start[lo]:
-            lo += 1
+        if moved:  # only a move between groups can empty the highest or the lowest
+            moved = False
+            while hi > 0 and start[hi + 1] == start[hi]:
+                hi -= 1
+            if hi == 0:
+                t = t_stop  # nothing can happen any more
+                break
+            if lo > hi:
+                lo = hi
+            while start[lo + 1] == start[lo]:
+                lo += 1
         if total <= 0.0:
             total = 0.0
             for g in range(lo, hi + 1):
                 total += gsum[g]
         if ei == EXP_BATCH:
+            st[0], st[1], st[2], st[3] = r0, r1, r2, r3
             _refill(st, ebuf)
+            r0, r1, r2, r3 = st[0], st[1], st[2], st[3]
             ei = 0
         t += ebuf[ei] / total
         ei += 1
@@ -466,7 +638,8 @@ def _run(
             break
         # Composition: a group in proportion to its sum (scanned from the largest propensities).
         # Indices here are unsigned: numba then skips the test for negative ones.
-        target = uniform(st) * total
+        u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+        target = u * total
         g = _Ui(hi)
         g_lo = _Ui(lo)
         acc = gsum[g]
@@ -476,152 +649,211 @@ def _run(
         while start[g + _Ui(1)] == start[g]:  # round-off ran past the last group with cells
             g += _Ui(1)
         # Rejection: a member uniformly, accepted with probability (its bound) / 2^g.
-        bound = pow2[g]
+        bound = pow2[g] * (1.0 / 9007199254740992.0)
         first = _Ui(start[g])
-        size = np.float64(start[g + _Ui(1)] - start[g])
+        size = _U(start[g + _Ui(1)] - start[g])
         while True:
-            x = uniform(st) * size
-            i = _Ui(x)
-            # The fraction of x is a fresh uniform: accept with it, and once accepted, bound *
-            # fraction is uniform on [0, a): it picks the reaction too (one draw for both).
-            r = (x - np.float64(i)) * bound
+            # Two draws: the member from the first (integers only: a short chain of dependent
+            # operations before the bound is loaded), the acceptance from the second. Once
+            # accepted, r is uniform on [0, a): it picks the reaction too.
+            x1, r0, r1, r2, r3 = _next_raw(r0, r1, r2, r3)
+            x2, r0, r1, r2, r3 = _next_raw(r0, r1, r2, r3)
+            i = _Ui(_below(x1, size))
+            r = np.float64(x2 >> _U(11)) * bound
             if r < ma[first + i]:
                 break
-        c = np.int64(members[first + i])
-        # Thinning: the bound counts the zombies around as wzb >= wz; the candidate is a reaction
-        # with probability true / bound, else nothing happens (time has moved on all the same:
-        # candidates come at the rate of the bounds). Then the bound is tightened.
-        s = np.float64(S[c])
-        z = np.float64(Z[c])
-        wzc = wz[c]
-        wsc = np.float64(wsum[c])
-        bite = s * (k0 * z + k3 * wzc)
+        p = first + i
+        p4 = p * _Ui(4)
+        cu = _Ui(members[p4])  # unsigned: no test for a negative index on the loads below
+        c = np.int64(cu)
+        # The reaction: r falls in the cell's in-cell reactions (which need nothing of the
+        # neighbours), else in those across its edges (bounded with the neighbours' zombie bounds,
+        # wzb; the true zombies around are summed only now), else nowhere: thinning, nothing
+        # happens (time has moved on all the same: candidates come at the rate of the bounds).
+        # The cell's counts from the copy beside its place: no wait for the cell's number first.
+        si = members[p4 + _Ui(1)]
+        ei_ = members[p4 + _Ui(2)]
+        zi = members[p4 + _Ui(3)]
+        s = np.float64(si)
+        z = np.float64(zi)
+        e = np.float64(ei_)
+        bite = s * k0 * z
         kill_in = bite + s * k1 * z
-        kill_x = kill_in + s * k4 * wzc
-        turn = kill_x + k2 * E[c]
-        walk_s = turn + k5 * s * wsc
-        true = walk_s + k6 * z * wsc
-        if r >= true:
-            wzb[c] = _bound(wzc, wsc)
-            new = _rate(s, E[c], z, wzb[c], wsc, k0, k1, k2, k3, k4, k5, k6)
-            change, gn = _set(c, new, ma, members, pos, grp, start, gsum, pow2)
-            total += change
-            if gn > hi:
-                hi = gn
-            if 0 < gn < lo:
-                lo = gn
-            continue
+        turn = kill_in + k2 * e
         # The reaction changes one or two cells (c1, c2), the zombies of each by dz1, dz2.
         c1 = c
         c2 = -1
         dz1 = 0
         dz2 = 0
-        if r < bite:
-            S[c] -= 1
-            E[c] += 1
-            if arrival[c] > t:
-                arrival[c] = t
-            n_bite += 1
-        elif r < kill_in:
-            Z[c] -= 1
-            R[c] += 1
-            dz1 = -1
-            n_kill += 1
-        elif r < kill_x:
-            c1 = _edge(c, width, w_east, w_south, Z, True, uniform(st))
-            if c1 < 0:  # round-off left zombies around where there are none
-                continue
-            Z[c1] -= 1
-            R[c1] += 1
-            dz1 = -1
-            n_kill += 1
-        elif r < turn:
-            E[c] -= 1
-            Z[c] += 1
-            dz1 = 1
-            n_turn += 1
-        elif r < walk_s:
-            c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
-            if c2 < 0:
-                continue
-            S[c] -= 1
-            S[c2] += 1
-            n_walk_s += 1
-        else:
-            if Z[c] <= 0:  # round-off at the very top of the bound
-                continue
-            c2 = _edge(c, width, w_east, w_south, Z, False, uniform(st))
-            if c2 < 0:
-                continue
-            Z[c] -= 1
-            Z[c2] += 1
-            dz1 = -1
-            dz2 = 1
-            if arrival[c2] > t:
-                arrival[c2] = t
-            n_walk_z += 1
-        # Update the changed cells, and the neighbours of a cell whose zombies changed (their
-        # propensities read them).
-        for m in range(2):
-            cell = c1 if m == 0 else c2
-            if cell < 0:
-                break
-            dz = dz1 if m == 0 else dz2
-            if wzb[cell] < wz[cell]:
-                wzb[cell] = _bound(wz[cell], wsum[cell])
-            new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
-            change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
+        if r < turn:
+            # In the cell: bite (b1 = b2 = 0), kill (b1 = 1, b2 = 0) or turn (b1 = b2 = 1), the
+            # counts changed without a branch (which one it is cannot be predicted).
+            b1 = np.int32(r >= bite)
+            b2 = np.int32(r >= kill_in)
+            si += b1 - 1
+            ei_ += 1 - b1 - b2
+            zi += 2 * b2 - b1
+            S[cu] = si
+            E[cu] = ei_
+            Z[cu] = zi
+            members[p4 + _Ui(1)] = si
+            members[p4 + _Ui(2)] = ei_
+            members[p4 + _Ui(3)] = zi
+            R[cu] += b1 - b2
+            n_bite += 1 - b1
+            n_kill += b1 - b2
+            n_turn += b2
+            # (no first arrival to note: a cell with zombies in it has been reached)
+            new = _rate(
+                np.float64(si),
+                np.float64(ei_),
+                np.float64(zi),
+                wzb[cu],
+                wsum[cu],
+                k0,
+                k1,
+                k2,
+                k3,
+                k4,
+                k5,
+                k6,
+            )
+            change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
             total += change
             if gn > hi:
                 hi = gn
             if 0 < gn < lo:
                 lo = gn
-            if dz == 0:
+            moved |= gn >= 0
+            zc = zi
+            b = zb[cu]
+            if zc > b or b > 2 * zc + 1:  # false while the zombies did not change
+                span[0] = lo
+                span[1] = hi
+                total += _rebound_around(
+                    c,
+                    width,
+                    w_east,
+                    w_south,
+                    S,
+                    E,
+                    Z,
+                    zb,
+                    wzb,
+                    wsum,
+                    ks,
+                    ma,
+                    members,
+                    pos,
+                    grp,
+                    start,
+                    gsum,
+                    pow2,
+                    span,
+                )
+                lo = span[0]
+                hi = span[1]
+                moved = True
+        else:
+            wzc, wsc = zombies_around(c, width, w_east, w_south, Z)
+            bite_x = turn + s * k3 * wzc
+            kill_x = bite_x + s * k4 * wzc
+            walk_s = kill_x + k5 * s * wsc
+            true = walk_s + k6 * z * wsc
+            if r >= true:
                 continue
-            # The neighbours' weighted sums of zombies follow. Only a neighbour with people whose
-            # zombies around passed their bound needs a new bound (fewer zombies leave the bound
-            # valid: thinning absorbs it).
-            for d in range(4):
-                nb, w = _neighbour(cell, d, width, w_east, w_south)
-                if w > 0.0:
-                    wz[nb] += w * dz
-                    if dz > 0 and wz[nb] > wzb[nb] and S[nb] > 0:
-                        wzb[nb] = _bound(wz[nb], wsum[nb])
-                        new = _rate(S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], k0, k1, k2, k3, k4, k5, k6)
-                        change, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2)
-                        total += change
-                        if gn > hi:
-                            hi = gn
-                        if 0 < gn < lo:
-                            lo = gn
+            if r < bite_x:
+                S[c] -= 1
+                E[c] += 1
+                if arrival[c] > t:
+                    arrival[c] = t
+                n_bite += 1
+            elif r < kill_x:
+                u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+                c1 = _edge(c, width, w_east, w_south, Z, True, u)
+                if c1 < 0:  # round-off left zombies around where there are none
+                    continue
+                Z[c1] -= 1
+                R[c1] += 1
+                dz1 = -1
+                n_kill += 1
+            elif r < walk_s:
+                u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+                c2 = _edge(c, width, w_east, w_south, Z, False, u)
+                if c2 < 0:
+                    continue
+                S[c] -= 1
+                S[c2] += 1
+                n_walk_s += 1
+            else:
+                if Z[c] <= 0:  # round-off at the very top of the bound
+                    continue
+                u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
+                c2 = _edge(c, width, w_east, w_south, Z, False, u)
+                if c2 < 0:
+                    continue
+                Z[c] -= 1
+                Z[c2] += 1
+                dz1 = -1
+                dz2 = 1
+                if arrival[c2] > t:
+                    arrival[c2] = t
+                n_walk_z += 1
+            # The changed cells' bounds. A cell whose zombies left their bound (zb) moves its
+            # neighbours' bounds too (rare: zb has slack both ways); otherwise the neighbours are
+            # untouched, their bounds still hold.
+            for m in range(2):
+                cell = c1 if m == 0 else c2
+                if cell < 0:
+                    break
+                new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
+                if cell == c:
+                    change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
+                else:
+                    change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
+                _sync(cell, S, E, Z, members, pos)
+                total += change
+                if gn > hi:
+                    hi = gn
+                if 0 < gn < lo:
+                    lo = gn
+                moved |= gn >= 0
+                dz = dz1 if m == 0 else dz2
+                if dz != 0:
+                    zc = Z[cell]
+                    b = zb[cell]
+                    if zc > b or b > 2 * zc + 1:
+                        span[0] = lo
+                        span[1] = hi
+                        total += _rebound_around(
+                            cell,
+                            width,
+                            w_east,
+                            w_south,
+                            S,
+                            E,
+                            Z,
+                            zb,
+                            wzb,
+                            wsum,
+                            ks,
+                            ma,
+                            members,
+                            pos,
+                            grp,
+                            start,
+                            gsum,
+                            pow2,
+                            span,
+                        )
+                        lo = span[0]
+                        hi = span[1]
+                        moved = True
         events += 1
         resum -= 1
         if resum == 0:
             resum = resum_every
-            span[0] = lo
-            span[1] = hi
-            total = _resum(
-                width,
-                w_east,
-                w_south,
-                S,
-                E,
-                Z,
-                wz,
-                wzb,
-                wsum,
-                ks,
-                ma,
-                members,
-                pos,
-                grp,
-                start,
-                gsum,
-                pow2,
-                span,
-            )
-            lo = span[0]
-            hi = span[1]
+            total = _resum_into(ma, start, gsum)
     fired[0] += n_bite
     fired[1] += n_kill
     fired[2] += n_turn
