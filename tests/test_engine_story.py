@@ -256,6 +256,58 @@ def test_hostile_halfbies_hunt_the_hidden_through_walls_and_floors(make_scenario
     assert bites.time_s.iloc[0] > breach.time_s.iloc[0]
 
 
+RING = """\
+[floor 1F]
+#############
+#hhhhhhhhhhh#
+#h#########h#
+#h#aaaaaaa#h#
+#h#aaaaaaa#h#
+#h####B####h#
+#hhhhhhhhhhh#
+#############
+[rooms]
+h: ring (corridor)
+a: hideout (classroom)
+[doors]
+1F 6 5: 20
+"""
+
+
+def test_a_hunter_walks_round_the_walls_to_its_prey(make_scenario):
+    """Gwi-nam goes round, not into, the wall between him and the hidden: the hunter starts on
+    the far side of a ring corridor from the hideout's only door (the straight line to the door
+    and to the prey runs into the wall), walks round, breaks the barricade and bites."""
+    loaded = make_scenario(
+        RING,
+        clock={"duration": "2min"},
+        roles={"student": {"strength": 0.0}},
+        halfbies={"hostile_fraction": 1.0, "bite_prob": 1.0, "hunt_range": 30.0, "break_rate": 5.0},
+        infection={"incubation": {"distribution": "fixed", "median": "10min"}},
+        population=[{"role": "student", "count": 2, "areas": ["hideout"]}],
+    )
+    sim = Simulation(loaded, seed=0)
+    h = 0
+    sim.pop.state[h] = State.HALFBIE
+    sim.pop.hostile[h] = True
+    sim.pop.mode[h] = Mode.CHASE
+    H, W = sim.world.tiles.shape[1:]
+    old, sim.pop.cell[h] = sim.pop.cell[h], 1 * W + 6  # the top of the ring, above the hideout
+    sim.arrays.world.occupancy[old] -= 1
+    sim.arrays.world.occupancy[sim.pop.cell[h]] += 1
+    sim.step(1)
+    assert sim.pop.mode[h] == Mode.HUNT  # it hears them through the wall
+    res = sim.run()
+    ev = res.events
+    breach = ev[ev.kind == "door_breach"]
+    bites = ev[(ev.kind == "bite") & (ev.a == h)]
+    assert len(breach) == 1 and len(bites) >= 1
+    # 12 m round at 4 m/s, then 20 hit points at 5 a second: at the door within seconds (a
+    # greedy chase stays at the top of the ring, where no step brings the door nearer)
+    assert breach.time_s.iloc[0] <= 15
+    assert bites.time_s.iloc[0] > breach.time_s.iloc[0]
+
+
 def test_halfbies_that_do_not_hunt_leave_the_hidden_alone(make_scenario):
     _, res = run(hideout(make_scenario, hunt_range=0.0), seed=0)
     ev = res.events

@@ -14,6 +14,7 @@ import numpy as np
 from hyosan.agents import Population
 from hyosan.populate import area_cells
 from hyosan.rules.consts import BLOCK, N_STATES, T_EXIT
+from hyosan.rules.hunt import ROWS as HUNT_ROWS
 from hyosan.rules.noise import DOOR_LOSS, PER_METRE, WALL_LOSS
 from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geometry
 from hyosan.rules.state import (
@@ -26,6 +27,7 @@ from hyosan.rules.state import (
     block_index,
     cell_index,
     event_buffer,
+    hunts,
     noise_map,
 )
 from hyosan.rules.tick import count_states
@@ -153,6 +155,7 @@ def build_run(sc: Scenario, w: World, pop: Population, rng_move: np.ndarray, rng
         agents=pop.arrays(),
         fields=Fields(empty, empty.copy(), empty.copy()),
         noise=noise_map(n_cells, w.snd_idx.size),
+        hunts=hunts(HUNT_ROWS if sc.halfbies.hunt_range > 0 else 0, n_cells, w.nbr_idx.size),
         events=event_buffer(max(4096, 4 * n + 1024)),
         flags=Flags(np.zeros(1, dtype=np.int64)),
         blocks=block_index(n, n_blocks, F * (bh + 1) * (bw + 1)),
@@ -182,9 +185,8 @@ def route_fields(
     """Walking distances of the humans: to their goals (exits unless cordoned, goal areas), to
     refuge rooms, to chokepoints (doors and stairs, where the bitten hold)."""
     blocked = human_blocked(world, doors, cordon)
-    goal_src = [w.exits()] if sc.goals.exits and not cordon else []
-    for area in goal_areas:
-        goal_src += area_cells(w, area, source, "goals")
+    exit_src = [w.exits()] if sc.goals.exits and not cordon else []
+    area_src = [part for area in goal_areas for part in area_cells(w, area, source, "goals")]
     refuge_src = [r.cells for r, ok in zip(w.rooms, world.refuge_room, strict=False) if ok]
     choke_src = [np.flatnonzero((world.tiles == Tile.DOOR) | (world.tiles == Tile.STAIRS))]
 
@@ -192,4 +194,25 @@ def route_fields(
         src = np.unique(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
         return distance_field(w.nbr_start, w.nbr_idx, w.nbr_cost, blocked, src)
 
-    return Fields(field(goal_src), field(refuge_src), field(choke_src))
+    goal = field(exit_src + area_src)
+    if area_src:
+        into_areas(w, blocked, goal, np.concatenate(area_src))
+    return Fields(goal, field(refuge_src), field(choke_src))
+
+
+def into_areas(w: World, blocked: np.ndarray, goal: np.ndarray, area: np.ndarray) -> None:
+    """Inside the goal areas the route goes on, away from the ways in: a goal cell's value
+    becomes minus its walking distance from the nearest cell where the area is entered, so the
+    arrivals walk on and a crowd fills a muster point from the far side, leaving its doorways
+    free (at zero, the first to arrive stood in the doorway and the rest queued behind them
+    for the whole run)."""
+    inside = np.zeros(goal.shape[0], dtype=bool)
+    inside[area] = True
+    edge_from = np.repeat(np.arange(goal.shape[0]), np.diff(w.nbr_start))
+    to = w.nbr_idx
+    way_in = np.unique(edge_from[inside[edge_from] & ~inside[to] & (blocked[to] == 0)]).astype(np.int64)
+    if way_in.size == 0:
+        return
+    depth = distance_field(w.nbr_start, w.nbr_idx, w.nbr_cost, (blocked != 0) | ~inside, way_in)
+    reached = inside & np.isfinite(depth)
+    goal[reached] = -depth[reached]

@@ -66,3 +66,4 @@ class Mode:
     WANDER = 10  # zombies: no target
     CHASE = 11  # zombies: a human in sight
     SEEK = 12  # zombies: following a sound
+    HUNT = 13  # hostile halfbies: walking to prey heard through walls (hunt_range)

@@ -46,6 +46,7 @@ MODE_NAMES = {
     Mode.WANDER: "wander",
     Mode.CHASE: "chase",
     Mode.SEEK: "seek",
+    Mode.HUNT: "hunt",
 }
 
 

@@ -35,6 +35,7 @@ from hyosan.rules.consts import (
     HIDE,
     HOLD,
     HUMAN,
+    HUNT,
     SEEK,
     T_DOOR,
     T_EXIT,
@@ -45,6 +46,7 @@ from hyosan.rules.consts import (
     WANDER,
     ZOMBIE,
 )
+from hyosan.rules.hunt import hunt_row
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import heard, stamp_noise
@@ -123,9 +125,10 @@ def downhill(c, field, world, door_state, cordon):
 
 @kernel_inline
 def follow_leader(i, c, mode, field, world, door_state, agents, prm):
-    """The edge towards the group's leader when it is ahead on the route, on this floor, and the
-    group has spread out (a leader behind its followers, at the back of a full room, is not
-    waited for); -1 otherwise."""
+    """The edge down the route (``field``) that brings agent ``i`` nearest its group's leader,
+    when the leader is ahead on the route, on this floor, and the group has spread out (a
+    leader behind its followers, at the back of a full room, is not waited for); -1 otherwise.
+    Only steps down the route count: the straight line to a leader runs through walls."""
     ldr = agents.leader[i]
     s = agents.state[ldr]
     lc = agents.cell[ldr]
@@ -137,7 +140,7 @@ def follow_leader(i, c, mode, field, world, door_state, agents, prm):
         bd = d0
         for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
             m = world.nbr_idx[e]
-            if not free_for_human(m, world, door_state, prm.cordon):
+            if field[m] >= field[c] or not free_for_human(m, world, door_state, prm.cordon):
                 continue
             d = euclid(m, lc, world.geo)
             if d < bd - 0.01:
@@ -401,105 +404,47 @@ def wander_step(i, c, world, door_state, heading, prm, gen):
 
 
 @kernel_inline
-def nearest_door(room, c, world, doors):
-    """The cell of ``room``'s door nearest to cell ``c`` (as the crow flies), -1 if it has none."""
+def path_step(i, c, prey, now, world, doors, hunts, prm, noise, ev, flags):
+    """A hunting halfbie's step down the walking distance to ``prey`` (:mod:`hyosan.rules.hunt`):
+    round walls, through doors (it opens a closed one, batters a locked or barricaded one:
+    ``hb_break``), or -1 (there, or blocked by a crowd)."""
+    if hunts.owner.shape[0] == 0:  # no pool (hunting switched on after the run was built)
+        return chase_step(c, prey, now, world, doors, prm, noise, ev, flags)
+    k = hunt_row(i, c, prey, now, world, hunts)
+    dist = hunts.dist
     best = -1
-    bd = math.inf
-    for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
-        dc = doors.cell[world.room_door_idx[k]]
-        d = euclid(c, dc, world.geo)
-        if d < bd:
-            bd = d
-            best = dc
-    return best
-
-
-@kernel_inline
-def hunt_target(c, prey, world, doors):
-    """Where a hunting halfbie at ``c`` heads for prey at cell ``prey`` that it hears but cannot
-    see: out by the door of its own room nearest the prey, then to the door of the prey's room
-    nearest to it, then the prey."""
-    mine, theirs = world.room_of_cell[c], world.room_of_cell[prey]
-    if mine == theirs:
-        return prey
-    if mine >= 0:
-        d = nearest_door(mine, prey, world, doors)
-    else:
-        d = nearest_door(theirs, c, world, doors) if theirs >= 0 else -1
-    return d if d >= 0 else prey
-
-
-@kernel_inline
-def stair_toward(c, floor, world, doors):
-    """For a halfbie at ``c`` making for ``floor``: the stair cell one storey on (when ``c`` is
-    the foot of a flight that goes there), else the nearest such foot on its floor (on its
-    room's nearest door first, when in a room); -1 if none."""
-    geo, links = world.geo, world.stair_links
-    f = geo[c, 0]
-    best = -1
-    bd = math.inf
-    for k in range(links.shape[0]):
-        for end in range(2):
-            a = links[k, end]
-            b = links[k, 1 - end]
-            if geo[a, 0] != f or geo[b, 0] != floor:
-                continue
-            if a == c:
-                return b
-            d = euclid(c, a, geo)
-            if d < bd:
-                bd = d
-                best = a
-    if best >= 0 and world.room_of_cell[c] >= 0:
-        return nearest_door(world.room_of_cell[c], best, world, doors)
-    return best
-
-
-@kernel_inline
-def door_step(c, target, now, world, doors, prm, noise, ev, flags):
-    """A hunting halfbie's step onto the door at cell ``target``; next to it and the door shut,
-    it batters it (``hb_break``, show: stronger than a zombie)."""
-    if euclid(c, target, world.geo) > 1.5:
-        return chase_step(c, target, now, world, doors, prm, noise, ev, flags)
-    d = world.door_of_cell[target]
-    if shut(doors.state[d]):
-        batter(d, prm.hb_break, now, world, doors, prm, noise, ev, flags)
-        return -1
-    return step_onto(c, target, world)
-
-
-@kernel_inline
-def step_onto(c, target, world):
-    """The position of the edge from ``c`` to the neighbouring cell ``target`` if there is room
-    on it, else -1."""
+    bd = dist[k, c]
+    door_hit = -1
     for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
-        if world.nbr_idx[e] == target and world.occupancy[target] < world.cap[target]:
-            return position(e, c, world.nbr_start)
-    return -1
+        m = world.nbr_idx[e]
+        d = dist[k, m]
+        if d >= bd:
+            continue
+        if world.tiles[m] == T_DOOR:
+            ds = doors.state[world.door_of_cell[m]]
+            if ds == D_LOCKED or ds == D_BARRICADED:
+                bd = d
+                best = -1
+                door_hit = world.door_of_cell[m]
+                continue
+        if world.occupancy[m] < world.cap[m]:
+            bd = d
+            best = e
+            door_hit = -1
+    if door_hit >= 0:
+        batter(door_hit, prm.hb_break, now, world, doors, prm, noise, ev, flags)
+    return position(best, c, world.nbr_start)
 
 
 @kernel_inline
-def hunt_step(c, target, now, world, doors, prm, noise, ev, flags):
-    """A hostile halfbie's step towards ``target``: up or down a flight of stairs, onto (or
-    through) a door, or after its prey."""
-    if world.geo[target, 0] != world.geo[c, 0]:
-        return step_onto(c, target, world)
-    if world.tiles[target] == T_STAIRS and euclid(c, target, world.geo) <= 1.5:
-        return step_onto(c, target, world)
-    if world.tiles[target] == T_DOOR:
-        return door_step(c, target, now, world, doors, prm, noise, ev, flags)
-    return chase_step(c, target, now, world, doors, prm, noise, ev, flags)
-
-
-@kernel_inline
-def zombie_step(i, c, now, world, doors, agents, prm, noise, ev, flags, gen):
+def zombie_step(i, c, now, world, doors, agents, hunts, prm, noise, ev, flags, gen):
     """The position among its cell's edges of the edge zombie ``i`` takes next, or -1 (it may
     batter a door instead)."""
     mode, target = agents.mode[i], agents.target[i]
     if mode == CHASE and target >= 0:
-        if agents.state[i] == HALFBIE:
-            return hunt_step(c, target, now, world, doors, prm, noise, ev, flags)
         return chase_step(c, target, now, world, doors, prm, noise, ev, flags)
+    if mode == HUNT and target >= 0:
+        return path_step(i, c, target, now, world, doors, hunts, prm, noise, ev, flags)
     if mode == SEEK:
         return seek_step(c, now, world, doors, prm, noise, ev, flags)
     return wander_step(i, c, world, doors.state, agents.heading, prm, gen)
@@ -536,7 +481,9 @@ def next_edge(i, now, zombie_like, run, prm, gen, zombie_fn, human_fn):
     if zombie_like:
         k = zombie_fn(i, now, run, prm, gen)
         if k == -2:
-            k = zombie_step(i, c, now, world, doors, agents, prm, run.noise, run.events, run.flags, gen)
+            k = zombie_step(
+                i, c, now, world, doors, agents, run.hunts, prm, run.noise, run.events, run.flags, gen
+            )
         return k
     k = human_fn(i, now, run, prm, gen)
     if k != -2:

@@ -90,6 +90,17 @@ class NoiseMap(NamedTuple):
     stamps: np.ndarray  # int64[1] sounds stamped so far (marks one stamp's cells)
 
 
+class Hunts(NamedTuple):
+    """The hunting halfbies' walking distances to their prey: a small pool of rows, one a hunter
+    (:mod:`hyosan.rules.hunt`), empty when nobody hunts (``hb_hunt`` 0)."""
+
+    dist: np.ndarray  # float32[rows, cells] metres to the prey of the row's hunter
+    source: np.ndarray  # int64[rows] the prey's cell the row was made for; -1 none
+    owner: np.ndarray  # int64[rows] the hunter using the row; -1 none
+    used: np.ndarray  # int64[rows] tick the row was last used
+    heap: np.ndarray  # int64[edges + 1] the search's heap
+
+
 class Blocks(NamedTuple):
     """Agents by block of ``BLOCK`` x ``BLOCK`` tiles, with per-block counts and their
     summed-area tables (senses)."""
@@ -203,6 +214,18 @@ def noise_map(n_cells: int, n_edges: int) -> NoiseMap:
     )
 
 
+def hunts(rows: int, n_cells: int, n_edges: int) -> Hunts:
+    """A pool of ``rows`` hunting fields (none: zero rows and no cells)."""
+    cells = n_cells if rows else 0
+    return Hunts(
+        np.full((rows, cells), np.inf, dtype=np.float32),
+        np.full(rows, -1, dtype=np.int64),
+        np.full(rows, -1, dtype=np.int64),
+        np.full(rows, -1, dtype=np.int64),
+        np.empty(n_edges + 1 if rows else 0, dtype=np.int64),
+    )
+
+
 def block_index(n_agents: int, n_blocks: int, n_sat: int) -> Blocks:
     return Blocks(
         np.full(n_blocks, -1, np.int32),
@@ -236,6 +259,7 @@ class Run(NamedTuple):
     agents: Agents
     fields: Fields
     noise: NoiseMap
+    hunts: Hunts
     events: EventBuffer
     flags: Flags
     blocks: Blocks

@@ -23,6 +23,7 @@ from hyosan.rules.consts import (
     HIDDEN,
     HIDE,
     HUMAN,
+    HUNT,
     SEEK,
     T_EXIT,
     TR_COURAGE,
@@ -35,7 +36,7 @@ from hyosan.rules.contact import alert_mode, contact_all, scream
 from hyosan.rules.infection import turn_due
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
-from hyosan.rules.movement import builtin, hunt_target, move_all, settle_modes, stair_toward
+from hyosan.rules.movement import builtin, move_all, settle_modes
 from hyosan.rules.noise import heard
 from hyosan.rules.rng import below
 from hyosan.rules.senses import nearest_heard, nearest_seen
@@ -54,9 +55,9 @@ def zombie_senses(i, s, now, run, prm):
     sight = prm.z_sight if s == ZOMBIE else agents.traits[i, TR_SIGHT]
     j = nearest_seen(i, True, sight, agents, run.world, run.doors.state, prm, run.blocks)
     if j < 0 and s == HALFBIE and prm.hb_hunt > 0.0:
-        t = hunt(i, agents, run.world, run.doors, prm, run.blocks)
+        t = hunt(i, agents, run.world, prm, run.blocks)
         if t >= 0:
-            agents.mode[i] = CHASE
+            agents.mode[i] = HUNT
             agents.target[i] = t
             return
     if j >= 0:
@@ -71,19 +72,14 @@ def zombie_senses(i, s, now, run, prm):
 
 
 @kernel_inline
-def hunt(i, agents, world, doors, prm, blocks):
-    """Where hostile halfbie ``i`` goes for the prey it hears (``hb_hunt`` metres, on its floor,
-    else one storey up or down, by the stairs); -1 if it hears none."""
-    c = agents.cell[i]
-    f = world.geo[c, 0]
-    j = nearest_heard(i, f, prm.hb_hunt, agents, world, prm, blocks)
-    if j >= 0:
-        return hunt_target(c, agents.cell[j], world, doors)
-    for df in (1, -1):
-        if nearest_heard(i, f + df, prm.hb_hunt, agents, world, prm, blocks) >= 0:
-            s = stair_toward(c, f + df, world, doors)
-            if s >= 0:
-                return s
+def hunt(i, agents, world, prm, blocks):
+    """The cell of the prey hostile halfbie ``i`` hears (``hb_hunt`` metres, on its floor, else
+    one storey up or down), to walk to (:func:`~hyosan.rules.movement.path_step`); -1 if none."""
+    f = world.geo[agents.cell[i], 0]
+    for df in (0, 1, -1):
+        j = nearest_heard(i, f + df, prm.hb_hunt, agents, world, prm, blocks)
+        if j >= 0:
+            return agents.cell[j]
     return -1
 
 
