@@ -54,7 +54,7 @@ def test_a_follower_keeps_to_the_route_when_its_leader_is_behind_a_wall(make_sce
     them, walks out by the door like everyone else. (Steps that only brought the leader nearer
     as the crow flies led into the classroom's corner, and it stayed there.)"""
     sim = Simulation(yard(make_scenario, 2), seed=0)
-    pop, H, W = sim.pop, *sim.world.tiles.shape[1:]
+    pop, W = sim.pop, sim.world.tiles.shape[2]
     leader, follower = 0, 1
     occupancy = sim.arrays.world.occupancy
     for i, (y, x) in ((leader, (7, 1)), (follower, (1, 10))):

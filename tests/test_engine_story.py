@@ -291,7 +291,7 @@ def test_a_hunter_walks_round_the_walls_to_its_prey(make_scenario):
     sim.pop.state[h] = State.HALFBIE
     sim.pop.hostile[h] = True
     sim.pop.mode[h] = Mode.CHASE
-    H, W = sim.world.tiles.shape[1:]
+    W = sim.world.tiles.shape[2]
     old, sim.pop.cell[h] = sim.pop.cell[h], 1 * W + 6  # the top of the ring, above the hideout
     sim.arrays.world.occupancy[old] -= 1
     sim.arrays.world.occupancy[sim.pop.cell[h]] += 1
