@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from hyosan.engine import simulate
-from hyosan.results.faithfulness import beats, page
+from hyosan.results.faithfulness import beats, page, pooled
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = list(range(10))
@@ -124,3 +124,27 @@ def test_baseline_diff_shows_a_change():
     changed = dict(committed, agents=committed["agents"] + 1)
     diff = list(difflib.unified_diff(base.dumps(committed).splitlines(), base.dumps(changed).splitlines()))
     assert any(line.startswith("+") and '"agents"' in line for line in diff)
+
+
+def test_the_page_reports_a_run_where_nobody_lived():
+    """Runs with no survivor at all give a survival gap of no spread, reported and not met
+    (the standard error was zero and the page crashed on it)."""
+    dead = {
+        "zombies_created": 10,
+        "zombies_destroyed": 1,
+        "kills_by_never_bitten": 1,
+        "max_kills": 1,
+        "rescued": 0,
+        "rescued_never_bitten": 0,
+        "survivors_never_bitten": 0,
+        "adults": 5,
+        "adults_survived": 0,
+        "students": 20,
+        "students_survived": 0,
+        "nurse_bitten_in_infirmary_by_chain": True,
+        "patient_zero_turns_in_infirmary": True,
+        "gwi_nam_bites": 1,
+        "half_infected_after_first_bite_s": 1200.0,
+    }
+    row = next(r for r in pooled([dead, dead]) if r["beat"].startswith("Students outlive adults"))
+    assert "no spread" in row["value"] and not row["ok"]

@@ -1,5 +1,7 @@
-"""Crowds keep moving: nobody queues for hours behind people who have arrived, and nobody
-follows a leader into a wall (both froze hundreds of Hyosan High's students for the whole run)."""
+"""Nobody stands still for ever: crowds do not queue for hours behind people who have arrived,
+followers do not walk into walls after their leader, zombies are not pinned to windows or to a
+doorway's jamb, and a zombie in a crowd goes for fresh prey. Each of these froze or sped up
+Hyosan High's outbreak in some seeds."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import numpy as np
 from conftest import agents_where
 from hyosan.agents import Mode
 from hyosan.engine import Simulation
+from hyosan.states import State
 
 # A classroom whose one door opens onto the muster yard; a wall between them everywhere else.
 YARD = """\
@@ -65,3 +68,123 @@ def test_a_follower_keeps_to_the_route_when_its_leader_is_behind_a_wall(make_sce
     pop.leader[:] = leader
     sim.step(30)
     assert np.isin(pop.cell[follower], sim.area("yard"))
+
+
+def _place(sim, i, y, x, state=None):
+    """Put agent ``i`` on tile (y, x) of the ground floor, in ``state`` if given."""
+    W = sim.world.tiles.shape[2]
+    occupancy = sim.arrays.world.occupancy
+    occupancy[sim.pop.cell[i]] -= 1
+    sim.pop.cell[i] = y * W + x
+    occupancy[sim.pop.cell[i]] += 1
+    if state is not None:
+        sim.pop.state[i] = state
+
+
+# A hall and a yard with a window between them and no way through.
+GLASS = """\
+[floor 1F]
+############
+#hhhhhhhhhh#
+#==========#
+#cccccccccc#
+############
+[rooms]
+h: hall (corridor)
+c: yard (corridor)
+"""
+
+
+def test_prey_behind_glass_does_not_draw_a_zombie(make_scenario):
+    """Humans see a zombie through a window and are alarmed; the zombie, which cannot get
+    through, does not chase them (every zombie of a corridor stood against its windows for
+    hours, chasing the crowd outside)."""
+    loaded = make_scenario(
+        GLASS,
+        clock={"duration": "1min"},
+        population=[
+            {"role": "student", "count": 1, "areas": ["yard"]},
+            {"role": "student", "count": 1, "areas": ["hall"], "state": "zombie"},
+        ],
+    )
+    sim = Simulation(loaded, seed=0)
+    _place(sim, 0, 3, 5)
+    _place(sim, 1, 1, 5)
+    sim.step(2)
+    assert sim.pop.mode[0] != Mode.CALM  # the student saw it
+    assert sim.pop.mode[1] != Mode.CHASE
+
+
+CLOSET = """\
+[floor 1F]
+#####
+#aaa#
+#####
+[rooms]
+a: closet (classroom)
+"""
+
+
+def test_a_zombie_goes_for_fresh_prey_before_its_last_victim(make_scenario):
+    """A zombie sharing a tile with someone it has bitten, a fresh human beside them: it bites
+    the fresh one, and the bitten one turns at the end of the incubation, not at once (biting
+    the same victim again turned fleeing crowds in seconds)."""
+    loaded = make_scenario(
+        CLOSET,
+        clock={"duration": "1min"},
+        roles={"student": {"strength": 0.0}},
+        zombies={"bite_prob": 0.9},
+        infection={"hide_bite": 0.0, "incubation": {"distribution": "fixed", "median": "10min"}},
+        population=[{"role": "student", "count": 3, "areas": ["closet"]}],
+    )
+    sim = Simulation(loaded, seed=0)
+    zombie, bitten, fresh = 0, 1, 2
+    _place(sim, zombie, 1, 2, State.ZOMBIE)
+    _place(sim, bitten, 1, 2, State.BITTEN)
+    _place(sim, fresh, 1, 3)
+    sim.pop.mode[zombie] = Mode.WANDER
+    sim.pop.turn_at[bitten] = 10_000
+    sim.pop.bitten_at[bitten] = 0
+    for _ in range(20):
+        sim.step(1)
+        if sim.pop.state[fresh] != State.HUMAN:
+            break
+    assert sim.pop.state[fresh] == State.BITTEN and sim.pop.bitten_by[fresh] == zombie
+    assert sim.pop.state[bitten] == State.BITTEN  # not overwhelmed while fresh prey was there
+
+
+DOORWAY = """\
+[floor 1F]
+#####
+#aaa#
+##/##
+#ccc#
+#####
+[rooms]
+a: classroom (classroom)
+c: hall (corridor)
+"""
+
+
+def test_a_zombie_beside_a_doorway_steps_in_front_of_it(make_scenario):
+    """A bitten student holds the doorway; a zombie stands diagonally beside it, 1.4 m away but
+    no step from it (nobody walks past a door's jamb). The zombie steps in front of the door and
+    overwhelms the holder. (It stood there for hours: next to its prey as the crow flies, out of
+    reach on foot.)"""
+    loaded = make_scenario(
+        DOORWAY,
+        clock={"duration": "1min"},
+        roles={"student": {"strength": 0.0}},
+        infection={"hide_bite": 0.0, "incubation": {"distribution": "fixed", "median": "10min"}},
+        population=[{"role": "student", "count": 2, "areas": ["hall"]}],
+    )
+    sim = Simulation(loaded, seed=0)
+    holder, zombie = 0, 1
+    _place(sim, holder, 2, 2, State.BITTEN)
+    _place(sim, zombie, 3, 1, State.ZOMBIE)
+    sim.pop.mode[holder] = Mode.HOLD
+    sim.pop.mode[zombie] = Mode.WANDER
+    sim.pop.turn_at[holder] = 10_000
+    sim.pop.bitten_at[holder] = 0
+    sim.step(30)
+    assert sim.pop.state[holder] == State.ZOMBIE

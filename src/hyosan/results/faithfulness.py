@@ -142,7 +142,8 @@ def pooled(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "Students outlive adults: never-bitten survival, students - adults",
             "show",
             "> 2 SE",
-            f"students {ps:.3f}, adults {pa:.3f}: gap {(ps - pa) / gap_se:.1f} SE",
+            f"students {ps:.3f}, adults {pa:.3f}: "
+            + (f"gap {(ps - pa) / gap_se:.1f} SE" if gap_se > 0 else "no spread (nobody or everybody lived)"),
             ps - pa > 2 * gap_se,
         ),
         ("Patient zero turns in the infirmary", "show", "most seeds", f"{p0} of {n}", p0 > n / 2),

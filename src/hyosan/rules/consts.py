@@ -35,6 +35,7 @@ EV_HOLD, EV_ALERT = int(EventKind.HOLD), int(EventKind.ALERT)
 EV_ISOLATE = int(EventKind.ISOLATE)
 
 T_WALL, T_DOOR, T_STAIRS, T_EXIT = int(Tile.WALL), int(Tile.DOOR), int(Tile.STAIRS), int(Tile.EXIT)
+T_WINDOW = int(Tile.WINDOW)
 D_OPEN, D_CLOSED, D_LOCKED, D_BARRICADED, D_BROKEN = (
     int(DoorState.OPEN),
     int(DoorState.CLOSED),

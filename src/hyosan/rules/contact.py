@@ -74,8 +74,31 @@ def adjacent(i, want_prey, agents, world, head, nxt):
 
 
 @kernel_inline
+def _fresh_in_cell(m, i, state, head, nxt):
+    """In cell ``m``'s list: the first human not yet bitten, else the first bitten one (-1 if
+    neither), and whether it is fresh (never bitten)."""
+    bitten = -1
+    j = head[m]
+    while j >= 0:
+        s = state[j]
+        if j != i:
+            if s == HUMAN:
+                return j, True
+            if s == BITTEN and bitten < 0:
+                bitten = j
+        j = nxt[j]
+    return bitten, False
+
+
+@kernel_inline
 def adjacent_prey(i, agents, world, idx, W):
-    """``adjacent(i, True, ...)``, looking only into the cells that ``idx.prey_in`` flags."""
+    """The prey attacker ``i`` goes for: a human next to it (same tile or one step, not by
+    stairs) not yet bitten, else a bitten one; -1 if none. Only the cells that
+    ``idx.prey_in`` flags are looked into.
+
+    A zombie turns to fresh prey rather than biting its last victim again (a bite on the bitten
+    overwhelms them, so re-biting turned a crowd in seconds, whatever the incubation); with
+    nobody else within reach it does overwhelm the bitten, and so holding a doorway ends."""
     state, prey_in = agents.state, idx.prey_in
     c = agents.cell[i]
     if full8(c, world.full):
@@ -92,17 +115,21 @@ def adjacent_prey(i, agents, world, idx, W):
             | prey_in[c + W + 1]
         ) == 0:
             return -1
+    bitten = -1
     if prey_in[c]:
-        j = _in_cell(c, i, True, state, idx.head, idx.next)
-        if j >= 0:
+        j, fresh = _fresh_in_cell(c, i, state, idx.head, idx.next)
+        if fresh:
             return j
+        bitten = j
     for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
         m = world.nbr_idx[e]
         if prey_in[m] and world.nbr_cost[e] < 2.0:
-            j = _in_cell(m, i, True, state, idx.head, idx.next)
-            if j >= 0:
+            j, fresh = _fresh_in_cell(m, i, state, idx.head, idx.next)
+            if fresh:
                 return j
-    return -1
+            if bitten < 0:
+                bitten = j
+    return bitten
 
 
 @kernel

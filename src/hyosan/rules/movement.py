@@ -175,7 +175,7 @@ def toward(c, target, world, door_state, cordon):
     """A human's edge from ``c`` towards the zombie at cell ``target`` (to confront it); -1 when
     already next to it or no step brings it nearer."""
     d0 = euclid(c, target, world.geo)
-    if d0 <= 1.5:
+    if d0 <= 1.5 and touches(c, target, world):
         return -1
     best = -1
     bd = d0 - 0.01
@@ -314,11 +314,23 @@ def batter(d, rate, now, world, doors, prm, noise, ev, flags):
 
 
 @kernel_inline
+def touches(c, m, world):
+    """Whether cells ``c`` and ``m`` are one and the same or one step apart (not by stairs): where
+    contact reaches. A diagonal past a doorway's jamb is no step, though 1.4 m as the crow flies."""
+    if c == m:
+        return True
+    for e in range(world.nbr_start[c], world.nbr_start[c + 1]):
+        if world.nbr_idx[e] == m and world.nbr_cost[e] < 2.0:
+            return True
+    return False
+
+
+@kernel_inline
 def chase_step(c, target, now, world, doors, prm, noise, ev, flags):
     """A zombie's step towards its prey at cell ``target``; battering a shut door in the way."""
     geo, door_state = world.geo, doors.state
     d0 = euclid(c, target, geo)
-    if d0 <= 1.5:
+    if d0 <= 1.5 and touches(c, target, world):
         return -1  # next to its prey: contact does the rest
     best = -1
     bd = d0 - 0.01

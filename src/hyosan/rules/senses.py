@@ -1,7 +1,10 @@
 """Senses: zombies see prey and hear noise; humans see threats and hear screams and alarms (numba).
 
-Sight is a line of sight on the same floor within an agent's range, through open doors and
-windows but not walls or shut doors. Hearing reads the noise map. The nearest agent in range is
+Sight is a line of sight on the same floor within an agent's range, through open doors but not
+walls or shut doors. Humans see zombies through windows too; zombies and hunting halfbies go
+only for prey they could walk straight to, so prey behind glass does not draw them (it pinned
+every zombie of a corridor against its windows for hours, chasing the crowd in the courtyard).
+Hearing reads the noise map. The nearest agent in range is
 found through the block index, skipping blocks with nobody of interest.
 """
 
@@ -9,16 +12,17 @@ from __future__ import annotations
 
 import math
 
-from hyosan.rules.consts import BLOCK, D_BARRICADED, D_CLOSED, OPAQUE, T_DOOR
+from hyosan.rules.consts import BLOCK, D_BARRICADED, D_CLOSED, OPAQUE, T_DOOR, T_WINDOW
 from hyosan.rules.jit import kernel_inline
 from hyosan.rules.spatial import coords, is_prey, is_threat, rect_total
 
 
 @kernel_inline
-def opaque(c, world, door_state):
-    """Whether sight stops at cell ``c``: walls, the void, shut doors."""
+def opaque(c, world, door_state, glass):
+    """Whether sight stops at cell ``c``: walls, the void, shut doors, and windows unless
+    ``glass`` (the look sees through them)."""
     t = world.tiles[c]
-    if OPAQUE[t]:
+    if OPAQUE[t] or (t == T_WINDOW and not glass):
         return True
     if t == T_DOOR:
         ds = door_state[world.door_of_cell[c]]
@@ -27,8 +31,9 @@ def opaque(c, world, door_state):
 
 
 @kernel_inline
-def sees(a, b, world, door_state, W, H):
-    """Line of sight between two cells of the same floor (Bresenham; endpoints never block).
+def sees(a, b, world, door_state, W, H, glass=True):
+    """Line of sight between two cells of the same floor (Bresenham; endpoints never block),
+    through windows if ``glass``.
 
     The line is traced from the smaller (y, x) end, so sight is symmetric; a diagonal step
     squeezing between two opaque cells that touch by a corner is blocked, as walking there is.
@@ -61,11 +66,11 @@ def sees(a, b, world, door_state, W, H):
         if (
             x != px
             and y != py
-            and opaque(base + py * W + x, world, door_state)
-            and opaque(base + y * W + px, world, door_state)
+            and opaque(base + py * W + x, world, door_state, glass)
+            and opaque(base + y * W + px, world, door_state, glass)
         ):
             return False
-        if (x != x1 or y != y1) and opaque(base + y * W + x, world, door_state):
+        if (x != x1 or y != y1) and opaque(base + y * W + x, world, door_state, glass):
             return False
     return True
 
@@ -125,7 +130,7 @@ def nearest_seen(i, want_prey, radius, agents, world, door_state, prm, blocks):
             if buf_d2[m] < buf_d2[best]:
                 best = m
         j = buf_idx[best]
-        if sees(c, cell[j], world, door_state, prm.W, prm.H):
+        if sees(c, cell[j], world, door_state, prm.W, prm.H, not want_prey):
             return j
         buf_d2[best] = math.inf
     return -1
