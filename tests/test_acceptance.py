@@ -84,13 +84,6 @@ def test_gwi_nam_hunts(school):
     assert sum(r["gwi_nam_bites"] >= 1 for r in runs) >= 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 12): 10-294 min, bimodal; in five seeds the flight to the courtyard "
-    "meets the first zombies and a second bite turns at once (half bitten in 10-13 min), in two "
-    "the school empties into the courtyard, which the zombies do not find until the survivors "
-    "go back in for the roof at 13:30 (docs/faithfulness.md)",
-)
 def test_half_the_school_is_infected_within_the_story_time(school):
     runs, _ = school
     for r in runs:
