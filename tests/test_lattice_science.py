@@ -271,6 +271,7 @@ def _workspace(n: int) -> dict:
         "start": np.zeros(exact.NG + 1, np.int64),
         "gsum": np.zeros(exact.NG),
         "pow2": np.empty(exact.NG + 1),
+        "gmax": np.zeros(exact.NG),
         "ebuf": np.empty(exact.EXP_BATCH),
         "fill": np.empty(exact.NG, np.int64),
         "span": np.array([exact.NG, 0], np.int64),
@@ -284,7 +285,9 @@ def test_exact_bounds_stay_above_the_true_rates(events):
     its hysteresis band Z <= zb <= 2 Z + 1 (0 where there are none, so idle cells stay idle); the
     bound on the zombies around is exactly the weighted sum of the neighbours' zb, so at least the
     true one; each cell's bound on its propensity is exactly the propensity at those bounds, at
-    least the true propensity, and sits in its group; the group sums are the sums of the bounds."""
+    least the true propensity, and sits in its group; the group sums are the sums of the bounds; each
+    group's ceiling (the acceptance test's denominator) is at least its members' bounds and at most
+    the group's top, so the rejection stays exact."""
     from hyosan.lattice import exact
     from hyosan.lattice.kernels import zombies_around
 
@@ -329,6 +332,7 @@ def test_exact_bounds_stay_above_the_true_rates(events):
         w["start"],
         w["gsum"],
         w["pow2"],
+        w["gmax"],
         w["ebuf"],
         w["fill"],
         w["span"],
@@ -355,6 +359,8 @@ def test_exact_bounds_stay_above_the_true_rates(events):
         assert g == exact.group_of(bound)
     for g in range(1, exact.NG):
         assert w["gsum"][g] == pytest.approx(ma[start[g] : start[g + 1]].sum(), rel=1e-9, abs=1e-9)
+        if start[g + 1] > start[g]:  # the group's ceiling: at least every member's bound, at most 2^g
+            assert ma[start[g] : start[g + 1]].max() <= w["gmax"][g] <= w["pow2"][g]
 
 
 def test_the_member_draw_is_uniform():

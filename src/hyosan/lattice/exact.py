@@ -73,6 +73,11 @@ KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
 WORKSPACE_BYTES_PER_CELL = 45
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 22
+#: Each group's ceiling (a little above its members' largest bound) is recomputed every so many
+#: events.
+TIGHT_EVERY = 1 << 14
+#: A group's ceiling: its members' largest bound times this, at most the group's top.
+CEIL_SLACK = 1.03125
 #: Exponential waits drawn at a time.
 EXP_BATCH = 256
 
@@ -260,8 +265,24 @@ def _sync(cell, S, E, Z, members, pos):
     members[q * 4 + 3] = Z[cell]
 
 
+@njit_bare_inline
+def _ceiling(a, top):
+    """A group's ceiling above a bound ``a``: a little more (so that it holds for a while), at most
+    the group's top ``top``."""
+    return min(a * CEIL_SLACK, top)
+
+
 @njit_bare
-def _move(c, new, ma, members, pos, grp, start, gsum):
+def _raise(g, new, gmax, pow2, gsum, old):
+    """A member's bound rose above its group's ceiling (still inside the group): the ceiling
+    follows. Returns the change of the total."""
+    gmax[g] = _ceiling(new, pow2[g])
+    gsum[g] += new - old
+    return new - old
+
+
+@njit_bare
+def _move(c, new, ma, members, pos, grp, start, gsum, gmax, pow2):
     """Move cell ``c`` (bound ``ma[pos[c]]``) to the group of ``new`` one boundary at a time and set
     its bound to ``new``; returns the new group. All cells sit in ``members``, group g at
     ``[start[g], start[g + 1])`` with group 0 holding the idle cells (propensity 0), so a step up
@@ -299,23 +320,28 @@ def _move(c, new, ma, members, pos, grp, start, gsum):
     ma[pos[c]] = new
     if g_new > 0:
         gsum[g_new] += new
+        if new > gmax[g_new]:
+            gmax[g_new] = _ceiling(new, pow2[g_new])
     return g_new
 
 
 @njit_bare_inline
-def _set(c, new, ma, members, pos, grp, start, gsum, pow2):
+def _set(c, new, ma, members, pos, grp, start, gsum, pow2, gmax):
     """Set cell ``c``'s bound to ``new``: in place when it stays in its group, else moved
     (:func:`_move`). Returns (change of the total, new group or -1 when it stayed)."""
     p = pos[c]
     old = ma[p]
     g = np.int64(grp[c])
-    if g > 0 and new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+    if g > 0 and new <= gmax[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
         ma[p] = new
         gsum[g] += new - old
         return new - old, -1
+    if g > 0 and new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+        ma[p] = new
+        return _raise(g, new, gmax, pow2, gsum, old), -1
     if g == 0 and new <= 0.0:
         return 0.0, -1
-    return new - old, _move(c, new, ma, members, pos, grp, start, gsum)
+    return new - old, _move(c, new, ma, members, pos, grp, start, gsum, gmax, pow2)
 
 
 @njit_bare
@@ -364,20 +390,23 @@ def _neighbour(c, d, width, w_east, w_south):
 
 
 @njit_bare_inline
-def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2):
+def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax):
     """:func:`_set` for a cell whose place ``p`` and group ``g`` are known (the drawn cell): no load
     of ``pos`` and ``grp``. Returns (change of the total, new group or -1 when it stayed)."""
     old = ma[p]
-    if new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+    if new <= gmax[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
         ma[p] = new
         gsum[g] += new - old
         return new - old, -1
-    return new - old, _move(c, new, ma, members, pos, grp, start, gsum)
+    if new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+        ma[p] = new
+        return _raise(g, new, gmax, pow2, gsum, old), -1
+    return new - old, _move(c, new, ma, members, pos, grp, start, gsum, gmax, pow2)
 
 
 @njit_bare
 def _rebound_around(
-    cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span
+    cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, gmax, span
 ):
     """Cell ``cell``'s zombies left their bound ``zb`` (more than it, or far fewer): a new bound,
     and the neighbours' bounds on their zombies around (``wzb``, summed afresh) and on their
@@ -392,7 +421,7 @@ def _rebound_around(
                 new = _rate(
                     S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
                 )
-                ch, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2)
+                ch, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2, gmax)
                 change += ch
                 if gn > span[1]:
                     span[1] = gn
@@ -456,6 +485,7 @@ def run_exact(
         np.zeros(NG + 1, dtype=np.int64),  # start
         np.zeros(NG),  # gsum
         np.empty(NG + 1),  # pow2
+        np.zeros(NG),  # gmax
         np.empty(EXP_BATCH),  # ebuf
         np.empty(NG, dtype=np.int64),  # fill
         np.array([NG, 0], dtype=np.int64),  # span
@@ -482,6 +512,7 @@ def _setup(
     start,
     gsum,
     pow2,
+    gmax,
     fill,
     span,
     arrival,
@@ -525,6 +556,18 @@ def _setup(
             S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
         )
         fill[g] += 1
+    _tighten(ma, start, gmax, pow2, 1, NG - 1)
+
+
+@njit_bare
+def _tighten(ma, start, gmax, pow2, lo, hi):
+    """Each group's ceiling ``gmax`` from its members' largest bound (a member that left, or whose
+    bound fell, leaves it looser than it need be)."""
+    for g in range(lo, hi + 1):
+        m = 0.0
+        for i in range(start[g], start[g + 1]):
+            m = max(m, ma[i])
+        gmax[g] = _ceiling(m, pow2[g])
 
 
 @njit_bare
@@ -565,6 +608,7 @@ def _run(
     start,
     gsum,
     pow2,
+    gmax,
     ebuf,
     fill,
     span,
@@ -588,6 +632,7 @@ def _run(
         start,
         gsum,
         pow2,
+        gmax,
         fill,
         span,
         arrival,
@@ -606,6 +651,7 @@ def _run(
     t = t0
     events = 0
     resum = resum_every
+    tight = TIGHT_EVERY
     ei = EXP_BATCH
     lo = span[0]
     hi = span[1]
@@ -649,7 +695,7 @@ def _run(
         while start[g + _Ui(1)] == start[g]:  # round-off ran past the last group with cells
             g += _Ui(1)
         # Rejection: a member uniformly, accepted with probability (its bound) / 2^g.
-        bound = pow2[g] * (1.0 / 9007199254740992.0)
+        bound = gmax[g] * (1.0 / 9007199254740992.0)
         first = _Ui(start[g])
         size = _U(start[g + _Ui(1)] - start[g])
         while True:
@@ -718,7 +764,7 @@ def _run(
                 k5,
                 k6,
             )
-            change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
+            change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax)
             total += change
             if gn > hi:
                 hi = gn
@@ -749,6 +795,7 @@ def _run(
                     start,
                     gsum,
                     pow2,
+                    gmax,
                     span,
                 )
                 lo = span[0]
@@ -808,9 +855,9 @@ def _run(
                     break
                 new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
                 if cell == c:
-                    change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
+                    change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax)
                 else:
-                    change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
+                    change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2, gmax)
                 _sync(cell, S, E, Z, members, pos)
                 total += change
                 if gn > hi:
@@ -844,6 +891,7 @@ def _run(
                             start,
                             gsum,
                             pow2,
+                            gmax,
                             span,
                         )
                         lo = span[0]
@@ -854,6 +902,10 @@ def _run(
         if resum == 0:
             resum = resum_every
             total = _resum_into(ma, start, gsum)
+        tight -= 1
+        if tight == 0:
+            tight = TIGHT_EVERY
+            _tighten(ma, start, gmax, pow2, lo, hi)
     fired[0] += n_bite
     fired[1] += n_kill
     fired[2] += n_turn
