@@ -78,6 +78,9 @@ RESUM_EVERY = 1 << 22
 TIGHT_EVERY = 1 << 14
 #: A group's ceiling: its members' largest bound times this, at most the group's top.
 CEIL_SLACK = 1.03125
+#: A group's ceiling on its sum: the sum times this, set afresh whenever a sum passes its ceiling
+#: or a cell moves between groups.
+GCAP_SLACK = 1.015625
 #: Exponential waits drawn at a time.
 EXP_BATCH = 256
 
@@ -486,6 +489,8 @@ def run_exact(
         np.zeros(NG),  # gsum
         np.empty(NG + 1),  # pow2
         np.zeros(NG),  # gmax
+        np.zeros(NG),  # gcap
+        np.zeros(NG + 1),  # capcum
         np.empty(EXP_BATCH),  # ebuf
         np.empty(NG, dtype=np.int64),  # fill
         np.array([NG, 0], dtype=np.int64),  # span
@@ -609,6 +614,8 @@ def _run(
     gsum,
     pow2,
     gmax,
+    gcap,
+    capcum,
     ebuf,
     fill,
     span,
@@ -656,6 +663,7 @@ def _run(
     lo = span[0]
     hi = span[1]
     moved = True
+    cscale = 0.0
     while events < max_events:
         if moved:  # only a move between groups can empty the highest or the lowest
             moved = False
@@ -668,6 +676,15 @@ def _run(
                 lo = hi
             while start[lo + 1] == start[lo]:
                 lo += 1
+            # Each busy group's ceiling on its sum (a little above it) and their cumulative sums
+            # from the top: the scan below reads only these, which change only here.
+            cum = 0.0
+            capcum[hi + 1] = 0.0
+            for gg in range(hi, lo - 1, -1):
+                gcap[gg] = max(gsum[gg], 0.0) * GCAP_SLACK
+                cum += gcap[gg]
+                capcum[gg] = cum
+            cscale = cum * (1.0 / 9007199254740992.0)
         if total <= 0.0:
             total = 0.0
             for g in range(lo, hi + 1):
@@ -682,18 +699,19 @@ def _run(
         if t >= t_stop:
             t = t_stop
             break
-        # Composition: a group in proportion to its sum (scanned from the largest propensities).
-        # Indices here are unsigned: numba then skips the test for negative ones.
-        u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
-        target = u * total
-        g = _Ui(hi)
+        # Composition: a group in proportion to its ceiling (scanned from the largest
+        # propensities; the ceilings change rarely, so the scan waits for nothing of the reaction
+        # before), accepted with probability (its sum) / (its ceiling): the place of the draw
+        # inside the group's stretch is uniform on it. Groups come in proportion to their sums.
         g_lo = _Ui(lo)
-        acc = gsum[g]
-        while acc <= target and g > g_lo:
-            g -= _Ui(1)
-            acc += gsum[g]
-        while start[g + _Ui(1)] == start[g]:  # round-off ran past the last group with cells
-            g += _Ui(1)
+        while True:
+            x0, r0, r1, r2, r3 = _next_raw(r0, r1, r2, r3)
+            target = np.float64(x0 >> _U(11)) * cscale
+            g = _Ui(hi)
+            while capcum[g] <= target and g > g_lo:
+                g -= _Ui(1)
+            if target - capcum[g + _Ui(1)] < gsum[g]:
+                break
         # Rejection: a member uniformly, accepted with probability (its bound) / 2^g.
         bound = gmax[g] * (1.0 / 9007199254740992.0)
         first = _Ui(start[g])
@@ -766,6 +784,7 @@ def _run(
             )
             change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax)
             total += change
+            moved |= gsum[g] > gcap[g]  # the group's sum passed its ceiling: new ceilings
             if gn > hi:
                 hi = gn
             if 0 < gn < lo:
@@ -860,6 +879,8 @@ def _run(
                     change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2, gmax)
                 _sync(cell, S, E, Z, members, pos)
                 total += change
+                gc = grp[cell]
+                moved |= gsum[gc] > gcap[gc]
                 if gn > hi:
                     hi = gn
                 if 0 < gn < lo:
@@ -902,10 +923,13 @@ def _run(
         if resum == 0:
             resum = resum_every
             total = _resum_into(ma, start, gsum)
+            for gg in range(lo, hi + 1):
+                moved |= gsum[gg] > gcap[gg]  # (round-off only: new ceilings are rarely due)
         tight -= 1
         if tight == 0:
             tight = TIGHT_EVERY
             _tighten(ma, start, gmax, pow2, lo, hi)
+            moved = True
     fired[0] += n_bite
     fired[1] += n_kill
     fired[2] += n_turn
