@@ -101,6 +101,38 @@ def test_two_cells_fully_coupled_are_one_well_mixed_population():
     assert min(stats.ks_2samp(weaker[:, i], well[:, i]).pvalue for i in range(4)) < 1e-3
 
 
+def test_cells_far_apart_in_rate_are_each_drawn_at_their_own_rate():
+    """48 cells whose only reaction is turning (bitten people and nobody to bite: each of a cell's
+    E0 bitten turns after an exponential time of rate eta, on its own), E0 from 1 to 30,000: their
+    rates span 15 of the exact solver's groups, several cells to a group, and as they empty they
+    move down between groups while the ceilings the solver draws groups and members by go stale.
+    After a time T each cell's bitten left are Binomial(E0, exp(-eta T)) in each run, so over 150
+    runs each cell's total is Binomial(150 E0, exp(-eta T)): a chi-square over the cells, and the
+    spread of the runs about the mean, show that every cell is drawn at its own rate."""
+    runs, eta = 150, 2.0
+    lat = Lattice.from_population(np.ones((6, 8)))
+    k = np.array(list(vars(SEZR.compile(LatticeParams.per_day(beta=0.01, alpha=0.5, eta=eta, mu=0.3))).values()))
+    e0 = np.unique(np.round(np.geomspace(1, 30_000, 60)).astype(np.int32))[-48:]
+    e0 = np.random.default_rng(0).permutation(e0)
+    t_end = np.log(2.0) / eta  # half of them turn
+    p = np.exp(-eta * t_end)
+    left = np.empty((runs, e0.size))
+    for r, gen in enumerate(np.random.default_rng(s) for s in np.random.SeedSequence(21).spawn(runs)):
+        S = np.zeros(e0.size, np.int32)
+        E, Z, R = e0.copy(), np.zeros_like(S), np.zeros_like(S)
+        fired = np.zeros(5, np.int64)
+        arrival = np.full(S.shape, np.inf, np.float32)
+        we, ws = lat.w_east.ravel(), lat.w_south.ravel()
+        run_exact(S, E, Z, R, we, ws, lat.shape[1], k, 0.0, t_end, 10**9, arrival, fired, gen)
+        assert fired[2] == (e0 - E).sum() == Z.sum() and fired.sum() == fired[2]  # turns only
+        left[r] = E
+    z = (left.sum(axis=0) - runs * e0 * p) / np.sqrt(runs * e0 * p * (1 - p))
+    assert stats.chi2.sf((z**2).sum(), e0.size) > 1e-3, z
+    assert np.abs(z).max() < 4.5, z
+    spread = (((left - e0 * p) ** 2) / (e0 * p * (1 - p))).mean()  # 1 for binomials
+    assert abs(spread - 1.0) < 5 * np.sqrt(2.0 / left.size), spread
+
+
 @pytest.mark.slow
 def test_fast_mixing_tends_to_the_well_mixed_model():
     """With people and zombies walking fast between 4 cells, the outbreak is the well-mixed SEZR of

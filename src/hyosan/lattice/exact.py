@@ -271,8 +271,9 @@ def _sync(cell, S, E, Z, members, pos):
 @njit_bare_inline
 def _ceiling(a, top):
     """A group's ceiling above a bound ``a``: a little more (so that it holds for a while), at most
-    the group's top ``top``."""
-    return min(a * CEIL_SLACK, top)
+    the largest number below the group's top ``top`` (a power of 2), so that a bound at most the
+    ceiling is inside the group."""
+    return min(a * CEIL_SLACK, top * (1.0 - 1.0 / 9007199254740992.0))
 
 
 @njit_bare
