@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import resource
+import sys
 import time
 
 import numpy as np
@@ -110,6 +111,7 @@ def _kernel_from_file(path: str):
     <commit>:src/hyosan/lattice/exact.py > file``), imported as a module of its own."""
     spec = importlib.util.spec_from_file_location("town_exact_prev", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["town_exact_prev"] = module  # numba's cache of it names the module: it must import
     spec.loader.exec_module(module)
     return module.run_exact
 

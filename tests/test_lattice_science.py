@@ -399,6 +399,40 @@ def test_exact_bounds_stay_above_the_true_rates(events):
             assert ma[start[g] : start[g + 1]].max() <= w["gmax"][g] <= w["pow2"][g]
 
 
+def test_the_kept_working_arrays_carry_nothing_from_the_run_before():
+    """The exact solver keeps its working arrays between calls on lattices of the same size
+    (hyosan.lattice.exact.workspace). A run on one lattice after a run on another of the same size
+    is draw for draw the run on fresh arrays: nothing of the first run leaks into the second."""
+    from hyosan.lattice import exact
+
+    params = LatticeParams.per_day(beta=0.02, alpha=0.6, eta=2.0, mu=0.4, move_s=0.3, move_z=0.2)
+    k = np.array(list(vars(SEZR.compile(params)).values()))
+
+    def run(pop, seed):
+        lat = Lattice.from_population(pop)
+        S = lat.population.ravel().astype(np.int32)
+        E, Z, R = (np.zeros_like(S) for _ in range(3))
+        Z[int(np.argmax(S))] = 7
+        fired = np.zeros(5, np.int64)
+        arrival = np.full(S.shape, np.inf, np.float32)
+        we, ws = lat.w_east.ravel(), lat.w_south.ravel()
+        t = run_exact(S, E, Z, R, we, ws, lat.shape[1], k, 0.0, 1e9, 4000, arrival, fired, np.random.default_rng(seed))
+        return t, S, E, Z, R, fired, arrival
+
+    rng = np.random.default_rng(4)
+    first, second = rng.integers(0, 300, (2, 7, 9)).astype(float)
+    exact._WORK.arrays = None
+    fresh = run(second, 1)
+    exact._WORK.arrays = None
+    run(first, 2)
+    kept = exact.workspace(63)
+    after = run(second, 1)
+    assert exact.workspace(63)[0] is kept[0]  # the same arrays, used again
+    for a, b in zip(fresh, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert fresh[5].sum() == 4000
+
+
 def test_the_member_draw_is_uniform():
     """``_below(x, n)`` (the exact solver's member index from a 64-bit draw): its ends, and
     uniform counts for a few sizes (chi-square)."""

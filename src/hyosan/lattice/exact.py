@@ -48,6 +48,7 @@ this speed (GillespieSSA-style libraries rebuild the whole propensity vector or 
 from __future__ import annotations
 
 import math
+import threading
 
 import numba
 import numpy as np
@@ -434,7 +435,6 @@ def _rebound_around(
     return change
 
 
-@njit
 def run_exact(
     S,
     E,
@@ -460,8 +460,12 @@ def run_exact(
     ``max_events`` stopped it first). The random draws come from ``gen`` (a NumPy Generator): the
     same generator state gives the same run. Every ``resum_every`` reactions the group sums are
     recomputed from the cells (only round-off changes).
+
+    The kernel's working arrays (:data:`WORKSPACE_BYTES_PER_CELL`) are kept between calls on a
+    lattice of the same size, one set per thread (:func:`workspace`): a town simulated with a record
+    every hour calls this once an hour, and fresh arrays cost more than the set-up that fills them
+    (the system zeroes every page on first touch).
     """
-    n = S.shape[0]
     st = np.empty(4, dtype=np.uint64)
     seed_state(gen, st)
     return _run(
@@ -472,13 +476,26 @@ def run_exact(
         w_east,
         w_south,
         width,
-        k.astype(np.float64),
+        np.asarray(k, dtype=np.float64),
         t0,
         t_stop,
         max_events,
         arrival,
         fired,
         st,
+        *workspace(S.shape[0]),
+        resum_every,
+    )
+
+
+_WORK = threading.local()
+
+
+@njit
+def _new_workspace(n):
+    """Fresh working arrays (made by numba: NumPy's own allocator asks the system for huge pages,
+    whose first touch cost more here than the run saves on them)."""
+    return (
         np.empty(n),  # ma
         np.empty(4 * n, dtype=np.int32),  # members: (cell, S, E, Z) by place, flat
         np.empty(n, dtype=np.int32),  # pos
@@ -495,8 +512,24 @@ def run_exact(
         np.empty(EXP_BATCH),  # ebuf
         np.empty(NG, dtype=np.int64),  # fill
         np.array([NG, 0], dtype=np.int64),  # span
-        resum_every,
     )
+
+
+def workspace(n: int) -> tuple:
+    """The exact kernel's working arrays for ``n`` cells, in :func:`_run`'s order (ma, members,
+    pos, grp, zb, wzb, wsum, start, gsum, pow2, gmax, gcap, capcum, ebuf, fill, span): this
+    thread's set, kept from the last call when it has as many cells (the set-up fills them all;
+    only the counters it adds to are reset), else made afresh (and the old set let go)."""
+    w = getattr(_WORK, "arrays", None)
+    if w is None or w[0].shape[0] != n:
+        _WORK.arrays = None  # let the old set go first
+        w = _new_workspace(n)
+        _WORK.arrays = w
+    else:
+        w[7][:] = 0  # start
+        w[8][:] = 0.0  # gsum
+        w[15][:] = (NG, 0)  # span
+    return w
 
 
 @njit_bare
