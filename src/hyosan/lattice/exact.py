@@ -698,7 +698,11 @@ def _run(
     hi = span[1]
     moved = True
     cscale = 0.0
-    while events < max_events:
+    # One countdown to the next thing that is not a reaction (the end, a re-summation, new
+    # ceilings) instead of three counters a reaction.
+    chunk = min(max_events, resum, tight)
+    left = chunk
+    while left > 0:
         if moved:  # only a move between groups can empty the highest or the lowest
             moved = False
             while hi > 0 and start[hi + 1] == start[hi]:
@@ -952,18 +956,22 @@ def _run(
                         lo = span[0]
                         hi = span[1]
                         moved = True
-        events += 1
-        resum -= 1
-        if resum == 0:
-            resum = resum_every
-            total = _resum_into(ma, start, gsum)
-            for gg in range(lo, hi + 1):
-                moved |= gsum[gg] > gcap[gg]  # (round-off only: new ceilings are rarely due)
-        tight -= 1
-        if tight == 0:
-            tight = TIGHT_EVERY
-            _tighten(ma, start, gmax, pow2, lo, hi)
-            moved = True
+        left -= 1
+        if left == 0:
+            events += chunk
+            resum -= chunk
+            tight -= chunk
+            if resum == 0:
+                resum = resum_every
+                total = _resum_into(ma, start, gsum)
+                for gg in range(lo, hi + 1):
+                    moved |= gsum[gg] > gcap[gg]  # (round-off only: new ceilings are rarely due)
+            if tight == 0:
+                tight = TIGHT_EVERY
+                _tighten(ma, start, gmax, pow2, lo, hi)
+                moved = True
+            chunk = min(max_events - events, resum, tight)
+            left = chunk
     fired[0] += n_bite
     fired[1] += n_kill
     fired[2] += n_turn
