@@ -3,11 +3,21 @@
 Every cell's total propensity ``a`` (its bites, kills, turns and walks, including bites and kills
 by the zombies of its neighbours) sits in one of a few dozen groups by its binary exponent: group g
 holds cells with ``2^(g-1) <= a < 2^g`` (shifted by :data:`EMIN`). A reaction is drawn by picking a
-group in proportion to its sum (a short scan from the largest) and then a cell of the group
-uniformly, accepted with probability ``a / 2^g`` (at least one half): the cost of a draw does not
-grow with the number of cells. A reaction changes at most two cells and their neighbours, whose
-propensities are recomputed and moved between groups in O(1). Cells with nothing to do wait in
-group 0, never drawn, so a country where the outbreak is local costs what the outbreak costs.
+group in proportion to its sum and then a cell of the group uniformly, accepted with probability
+``a / ceiling``, where the group's *ceiling* ``gmax`` is a little above its members' largest ``a``
+and below ``2^g`` (so at least one half): the cost of a draw does not grow with the number of
+cells. A reaction changes at most two cells and their neighbours, whose propensities are
+recomputed and moved between groups in O(1). Cells with nothing to do wait in group 0, never
+drawn, so a country where the outbreak is local costs what the outbreak costs.
+
+The group is picked in two steps, so that the pick does not wait for the reaction before it: a
+short scan from the largest group over the cumulative sums of *ceilings on the group sums*
+(``gcap``: a sum times 1 + 1/64, set afresh only when a sum passes its ceiling or a cell moves
+between groups), then the group is kept with probability (its sum) / (its ceiling), read from
+where the draw fell inside the group's stretch, else the pick starts again. Groups come out in
+proportion to their sums, exactly; the scan's branches depend on numbers that rarely change, so
+the processor guesses them ahead instead of waiting for the sums the reaction before has just
+changed.
 
 The groups hold *bounds*, not the propensities themselves (the rejection-based SSA of Thanh,
 Priami and Zunino 2014). Each cell keeps a bound on its own zombies, ``zb``: a quarter more plus
@@ -25,8 +35,11 @@ neighbours). Waiting times are exponential with the total rate: the trajectory i
 What makes it fast (benchmarks/README.md has the ablations, timed side by side):
 
 - the hot loop runs without numba's reference counting (``_nrt=False``: it allocates nothing;
-  :func:`run_exact` allocates the working arrays and hands them over). With it, every array
-  passed between the inlined helpers cost an atomic increment and decrement, half the time;
+  :func:`run_exact` hands it the working arrays, kept between calls on lattices of the same
+  size, :func:`workspace`). With it, every array passed between the inlined helpers cost an
+  atomic increment and decrement, half the time;
+- the groups are drawn by ceilings on their sums (above) and the members by ceilings on their
+  bounds: 1.3 tries a reaction instead of 1.48 with 2^g;
 - the group members' bounds are kept in member order (``ma``), so the rejection test reads the
   bound beside the member instead of through it, and each place in ``members`` keeps its cell's
   number and a copy of its S, E and Z, so a candidate's counts load without waiting for the
@@ -69,8 +82,8 @@ EMIN = -40
 NG = 108
 #: Reaction kinds counted in ``fired``.
 KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
-#: Bytes per cell the kernel allocates while it runs: ma (8), members (16: each place's cell and
-#: its S, E, Z), pos (4), grp (1), zb (4), wzb (8), wsum (4).
+#: Bytes per cell of the kernel's working arrays (kept between calls, :func:`workspace`): ma (8),
+#: members (16: each place's cell and its S, E, Z), pos (4), grp (1), zb (4), wzb (8), wsum (4).
 WORKSPACE_BYTES_PER_CELL = 45
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 22
