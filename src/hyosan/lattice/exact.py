@@ -573,17 +573,17 @@ def _setup(
     """Every cell's bounds (its zombies, the zombies around, its propensity) and group; the
     groups' members and sums. A cell holding bitten or zombies has been reached by ``t0``."""
     n = S.shape[0]
-    for c in range(n):
-        if (E[c] > 0 or Z[c] > 0) and arrival[c] > t0:
-            arrival[c] = t0
+    k0, k1, k2, k3, k4, k5, k6 = ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
     for g in range(NG + 1):
         pow2[g] = math.ldexp(1.0, g + EMIN)
     for c in range(n):
-        zb[c] = _zbound(Z[c])
+        z = Z[c]
+        if (E[c] > 0 or z > 0) and arrival[c] > t0:
+            arrival[c] = t0
+        zb[c] = _zbound(z)
     for c in range(n):
         wzb[c], wsum[c] = zombies_around(c, width, w_east, w_south, zb)
-    for c in range(n):
-        value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6])
+        value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k0, k1, k2, k3, k4, k5, k6)
         g = group_of(value)
         grp[c] = g
         start[g + 1] += 1
@@ -599,15 +599,15 @@ def _setup(
         fill[g] = start[g]
     for c in range(n):
         g = grp[c]
-        members[fill[g] * 4] = c
-        members[fill[g] * 4 + 1] = S[c]
-        members[fill[g] * 4 + 2] = E[c]
-        members[fill[g] * 4 + 3] = Z[c]
-        pos[c] = fill[g]
-        ma[fill[g]] = _rate(
-            S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
-        )
-        fill[g] += 1
+        q = fill[g]
+        fill[g] = q + 1
+        members[q * 4] = c
+        members[q * 4 + 1] = S[c]
+        members[q * 4 + 2] = E[c]
+        members[q * 4 + 3] = Z[c]
+        pos[c] = q
+        # an idle cell's propensity is 0 (group 0 holds exactly those)
+        ma[q] = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k0, k1, k2, k3, k4, k5, k6) if g > 0 else 0.0
     _tighten(ma, start, gmax, pow2, 1, NG - 1)
 
 
