@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import resource
+import sys
 import time
 
 import numpy as np
@@ -108,8 +109,11 @@ def exact_rate(lat: Lattice, params: LatticeParams, events: int, kernel=run_exac
 def _kernel_from_file(path: str):
     """``run_exact`` of an exact solver's source file (e.g. an earlier version, from ``git show
     <commit>:src/hyosan/lattice/exact.py > file``), imported as a module of its own."""
-    spec = importlib.util.spec_from_file_location("town_exact_prev", path)
+    # Named after the file, and registered: numba's cache of it names the module, which must import.
+    name = "town_exact_" + "".join(ch if ch.isalnum() else "_" for ch in os.path.basename(path)[:-3])
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module.run_exact
 

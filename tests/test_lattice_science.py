@@ -101,6 +101,38 @@ def test_two_cells_fully_coupled_are_one_well_mixed_population():
     assert min(stats.ks_2samp(weaker[:, i], well[:, i]).pvalue for i in range(4)) < 1e-3
 
 
+def test_cells_far_apart_in_rate_are_each_drawn_at_their_own_rate():
+    """48 cells whose only reaction is turning (bitten people and nobody to bite: each of a cell's
+    E0 bitten turns after an exponential time of rate eta, on its own), E0 from 1 to 30,000: their
+    rates span 15 of the exact solver's groups, several cells to a group, and as they empty they
+    move down between groups while the ceilings the solver draws groups and members by go stale.
+    After a time T each cell's bitten left are Binomial(E0, exp(-eta T)) in each run, so over 150
+    runs each cell's total is Binomial(150 E0, exp(-eta T)): a chi-square over the cells, and the
+    spread of the runs about the mean, show that every cell is drawn at its own rate."""
+    runs, eta = 150, 2.0
+    lat = Lattice.from_population(np.ones((6, 8)))
+    k = np.array(list(vars(SEZR.compile(LatticeParams.per_day(beta=0.01, alpha=0.5, eta=eta, mu=0.3))).values()))
+    e0 = np.unique(np.round(np.geomspace(1, 30_000, 60)).astype(np.int32))[-48:]
+    e0 = np.random.default_rng(0).permutation(e0)
+    t_end = np.log(2.0) / eta  # half of them turn
+    p = np.exp(-eta * t_end)
+    left = np.empty((runs, e0.size))
+    for r, gen in enumerate(np.random.default_rng(s) for s in np.random.SeedSequence(21).spawn(runs)):
+        S = np.zeros(e0.size, np.int32)
+        E, Z, R = e0.copy(), np.zeros_like(S), np.zeros_like(S)
+        fired = np.zeros(5, np.int64)
+        arrival = np.full(S.shape, np.inf, np.float32)
+        we, ws = lat.w_east.ravel(), lat.w_south.ravel()
+        run_exact(S, E, Z, R, we, ws, lat.shape[1], k, 0.0, t_end, 10**9, arrival, fired, gen)
+        assert fired[2] == (e0 - E).sum() == Z.sum() and fired.sum() == fired[2]  # turns only
+        left[r] = E
+    z = (left.sum(axis=0) - runs * e0 * p) / np.sqrt(runs * e0 * p * (1 - p))
+    assert stats.chi2.sf((z**2).sum(), e0.size) > 1e-3, z
+    assert np.abs(z).max() < 4.5, z
+    spread = (((left - e0 * p) ** 2) / (e0 * p * (1 - p))).mean()  # 1 for binomials
+    assert abs(spread - 1.0) < 5 * np.sqrt(2.0 / left.size), spread
+
+
 @pytest.mark.slow
 def test_fast_mixing_tends_to_the_well_mixed_model():
     """With people and zombies walking fast between 4 cells, the outbreak is the well-mixed SEZR of
@@ -271,6 +303,9 @@ def _workspace(n: int) -> dict:
         "start": np.zeros(exact.NG + 1, np.int64),
         "gsum": np.zeros(exact.NG),
         "pow2": np.empty(exact.NG + 1),
+        "gmax": np.zeros(exact.NG),
+        "gcap": np.zeros(exact.NG),
+        "capcum": np.zeros(exact.NG + 1),
         "ebuf": np.empty(exact.EXP_BATCH),
         "fill": np.empty(exact.NG, np.int64),
         "span": np.array([exact.NG, 0], np.int64),
@@ -284,7 +319,9 @@ def test_exact_bounds_stay_above_the_true_rates(events):
     its hysteresis band Z <= zb <= 2 Z + 1 (0 where there are none, so idle cells stay idle); the
     bound on the zombies around is exactly the weighted sum of the neighbours' zb, so at least the
     true one; each cell's bound on its propensity is exactly the propensity at those bounds, at
-    least the true propensity, and sits in its group; the group sums are the sums of the bounds."""
+    least the true propensity, and sits in its group; the group sums are the sums of the bounds; each
+    group's ceiling (the acceptance test's denominator) is at least its members' bounds and at most
+    the group's top, so the rejection stays exact."""
     from hyosan.lattice import exact
     from hyosan.lattice.kernels import zombies_around
 
@@ -329,6 +366,9 @@ def test_exact_bounds_stay_above_the_true_rates(events):
         w["start"],
         w["gsum"],
         w["pow2"],
+        w["gmax"],
+        w["gcap"],
+        w["capcum"],
         w["ebuf"],
         w["fill"],
         w["span"],
@@ -355,6 +395,42 @@ def test_exact_bounds_stay_above_the_true_rates(events):
         assert g == exact.group_of(bound)
     for g in range(1, exact.NG):
         assert w["gsum"][g] == pytest.approx(ma[start[g] : start[g + 1]].sum(), rel=1e-9, abs=1e-9)
+        if start[g + 1] > start[g]:  # the group's ceiling: at least every member's bound, at most 2^g
+            assert ma[start[g] : start[g + 1]].max() <= w["gmax"][g] <= w["pow2"][g]
+
+
+def test_the_kept_working_arrays_carry_nothing_from_the_run_before():
+    """The exact solver keeps its working arrays between calls on lattices of the same size
+    (hyosan.lattice.exact.workspace). A run on one lattice after a run on another of the same size
+    is draw for draw the run on fresh arrays: nothing of the first run leaks into the second."""
+    from hyosan.lattice import exact
+
+    params = LatticeParams.per_day(beta=0.02, alpha=0.6, eta=2.0, mu=0.4, move_s=0.3, move_z=0.2)
+    k = np.array(list(vars(SEZR.compile(params)).values()))
+
+    def run(pop, seed):
+        lat = Lattice.from_population(pop)
+        S = lat.population.ravel().astype(np.int32)
+        E, Z, R = (np.zeros_like(S) for _ in range(3))
+        Z[int(np.argmax(S))] = 7
+        fired = np.zeros(5, np.int64)
+        arrival = np.full(S.shape, np.inf, np.float32)
+        we, ws = lat.w_east.ravel(), lat.w_south.ravel()
+        t = run_exact(S, E, Z, R, we, ws, lat.shape[1], k, 0.0, 1e9, 4000, arrival, fired, np.random.default_rng(seed))
+        return t, S, E, Z, R, fired, arrival
+
+    rng = np.random.default_rng(4)
+    first, second = rng.integers(0, 300, (2, 7, 9)).astype(float)
+    exact._WORK.arrays = None
+    fresh = run(second, 1)
+    exact._WORK.arrays = None
+    run(first, 2)
+    kept = exact.workspace(63)
+    after = run(second, 1)
+    assert exact.workspace(63)[0] is kept[0]  # the same arrays, used again
+    for a, b in zip(fresh, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert fresh[5].sum() == 4000
 
 
 def test_the_member_draw_is_uniform():

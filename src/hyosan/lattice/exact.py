@@ -3,11 +3,21 @@
 Every cell's total propensity ``a`` (its bites, kills, turns and walks, including bites and kills
 by the zombies of its neighbours) sits in one of a few dozen groups by its binary exponent: group g
 holds cells with ``2^(g-1) <= a < 2^g`` (shifted by :data:`EMIN`). A reaction is drawn by picking a
-group in proportion to its sum (a short scan from the largest) and then a cell of the group
-uniformly, accepted with probability ``a / 2^g`` (at least one half): the cost of a draw does not
-grow with the number of cells. A reaction changes at most two cells and their neighbours, whose
-propensities are recomputed and moved between groups in O(1). Cells with nothing to do wait in
-group 0, never drawn, so a country where the outbreak is local costs what the outbreak costs.
+group in proportion to its sum and then a cell of the group uniformly, accepted with probability
+``a / ceiling``, where the group's *ceiling* ``gmax`` is a little above its members' largest ``a``
+and below ``2^g`` (so at least one half): the cost of a draw does not grow with the number of
+cells. A reaction changes at most two cells and their neighbours, whose propensities are
+recomputed and moved between groups in O(1). Cells with nothing to do wait in group 0, never
+drawn, so a country where the outbreak is local costs what the outbreak costs.
+
+The group is picked in two steps, so that the pick does not wait for the reaction before it: a
+short scan from the largest group over the cumulative sums of *ceilings on the group sums*
+(``gcap``: a sum times 1 + 1/64, set afresh only when a sum passes its ceiling or a cell moves
+between groups), then the group is kept with probability (its sum) / (its ceiling), read from
+where the draw fell inside the group's stretch, else the pick starts again. Groups come out in
+proportion to their sums, exactly; the scan's branches depend on numbers that rarely change, so
+the processor guesses them ahead instead of waiting for the sums the reaction before has just
+changed.
 
 The groups hold *bounds*, not the propensities themselves (the rejection-based SSA of Thanh,
 Priami and Zunino 2014). Each cell keeps a bound on its own zombies, ``zb``: a quarter more plus
@@ -25,8 +35,11 @@ neighbours). Waiting times are exponential with the total rate: the trajectory i
 What makes it fast (benchmarks/README.md has the ablations, timed side by side):
 
 - the hot loop runs without numba's reference counting (``_nrt=False``: it allocates nothing;
-  :func:`run_exact` allocates the working arrays and hands them over). With it, every array
-  passed between the inlined helpers cost an atomic increment and decrement, half the time;
+  :func:`run_exact` hands it the working arrays, kept between calls on lattices of the same
+  size, :func:`workspace`). With it, every array passed between the inlined helpers cost an
+  atomic increment and decrement, half the time;
+- the groups are drawn by ceilings on their sums (above) and the members by ceilings on their
+  bounds: 1.3 tries a reaction instead of 1.48 with 2^g;
 - the group members' bounds are kept in member order (``ma``), so the rejection test reads the
   bound beside the member instead of through it, and each place in ``members`` keeps its cell's
   number and a copy of its S, E and Z, so a candidate's counts load without waiting for the
@@ -48,6 +61,7 @@ this speed (GillespieSSA-style libraries rebuild the whole propensity vector or 
 from __future__ import annotations
 
 import math
+import threading
 
 import numba
 import numpy as np
@@ -68,11 +82,19 @@ EMIN = -40
 NG = 108
 #: Reaction kinds counted in ``fired``.
 KINDS = ("bite", "kill", "turn", "walk_s", "walk_z")
-#: Bytes per cell the kernel allocates while it runs: ma (8), members (16: each place's cell and
-#: its S, E, Z), pos (4), grp (1), zb (4), wzb (8), wsum (4).
+#: Bytes per cell of the kernel's working arrays (kept between calls, :func:`workspace`): ma (8),
+#: members (16: each place's cell and its S, E, Z), pos (4), grp (1), zb (4), wzb (8), wsum (4).
 WORKSPACE_BYTES_PER_CELL = 45
 #: Group sums are recomputed from the cells every so many events (round-off never accumulates).
 RESUM_EVERY = 1 << 22
+#: Each group's ceiling (a little above its members' largest bound) is recomputed every so many
+#: events.
+TIGHT_EVERY = 1 << 14
+#: A group's ceiling: its members' largest bound times this, at most the group's top.
+CEIL_SLACK = 1.03125
+#: A group's ceiling on its sum: the sum times this, set afresh whenever a sum passes its ceiling
+#: or a cell moves between groups.
+GCAP_SLACK = 1.015625
 #: Exponential waits drawn at a time.
 EXP_BATCH = 256
 
@@ -260,8 +282,25 @@ def _sync(cell, S, E, Z, members, pos):
     members[q * 4 + 3] = Z[cell]
 
 
+@njit_bare_inline
+def _ceiling(a, top):
+    """A group's ceiling above a bound ``a``: a little more (so that it holds for a while), at most
+    the largest number below the group's top ``top`` (a power of 2), so that a bound at most the
+    ceiling is inside the group."""
+    return min(a * CEIL_SLACK, top * (1.0 - 1.0 / 9007199254740992.0))
+
+
 @njit_bare
-def _move(c, new, ma, members, pos, grp, start, gsum):
+def _raise(g, new, gmax, pow2, gsum, old):
+    """A member's bound rose above its group's ceiling (still inside the group): the ceiling
+    follows. Returns the change of the total."""
+    gmax[g] = _ceiling(new, pow2[g])
+    gsum[g] += new - old
+    return new - old
+
+
+@njit_bare
+def _move(c, new, ma, members, pos, grp, start, gsum, gmax, pow2):
     """Move cell ``c`` (bound ``ma[pos[c]]``) to the group of ``new`` one boundary at a time and set
     its bound to ``new``; returns the new group. All cells sit in ``members``, group g at
     ``[start[g], start[g + 1])`` with group 0 holding the idle cells (propensity 0), so a step up
@@ -299,23 +338,28 @@ def _move(c, new, ma, members, pos, grp, start, gsum):
     ma[pos[c]] = new
     if g_new > 0:
         gsum[g_new] += new
+        if new > gmax[g_new]:
+            gmax[g_new] = _ceiling(new, pow2[g_new])
     return g_new
 
 
 @njit_bare_inline
-def _set(c, new, ma, members, pos, grp, start, gsum, pow2):
+def _set(c, new, ma, members, pos, grp, start, gsum, pow2, gmax):
     """Set cell ``c``'s bound to ``new``: in place when it stays in its group, else moved
     (:func:`_move`). Returns (change of the total, new group or -1 when it stayed)."""
     p = pos[c]
     old = ma[p]
     g = np.int64(grp[c])
-    if g > 0 and new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+    if g > 0 and new <= gmax[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
         ma[p] = new
         gsum[g] += new - old
         return new - old, -1
+    if g > 0 and new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+        ma[p] = new
+        return _raise(g, new, gmax, pow2, gsum, old), -1
     if g == 0 and new <= 0.0:
         return 0.0, -1
-    return new - old, _move(c, new, ma, members, pos, grp, start, gsum)
+    return new - old, _move(c, new, ma, members, pos, grp, start, gsum, gmax, pow2)
 
 
 @njit_bare
@@ -364,20 +408,23 @@ def _neighbour(c, d, width, w_east, w_south):
 
 
 @njit_bare_inline
-def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2):
+def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax):
     """:func:`_set` for a cell whose place ``p`` and group ``g`` are known (the drawn cell): no load
     of ``pos`` and ``grp``. Returns (change of the total, new group or -1 when it stayed)."""
     old = ma[p]
-    if new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+    if new <= gmax[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
         ma[p] = new
         gsum[g] += new - old
         return new - old, -1
-    return new - old, _move(c, new, ma, members, pos, grp, start, gsum)
+    if new < pow2[g] and (new >= pow2[g - 1] or (g == 1 and new > 0.0)):
+        ma[p] = new
+        return _raise(g, new, gmax, pow2, gsum, old), -1
+    return new - old, _move(c, new, ma, members, pos, grp, start, gsum, gmax, pow2)
 
 
 @njit_bare
 def _rebound_around(
-    cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, span
+    cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, gmax, span
 ):
     """Cell ``cell``'s zombies left their bound ``zb`` (more than it, or far fewer): a new bound,
     and the neighbours' bounds on their zombies around (``wzb``, summed afresh) and on their
@@ -392,7 +439,7 @@ def _rebound_around(
                 new = _rate(
                     S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
                 )
-                ch, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2)
+                ch, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2, gmax)
                 change += ch
                 if gn > span[1]:
                     span[1] = gn
@@ -401,7 +448,6 @@ def _rebound_around(
     return change
 
 
-@njit
 def run_exact(
     S,
     E,
@@ -427,8 +473,12 @@ def run_exact(
     ``max_events`` stopped it first). The random draws come from ``gen`` (a NumPy Generator): the
     same generator state gives the same run. Every ``resum_every`` reactions the group sums are
     recomputed from the cells (only round-off changes).
+
+    The kernel's working arrays (:data:`WORKSPACE_BYTES_PER_CELL`) are kept between calls on a
+    lattice of the same size, one set per thread (:func:`workspace`): a town simulated with a record
+    every hour calls this once an hour, and fresh arrays cost more than the set-up that fills them
+    (the system zeroes every page on first touch).
     """
-    n = S.shape[0]
     st = np.empty(4, dtype=np.uint64)
     seed_state(gen, st)
     return _run(
@@ -439,13 +489,26 @@ def run_exact(
         w_east,
         w_south,
         width,
-        k.astype(np.float64),
+        np.asarray(k, dtype=np.float64),
         t0,
         t_stop,
         max_events,
         arrival,
         fired,
         st,
+        *workspace(S.shape[0]),
+        resum_every,
+    )
+
+
+_WORK = threading.local()
+
+
+@njit
+def _new_workspace(n):
+    """Fresh working arrays (made by numba: NumPy's own allocator asks the system for huge pages,
+    whose first touch cost more here than the run saves on them)."""
+    return (
         np.empty(n),  # ma
         np.empty(4 * n, dtype=np.int32),  # members: (cell, S, E, Z) by place, flat
         np.empty(n, dtype=np.int32),  # pos
@@ -456,11 +519,30 @@ def run_exact(
         np.zeros(NG + 1, dtype=np.int64),  # start
         np.zeros(NG),  # gsum
         np.empty(NG + 1),  # pow2
+        np.zeros(NG),  # gmax
+        np.zeros(NG),  # gcap
+        np.zeros(NG + 1),  # capcum
         np.empty(EXP_BATCH),  # ebuf
         np.empty(NG, dtype=np.int64),  # fill
         np.array([NG, 0], dtype=np.int64),  # span
-        resum_every,
     )
+
+
+def workspace(n: int) -> tuple:
+    """The exact kernel's working arrays for ``n`` cells, in :func:`_run`'s order (ma, members,
+    pos, grp, zb, wzb, wsum, start, gsum, pow2, gmax, gcap, capcum, ebuf, fill, span): this
+    thread's set, kept from the last call when it has as many cells (the set-up fills them all;
+    only the counters it adds to are reset), else made afresh (and the old set let go)."""
+    w = getattr(_WORK, "arrays", None)
+    if w is None or w[0].shape[0] != n:
+        _WORK.arrays = None  # let the old set go first
+        w = _new_workspace(n)
+        _WORK.arrays = w
+    else:
+        w[7][:] = 0  # start
+        w[8][:] = 0.0  # gsum
+        w[15][:] = (NG, 0)  # span
+    return w
 
 
 @njit_bare
@@ -482,6 +564,7 @@ def _setup(
     start,
     gsum,
     pow2,
+    gmax,
     fill,
     span,
     arrival,
@@ -490,17 +573,17 @@ def _setup(
     """Every cell's bounds (its zombies, the zombies around, its propensity) and group; the
     groups' members and sums. A cell holding bitten or zombies has been reached by ``t0``."""
     n = S.shape[0]
-    for c in range(n):
-        if (E[c] > 0 or Z[c] > 0) and arrival[c] > t0:
-            arrival[c] = t0
+    k0, k1, k2, k3, k4, k5, k6 = ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
     for g in range(NG + 1):
         pow2[g] = math.ldexp(1.0, g + EMIN)
     for c in range(n):
-        zb[c] = _zbound(Z[c])
+        z = Z[c]
+        if (E[c] > 0 or z > 0) and arrival[c] > t0:
+            arrival[c] = t0
+        zb[c] = _zbound(z)
     for c in range(n):
         wzb[c], wsum[c] = zombies_around(c, width, w_east, w_south, zb)
-    for c in range(n):
-        value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6])
+        value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k0, k1, k2, k3, k4, k5, k6)
         g = group_of(value)
         grp[c] = g
         start[g + 1] += 1
@@ -516,15 +599,27 @@ def _setup(
         fill[g] = start[g]
     for c in range(n):
         g = grp[c]
-        members[fill[g] * 4] = c
-        members[fill[g] * 4 + 1] = S[c]
-        members[fill[g] * 4 + 2] = E[c]
-        members[fill[g] * 4 + 3] = Z[c]
-        pos[c] = fill[g]
-        ma[fill[g]] = _rate(
-            S[c], E[c], Z[c], wzb[c], wsum[c], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
-        )
-        fill[g] += 1
+        q = fill[g]
+        fill[g] = q + 1
+        members[q * 4] = c
+        members[q * 4 + 1] = S[c]
+        members[q * 4 + 2] = E[c]
+        members[q * 4 + 3] = Z[c]
+        pos[c] = q
+        # an idle cell's propensity is 0 (group 0 holds exactly those)
+        ma[q] = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k0, k1, k2, k3, k4, k5, k6) if g > 0 else 0.0
+    _tighten(ma, start, gmax, pow2, 1, NG - 1)
+
+
+@njit_bare
+def _tighten(ma, start, gmax, pow2, lo, hi):
+    """Each group's ceiling ``gmax`` from its members' largest bound (a member that left, or whose
+    bound fell, leaves it looser than it need be)."""
+    for g in range(lo, hi + 1):
+        m = 0.0
+        for i in range(start[g], start[g + 1]):
+            m = max(m, ma[i])
+        gmax[g] = _ceiling(m, pow2[g])
 
 
 @njit_bare
@@ -565,6 +660,9 @@ def _run(
     start,
     gsum,
     pow2,
+    gmax,
+    gcap,
+    capcum,
     ebuf,
     fill,
     span,
@@ -588,6 +686,7 @@ def _run(
         start,
         gsum,
         pow2,
+        gmax,
         fill,
         span,
         arrival,
@@ -606,11 +705,17 @@ def _run(
     t = t0
     events = 0
     resum = resum_every
+    tight = TIGHT_EVERY
     ei = EXP_BATCH
     lo = span[0]
     hi = span[1]
     moved = True
-    while events < max_events:
+    cscale = 0.0
+    # One countdown to the next thing that is not a reaction (the end, a re-summation, new
+    # ceilings) instead of three counters a reaction.
+    chunk = min(max_events, resum, tight)
+    left = chunk
+    while left > 0:
         if moved:  # only a move between groups can empty the highest or the lowest
             moved = False
             while hi > 0 and start[hi + 1] == start[hi]:
@@ -622,6 +727,15 @@ def _run(
                 lo = hi
             while start[lo + 1] == start[lo]:
                 lo += 1
+            # Each busy group's ceiling on its sum (a little above it) and their cumulative sums
+            # from the top: the scan below reads only these, which change only here.
+            cum = 0.0
+            capcum[hi + 1] = 0.0
+            for gg in range(hi, lo - 1, -1):
+                gcap[gg] = max(gsum[gg], 0.0) * GCAP_SLACK
+                cum += gcap[gg]
+                capcum[gg] = cum
+            cscale = cum * (1.0 / 9007199254740992.0)
         if total <= 0.0:
             total = 0.0
             for g in range(lo, hi + 1):
@@ -636,20 +750,21 @@ def _run(
         if t >= t_stop:
             t = t_stop
             break
-        # Composition: a group in proportion to its sum (scanned from the largest propensities).
-        # Indices here are unsigned: numba then skips the test for negative ones.
-        u, r0, r1, r2, r3 = _next(r0, r1, r2, r3)
-        target = u * total
-        g = _Ui(hi)
+        # Composition: a group in proportion to its ceiling (scanned from the largest
+        # propensities; the ceilings change rarely, so the scan waits for nothing of the reaction
+        # before), accepted with probability (its sum) / (its ceiling): the place of the draw
+        # inside the group's stretch is uniform on it. Groups come in proportion to their sums.
         g_lo = _Ui(lo)
-        acc = gsum[g]
-        while acc <= target and g > g_lo:
-            g -= _Ui(1)
-            acc += gsum[g]
-        while start[g + _Ui(1)] == start[g]:  # round-off ran past the last group with cells
-            g += _Ui(1)
+        while True:
+            x0, r0, r1, r2, r3 = _next_raw(r0, r1, r2, r3)
+            target = np.float64(x0 >> _U(11)) * cscale
+            g = _Ui(hi)
+            while capcum[g] <= target and g > g_lo:
+                g -= _Ui(1)
+            if target - capcum[g + _Ui(1)] < gsum[g]:
+                break
         # Rejection: a member uniformly, accepted with probability (its bound) / 2^g.
-        bound = pow2[g] * (1.0 / 9007199254740992.0)
+        bound = gmax[g] * (1.0 / 9007199254740992.0)
         first = _Ui(start[g])
         size = _U(start[g + _Ui(1)] - start[g])
         while True:
@@ -718,8 +833,9 @@ def _run(
                 k5,
                 k6,
             )
-            change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
+            change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax)
             total += change
+            moved |= gsum[g] > gcap[g]  # the group's sum passed its ceiling: new ceilings
             if gn > hi:
                 hi = gn
             if 0 < gn < lo:
@@ -749,6 +865,7 @@ def _run(
                     start,
                     gsum,
                     pow2,
+                    gmax,
                     span,
                 )
                 lo = span[0]
@@ -808,11 +925,13 @@ def _run(
                     break
                 new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
                 if cell == c:
-                    change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2)
+                    change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax)
                 else:
-                    change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2)
+                    change, gn = _set(cell, new, ma, members, pos, grp, start, gsum, pow2, gmax)
                 _sync(cell, S, E, Z, members, pos)
                 total += change
+                gc = grp[cell]
+                moved |= gsum[gc] > gcap[gc]
                 if gn > hi:
                     hi = gn
                 if 0 < gn < lo:
@@ -844,16 +963,28 @@ def _run(
                             start,
                             gsum,
                             pow2,
+                            gmax,
                             span,
                         )
                         lo = span[0]
                         hi = span[1]
                         moved = True
-        events += 1
-        resum -= 1
-        if resum == 0:
-            resum = resum_every
-            total = _resum_into(ma, start, gsum)
+        left -= 1
+        if left == 0:
+            events += chunk
+            resum -= chunk
+            tight -= chunk
+            if resum == 0:
+                resum = resum_every
+                total = _resum_into(ma, start, gsum)
+                for gg in range(lo, hi + 1):
+                    moved |= gsum[gg] > gcap[gg]  # (round-off only: new ceilings are rarely due)
+            if tight == 0:
+                tight = TIGHT_EVERY
+                _tighten(ma, start, gmax, pow2, lo, hi)
+                moved = True
+            chunk = min(max_events - events, resum, tight)
+            left = chunk
     fired[0] += n_bite
     fired[1] += n_kill
     fired[2] += n_turn
