@@ -39,7 +39,9 @@ def _kernel(path: str):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kernels", nargs="+", help="'now' or exact-solver source files; the first is the reference")
+    ap.add_argument(
+        "kernels", nargs="+", help="'now' or exact-solver source files; the first is the reference"
+    )
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--events", type=float, default=4e6, help="reactions a round")
     ap.add_argument("--warm", type=float, default=15e6, help="reactions before the state timed from")
@@ -56,7 +58,19 @@ def main() -> None:
     arrival = np.full(S.shape, np.inf, np.float32)
     we, ws, width = lat.w_east.ravel(), lat.w_south.ravel(), lat.shape[1]
     t = exact.run_exact(
-        S, E, Z, R, we, ws, width, k, 0.0, 1e9, int(args.warm), arrival, np.zeros(5, np.int64),
+        S,
+        E,
+        Z,
+        R,
+        we,
+        ws,
+        width,
+        k,
+        0.0,
+        1e9,
+        int(args.warm),
+        arrival,
+        np.zeros(5, np.int64),
         np.random.default_rng(7),
     )
     base = (S, E, Z, R, arrival)
@@ -72,8 +86,10 @@ def main() -> None:
 
     setup = {name: min(call(kernel, 1, 1)[0] for _ in range(3)) for name, kernel in kernels.items()}
     busy = int(((E > 0) | (Z > 0)).sum())
-    print(f"state: {t:.2f} days, {busy} cells with bitten or zombies; set-up (ms): "
-          + ", ".join(f"{n} {v * 1e3:.1f}" for n, v in setup.items()))
+    print(
+        f"state: {t:.2f} days, {busy} cells with bitten or zombies; set-up (ms): "
+        + ", ".join(f"{n} {v * 1e3:.1f}" for n, v in setup.items())
+    )
     rates: dict[str, list[float]] = {name: [] for name in kernels}
     for r in range(args.rounds):
         for name in list(kernels) if r % 2 == 0 else list(kernels)[::-1]:
@@ -82,8 +98,10 @@ def main() -> None:
     ref = float(np.median(rates[args.kernels[0]]))
     for name, v in rates.items():
         med = float(np.median(v))
-        print(f"{name}: {med / 1e6:.2f} M/s ({med / ref:.3f}x the first), rounds "
-              f"{[round(x / 1e6, 2) for x in v]}")
+        print(
+            f"{name}: {med / 1e6:.2f} M/s ({med / ref:.3f}x the first), rounds "
+            f"{[round(x / 1e6, 2) for x in v]}"
+        )
 
 
 if __name__ == "__main__":

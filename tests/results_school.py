@@ -36,7 +36,7 @@ d: hall 2F (corridor)
 
 #: A character whose name is markup: the report must show it as text and never run it.
 XSS = "<img src=x onerror=window.pwned=1>"
-SEED = 2
+SEED = 25
 
 
 def sections() -> dict:

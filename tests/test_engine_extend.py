@@ -182,15 +182,15 @@ def test_run_checkpoint_at_then_branch_into_a_store(tmp_path, capsys, monkeypatc
         "--set",
         "clock.duration=30min",
         "--checkpoint-at",
-        "08:10",
+        "08:03",
         "--out",
         "run",
         "--no-report",
         "-q",
     )
     assert code == 0, err
-    assert (tmp_path / "run" / "checkpoint-0810.ckpt").is_file()
-    assert "checkpoint-0810.ckpt" in json.loads((tmp_path / "run" / ".hyosan.json").read_text())["files"]
+    assert (tmp_path / "run" / "checkpoint-0803.ckpt").is_file()
+    assert "checkpoint-0803.ckpt" in json.loads((tmp_path / "run" / ".hyosan.json").read_text())["files"]
     code, _, err = run_cli(
         capsys, "branch", "run", "--runs", "4", "--workers", "0", "--out", "br", "-q", "--points", "31"
     )
@@ -199,9 +199,9 @@ def test_run_checkpoint_at_then_branch_into_a_store(tmp_path, capsys, monkeypatc
     assert len(runs) == 4 and (runs["status"] == "ok").all() and runs["seed"].nunique() == 4
     bands = pd.read_parquet(tmp_path / "br" / "bands.parquet")
     zombies = bands[bands["series"] == "zombies"]
-    past, future = zombies[zombies["t"] < 600], zombies[zombies["t"] > 900]
+    past, future = zombies[zombies["t"] < 180], zombies[zombies["t"] > 200]
     assert (past["q05"] == past["q95"]).all()  # one history
     assert (future["q05"] < future["q95"]).any()  # then many
-    assert 'data-branch-s="600"' in (tmp_path / "br" / "report.html").read_text()
+    assert 'data-branch-s="180"' in (tmp_path / "br" / "report.html").read_text()
     code, _, err = run_cli(capsys, "branch", "nowhere", "--out", "x")
     assert code == 2 and "nowhere: no such checkpoint" in err

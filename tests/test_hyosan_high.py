@@ -142,7 +142,7 @@ def test_generator_is_deterministic_and_matches_the_committed_map(generator):
 
 
 def test_a_short_run_end_to_end():
-    loaded = load_scenario("hyosan-high", overrides={"clock.duration": "20min"})
+    loaded = load_scenario("hyosan-high", overrides={"clock.duration": "30min"})
     sim = Simulation(loaded, seed=0)
     assert 900 <= sim.pop.n <= 1100
     result = sim.run()
@@ -152,7 +152,7 @@ def test_a_short_run_end_to_end():
         assert key in summary, key
     assert "first_turn_s" in summary and "half_infected_s" in summary
     assert summary["scenario"] == "hyosan-high" and summary["seed"] == 0
-    assert summary["duration_s"] == 20 * 60
+    assert summary["duration_s"] == 30 * 60
     assert set(summary["population"]) == {"student", "teacher", "nurse", "staff"}
     assert sum(summary["final"].values()) == sim.pop.n
     kim = sim.pop.find("Kim Hyeon-ju")

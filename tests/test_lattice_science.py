@@ -111,7 +111,9 @@ def test_cells_far_apart_in_rate_are_each_drawn_at_their_own_rate():
     spread of the runs about the mean, show that every cell is drawn at its own rate."""
     runs, eta = 150, 2.0
     lat = Lattice.from_population(np.ones((6, 8)))
-    k = np.array(list(vars(SEZR.compile(LatticeParams.per_day(beta=0.01, alpha=0.5, eta=eta, mu=0.3))).values()))
+    k = np.array(
+        list(vars(SEZR.compile(LatticeParams.per_day(beta=0.01, alpha=0.5, eta=eta, mu=0.3))).values())
+    )
     e0 = np.unique(np.round(np.geomspace(1, 30_000, 60)).astype(np.int32))[-48:]
     e0 = np.random.default_rng(0).permutation(e0)
     t_end = np.log(2.0) / eta  # half of them turn
@@ -416,7 +418,9 @@ def test_the_kept_working_arrays_carry_nothing_from_the_run_before():
         fired = np.zeros(5, np.int64)
         arrival = np.full(S.shape, np.inf, np.float32)
         we, ws = lat.w_east.ravel(), lat.w_south.ravel()
-        t = run_exact(S, E, Z, R, we, ws, lat.shape[1], k, 0.0, 1e9, 4000, arrival, fired, np.random.default_rng(seed))
+        t = run_exact(
+            S, E, Z, R, we, ws, lat.shape[1], k, 0.0, 1e9, 4000, arrival, fired, np.random.default_rng(seed)
+        )
         return t, S, E, Z, R, fired, arrival
 
     rng = np.random.default_rng(4)

@@ -26,7 +26,9 @@ def test_result_repr_is_one_short_line(result):
     text = repr(result)
     s = result.summary()
     assert "\n" not in text and len(text) < 220 and "{" not in text
-    assert text.startswith(f"<Result {s['title']}, seed 2: {s['agents']} agents over 0.5 h from 08:00:00;")
+    assert text.startswith(
+        f"<Result {s['title']}, seed {rs.SEED}: {s['agents']} agents over 0.5 h from 08:00:00;"
+    )
     assert f"human group {s['groups']['human_group']}" in text and f"dead {s['groups']['dead']}" in text
 
 

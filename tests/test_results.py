@@ -404,7 +404,7 @@ def crowded_classroom(make_scenario, students: int):
 def test_half_infected_milestone(make_scenario):
     """A run where more than half are bitten: the milestone is the bite that makes it half."""
     loaded = crowded_classroom(make_scenario, 29)
-    res = Simulation(loaded, seed=1).run()
+    res = Simulation(loaded, seed=5).run()
     bitten = np.sort(res.agents["bitten_s"].dropna().to_numpy())
     assert res.n_agents == 35 and bitten.size >= 18  # half of 35 is 17.5: the 18th bite
     assert len(np.unique(bitten[16:18])) == 2  # the 17th and 18th bites at different times

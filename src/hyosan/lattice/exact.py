@@ -424,7 +424,26 @@ def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax):
 
 @njit_bare
 def _rebound_around(
-    cell, width, w_east, w_south, S, E, Z, zb, wzb, wsum, ks, ma, members, pos, grp, start, gsum, pow2, gmax, span
+    cell,
+    width,
+    w_east,
+    w_south,
+    S,
+    E,
+    Z,
+    zb,
+    wzb,
+    wsum,
+    ks,
+    ma,
+    members,
+    pos,
+    grp,
+    start,
+    gsum,
+    pow2,
+    gmax,
+    span,
 ):
     """Cell ``cell``'s zombies left their bound ``zb`` (more than it, or far fewer): a new bound,
     and the neighbours' bounds on their zombies around (``wzb``, summed afresh) and on their
