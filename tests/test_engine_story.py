@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from conftest import run
 from hyosan.agents import Mode
 from hyosan.engine import Simulation
@@ -278,27 +280,34 @@ a: hideout (classroom)
 """
 
 
-def test_a_hunter_walks_round_the_walls_to_its_prey(make_scenario):
-    """Gwi-nam goes round, not into, the wall between him and the hidden: the hunter starts on
-    the far side of a ring corridor from the hideout's only door (the straight line to the door
-    and to the prey runs into the wall), walks round, breaks the barricade and bites."""
+def ring_hunt(make_scenario, hunters: int) -> Simulation:
+    """``hunters`` hostile halfbies on the ring's top row, above the hideout where two hide."""
     loaded = make_scenario(
         RING,
         clock={"duration": "2min"},
         roles={"student": {"strength": 0.0}},
         halfbies={"hostile_fraction": 1.0, "bite_prob": 1.0, "hunt_range": 30.0, "break_rate": 5.0},
         infection={"incubation": {"distribution": "fixed", "median": "10min"}},
-        population=[{"role": "student", "count": 2, "areas": ["hideout"]}],
+        population=[{"role": "student", "count": 2 + hunters, "areas": ["hideout"]}],
     )
     sim = Simulation(loaded, seed=0)
-    h = 0
-    sim.pop.state[h] = State.HALFBIE
-    sim.pop.hostile[h] = True
-    sim.pop.mode[h] = Mode.CHASE
     W = sim.world.tiles.shape[2]
-    old, sim.pop.cell[h] = sim.pop.cell[h], 1 * W + 6  # the top of the ring, above the hideout
-    sim.arrays.world.occupancy[old] -= 1
-    sim.arrays.world.occupancy[sim.pop.cell[h]] += 1
+    for h in range(hunters):
+        sim.pop.state[h] = State.HALFBIE
+        sim.pop.hostile[h] = True
+        sim.pop.mode[h] = Mode.CHASE
+        old, sim.pop.cell[h] = sim.pop.cell[h], 1 * W + 6 + h  # the top of the ring
+        sim.arrays.world.occupancy[old] -= 1
+        sim.arrays.world.occupancy[sim.pop.cell[h]] += 1
+    return sim
+
+
+def test_a_hunter_walks_round_the_walls_to_its_prey(make_scenario):
+    """Gwi-nam goes round, not into, the wall between him and the hidden: the hunter starts on
+    the far side of a ring corridor from the hideout's only door (the straight line to the door
+    and to the prey runs into the wall), walks round, breaks the barricade and bites."""
+    sim = ring_hunt(make_scenario, 1)
+    h = 0
     sim.step(1)
     assert sim.pop.mode[h] == Mode.HUNT  # it hears them through the wall
     res = sim.run()
@@ -310,6 +319,21 @@ def test_a_hunter_walks_round_the_walls_to_its_prey(make_scenario):
     # greedy chase stays at the top of the ring, where no step brings the door nearer)
     assert breach.time_s.iloc[0] <= 15
     assert bites.time_s.iloc[0] > breach.time_s.iloc[0]
+
+
+def test_hunters_take_turns_with_a_pool_smaller_than_their_number(make_scenario, monkeypatch):
+    """With one field for two hunters (a pool smaller than the hunters: they take turns, each
+    turn a new field), both still walk round to the hideout's door."""
+    import hyosan.assemble
+
+    monkeypatch.setattr(hyosan.assemble, "hunt_rows", lambda n_cells: 1)
+    sim = ring_hunt(make_scenario, 2)
+    assert sim.arrays.hunts.dist.shape[0] == 1
+    W = sim.world.tiles.shape[2]
+    sim.step(12)
+    inside = np.isin(sim.pop.cell[:2], sim.area("hideout"))
+    at_door = sim.pop.cell[:2] == 5 * W + 6
+    assert (inside | at_door).all(), sim.pop.cell[:2]
 
 
 def test_halfbies_that_do_not_hunt_leave_the_hidden_alone(make_scenario):

@@ -14,7 +14,7 @@ import numpy as np
 from hyosan.agents import Population
 from hyosan.populate import area_cells
 from hyosan.rules.consts import BLOCK, N_STATES, T_EXIT
-from hyosan.rules.hunt import ROWS as HUNT_ROWS
+from hyosan.rules.hunt import hunt_rows
 from hyosan.rules.noise import DOOR_LOSS, PER_METRE, WALL_LOSS
 from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geometry
 from hyosan.rules.state import (
@@ -155,7 +155,7 @@ def build_run(sc: Scenario, w: World, pop: Population, rng_move: np.ndarray, rng
         agents=pop.arrays(),
         fields=Fields(empty, empty.copy(), empty.copy()),
         noise=noise_map(n_cells, w.snd_idx.size),
-        hunts=hunts(HUNT_ROWS if sc.halfbies.hunt_range > 0 else 0, n_cells, w.nbr_idx.size),
+        hunts=hunts(hunt_rows(n_cells) if sc.halfbies.hunt_range > 0 else 0, n_cells, w.nbr_idx.size),
         events=event_buffer(max(4096, 4 * n + 1024)),
         flags=Flags(np.zeros(1, dtype=np.int64)),
         blocks=block_index(n, n_blocks, F * (bh + 1) * (bw + 1)),

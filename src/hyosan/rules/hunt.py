@@ -31,8 +31,12 @@ from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.spatial import euclid
 from hyosan.world.fields import _pop_packed, _push_packed
 
-#: Hunters at once with a field of their own (a run's pool; more share them, least recent first).
-ROWS = 8
+#: Hunters at once with a field of their own (a run's pool, within :data:`POOL_BYTES`; more take
+#: turns, least recent first, and each turn recomputes a field: at 8 rows, Hyosan High's seed 3,
+#: with 30-odd hunters, ran 2.7 times as long).
+ROWS = 64
+#: The most memory the pool may take (bytes).
+POOL_BYTES = 64 << 20
 #: Metres the prey may move (on its floor, in its room or corridor) before its field is redone.
 MOVED_ON = 3.0
 #: Metres of walking the search goes on past the hunter, so a detour around a crowd stays on it.
@@ -44,6 +48,11 @@ _SCALE = 256.0
 @kernel_inline
 def _key(d, m):
     return (np.int64(d * _SCALE) << 32) | np.int64(m)
+
+
+def hunt_rows(n_cells: int) -> int:
+    """How many rows a run's pool gets on a map of ``n_cells`` cells."""
+    return max(1, min(ROWS, POOL_BYTES // (4 * max(1, n_cells))))
 
 
 @kernel
