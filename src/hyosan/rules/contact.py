@@ -1,12 +1,12 @@
 """Contact: zombies next to humans bite; humans fight back and may kill them (numba).
 
 Each tick every zombie (and hostile halfbie) attacks one human next to it, bitten or not (same
-or adjacent tile, on the walking graph, so never through a wall or a shut door): only halfbies
-are out of its reach. The two race (docs/units.md): the human kills at its kill rate ``k``
-(strength, per second of contact: a blow to the head or neck), the zombie bites at its bite rate
-``b``; within a tick of ``dt`` seconds something happens with chance ``1 - exp(-(k + b) dt)``, a
-kill with share ``k / (k + b)``, else a bite. The same rates hold for everyone: a holder, a
-teacher who confronts, a student cornered.
+or adjacent tile, on the walking graph, so never through a wall or a shut door), one not yet
+bitten first: only halfbies are out of its reach. The two race (docs/units.md): the human kills
+at its kill rate ``k`` (strength, per second of contact: a blow to the head or neck), the zombie
+bites at its bite rate ``b``; within a tick of ``dt`` seconds something happens with chance
+``1 - exp(-(k + b) dt)``, a kill with share ``k / (k + b)``, else a bite. The same rates hold
+for everyone: a holder, a teacher who confronts, a student cornered.
 
 A first bite infects: the bitten scream; the timid or selfish keep fleeing, those who hide the
 bite stay with their group, and selfless ones hold a doorway. A bite on the already bitten

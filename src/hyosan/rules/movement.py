@@ -1,10 +1,12 @@
 """Decisions and movement: who goes where this tick, opening, barricading and battering doors (numba).
 
 Humans: the calm shuffle inside their room; the alert *flee* along the goal field (exits and
-goal areas) and away from the nearest zombie in sight, following their group's leader; the
-timid *hide* in the nearest refuge room and barricade its doors; bitten altruists *hold* the
-nearest doorway. Zombies: chase prey in sight, else head up the loudest sound, else wander;
-a shut door in their way is battered until it breaks. Every agent moves as far as its speed
+goal areas; inside one they walk on, away from its ways in) and away from the nearest zombie in
+sight, closing on their group's leader along the route; the timid *hide* in the nearest refuge
+room and barricade its doors; bitten altruists *hold* the nearest doorway. Zombies: chase prey
+in sight, else head up the loudest sound, else wander; a shut door in their way is battered
+until it breaks. Hostile halfbies also *hunt* prey they hear, down a walking-distance field
+(:func:`path_step`). Every agent moves as far as its speed
 allows (1 m orthogonal, 1.41 m diagonal, a stair link costs more), never into a wall, a full
 tile or a shut door; humans open closed doors (a tick's work) but not locked or barricaded ones.
 """

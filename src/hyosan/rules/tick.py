@@ -47,7 +47,7 @@ from hyosan.rules.spatial import rebuild_blocks, rebuild_cells, summed_area
 def zombie_senses(i, s, now, run, prm):
     """A zombie (or hostile halfbie: Gwi-nam hunts) chases prey in sight, else seeks a sound,
     else wanders. A hostile halfbie also hunts the prey it hears through walls (``hb_hunt``
-    metres), by way of the doors of the room they hide in."""
+    metres), walking the shortest way to it (mode HUNT: :mod:`hyosan.rules.hunt`)."""
     agents = run.agents
     if prm.zombies_wander:
         agents.mode[i] = WANDER
