@@ -70,5 +70,16 @@ def make_scenario(tmp_path):
     return lambda map_text, **sections: scenario(tmp_path, map_text, **sections)
 
 
+def place(sim: Simulation, i: int, y: int, x: int, state: int | None = None) -> None:
+    """Put agent ``i`` on tile (y, x) of the ground floor (keeping the occupancy counts), in
+    ``state`` if given."""
+    occupancy = sim.arrays.world.occupancy
+    occupancy[sim.pop.cell[i]] -= 1
+    sim.pop.cell[i] = y * sim.world.tiles.shape[2] + x
+    occupancy[sim.pop.cell[i]] += 1
+    if state is not None:
+        sim.pop.state[i] = state
+
+
 def agents_where(sim: Simulation, cells: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.isin(sim.pop.cell, cells))

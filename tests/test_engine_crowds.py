@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import agents_where
+from conftest import agents_where, place
 from hyosan.agents import Mode
 from hyosan.engine import Simulation
 from hyosan.states import State
@@ -57,28 +57,14 @@ def test_a_follower_keeps_to_the_route_when_its_leader_is_behind_a_wall(make_sce
     them, walks out by the door like everyone else. (Steps that only brought the leader nearer
     as the crow flies led into the classroom's corner, and it stayed there.)"""
     sim = Simulation(yard(make_scenario, 2), seed=0)
-    pop, W = sim.pop, sim.world.tiles.shape[2]
+    pop = sim.pop
     leader, follower = 0, 1
-    occupancy = sim.arrays.world.occupancy
-    for i, (y, x) in ((leader, (7, 1)), (follower, (1, 10))):
-        occupancy[pop.cell[i]] -= 1
-        pop.cell[i] = y * W + x
-        occupancy[pop.cell[i]] += 1
+    place(sim, leader, 7, 1)
+    place(sim, follower, 1, 10)
     pop.group[:] = 0
     pop.leader[:] = leader
     sim.step(30)
     assert np.isin(pop.cell[follower], sim.area("yard"))
-
-
-def _place(sim, i, y, x, state=None):
-    """Put agent ``i`` on tile (y, x) of the ground floor, in ``state`` if given."""
-    W = sim.world.tiles.shape[2]
-    occupancy = sim.arrays.world.occupancy
-    occupancy[sim.pop.cell[i]] -= 1
-    sim.pop.cell[i] = y * W + x
-    occupancy[sim.pop.cell[i]] += 1
-    if state is not None:
-        sim.pop.state[i] = state
 
 
 # A hall and a yard with a window between them and no way through.
@@ -108,8 +94,8 @@ def test_prey_behind_glass_does_not_draw_a_zombie(make_scenario):
         ],
     )
     sim = Simulation(loaded, seed=0)
-    _place(sim, 0, 3, 5)
-    _place(sim, 1, 1, 5)
+    place(sim, 0, 3, 5)
+    place(sim, 1, 1, 5)
     sim.step(2)
     assert sim.pop.mode[0] != Mode.CALM  # the student saw it
     assert sim.pop.mode[1] != Mode.CHASE
@@ -139,9 +125,9 @@ def test_a_zombie_goes_for_fresh_prey_before_its_last_victim(make_scenario):
     )
     sim = Simulation(loaded, seed=0)
     zombie, bitten, fresh = 0, 1, 2
-    _place(sim, zombie, 1, 2, State.ZOMBIE)
-    _place(sim, bitten, 1, 2, State.BITTEN)
-    _place(sim, fresh, 1, 3)
+    place(sim, zombie, 1, 2, State.ZOMBIE)
+    place(sim, bitten, 1, 2, State.BITTEN)
+    place(sim, fresh, 1, 3)
     sim.pop.mode[zombie] = Mode.WANDER
     sim.pop.turn_at[bitten] = 10_000
     sim.pop.bitten_at[bitten] = 0
@@ -180,8 +166,8 @@ def test_a_zombie_beside_a_doorway_steps_in_front_of_it(make_scenario):
     )
     sim = Simulation(loaded, seed=0)
     holder, zombie = 0, 1
-    _place(sim, holder, 2, 2, State.BITTEN)
-    _place(sim, zombie, 3, 1, State.ZOMBIE)
+    place(sim, holder, 2, 2, State.BITTEN)
+    place(sim, zombie, 3, 1, State.ZOMBIE)
     sim.pop.mode[holder] = Mode.HOLD
     sim.pop.mode[zombie] = Mode.WANDER
     sim.pop.turn_at[holder] = 10_000

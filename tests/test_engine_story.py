@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from conftest import run
+from conftest import place, run
 from hyosan.agents import Mode
 from hyosan.engine import Simulation
 from hyosan.states import State
@@ -291,14 +291,10 @@ def ring_hunt(make_scenario, hunters: int) -> Simulation:
         population=[{"role": "student", "count": 2 + hunters, "areas": ["hideout"]}],
     )
     sim = Simulation(loaded, seed=0)
-    W = sim.world.tiles.shape[2]
     for h in range(hunters):
-        sim.pop.state[h] = State.HALFBIE
+        place(sim, h, 1, 6 + h, State.HALFBIE)  # the top of the ring
         sim.pop.hostile[h] = True
         sim.pop.mode[h] = Mode.CHASE
-        old, sim.pop.cell[h] = sim.pop.cell[h], 1 * W + 6 + h  # the top of the ring
-        sim.arrays.world.occupancy[old] -= 1
-        sim.arrays.world.occupancy[sim.pop.cell[h]] += 1
     return sim
 
 
