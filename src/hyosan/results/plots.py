@@ -17,21 +17,12 @@ import numpy as np
 
 from hyosan.display import cards_html, png_data_url
 from hyosan.io import save_figure
+from hyosan.palette import GROUP_COLOURS, STATE_COLOURS
 
 if TYPE_CHECKING:
     from hyosan.results.result import Result
 
-#: One colour per state (the report's colours).
-STATE_COLOURS = {
-    "human": "#2b7bba",
-    "bitten": "#f2a93b",
-    "zombie": "#c0392b",
-    "halfbie": "#8e44ad",
-    "dead": "#555555",
-    "escaped": "#27ae60",
-    "rescued": "#16a085",
-}
-GROUP_COLOURS = {"human_group": "#2b7bba", "zombie_group": "#c0392b"}
+# The state and group colours are hyosan's one palette (hyosan/palette.py).
 #: Milestone keys (first word) marked on the figures: the timeline's events and "no humans left".
 TIMELINE_KEYS = ("patient", "alarm", "broadcast", "cordon", "lift", "rescue", "strike", "goal", "no")
 
