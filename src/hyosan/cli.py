@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 import warnings
 import webbrowser
@@ -469,27 +468,50 @@ def studio(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where saved scenarios go.")] = Path("out/studio"),
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root", help="The folder whose run folders and maps the page may open (default: this one)."
+        ),
+    ] = None,
     browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in a web browser.")] = True,
 ) -> None:
     """A live local web app: pick a scenario or a model, change its values, run, pause, step and
     watch it respond; save the scenario you built, open a finished run folder.
 
-    Needs the studio extra: pip install "hyosan[studio]". Closing the page stops its run.
+    The address it prints holds a secret token: only a page opened from it can use the studio.
+
+    Closing the page stops its run.
+
+    Needs the studio extra: pip install "hyosan\\[studio]".
     """
     try:
-        from hyosan.studio.server import serve  # the optional studio extra (Starlette, uvicorn)
+        # The light half (Starlette, uvicorn): the engine and models load while the page opens.
+        from hyosan.studio.server import new_token, serve, studio_url
     except ImportError:
         raise HyosanError('needs the studio extra: pip install "hyosan[studio]"', source="studio") from None
     for path in scenarios or []:
         if not Path(path).is_file():
             raise HyosanError("no such scenario file", source=path)
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    if root is not None and not root.is_dir():
+        raise HyosanError("no such folder", source="--root")
+    token = new_token()
+    url = studio_url(host, port, token)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err_console.print(f"warning: listening on {host}: anyone who can reach this machine can use it")
-    console.print(f"hyosan studio at {url} (Ctrl-C stops it)")
-    if browser:
-        threading.Timer(1.0, webbrowser.open, [url]).start()
-    serve(list(scenarios or []), out, host=host, port=port)
+        err_console.print(
+            f"warning: listening on {host}: anyone who can reach this machine and has the address can use it"
+        )
+    console.print(f"hyosan studio at {url} (Ctrl-C stops it)", soft_wrap=True, markup=False)
+    sys.stdout.flush()
+    serve(
+        list(scenarios or []),
+        out,
+        token=token,
+        host=host,
+        port=port,
+        root=root,
+        on_ready=(lambda: webbrowser.open(url)) if browser else None,
+    )
 
 
 @app.command("report")

@@ -192,7 +192,7 @@
     } else if (msg.type === "model") {
       world = null; frame = null; $("live").hidden = true; $("floor-box").hidden = true;
       $("clock").textContent = "t = 0"; $("counts").textContent = "";
-      resetChart(msg.species, "time");
+      resetChart(msg.species.map((s) => s.name), "time");
     } else if (msg.type === "points") {
       msg.t.forEach((t, j) => { times.push(t); for (const k in msg.values) series[k].push(msg.values[k][j]); });
       xLabel = `time (${msg.time_unit})`;
