@@ -30,6 +30,8 @@ def js(page, expr: str):
 
 
 def set_value(page, key: str, value: str) -> None:
+    """Find the control by its key in the search box (which opens its group), then type a value."""
+    page.fill("#search", key)
     page.locator(f'#controls [data-key="{key}"]').fill(value)
     page.locator(f'#controls [data-key="{key}"]').dispatch_event("change")
 
