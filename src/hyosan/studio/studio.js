@@ -472,6 +472,10 @@
     card: () => card,
     following: () => following,
     floor: () => floor,
+    events: () => (world ? world.events : []),
+    states: () => (frame ? frame.states : []),
+    agentFloor: (i) => (frame && world && frame.cells[i] >= 0 ? Math.floor(frame.cells[i] / (world.width * world.height)) : -1),
+    showFloor: (k) => { floor = k; $("floor").value = String(k); draw(); },
     agentPoint: (i) => {  // where agent i is drawn on the page (for tests), or null
       if (!frame || !world) return null;
       const { width: W, height: H } = world, c = frame.cells[i];
