@@ -206,7 +206,8 @@ def test_studio_controls_of_every_kind(browser, studio):
             assert chart.locator("line.ev").count() == 1
             assert chart.bounding_box()["y"] + chart.bounding_box()["height"] <= 900
         speed = page.locator("#speed option").all_text_contents()
-        assert "1 min of school time a step (up to 12 min a second)" in speed
+        assert "1 min a step (up to 12 min a second)" in speed
+        assert "school time simulated per step" in page.locator("#speed-box").text_content()
         assert errors == []
     finally:
         context.close()

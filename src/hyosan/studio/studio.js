@@ -232,7 +232,7 @@
     const ticks = [1, 5, 10, 30, 60, 300].filter((t) => t <= Math.max(1, w.ticks));
     const wanted = Number($("speed").value) || 10;
     $("speed").replaceChildren(...ticks.map((t) => el("option", { value: String(t) },
-      `${fmtDuration(t * w.tick_s)} of school time a step (up to ${fmtDuration(t * w.tick_s * w.updates_per_s)} a second)`)));
+      `${fmtDuration(t * w.tick_s)} a step (up to ${fmtDuration(t * w.tick_s * w.updates_per_s)} a second)`)));
     $("speed").value = String(ticks.includes(wanted) ? wanted : 10);
     $("speed-box").hidden = false;
     times = []; series = Object.fromEntries(w.state_names.map((n) => [n, []])); bands = null;
