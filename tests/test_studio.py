@@ -41,6 +41,7 @@ def test_studio_changes_a_value_runs_and_the_counts_change(browser, studio):
     st, out = studio
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(90_000)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(st.page("target=tiny-outbreak"))
@@ -111,6 +112,7 @@ def test_studio_runs_a_compartment_model_and_opens_a_run_folder(browser, studio,
     folder = save(rs.run_result(tmp_path_factory), tmp_path_factory.mktemp("opened") / "run", report=None)
     context = browser.new_context()
     page = context.new_page()
+    page.set_default_timeout(90_000)
     try:
         page.goto(st.page("target=model:alemi"))
         page.wait_for_function("() => window.hyosanStudio && window.hyosanStudio.target() === 'model:alemi'")
@@ -136,6 +138,7 @@ def test_studio_runs_a_compartment_model_and_opens_a_run_folder(browser, studio,
 def open_page(browser, st, target: str):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(90_000)  # a loaded test machine: builds and steps may take a while
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(st.page(f"target={target}"))
