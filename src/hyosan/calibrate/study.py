@@ -151,7 +151,7 @@ def make_sampler(cal: Calibration, index: int):
         return optuna.samplers.CmaEsSampler(
             seed=seed, n_startup_trials=st.startup_trials, warn_independent_sampling=False
         )
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=st.startup_trials)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=st.startup_trials, multivariate=True)
 
 
 def make_pruner(cal: Calibration):
