@@ -270,7 +270,10 @@ def check_keys(cal: Calibration, observed: dict[int, obs_data.Observed]) -> Cali
             if exc.source == "--set":
                 raise HyosanError(f"{exc.field}: {exc.message}", source=cal.source, field="fit.set") from None
             raise
-        if times and max(times) > loaded.scenario.clock.duration_s:
+        # Imported here: the scenario's clock, for a school study only.
+        from hyosan.scenario.timefmt import parse_duration
+
+        if times and max(times) > parse_duration(loaded.scenario.clock.duration):
             raise HyosanError("observed after the scenario's end", source=cal.source, field="target")
     else:
         # Imported here: the lattice loads with a town study only.
