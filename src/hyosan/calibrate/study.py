@@ -286,6 +286,7 @@ def check_keys(cal: Calibration, observed: dict[int, obs_data.Observed]) -> Cali
                 if exc.source == "--set":
                     raise HyosanError(exc.message, source=cal.source, field=f"parameter[{i}].key") from None
                 raise
+    check_metrics(cal)
     return CalibrationRunner(
         kind=cal.kind,
         target=cal.target,
@@ -295,6 +296,29 @@ def check_keys(cal: Calibration, observed: dict[int, obs_data.Observed]) -> Cali
         points=points,
         times=tuple(times),
     )
+
+
+def check_metrics(cal: Calibration) -> None:
+    """A summary target's metric must be a column of the runs table (or a dotted path into the
+    run's summary, checked on the first trial's runs)."""
+    # Imported here: the sweep's runners name the runs table's columns.
+    from hyosan.ensemble.runners import ModelRunner, ScenarioRunner, TownRunner, metric_names
+
+    if cal.kind == "model":
+        inner = ModelRunner(cal.target, method=cal.method())
+    elif cal.kind == "scenario":
+        inner = ScenarioRunner(cal.target, fixed=cal.fixed())
+    else:
+        inner = TownRunner(cal.target)
+    known = metric_names(inner)
+    for i, t in enumerate(cal.targets):
+        if t.metric is not None and "." not in t.metric and t.metric not in known:
+            raise HyosanError(
+                f"no number {t.metric!r} in a run's results (the runs table has: {', '.join(known)}; or a "
+                "dotted path into the run's summary, e.g. final.dead)",
+                source=cal.source,
+                field=f"target[{i}].metric",
+            )
 
 
 def _catalogue() -> list[str]:
