@@ -174,20 +174,25 @@ def targets_frame(targets: list[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for t in targets:
         ins, out = t["in_sample"], t.get("held_out")
-        what = "coverage" if t["kind"] == "data" else ins.get("statistic", "")
+        if t["kind"] == "data":
+            what = "share of points in the 90 % interval"
+        else:
+            what = ins.get("statistic", "") + (f" (q {ins['q']:g})" if ins.get("q") is not None else "")
+            what += f" of {ins.get('metric')}" + (f" where {ins['where']}" if ins.get("where") else "")
         rows.append(
             {
                 "target": t["name"],
                 "kind": t["kind"],
                 "goal": t["goal"],
                 "weight": t["weight"],
-                "in-sample " + ("value" if t["kind"] == "summary" else "coverage"): _fmt(ins["value"]),
-                "in-sample loss": _fmt(ins["loss"]),
-                "met in-sample": _fmt(ins["met"]),
-                "held-out value": _fmt(out["value"]) if out else "-",
+                "measured as": what,
+                "in-sample": _fmt(ins["value"]),
+                "loss": _fmt(ins["loss"]),
+                "met": _fmt(ins["met"]),
+                "held-out": _fmt(out["value"]) if out else "-",
+                "held-out loss": _fmt(out["loss"]) if out else "-",
                 "met held-out": _fmt(out["met"]) if out else "-",
-                "flag": "MET IN-SAMPLE, MISSED HELD-OUT" if t.get("flagged") else "",
-                "statistic": what,
+                "flag": "met in-sample, missed held-out" if t.get("flagged") else "",
             }
         )
     return pd.DataFrame(rows)
