@@ -83,6 +83,11 @@ class Timed:
     inner: CalibrationRunner
     spent: list = field(default_factory=lambda: [0.0, 0])
 
+    def __getattr__(self, name):  # the runner's settings (t_end, fixed...) for the study's outputs
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
     def __call__(self, task):
         c0 = cpu()
         try:
