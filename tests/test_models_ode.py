@@ -23,6 +23,8 @@ def first_time_below(result, species: str, threshold: float) -> float:
 
 def test_catalogue_lists_every_model_with_docs():
     assert models.names() == [
+        "sir",
+        "seir",
         "munz-basic",
         "munz-latent",
         "munz-quarantine",
@@ -35,7 +37,7 @@ def test_catalogue_lists_every_model_with_docs():
     for name in models.names():
         m = models.get(name)
         assert isinstance(m.source, str) and m.source and m.doc and m.time_unit
-        assert m.source.startswith(("Munz, ", "Alemi, ")), m.source
+        assert m.source.startswith(("Kermack ", "Munz, ", "Alemi, ")), m.source
         assert all(p.unit and p.doc for p in m.params)
         assert len(m.equations()) == len(m.species)
 

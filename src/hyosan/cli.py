@@ -78,7 +78,10 @@ def _catalogue_table() -> Table:
 
 @app.command()
 def model(
-    name: Annotated[str | None, typer.Argument(help="Model name (see --list).")] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Model name (see --list), or a calibrated model's TOML (hyosan calibrate)."),
+    ] = None,
     method: Annotated[
         str, typer.Option("--method", "-m", help="ode | ssa (exact Gillespie) | tau (tau-leaping).")
     ] = "ode",
@@ -161,6 +164,16 @@ def model(
         return
     if name is None:
         raise HyosanError("give a model name or --list", source="model")
+    if name.endswith(".toml"):  # a calibrated model (hyosan calibrate): its values under --set's
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+        from hyosan.calibrate.outputs import load_model_file
+
+        spec = load_model_file(name)
+        name = spec["name"]
+        method = spec["method"] if method == "ode" and spec["method"] else method
+        t_end = spec["t_end"] if t_end is None else t_end
+        seed = spec["seed"] if seed == 0 and spec["seed"] is not None else seed
+        set_ = [f"{k}={v!r}" for k, v in spec["params"].items()] + list(set_ or [])
     check_seed(seed, "--seed")
     if plot is not None:
         claim_file(plot, FIGURE_SUFFIXES, "--plot")
@@ -517,7 +530,11 @@ def studio(
 @app.command("report")
 def report_cmd(
     folder: Annotated[
-        Path, typer.Argument(help="A run folder (hyosan run) or a sweep store (hyosan sweep, sensitivity).")
+        Path,
+        typer.Argument(
+            help="A run folder (hyosan run), a sweep store (hyosan sweep, sensitivity) or a calibration "
+            "study (hyosan calibrate)."
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -545,6 +562,15 @@ def report_cmd(
     if video is not None:
         claim_file(video, (".mp4",), "--video")
     recover(folder.absolute())
+    if (folder / "calibration.json").is_file() and (folder / "study.db").is_file():
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+        from hyosan.calibrate.report import write_calibration_report
+
+        if video is not None:
+            raise HyosanError("a calibration study has no replay to render", source="--video")
+        path = write_calibration_report(folder, out)
+        console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return
     if (folder / "sweep.json").is_file():
         # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
         from hyosan.report.ensemble import write_ensemble_report
@@ -690,6 +716,10 @@ app.command("branch")(_branch)
 from hyosan.lattice.cli import town as _town  # noqa: E402
 
 app.command("town")(_town)
+
+from hyosan.calibrate.cli import calibrate as _calibrate  # noqa: E402
+
+app.command("calibrate")(_calibrate)
 
 
 def _fail(message: str, code: int = 2) -> SystemExit:

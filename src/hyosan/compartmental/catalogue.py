@@ -1,7 +1,12 @@
-"""The model catalogue: Munz et al. (2009) and Alemi et al. (2015), each declared once.
+"""The model catalogue: Kermack & McKendrick (1927), Munz et al. (2009) and Alemi et al. (2015),
+each declared once.
 
 Sources
 -------
+- W. O. Kermack, A. G. McKendrick, "A contribution to the mathematical theory of epidemics",
+  *Proc. R. Soc. Lond. A* 115 (1927), 700-721: the SIR model (and, with a latent class, SEIR, in
+  the form of R. M. Anderson & R. M. May, *Infectious Diseases of Humans*, Oxford 1991, ch. 6).
+  Time unit: days. Transmission is frequency dependent (beta S I / N), so beta is a rate per day.
 - P. Munz, I. Hudea, J. Imad, R. J. Smith?, "When zombies attack!: Mathematical modelling of an
   outbreak of zombie infection", in *Infectious Disease Modelling Research Progress*, Nova
   Science, 2009, pp. 133-150. Time unit: days.
@@ -17,6 +22,8 @@ from __future__ import annotations
 from hyosan.compartmental.network import Param, Reaction, ReactionNetwork, Species, Strike
 from hyosan.errors import HyosanError
 
+KM_SOURCE = "Kermack & McKendrick (1927), Proc. R. Soc. Lond. A 115, 700-721"
+SEIR_SOURCE = KM_SOURCE + "; with a latent class as in Anderson & May (1991), Infectious Diseases of Humans"
 MUNZ_SOURCE = "Munz, Hudea, Imad & Smith? (2009), When zombies attack!"
 ALEMI_SOURCE = "Alemi, Bierbaum, Myers & Sethna (2015), Phys. Rev. E 92, 052801"
 
@@ -251,9 +258,73 @@ ALEMI_LATENT = ReactionNetwork(
     doc="Alemi's SZR with a latent class E between the bite and turning.",
 )
 
+_KM_PARAMS = (
+    Param("beta", 1.0, "1/day", "transmission: contacts that infect, per infected per day (beta S I / N)"),
+    Param("gamma", 0.5, "1/day", "recovery: 1/gamma is the mean infectious period"),
+    Param("N", 1000.0, "people", "total population", integer=True),
+    Param("I0", 1.0, "people", "initially infectious", integer=True),
+)
+
+SIR = ReactionNetwork(
+    name="sir",
+    title="Kermack-McKendrick SIR",
+    source=KM_SOURCE,
+    time_unit="days",
+    species=(
+        Species("S", "max(N - I0, 0)", "susceptible"),
+        Species("I", "I0", "infectious"),
+        Species("R", "0", "removed (recovered)"),
+    ),
+    params=_KM_PARAMS,
+    reactions=(
+        Reaction("infection", {"S": 1, "I": 1}, {"S": -1, "I": +1}, "beta / N", "an infectious case infects"),
+        Reaction("recovery", {"I": 1}, {"I": -1, "R": +1}, "gamma", "an infectious case recovers"),
+    ),
+    t_end=30.0,
+    humans="S",
+    zombies="I",
+    r0="beta / gamma",
+    doc="The classic epidemic: every case infects at rate beta S/N and recovers at rate gamma. "
+    "R0 = beta / gamma; the fraction finally infected, r, solves r = 1 - exp(-R0 r) as I0/N -> 0 "
+    "(no epidemic for R0 <= 1). `examples/boarding_school.toml` fits it to the 1978 boarding-school "
+    "influenza (docs/calibration.md).",
+)
+
+SEIR = ReactionNetwork(
+    name="seir",
+    title="SEIR (SIR with a latent period)",
+    source=SEIR_SOURCE,
+    time_unit="days",
+    species=(
+        Species("S", "max(N - I0, 0)", "susceptible"),
+        Species("E", "0", "exposed: infected, not yet infectious"),
+        Species("I", "I0", "infectious"),
+        Species("R", "0", "removed (recovered)"),
+    ),
+    params=(
+        *_KM_PARAMS[:2],
+        Param("sigma", 0.5, "1/day", "the exposed become infectious: 1/sigma is the mean latent period"),
+        *_KM_PARAMS[2:],
+    ),
+    reactions=(
+        Reaction("infection", {"S": 1, "I": 1}, {"S": -1, "E": +1}, "beta / N", "an infectious case infects"),
+        Reaction("onset", {"E": 1}, {"E": -1, "I": +1}, "sigma", "the exposed become infectious"),
+        Reaction("recovery", {"I": 1}, {"I": -1, "R": +1}, "gamma", "an infectious case recovers"),
+    ),
+    t_end=60.0,
+    humans="S",
+    zombies="I",
+    r0="beta / gamma",
+    doc="SIR with a latent class E. The latent period delays the epidemic but changes neither R0 = "
+    "beta / gamma nor the final size (r = 1 - exp(-R0 r)); early on cases grow as exp(lambda t) with "
+    "lambda the largest root of (lambda + sigma)(lambda + gamma) = sigma beta.",
+)
+
 CATALOGUE: dict[str, ReactionNetwork] = {
     m.name: m
     for m in (
+        SIR,
+        SEIR,
         MUNZ_BASIC,
         MUNZ_LATENT,
         MUNZ_QUARANTINE,
