@@ -168,9 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"error: unknown module(s) {', '.join(unknown)}; see --list", file=sys.stderr)
         return 2
-    if shutil.which("mutmut") is None and subprocess.run(
-        [sys.executable, "-c", "import mutmut"], capture_output=True
-    ).returncode:
+    if (
+        shutil.which("mutmut") is None
+        and subprocess.run([sys.executable, "-c", "import mutmut"], capture_output=True).returncode
+    ):
         print('error: mutmut is not installed (pip install "hyosan[mutation]")', file=sys.stderr)
         return 2
     report = []

@@ -190,8 +190,20 @@ def _pairs(tmp_path, tick, minutes_pairs=12):
         walled_pairs(minutes_pairs),
         clock={"start": "08:00", "duration": "10min", "tick": f"{tick}s", "frame_every": "10s"},
         population=[
-            {"role": "student", "count": minutes_pairs, "state": "human", "areas": ["cells"], "groups": "none"},
-            {"role": "student", "count": minutes_pairs, "state": "zombie", "areas": ["cells"], "groups": "none"},
+            {
+                "role": "student",
+                "count": minutes_pairs,
+                "state": "human",
+                "areas": ["cells"],
+                "groups": "none",
+            },
+            {
+                "role": "student",
+                "count": minutes_pairs,
+                "state": "zombie",
+                "areas": ["cells"],
+                "groups": "none",
+            },
         ],
         roles={"student": {"adult": False, "strength": 0.0}},
         zombies={"bite_rate": 0.0},
@@ -280,10 +292,13 @@ def test_with_no_zombie_at_the_start_patient_zero_is_z0(monkeypatch, tmp_path):
     from hyosan.scenario.load import LoadedScenario
 
     (tmp_path / "map.txt").write_text(walled_pairs(4), encoding="utf-8")
-    raw = {**RAW, "population": [{"role": "student", "count": 20, "state": "human", "areas": ["cells"], "groups": "none"}]}
-    loaded = LoadedScenario(
-        scenario=validate(raw, "p.toml"), source="p.toml", base_dir=tmp_path, name="p"
-    )
+    raw = {
+        **RAW,
+        "population": [
+            {"role": "student", "count": 20, "state": "human", "areas": ["cells"], "groups": "none"}
+        ],
+    }
+    loaded = LoadedScenario(scenario=validate(raw, "p.toml"), source="p.toml", base_dir=tmp_path, name="p")
     measure = outbreak.ContactMeasure(
         bite_rate=math.log(2.0),
         minutes=30.0,
