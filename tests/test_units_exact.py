@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import scenario, walled_pairs
 
+from conftest import scenario, walled_pairs
 from hyosan import units
 from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
