@@ -8,8 +8,9 @@ cover the mutated function (mutmut records which test reaches which function, th
 process per mutant from the warmed-up test process, so a module's whole run takes minutes).
 
 Each module is mutated alone in a temporary copy of the tree (the files git knows, committed or
-not), with its own list of test files (the fast, exact ones that are meant to catch its bugs) and
-``HYOSAN_CACHE_DIR`` in the copy. A mutant is *killed* when a test fails, *survived* when they all
+not), with its own list of test files (the fast, exact ones that are meant to catch its bugs). The
+modules mutated here hold no kernel, so the user's kernel cache is shared (``--fresh-cache``: a
+temporary one). A mutant is *killed* when a test fails, *survived* when they all
 pass; mutants that no test reaches count as survived. Mutants shown equivalent (no input can tell
 them from the original) are listed in :data:`EQUIVALENT` with the reason, and left out of the
 score; docs/testing.md has the latest scores and the command.
@@ -108,13 +109,17 @@ def show(dest: Path, env: dict, name: str) -> str:
     ).stdout
 
 
-def run_module(module: str, tests: tuple[str, ...], jobs: int, timeout: float, want_diffs: bool) -> dict:
+def run_module(
+    module: str, tests: tuple[str, ...], jobs: int, timeout: float, want_diffs: bool, fresh_cache: bool
+) -> dict:
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="hyosan-mutmut-") as tmp:
         dest = Path(tmp) / "tree"
         copy_tree(dest)
         configure(dest, module, tests)
-        env = {**os.environ, "HYOSAN_CACHE_DIR": str(Path(tmp) / "kernels"), "PYTHONPATH": str(dest / "src")}
+        env = {**os.environ, "PYTHONPATH": str(dest / "src")}
+        if fresh_cache:
+            env["HYOSAN_CACHE_DIR"] = str(Path(tmp) / "kernels")
         env.pop("PYTEST_ADDOPTS", None)
         try:
             proc = subprocess.run(
@@ -158,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3600, help="seconds a module may take")
     ap.add_argument("--show", action="store_true", help="print the diff of each survivor")
     ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument(
+        "--fresh-cache",
+        action="store_true",
+        help="compile the kernels afresh (the modules mutated here hold no kernel, so by default the "
+        "user's kernel cache is shared)",
+    )
     args = ap.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -176,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = []
     for module in chosen:
-        r = run_module(module, MODULES[module], args.jobs, args.timeout, args.show)
+        r = run_module(module, MODULES[module], args.jobs, args.timeout, args.show, args.fresh_cache)
         report.append(r)
         score = "n/a" if r["score"] is None else f"{100 * r['score']:.1f} %"
         print(
