@@ -49,7 +49,12 @@ MODULES: dict[str, tuple[str, ...]] = {
 }
 
 #: mutmut's mutant name -> why no input can tell it from the original (left out of the score)
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "hyosan.units.x_mean_incubation_s__mutmut_45": "exponential, hi = inf: exp(-inf / m) is 0.0 "
+    "for every m > 0, the value the guard gives",
+    "hyosan.units.x_mean_incubation_s__mutmut_73": "lognormal, hi = inf: log(inf / m) / sigma is inf "
+    "for every m, sigma > 0, the value the guard gives",
+}
 
 STATUS = re.compile(r"^\s*(hyosan\.[\w.]+__mutmut_\d+):\s*(.+?)\s*$")
 

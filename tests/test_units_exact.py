@@ -313,3 +313,27 @@ def test_with_no_zombie_at_the_start_patient_zero_is_z0(monkeypatch, tmp_path):
     d = outbreak.derive("alemi", loaded)
     assert d.params["Z0"] == 1
     assert d.params["N"] == 21  # 20 students + the character, no zombie
+
+
+def test_boundaries_below_one_second_are_not_zero():
+    """Sub-second values are real values, not the "none" case (mutation testing found these)."""
+    # an incubation of half a second: 172800 turns a day, not "never"
+    assert units.lattice_rates(0.5, 0.05, 0.5, 864.0)[2] == pytest.approx(172800.0)
+    # an exponential incubation of mean 0.5 s clipped to [0.2, 10]: 0.2 + 0.5 (e^-0.4 - e^-20)
+    assert units.mean_incubation_s("exponential", 0.5, 0.0, 0.2, 10.0) == pytest.approx(
+        0.2 + 0.5 * (math.exp(-0.4) - math.exp(-20.0)), rel=1e-12
+    )
+    # a lognormal of median 0.5 s, sigma 1, unclipped: 0.5 e^{1/2}
+    assert units.mean_incubation_s("lognormal", 0.5, 1.0, 0.0, math.inf) == pytest.approx(
+        0.5 * math.exp(0.5), rel=1e-9
+    )
+
+
+def test_a_clipped_lognormal_with_a_floor_under_one_second():
+    from scipy import integrate, stats
+
+    median, sigma, lo, hi = 2.0, 1.0, 0.5, 30.0
+    dist = stats.lognorm(s=sigma, scale=median)
+    inner, _ = integrate.quad(lambda x: x * dist.pdf(x), lo, hi)
+    hand = lo * dist.cdf(lo) + hi * dist.sf(hi) + inner
+    assert units.mean_incubation_s("lognormal", median, sigma, lo, hi) == pytest.approx(hand, rel=1e-7)
