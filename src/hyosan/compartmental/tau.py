@@ -101,7 +101,14 @@ def tau_leap(
     leaps = 0
     n_strikes = s_times.shape[0]
     while t < t_end:
+        # The state at a record time holds every firing up to it: a leap never passes a record
+        # (nor a strike, nor the end), so records are exact snapshots of the trajectory.
+        while gi < grid.shape[0] and grid[gi] <= t:
+            out[gi, :] = x
+            gi += 1
         t_stop = min(t_end, s_times[si] if si < n_strikes else math.inf)
+        if gi < grid.shape[0]:
+            t_stop = min(t_stop, grid[gi])
         a0 = propensities(x, reactants, offsets, rates, a)
         if a0 <= 0.0:
             # Nothing can happen before the next strike (or the end).

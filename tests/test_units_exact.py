@@ -1,0 +1,339 @@
+"""Every rate conversion, exposure integral and derived parameter against a hand computation, at
+ticks of 0.5, 1 and 2 s, and on populations that start with halfbies and bitten (issue 26).
+
+These are the fast, exact tests that `scripts/mutation.py` runs against each mutant of
+units.py, scenario/rates.py and outbreak.py: each number below is written out by hand from the
+formula in docs/units.md, never by calling the function under test a second way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from conftest import scenario, walled_pairs
+from hyosan import units
+from hyosan.engine import Simulation
+from hyosan.errors import HyosanError
+from hyosan.scenario import rates
+from hyosan.scenario.load import validate
+
+TICKS = (0.5, 1.0, 2.0)
+
+
+# -- units.py: the conversions -----------------------------------------------------------------
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.3935, 0.5, 0.9])
+def test_a_chance_per_second_becomes_its_rate_and_back(p):
+    rate = units.rate_of_chance(p)
+    assert rate == pytest.approx(-math.log(1.0 - p), rel=1e-12, abs=1e-15)
+    for dt in TICKS:
+        # the chance within dt of an event of that rate: 1 - (1 - p)^dt
+        assert units.chance_of_rate(rate, dt) == pytest.approx(1.0 - (1.0 - p) ** dt, rel=1e-12, abs=1e-15)
+
+
+def test_a_certain_event_has_an_infinite_rate_and_a_chance_of_one_whatever_the_tick():
+    assert units.rate_of_chance(1.0) == math.inf
+    assert units.rate_of_chance(1.5) == math.inf
+    for dt in TICKS:
+        assert units.chance_of_rate(math.inf, dt) == 1.0
+    assert units.chance_of_rate(0.0, 2.0) == 0.0
+
+
+@pytest.mark.parametrize("dt", TICKS)
+def test_the_chance_in_a_tick_is_the_continuous_race_at_every_tick(dt):
+    # rate 0.2/s over dt: 1 - e^{-0.2 dt}; 0.5 s -> 0.0951626, 1 s -> 0.1812692, 2 s -> 0.3296800
+    hand = {0.5: 0.09516258196404048, 1.0: 0.18126924692201818, 2.0: 0.3296799539643607}
+    assert units.chance_of_rate(0.2, dt) == pytest.approx(hand[dt], rel=1e-12)
+    # default tick is one second
+    assert units.chance_of_rate(0.2) == pytest.approx(hand[1.0], rel=1e-12)
+
+
+def test_alpha_is_kills_per_bite_and_inverts():
+    assert units.alpha(0.05, 0.5) == pytest.approx(0.1)
+    assert units.alpha(0.3, 0.2) == pytest.approx(1.5)
+    assert units.alpha(0.3, 0.0) == math.inf
+    assert units.kill_rate_for_alpha(1.5, 0.2) == pytest.approx(0.3)
+    assert units.kill_rate_for_alpha(0.0, 0.2) == 0.0
+
+
+def test_alemi_rates_are_contact_times_each_rate():
+    beta, kappa = units.alemi_rates(kill_rate=0.05, bite_rate=0.5, contact_rate=2e-6)
+    assert beta == pytest.approx(1e-6, rel=1e-12)
+    assert kappa == pytest.approx(1e-7, rel=1e-12)
+
+
+def test_lattice_rates_by_hand():
+    # b = 0.5/s, k = 0.05/s, contact 864 s a day (1 % of the day), incubation 1 h
+    beta, kappa, eta = units.lattice_rates(0.5, 0.05, 3600.0, 864.0)
+    assert beta == pytest.approx(0.5 * 864.0, rel=1e-12)  # 432 bites per pair per day
+    assert kappa == pytest.approx(0.05 * 864.0, rel=1e-12)  # 43.2
+    assert eta == pytest.approx(24.0, rel=1e-12)  # 86400 / 3600
+    assert units.lattice_rates(0.5, 0.05, 0.0, 864.0)[2] == 0.0
+    assert units.lattice_rates(0.5, 0.05, math.inf, 864.0)[2] == 0.0
+
+
+def test_mean_incubation_of_each_distribution_by_hand():
+    m = units.mean_incubation_s
+    assert m("uniform", 99.0, 1.0, 60.0, 180.0) == pytest.approx(120.0)
+    assert m("fixed", 90.0, 1.0, 60.0, 180.0) == pytest.approx(90.0)
+    assert m("fixed", 30.0, 1.0, 60.0, 180.0) == pytest.approx(60.0)  # clipped up
+    assert m("fixed", 300.0, 1.0, 60.0, 180.0) == pytest.approx(180.0)  # clipped down
+    assert m("lognormal", 90.0, 0.0, 60.0, 180.0) == pytest.approx(90.0)  # no spread: the median
+    assert m("lognormal", 0.0, 1.0, 60.0, 180.0) == pytest.approx(60.0)
+    # exponential of mean 100 clipped to [20, 300]: 20 + 100 (e^-0.2 - e^-3)
+    assert m("exponential", 100.0, 0.0, 20.0, 300.0) == pytest.approx(
+        20.0 + 100.0 * (math.exp(-0.2) - math.exp(-3.0)), rel=1e-12
+    )
+    # unbounded above: 20 + 100 e^-0.2
+    assert m("exponential", 100.0, 0.0, 20.0, math.inf) == pytest.approx(20.0 + 100.0 * math.exp(-0.2))
+    assert m("exponential", 0.0, 0.0, 20.0, 300.0) == pytest.approx(20.0)
+    # lognormal unclipped: median e^{sigma^2 / 2}
+    assert m("lognormal", 100.0, 0.5, 0.0, math.inf) == pytest.approx(100.0 * math.exp(0.125), rel=1e-9)
+    with pytest.raises(ValueError, match="unknown incubation"):
+        m("gamma", 100.0, 0.5, 0.0, 10.0)
+
+
+def test_mean_incubation_of_a_clipped_lognormal_matches_numerical_integration():
+    from scipy import integrate, stats
+
+    median, sigma, lo, hi = 600.0, 0.8, 120.0, 1800.0
+    dist = stats.lognorm(s=sigma, scale=median)
+    inner, _ = integrate.quad(lambda x: x * dist.pdf(x), lo, hi)
+    hand = lo * dist.cdf(lo) + hi * dist.sf(hi) + inner
+    assert units.mean_incubation_s("lognormal", median, sigma, lo, hi) == pytest.approx(hand, rel=1e-7)
+
+
+# -- scenario/rates.py: the outbreak read once --------------------------------------------------
+RAW = {
+    "scenario": {"name": "mixed"},
+    "world": {"map": "map.txt"},
+    "clock": {"start": "08:00", "duration": "10min"},
+    "roles": {
+        "student": {"adult": False, "strength": 0.02},
+        "teacher": {"adult": True, "strength": 0.2},
+    },
+    "zombies": {"bite_prob": 0.5},
+    "population": [
+        {"role": "student", "count": 30, "state": "human", "areas": ["cells"], "groups": "none"},
+        {"role": "teacher", "count": 10, "state": "human", "areas": ["cells"], "groups": "none"},
+        {"role": "student", "count": 5, "state": "halfbie", "areas": ["cells"], "groups": "none"},
+        {"role": "teacher", "count": 3, "state": "zombie", "areas": ["cells"], "groups": "none"},
+    ],
+    "characters": [{"name": "Kim Cheol-su", "role": "teacher", "strength": 0.5, "area": "cells"}],
+}
+
+
+def _sc(**over):
+    raw = {**RAW, **over}
+    return validate(raw, "mixed.toml")
+
+
+def test_bite_rate_reads_bite_prob_as_a_chance_per_second_or_bite_rate_as_is():
+    sc = _sc()
+    assert rates.bite_rate(sc.zombies) == pytest.approx(math.log(2.0), rel=1e-12)
+    sc2 = _sc(zombies={"bite_rate": 0.25})
+    assert rates.bite_rate(sc2.zombies) == pytest.approx(0.25)
+
+
+def test_kill_rates_weigh_only_the_starting_humans_not_halfbies_bitten_or_zombies():
+    sc = _sc()
+    by_role = {r: (n, k) for r, n, k in rates.human_kill_rates(sc)}
+    # students: the 30 humans only (the 5 halfbies left out)
+    assert by_role["student"] == (30, pytest.approx(0.02))
+    # teachers: 10 humans at 0.2 and the pinned character at 0.5 (the 3 zombies left out)
+    assert by_role["teacher"][0] == 11
+    assert by_role["teacher"][1] == pytest.approx((10 * 0.2 + 0.5) / 11)
+    # weighted by the 41 humans: (30 * 0.02 + 10 * 0.2 + 0.5) / 41
+    assert rates.kill_rate(sc) == pytest.approx((0.6 + 2.0 + 0.5) / 41)
+
+
+def test_kill_rate_with_nobody_human_is_the_roles_plain_mean():
+    sc = _sc(
+        population=[{"role": "student", "count": 3, "state": "zombie", "areas": ["cells"], "groups": "none"}],
+        characters=[],
+    )
+    assert rates.human_kill_rates(sc) == []
+    assert rates.kill_rate(sc) == pytest.approx((0.02 + 0.2) / 2)
+
+
+def test_a_pinned_character_without_a_strength_takes_its_role_s():
+    sc = _sc(characters=[{"name": "Lee Na-yeon", "role": "student", "area": "cells"}])
+    by_role = {r: (n, k) for r, n, k in rates.human_kill_rates(sc)}
+    assert by_role["student"] == (31, pytest.approx(0.02))
+    assert by_role["teacher"] == (10, pytest.approx(0.2))
+
+
+def test_mean_incubation_reads_the_scenario_durations():
+    sc = _sc(infection={"incubation": {"distribution": "uniform", "min": "1min", "max": "3min"}})
+    assert rates.mean_incubation(sc.infection.incubation) == pytest.approx(120.0)
+    out = rates.outbreak_of(sc)
+    assert out == {
+        "bite_rate": pytest.approx(math.log(2.0)),
+        "kill_rate": pytest.approx(3.1 / 41),
+        "incubation_s": pytest.approx(120.0),
+    }
+
+
+# -- outbreak.py: starting counts, the exposure integral, the derivation -------------------------
+def test_starting_counts_humans_with_characters_and_only_zombies_as_zombies():
+    from hyosan.outbreak import starting
+
+    # 30 + 10 humans + 1 character; halfbies and bitten are neither
+    assert starting(_sc()) == (41, 3)
+
+
+def _pairs(tmp_path, tick, minutes_pairs=12):
+    """Human-zombie pairs, each walled in its own two tiles: the zombie bites; nobody else meets."""
+    return scenario(
+        tmp_path,
+        walled_pairs(minutes_pairs),
+        clock={"start": "08:00", "duration": "10min", "tick": f"{tick}s", "frame_every": "10s"},
+        population=[
+            {
+                "role": "student",
+                "count": minutes_pairs,
+                "state": "human",
+                "areas": ["cells"],
+                "groups": "none",
+            },
+            {
+                "role": "student",
+                "count": minutes_pairs,
+                "state": "zombie",
+                "areas": ["cells"],
+                "groups": "none",
+            },
+        ],
+        roles={"student": {"adult": False, "strength": 0.0}},
+        zombies={"bite_rate": 0.0},
+    )
+
+
+@pytest.mark.parametrize("tick", TICKS)
+def test_the_exposure_integral_is_s_times_z_times_seconds_at_every_tick(tmp_path, tick):
+    from hyosan.outbreak import measure_run
+
+    # zombies that never bite and humans that never kill: S and Z stay 12 and 12, so the
+    # integral of S Z dt over a window of 3 minutes is 12 * 12 * 180 pair-seconds at any tick
+    loaded = _pairs(tmp_path, tick)
+    sim = Simulation(loaded, seed=1)
+    window = round(180 / tick)
+    got = measure_run(sim, window)
+    assert got.first_zombie_s == 0.0
+    assert got.end_s == pytest.approx(180.0)
+    assert got.exposure == pytest.approx(12 * 12 * 180.0, rel=1e-12)
+    assert got.bites == 0 and got.kills == 0
+
+
+def test_measure_run_refuses_a_started_simulation(tmp_path):
+    from hyosan.outbreak import measure_run
+
+    sim = Simulation(_pairs(tmp_path, 1.0), seed=1)
+    sim.step(1)
+    with pytest.raises(ValueError, match="not started"):
+        measure_run(sim, 10)
+
+
+def test_the_derivation_by_hand(monkeypatch, tmp_path):
+    """The derivation's arithmetic on a population with halfbies and bitten at the start, from a
+    given contact measurement: every row by hand."""
+    from hyosan import outbreak
+    from hyosan.scenario.load import LoadedScenario
+
+    (tmp_path / "map.txt").write_text(walled_pairs(4), encoding="utf-8")
+    sc = validate(RAW, "mixed.toml")
+    loaded = LoadedScenario(scenario=sc, source="mixed.toml", base_dir=tmp_path, name="mixed")
+    measure = outbreak.ContactMeasure(
+        bite_rate=math.log(2.0),
+        minutes=30.0,
+        seeds=(0, 1),
+        bites=(30, 10),
+        exposure=(1.0e6, 3.0e6),
+        kills=(2, 2),
+        first_zombie_s=(0.0, 0.0),
+        window_s=(1800.0, 1800.0),
+    )
+    monkeypatch.setattr(outbreak, "measure_contacts", lambda *a, **k: measure)
+    b = math.log(2.0)
+    c = 40 / (b * 4.0e6)  # bites / (b x exposure)
+    k = 3.1 / 41
+    n = 41 + 3  # humans (with the character) + zombies; halfbies and bitten are not counted
+    d = outbreak.derive("alemi", loaded)
+    assert measure.rate == pytest.approx(c, rel=1e-12)
+    assert d.params["beta"] == pytest.approx(c * b * n * 86400.0, rel=1e-12)
+    assert d.params["alpha"] == pytest.approx(k / b, rel=1e-12)
+    assert d.params["N"] == n
+    assert d.params["Z0"] == 3
+    assert d.t_end == pytest.approx(600.0 / 86400.0)
+    rows = {r.name: r.value for r in d.rows}
+    assert rows["kappa"] == pytest.approx(k / b * c * b * n * 86400.0, rel=1e-12)
+    assert rows["kappa per pair"] == pytest.approx(c * k, rel=1e-12)
+    assert rows["ABM kills per bite"] == pytest.approx(4 / 40)
+    latent = outbreak.derive(
+        "alemi-latent",
+        LoadedScenario(
+            scenario=validate(
+                {**RAW, "infection": {"incubation": {"distribution": "fixed", "median": "10min"}}},
+                "mixed.toml",
+            ),
+            source="mixed.toml",
+            base_dir=tmp_path,
+            name="mixed",
+        ),
+    )
+    assert latent.params["eta"] == pytest.approx(86400.0 / 600.0, rel=1e-12)
+    with pytest.raises(HyosanError, match="derives"):
+        outbreak.derive("munz-basic", loaded)
+
+
+def test_with_no_zombie_at_the_start_patient_zero_is_z0(monkeypatch, tmp_path):
+    from hyosan import outbreak
+    from hyosan.scenario.load import LoadedScenario
+
+    (tmp_path / "map.txt").write_text(walled_pairs(4), encoding="utf-8")
+    raw = {
+        **RAW,
+        "population": [
+            {"role": "student", "count": 20, "state": "human", "areas": ["cells"], "groups": "none"}
+        ],
+    }
+    loaded = LoadedScenario(scenario=validate(raw, "p.toml"), source="p.toml", base_dir=tmp_path, name="p")
+    measure = outbreak.ContactMeasure(
+        bite_rate=math.log(2.0),
+        minutes=30.0,
+        seeds=(0,),
+        bites=(5,),
+        exposure=(1.0e5,),
+        kills=(0,),
+        first_zombie_s=(60.0,),
+        window_s=(1860.0,),
+    )
+    monkeypatch.setattr(outbreak, "measure_contacts", lambda *a, **k: measure)
+    d = outbreak.derive("alemi", loaded)
+    assert d.params["Z0"] == 1
+    assert d.params["N"] == 21  # 20 students + the character, no zombie
+
+
+def test_boundaries_below_one_second_are_not_zero():
+    """Sub-second values are real values, not the "none" case (mutation testing found these)."""
+    # an incubation of half a second: 172800 turns a day, not "never"
+    assert units.lattice_rates(0.5, 0.05, 0.5, 864.0)[2] == pytest.approx(172800.0)
+    # an exponential incubation of mean 0.5 s clipped to [0.2, 10]: 0.2 + 0.5 (e^-0.4 - e^-20)
+    assert units.mean_incubation_s("exponential", 0.5, 0.0, 0.2, 10.0) == pytest.approx(
+        0.2 + 0.5 * (math.exp(-0.4) - math.exp(-20.0)), rel=1e-12
+    )
+    # a lognormal of median 0.5 s, sigma 1, unclipped: 0.5 e^{1/2}
+    assert units.mean_incubation_s("lognormal", 0.5, 1.0, 0.0, math.inf) == pytest.approx(
+        0.5 * math.exp(0.5), rel=1e-9
+    )
+
+
+def test_a_clipped_lognormal_with_a_floor_under_one_second():
+    from scipy import integrate, stats
+
+    median, sigma, lo, hi = 2.0, 1.0, 0.5, 30.0
+    dist = stats.lognorm(s=sigma, scale=median)
+    inner, _ = integrate.quad(lambda x: x * dist.pdf(x), lo, hi)
+    hand = lo * dist.cdf(lo) + hi * dist.sf(hi) + inner
+    assert units.mean_incubation_s("lognormal", median, sigma, lo, hi) == pytest.approx(hand, rel=1e-7)
