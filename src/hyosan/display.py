@@ -63,20 +63,18 @@ def _figure_class():
     class HyosanFigure(Figure):
         """A matplotlib Figure that shows itself once in Jupyter, assigned to a name or not.
 
-        Under the inline backend an open figure is drawn at the end of the cell that made it
-        (``fig = result.plot()`` shows it); a bare ``result.plot()`` must not draw it a second
-        time. A figure already shown (closed by the inline backend), or under another backend,
-        shows itself as a PNG.
+        Under the inline backend an open figure is displayed when the cell that made it ends
+        (``fig = result.plot()`` shows it), and a bare ``result.plot()`` would be displayed a
+        second time by the cell's result. Whichever display comes first closes the figure in
+        pyplot and shows it as a PNG, so the other finds nothing left to show.
         """
 
         def _ipython_display_(self) -> None:
-            import matplotlib
             import matplotlib.pyplot as plt
             from IPython.display import Image, display
 
-            managed = any(m.canvas.figure is self for m in plt._pylab_helpers.Gcf.get_all_fig_managers())
-            if managed and "inline" in matplotlib.get_backend():
-                return  # the inline backend draws it when the cell ends
+            if any(m.canvas.figure is self for m in plt._pylab_helpers.Gcf.get_all_fig_managers()):
+                plt.close(self)  # shown now: the end of the cell must not show it again
             display(Image(data=self._repr_png_()))
 
         def _repr_png_(self) -> bytes:
