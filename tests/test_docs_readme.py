@@ -18,14 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 #: README command -> extra arguments, or text replacements, that make it short enough for a test.
-SHORT = "--set clock.duration=15min"
+SHORT = ["--set", "clock.duration=15min"]
 CONSOLE = {
-    "hyosan run": [SHORT, "-q"],
-    "hyosan run --seed 7 --set zombies.bite_prob=0.2 --out runs/gentle": [SHORT, "-q"],
-    "hyosan run --set events.cordon.at=10:00 --open": [SHORT, "-q"],
+    "hyosan run": [*SHORT, "-q"],
+    "hyosan run --seed 7 --set zombies.bite_prob=0.2 --out runs/gentle": [*SHORT, "-q"],
+    "hyosan run --set events.cordon.at=10:00 --open": [*SHORT, "-q"],
     "hyosan new my_school --from hyosan-high": [],
     "hyosan check my_school/my_school.toml": [],
-    "hyosan run my_school/my_school.toml": [SHORT, "-q"],
+    "hyosan run my_school/my_school.toml": [*SHORT, "-q"],
     "hyosan scenarios": [],
     "hyosan report out/hyosan-high": [],
     "hyosan report out/hyosan-high --video run.mp4": ["--video-size", "320x180", "--fps", "4"],
@@ -39,7 +39,7 @@ CONSOLE = {
     "hyosan model munz-quarantine --set kappa=0.05 --set sigma=0.05 --json": [],
     'hyosan model alemi --set alpha=2 --set Z0=5 --stop "Z<1"': [],
     "hyosan model alemi --from hyosan-high": ["--seeds", "1", "--minutes", "3", "-q"],
-    "hyosan run --out out/hyosan-high": [SHORT, "-q"],
+    "hyosan run --out out/hyosan-high": [*SHORT, "-q"],
     "hyosan town hyosan-city --from out/hyosan-high": ["--days", "1"],
     "hyosan town hyosan-city --method tau --set kill_rate=0.1 --set town.days=30": {
         "town.days=30": "town.days=2"
