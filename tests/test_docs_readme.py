@@ -28,7 +28,7 @@ CONSOLE = {
     "hyosan run my_school/my_school.toml": [*SHORT, "-q"],
     "hyosan scenarios": [],
     "hyosan report out/hyosan-high": [],
-    "hyosan report out/hyosan-high --video run.mp4": ["--video-size", "320x180", "--fps", "4"],
+    "hyosan report out/hyosan-high --video run.mp4": ["--video-size", "320x240", "--fps", "4"],
     "hyosan run --checkpoint-at 09:10 --out out/hh": ["--set", "clock.duration=45min", "-q"],
     "hyosan branch out/hh --runs 20 --set events.cordon.at=10:00 --out out/cordon-at-10": {
         "--runs 20": "--runs 2 -q"

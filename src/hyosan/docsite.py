@@ -71,7 +71,6 @@ def _paragraphs(text: str) -> str:
 
 def cli_page() -> str:
     """Every command of ``hyosan`` with its usage, help and a table of its arguments and options."""
-    import click
     import typer
 
     from hyosan.cli import app, plain_metavars
@@ -87,16 +86,16 @@ def cli_page() -> str:
         "line naming the problem and exit with status 2.",
         "",
     ]
-    ctx = click.Context(root, info_name="hyosan")
+    ctx = root.context_class(root, info_name="hyosan")  # Typer's own click, not the click package
     for name in root.list_commands(ctx):
         command = root.get_command(ctx, name)
-        sub = click.Context(command, info_name=name, parent=ctx)
+        sub = command.context_class(command, info_name=name, parent=ctx)
         usage = " ".join(command.collect_usage_pieces(sub))
         lines += [f"## hyosan {name}", "", "```", f"hyosan {name} {usage}", "```", ""]
         lines += [_paragraphs(command.help or ""), ""]
         rows = []
         for param in command.params:
-            if isinstance(param, click.Argument):
+            if param.param_type_name == "argument":
                 label = (param.metavar or param.name or "").upper()
                 help_text = getattr(param, "help", None) or ""
                 rows.append((f"`{label}`", "", "required" if param.required else "", _cell(help_text)))
