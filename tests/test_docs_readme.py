@@ -28,7 +28,7 @@ CONSOLE = {
     "hyosan run my_school/my_school.toml": [*SHORT, "-q"],
     "hyosan scenarios": [],
     "hyosan report out/hyosan-high": [],
-    "hyosan report out/hyosan-high --video run.mp4": ["--video-size", "320x240", "--fps", "4"],
+    "hyosan report out/hyosan-high --video run.mp4": ["--video-size", "640x480", "--fps", "4"],
     "hyosan run --checkpoint-at 09:10 --out out/hh": ["--set", "clock.duration=45min", "-q"],
     "hyosan branch out/hh --runs 20 --set events.cordon.at=10:00 --out out/cordon-at-10": {
         "--runs 20": "--runs 2 -q"
@@ -123,7 +123,7 @@ def test_readme_examples_run_and_say_what_readme_says(tmp_path, capsys, monkeypa
     # hyosan new: the scenario to edit, its map beside it; check lists the timeline by name
     assert (tmp_path / "my_school" / "hyosan_high.tmj").is_file()
     assert "cordon" in outputs["hyosan check my_school/my_school.toml"]
-    assert (tmp_path / "out" / "my_school" / "summary.json").is_file()
+    assert (tmp_path / "out" / "my-school" / "summary.json").is_file()  # the file name, "_" as "-"
     listing = outputs["hyosan scenarios"]
     assert "hyosan-high" in listing and "hyosan-city" in listing and "munz-basic" in listing
     assert (tmp_path / "run.mp4").stat().st_size > 1000
