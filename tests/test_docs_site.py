@@ -174,6 +174,11 @@ def test_readme_points_at_pages_that_exist():
     for page in mentioned:
         assert (DOCS / page).is_file(), page
         assert page in pages, f"README points at docs/{page}, which is not in the site's nav"
+    # the documentation index lists every guide, in the site's order, and the studio comes before the licence
+    listed = re.findall(r"^- `docs/([\w./-]+\.md)`", readme, re.M)
+    assert listed == [p for p in nav_pages() if "/" not in p and p not in ("index.md", "getting-started.md")]
+    assert "`examples/outbreak_lesson.ipynb`" in readme.split("## Documentation", 1)[1]
+    assert readme.index("## Live: hyosan studio") < readme.index("## Licence")
     for path in re.findall(r"`((?:examples|benchmarks)/[\w./-]+)`", readme):
         assert (ROOT / path).exists(), path
 
