@@ -109,8 +109,106 @@ def test_example_notebook_runs_from_top_to_bottom():
     htmls = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert sum("hyosan-result" in h for h in htmls) >= 3  # Munz, Alemi, the school as cards
     # the gambler's ruin: the simulated extinction is close to alpha ** Z0
+    # every plot() cell shows its figure once, with no %matplotlib anywhere
+    assert not any("%matplotlib" in c.source for c in nb.cells if c.cell_type == "code")
+    plot_cells = [c for c in nb.cells if c.cell_type == "code" and ".plot(" in c.source]
+    assert len(plot_cells) >= 3
+    for cell in plot_cells:
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(images) == 1, cell.source
+        assert not any(
+            "<Figure size" in o.get("data", {}).get("text/plain", "") for o in cell.outputs if not images
+        )
+    # the running simulation shows itself as cards
+    assert any("(running)" in h for h in htmls)
+    # the what-ifs say what their values do, read from the scenario (rate 0.5/s, courage 0.29)
+    table = next(h for h in htmls if "what if" in h)
+    assert "half as often (0.25 bites a second of contact, not 0.5)" in table
+    assert "twice as brave (courage 0.58, not 0.29)" in table
     ruin = next(h for h in htmls if "alpha ** Z0" in h)
     cells = [float(v) for v in re.findall(r"<td>([0-9.]+)</td>", ruin)]
     for z0 in range(3):
         simulated, exact = cells[3 * z0 + 1], cells[3 * z0 + 2]
         assert abs(simulated - exact) < 0.08
+
+
+def test_dir_lists_the_lazy_public_api():
+    import hyosan
+
+    shown = [n for n in dir(hyosan) if not n.startswith("_")]
+    assert {"simulate", "load", "models", "Result", "HyosanError"} <= set(shown)
+    assert set(shown) == set(hyosan.__all__) - {"__version__"}
+
+
+def test_simulation_repr_html_and_plot(tmp_path):
+    from hyosan.engine import Simulation
+
+    sim = Simulation(rs.loaded(tmp_path / "school"), seed=rs.SEED)
+    text = repr(sim)
+    assert text.startswith(f"<Simulation {sim.scenario.scenario.name}, seed {rs.SEED}: 08:00:00, tick 0 of ")
+    assert "object at 0x" not in text and "\n" not in text
+    sim.step(240)
+    now = sim.counts[240].sum(axis=1)
+    assert f"tick 240 of {sim.n_ticks}; human {now[0]}" in repr(sim) and "08:04:00" in repr(sim)
+    page = sim._repr_html_()
+    assert "(running)" in page and ">08:04:00</b>clock" in page and "data:image/png;base64," in page
+    fig = sim.plot()
+    drawn = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(drawn["human"].get_ydata()) == list(sim.counts[:241, 0].sum(axis=1))
+
+
+def test_figures_show_themselves_without_magic():
+    import matplotlib
+
+    fig = models.get("alemi").simulate("ode").plot()
+    assert matplotlib.get_backend().lower() == "agg"  # a script draws off-screen
+    png = fig._repr_png_()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert hasattr(fig, "_ipython_display_")
+
+
+@pytest.fixture(scope="module")
+def town():
+    from hyosan.lattice import load_town, simulate
+
+    t = load_town("hyosan-city")
+    return simulate(t.lattice, t.params, days=2.5, events=t.events, seed=1, method="tau")
+
+
+def test_town_result_repr_html_and_plot(town):
+    text = repr(town)
+    assert "\n" not in text and len(text) < 250 and "array(" not in text
+    final = town.totals[-1]
+    assert text.startswith(f"<TownResult {town.lattice.name} (tau, seed 1): 2.5 days, ")
+    assert f"zombies {final['Z']:,}" in text
+    page = town._repr_html_()
+    assert f">{final['Z']:,}</b>zombies at the end" in page and "data:image/png;base64," in page
+    fig = town.plot()
+    ax = fig.axes[0]
+    labels = {line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert {"people", "zombies"} <= labels
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == len(town.log) >= 2  # the seed and the cordon by day 2.5
+    assert {round(line.get_xdata()[0], 6) for line in dashed} == {round(e["t"], 6) for e in town.log}
+    fig2 = town.plot("districts", events=False)
+    assert {line.get_label() for line in fig2.axes[0].get_lines()} == set(town.lattice.district_names)
+    with pytest.raises(ValueError, match="what must be"):
+        town.plot("nope")
+
+
+def test_sweep_result_repr_html_and_plot(tmp_path):
+    from hyosan.ensemble.sweep import model_sweep
+
+    r = model_sweep("alemi", tmp_path / "s", method="ssa", runs=3, vary={"alpha": [0.5, 2.0]}, workers=0)
+    assert repr(r) == f"<SweepResult model alemi: 6 of 6 runs, 2 parameter sets: alpha; 0 failed; {r.folder}>"
+    page = r._repr_html_()
+    assert ">6 of 6</b>runs finished" in page and "data:image/png;base64," in page
+    fig = r.plot("Z")
+    ax = fig.axes[0]
+    medians = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+    assert set(medians) == {"alpha=0.5", "alpha=2"}
+    expected = r.bands[(r.bands.series == "Z") & (r.bands.set_id == 0)]["q50"].to_numpy()
+    assert np.allclose(medians["alpha=0.5"], expected)
+    assert len(r.plot().axes) == 3  # S, Z, R
+    with pytest.raises(ValueError, match="series must be among"):
+        r.plot("Q")

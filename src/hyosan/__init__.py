@@ -38,3 +38,9 @@ def __getattr__(name: str):
 
         return getattr(results, name)
     raise AttributeError(f"module 'hyosan' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """``dir(hyosan)`` lists the public API, the lazily imported names included (``simulate``,
+    ``load``, ``models``, ``Result``), as tab completion in a notebook shows them."""
+    return sorted(set(__all__) | {n for n in globals() if n.startswith("__")})

@@ -6,7 +6,9 @@ line (``error: SOURCE: FIELD: message``) and exits with status 2, never with a t
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import sys
 import time
 import warnings
@@ -66,7 +68,7 @@ def _catalogue_table() -> Table:
     # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan import models
 
-    table = Table(title="Compartment models", title_justify="left")
+    table = Table(title="Compartment models (hyosan model NAME)", title_justify="left")
     for column in ("model", "title", "species", "parameters (defaults)"):
         table.add_column(column)
     for name in models.names():
@@ -346,6 +348,9 @@ def run(
             "to branch from (hyosan branch).",
         ),
     ] = None,
+    open_: Annotated[
+        bool, typer.Option("--open", help="Open report.html in a web browser when the run is done.")
+    ] = False,
 ) -> None:
     """Run a school outbreak (Hyosan High by default) and write its run folder.
 
@@ -362,6 +367,8 @@ def run(
 
     if seed is not None:
         check_seed(seed, "--seed")
+    if open_ and not report:
+        raise HyosanError("opens the report: drop --no-report", source="--open")
     loaded = load_scenario(scenario, parse_assignments(set_))
     folder = out if out is not None else Path("out") / loaded.name
     # Refuse a bad --out before the run, not after it.
@@ -421,6 +428,14 @@ def run(
     _print_run(result.summary(), folder, report)
     for name in saved:
         console.print(f"  checkpoint: {folder / name} (hyosan branch {folder / name} --runs 20 --set ...)")
+    if open_:
+        open_in_browser(folder / "report.html")
+
+
+def open_in_browser(path: Path) -> None:
+    """``--open``: show a written page in the default browser (or say where it is if none opens)."""
+    if not webbrowser.open(path.absolute().as_uri()):
+        err_console.print(f"no web browser to open; the report is {path}", markup=False)
 
 
 def checkpoint_tick(scenario, at: str) -> int:
@@ -542,7 +557,9 @@ def report_cmd(
     ] = None,
     video: Annotated[
         Path | None,
-        typer.Option("--video", help="Also render the replay as a video (.mp4; extra hyosan\\[video])."),
+        typer.Option(
+            "--video", help='Also render the replay as a video (.mp4; pip install "hyosan[video]").'
+        ),
     ] = None,
     fps: Annotated[int, typer.Option("--fps", help="Video frames per second (one per recorded frame).")] = 24,
     video_size: Annotated[
@@ -644,11 +661,16 @@ def _print_run(summary: dict, folder: Path, report: bool = True) -> None:
 
 @app.command()
 def scenarios() -> None:
-    """List the built-in scenarios."""
+    """List what hyosan has built in: school scenarios (hyosan run NAME), towns (hyosan town NAME)
+    and compartment models (hyosan model NAME)."""
     # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    import tomllib
+    from importlib import resources
+
+    from hyosan.lattice.scenario import BUILTINS as TOWNS
     from hyosan.scenario import builtins, load_scenario
 
-    table = Table(title="Built-in scenarios", title_justify="left")
+    table = Table(title="Built-in scenarios (hyosan run NAME)", title_justify="left")
     table.add_column("name")
     table.add_column("title")
     table.add_column("description")
@@ -656,6 +678,22 @@ def scenarios() -> None:
         sc = load_scenario(name).scenario
         table.add_row(name, sc.scenario.name, sc.scenario.description)
     console.print(table)
+    towns = Table(title="Built-in towns (hyosan town NAME)", title_justify="left")
+    for column in ("name", "title", "days", "outbreak from"):
+        towns.add_column(column)
+    for name, file in TOWNS.items():
+        data = tomllib.loads(
+            (resources.files("hyosan") / "data" / "towns" / file).read_text(encoding="utf-8")
+        )
+        town = data.get("town", {})
+        towns.add_row(
+            name,
+            str(town.get("name", name)),
+            f"{town.get('days', '')}",
+            str(data.get("outbreak", {}).get("from", "")),
+        )
+    console.print(towns)
+    console.print(_catalogue_table())
 
 
 @app.command()
@@ -680,6 +718,90 @@ def check(
         f"{len(w.door_cells)} doors, {len(w.exits())} exit tiles"
     )
     console.print(f"  {sim.pop.n} agents: {roles}; {len(loaded.scenario.events)} timeline events")
+    if loaded.scenario.events:
+        console.print(_events_table(loaded.scenario.events))
+
+
+def _events_table(events) -> Table:
+    """The timeline, each event with its index and name: what --set events.NAME.KEY addresses."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    from hyosan.scenario.load import event_names
+    from hyosan.scenario.timefmt import format_duration
+
+    table = Table(title="Timeline (--set events.NAME.at=HH:MM, or events.INDEX.at)", title_justify="left")
+    names = event_names(events)
+    table.add_column("index", justify="right", min_width=5)
+    for column, longest in (("name", names), ("kind", [e.kind for e in events])):
+        table.add_column(column, no_wrap=True, min_width=max(map(len, longest)))  # whole: --set takes them
+    table.add_column("when", min_width=10)
+    table.add_column("area", overflow="fold", min_width=10)
+    table.add_column("says")
+    for i, (name, e) in enumerate(zip(names, events, strict=True)):
+        parts = [f"at {e.at}"] if e.at is not None else []
+        parts += [f"when {e.when}"] if e.when else []
+        if e.after is not None:
+            parts.append(f"after {e.after if isinstance(e.after, str) else format_duration(e.after)}")
+        table.add_row(str(i), name, e.kind, ", ".join(parts), e.area or e.who or "", e.text)
+    return table
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Name of the new scenario (and of its folder).")],
+    from_: Annotated[
+        str, typer.Option("--from", help="The scenario to start from: a built-in name or a scenario file.")
+    ] = "hyosan-high",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder to write (default: ./NAME): new, or empty."),
+    ] = None,
+) -> None:
+    """Start a scenario of your own: copy a built-in (or any scenario file) and its map into a new
+    folder, to edit and run.
+
+    Writes NAME/NAME.toml (the scenario, comments kept, pointing at the copied map) and the map
+    with its tileset files. Refuses a folder holding files hyosan did not write, or files edited
+    since hyosan new wrote them. Then: hyosan check NAME/NAME.toml, hyosan run NAME/NAME.toml.
+    """
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    from hyosan.scenario.starter import new_scenario
+
+    path = new_scenario(name, from_, out)
+    files = sorted(p.name for p in path.parent.iterdir() if not p.name.startswith("."))
+    console.print(f"written: {path.parent}/ ({', '.join(files)})", markup=False)
+    console.print(
+        f"  edit {path}, then: hyosan check {path}; hyosan run {path}", markup=False, soft_wrap=True
+    )
+
+
+@app.command()
+def docs(
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for the built site: new, empty, or one hyosan docs wrote."),
+    ] = Path("site"),
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the site with live reload instead of building it.")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port of --serve (127.0.0.1 only).")] = 8000,
+) -> None:
+    """Build the documentation site (MkDocs) and print the path of its index.html, or serve it
+    with --serve at http://127.0.0.1:8000/.
+
+    Needs a source checkout (mkdocs.yml beside docs/) and the docs extra: pip install
+    "hyosan[docs]". The build needs no network and stops at the first warning (a broken link, a
+    page left out of the navigation).
+    """
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    from hyosan import docsite
+
+    if serve:
+        console.print(f"hyosan docs at http://127.0.0.1:{port}/ (Ctrl-C stops it)", markup=False)
+        docsite.serve(port)
+        return
+    with err_console.status("building the documentation site"):
+        index = docsite.build(out, "--out")
+    console.print(f"written: {index} (open it in a browser)", markup=False)
 
 
 @app.command()
@@ -760,6 +882,23 @@ def plain_metavars(command) -> None:
         plain_metavars(sub)
 
 
+_BRACKET = re.compile(r"(?<!\\)\[")
+
+
+def tidy_help(command) -> None:
+    """``--help`` without accidents: a docstring's paragraphs re-flowed to the terminal (its own
+    line breaks fall mid-sentence there), and brackets shown as typed (rich would read
+    ``pip install "hyosan[studio]"`` as markup and drop ``[studio]``)."""
+    if command.help:
+        paragraphs = re.split(r"\n\s*\n", inspect.cleandoc(command.help))
+        command.help = "\n\n".join(_BRACKET.sub(r"\\[", " ".join(p.split())) for p in paragraphs)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _BRACKET.sub(r"\\[", " ".join(param.help.split()))
+    for sub in getattr(command, "commands", {}).values():
+        tidy_help(sub)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every error a user can cause is one line on stderr, exit status 2.
 
@@ -773,6 +912,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         command = typer.main.get_command(app)
         plain_metavars(command)
+        tidy_help(command)
         with warnings.catch_warnings():  # restored afterwards (main may run inside a test)
             warnings.simplefilter("ignore")
             code = command(args=argv, prog_name="hyosan", standalone_mode=False)

@@ -38,3 +38,63 @@ def cards_html(title: str, cards: list[tuple[str, Any]], chart: str | None, note
     img = f'<img alt="{e(title)}" style="max-width:560px;width:100%" src="{chart}">' if chart else ""
     extra = f'<div style="color:#666;font-size:.9em">{e(note)}</div>' if note else ""
     return f'<div class="hyosan-result"><b>{e(title)}</b>{extra}<div>{items}</div>{img}</div>'
+
+
+# -- figures that show themselves in Jupyter ------------------------------------------------------
+def in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (there, matplotlib's inline backend must stay)."""
+    import sys
+
+    return "ipykernel" in sys.modules
+
+
+def headless_backend() -> None:
+    """Draw off-screen (Agg) in scripts and the CLI; leave a notebook's backend alone, so that
+    figures appear under the cells that draw them."""
+    import matplotlib
+
+    if not in_notebook():
+        matplotlib.use("Agg", force=False)
+
+
+def _figure_class():
+    from matplotlib.figure import Figure
+
+    class HyosanFigure(Figure):
+        """A matplotlib Figure that shows itself once in Jupyter, assigned to a name or not.
+
+        Under the inline backend an open figure is displayed when the cell that made it ends
+        (``fig = result.plot()`` shows it), and a bare ``result.plot()`` would be displayed a
+        second time by the cell's result. Whichever display comes first closes the figure in
+        pyplot and shows it as a PNG, so the other finds nothing left to show.
+        """
+
+        def _ipython_display_(self) -> None:
+            import matplotlib.pyplot as plt
+            from IPython.display import Image, display
+
+            if any(m.canvas.figure is self for m in plt._pylab_helpers.Gcf.get_all_fig_managers()):
+                plt.close(self)  # shown now: the end of the cell must not show it again
+            display(Image(data=self._repr_png_()))
+
+        def _repr_png_(self) -> bytes:
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+            return buf.getvalue()
+
+    return HyosanFigure
+
+
+_FIGURE_CLASS = None
+
+
+def subplots(*args: Any, **kwargs: Any):
+    """``plt.subplots`` for hyosan's ``plot()`` methods: off-screen outside notebooks, and a
+    figure that shows itself once in Jupyter (:func:`_figure_class`)."""
+    global _FIGURE_CLASS
+    headless_backend()
+    import matplotlib.pyplot as plt
+
+    if _FIGURE_CLASS is None:
+        _FIGURE_CLASS = _figure_class()
+    return plt.subplots(*args, FigureClass=_FIGURE_CLASS, **kwargs)

@@ -213,6 +213,23 @@ class Simulation:
         self.recorder.drain(self.arrays.events)
         return self.recorder.result(self.info(), self.pop, self.world, self.counts, self.tick)
 
+    # -- notebooks (hyosan.notebook) ------------------------------------------------------------
+    def __repr__(self) -> str:
+        from hyosan.notebook import simulation_repr
+
+        return simulation_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hyosan.notebook import simulation_html
+
+        return simulation_html(self)
+
+    def plot(self, **options: Any):
+        """Agents in each state from the start to now; returns the Figure (``path=`` saves it)."""
+        from hyosan.notebook import simulation_plot
+
+        return simulation_plot(self, **options)
+
     def agents(self) -> pd.DataFrame:
         """Every agent now, readable: ``agent``, ``name``, ``role``, ``state`` and ``mode`` by name,
         ``floor``, ``room`` (a room's name, else "a corridor", "stairs", "outside"...), ``x``, ``y``

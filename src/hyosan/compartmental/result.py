@@ -187,12 +187,11 @@ class ModelResult:
         died out dashed), and the legend gives the fraction of runs in which zombies died out.
         """
         # Imported here: matplotlib is heavy: loaded when a figure is drawn.
-        import matplotlib
+        import matplotlib.pyplot as plt
 
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt  # (after choosing the backend)
+        from hyosan.display import subplots
 
-        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+        fig, ax = subplots(figsize=(8, 4.5), dpi=110)
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         split = self.two_outcomes
         extinct = self.zombies_extinct

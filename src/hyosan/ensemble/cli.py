@@ -356,8 +356,8 @@ def branch(
     as_json: AsJson = False,
 ) -> None:
     """Continue one history into many futures: each run restores the checkpoint, takes its own
-    seed from the branch point on, and applies --set/--vary there (a cordon an hour earlier:
-    --set events.5.at=09:10). The store and its report are a sweep's, with the branch point
+    seed from the branch point on, and applies --set/--vary there (Hyosan High's cordon at 10:00
+    instead of 13:00: --set events.cordon.at=10:00). The store and its report are a sweep's, with the branch point
     marked; the shared past is in every run's series."""
     # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.ensemble.spec import parse_vary

@@ -175,15 +175,11 @@ class SensitivityResult:
     def plot(self, path: str | Path | None = None):
         """A bar chart: S1 and ST (Sobol) or mu* and sigma (Morris) per parameter, with 95 % bars."""
         # Imported here: matplotlib is heavy: loaded when a figure is drawn.
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        # Imported here: matplotlib is heavy: loaded when a figure is drawn.
-        import matplotlib.pyplot as plt
+        from hyosan.display import subplots
 
         t = self.table
         n = len(t)
-        fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.55 * n * 1.6), dpi=110)
+        fig, ax = subplots(figsize=(7.5, 1.2 + 0.55 * n * 1.6), dpi=110)
         y = np.arange(n)
         if self.design.method == "sobol":
             bars = (("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST"))

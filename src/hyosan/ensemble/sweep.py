@@ -50,7 +50,7 @@ class Tally:
         return self.skipped + self.done
 
 
-@dataclass
+@dataclass(repr=False)
 class SweepResult:
     """The outcome of :func:`run_sweep`: the store's folder and its two tables."""
 
@@ -76,6 +76,23 @@ class SweepResult:
             "failed": int((self.runs["status"] != "ok").sum()),
             "complete": self.complete,
         }
+
+    # -- notebooks (hyosan.notebook) ------------------------------------------------------------
+    def __repr__(self) -> str:
+        from hyosan.notebook import sweep_repr
+
+        return sweep_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hyosan.notebook import sweep_html
+
+        return sweep_html(self)
+
+    def plot(self, series: str | list[str] | None = None, **options: Any):
+        """Fan charts (median, 25-75 % and 5-95 %) of each series per parameter set; the Figure."""
+        from hyosan.notebook import sweep_plot
+
+        return sweep_plot(self, series, **options)
 
 
 def run_tasks(

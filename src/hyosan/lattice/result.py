@@ -38,7 +38,7 @@ FILES = (
 )
 
 
-@dataclass
+@dataclass(repr=False)
 class TownResult:
     lattice: Lattice
     params: LatticeParams
@@ -193,6 +193,24 @@ class TownResult:
             "seeded_from": self.seeded_from,
             "start_clock_s": self.start_clock_s,
         }
+
+    # -- notebooks (hyosan.notebook) ------------------------------------------------------------
+    def __repr__(self) -> str:
+        from hyosan.notebook import town_repr
+
+        return town_repr(self)
+
+    def _repr_html_(self) -> str:
+        from hyosan.notebook import town_html
+
+        return town_html(self)
+
+    def plot(self, what: str = "totals", **options: Any):
+        """People, bitten, zombies and removed over the days (``"districts"``: the people still
+        human in each district), the timeline's events marked; returns the Figure."""
+        from hyosan.notebook import town_plot
+
+        return town_plot(self, what, **options)
 
     # -- saving ----------------------------------------------------------------------------------
     def save(self, folder: str | Path, *, report: bool = True) -> Path:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import sys
 from typing import TYPE_CHECKING
 
 import matplotlib
 
-matplotlib.use("Agg")
+# Off-screen (Agg), but a notebook keeps its inline backend (hyosan.display.headless_backend).
+matplotlib.use("Agg" if "ipykernel" not in sys.modules else matplotlib.get_backend())
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection

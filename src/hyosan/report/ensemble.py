@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
-matplotlib.use("Agg")
+# Off-screen (Agg), but a notebook keeps its inline backend (hyosan.display.headless_backend).
+matplotlib.use("Agg" if "ipykernel" not in sys.modules else matplotlib.get_backend())
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -64,13 +64,13 @@ def plot(
     axis with clock times (else minutes from the start). ``ax`` draws into existing axes;
     ``path`` also saves the figure (PNG, SVG, PDF).
     """
-    import matplotlib.pyplot as plt  # lazy: see the module's docstring
+    from hyosan.display import subplots  # lazy: matplotlib, see the module's docstring
 
     if what not in ("states", "groups", "roles"):
         raise ValueError(f"what must be 'states', 'groups' or 'roles', not {what!r}")
     fig = None
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
+        fig, ax = subplots(figsize=figsize)
     else:
         fig = ax.figure
     totals = result.totals()

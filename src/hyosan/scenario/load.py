@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import tomllib
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -68,8 +70,42 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def event_names(events: list[Any]) -> list[str]:
+    """The names of a timeline's events, in order: an event's kind when the timeline has one event
+    of that kind (``cordon``), else the kind and its place among those, from 1 (``alarm-2``).
+
+    ``events`` holds tables (a scenario file's ``[[events]]``) or validated events.
+    """
+    kinds = [str(e.get("kind") if isinstance(e, dict) else getattr(e, "kind", None)) for e in events]
+    total = Counter(kinds)
+    seen: Counter[str] = Counter()
+    names = []
+    for kind in kinds:
+        seen[kind] += 1
+        names.append(kind if total[kind] == 1 else f"{kind}-{seen[kind]}")
+    return names
+
+
+def _event_index(events: list[Any], part: str, key: str) -> int:
+    """``events.NAME...``: the index of the event named ``part`` (:func:`event_names`)."""
+    names = event_names(events)
+    if part in names:
+        return names.index(part)
+    near = difflib.get_close_matches(part, names, n=1)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    raise HyosanError(
+        f"no event {part!r}; {hint}events by name: {', '.join(names) or 'none'} "
+        "(or by index; hyosan check lists them)",
+        source="--set",
+        field=key,
+    )
+
+
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
-    """Set dotted keys (``roles.student.courage``, ``population.0.count``) in a copy of ``raw``."""
+    """Set dotted keys (``roles.student.courage``, ``population.0.count``) in a copy of ``raw``.
+
+    A timeline event is addressed by index or by name (``events.5.at``, ``events.cordon.at``;
+    :func:`event_names`)."""
     out = copy.deepcopy(raw)
     for key, text in overrides.items():
         parts = key.split(".")
@@ -77,6 +113,8 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str,
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if isinstance(node, list):
+                if i == 1 and parts[0] == "events" and not part.isdigit():
+                    part = str(_event_index(node, part, key))
                 if not part.isdigit() or int(part) >= len(node):
                     raise HyosanError(f"no item {part!r} in this list", source="--set", field=key)
                 if last:
