@@ -355,6 +355,9 @@ def run(
     # Refuse a bad --out before the run, not after it.
     recover(folder.absolute())
     check_out_dir(folder, "--out" if out is not None else None)
+    from hyosan.io import lock_out_dir  # one writer a folder: held until the command ends
+
+    lock_out_dir(folder, "--out" if out is not None else None)
     pause = None if checkpoint_at is None else checkpoint_tick(loaded.scenario, checkpoint_at)
     start = loaded.scenario.start_seconds
     saved: dict[str, bytes] = {}
@@ -532,6 +535,22 @@ def report_cmd(
             raise HyosanError("a sweep store has no replay to render; give a run folder", source="--video")
         check_store_tables(folder)
         path = write_ensemble_report(folder, out)
+        console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    from hyosan.verify import is_town_folder
+
+    if is_town_folder(folder):  # a town run folder (hyosan town): its own report
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+        from hyosan.lattice.folder import rebuild_town_report
+        from hyosan.results.store import check_digests
+
+        if video is not None:
+            raise HyosanError("a town run has no replay to render", source="--video")
+        check_digests(folder)
+        path = rebuild_town_report(folder, out)
+        if out is None:
+            add_to_marker(folder, "report.html")
         console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
         return
     result = load(folder)
@@ -745,6 +764,10 @@ def main(argv: list[str] | None = None) -> None:
         from hyosan.io import os_error
 
         raise _fail(str(os_error(exc, doing="failed"))) from None
+    finally:
+        from hyosan.io import release_out_locks  # the --out folder a run held
+
+        release_out_locks()
     if isinstance(code, int) and code:
         raise SystemExit(code)
 
