@@ -162,6 +162,10 @@ def test_a_crafted_checkpoint_runs_nothing_anywhere(genuine, tmp_path, capsys, m
     folder = tmp_path / "downloaded"
     shutil.copytree(genuine, folder)
     ckpt_of(folder).write_bytes(data)
+    marker_path = folder / ".hyosan.json"  # an attacker updates the folder's digests too
+    digests = json.loads(marker_path.read_text())
+    digests["sha256"][ckpt_of(folder).name] = hashlib.sha256(data).hexdigest()
+    marker_path.write_text(json.dumps(digests))
     with pytest.raises(HyosanError) as exc:
         Simulation.restore(ckpt_of(folder))
     assert WHY[case] in str(exc.value) and str(ckpt_of(folder)) in str(exc.value)

@@ -91,6 +91,8 @@ def _checkpoints(folder: Path, report: Report) -> None:
     from hyosan.checkpoint import check_checkpoint
 
     for path in ckpts:
+        if any(line.startswith(f"{path}:") for line in report.problems):
+            continue  # already named (its digest)
         try:
             check_checkpoint(path)
         except HyosanError as exc:
