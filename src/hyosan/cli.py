@@ -547,7 +547,10 @@ def report_cmd(
 
         if video is not None:
             raise HyosanError("a town run has no replay to render", source="--video")
-        check_digests(folder)
+        from hyosan.io import read_marker
+
+        inputs = tuple(f for f in (read_marker(folder) or {}).get("files", []) if f != "report.html")
+        check_digests(folder, inputs)
         path = rebuild_town_report(folder, out)
         if out is None:
             add_to_marker(folder, "report.html")

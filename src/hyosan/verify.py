@@ -250,7 +250,11 @@ def check_store_tables(folder: Path) -> None:
 
 
 def is_town_folder(folder: Path) -> bool:
-    """A folder ``hyosan town`` wrote (its summary.json says ``"kind": "town"``)."""
+    """A folder ``hyosan town`` wrote: its summary.json says ``"kind": "town"``, or (a damaged
+    summary) its marker lists a town's files."""
+    files = (read_marker(folder) or {}).get("files", [])
+    if "cells.nc" in files and "totals.parquet" in files:
+        return True
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
