@@ -144,12 +144,12 @@ def _store_digests(folder: Path, report: Report, runs: bool) -> None:
     except (OSError, ValueError) as exc:
         report.problems.append(f"{path}: damaged ({exc})")
         return
-    names = [n for n in sha if runs or n in TABLES]
-    for name in names:
+    outside = [n for n in sha if ".." in Path(n).parts or Path(n).is_absolute()]
+    if outside:
+        report.problems.append(f"{path}: damaged (names {outside[0][:80]!r}, outside the store)")
+        return
+    for name in [n for n in sha if runs or n in TABLES]:
         target = folder / name
-        if ".." in Path(name).parts or Path(name).is_absolute():
-            report.problems.append(f"{path}: damaged (names {name!r}, outside the store)")
-            continue
         if not target.is_file():
             report.problems.append(f"{target}: missing (listed in {DIGESTS})")
         elif file_digest(target) != sha[name]:
