@@ -271,6 +271,25 @@ def lock_out_dir(path: str | Path, source: str | None = None) -> Path:
     raise HyosanError("cannot take the folder's lock (it keeps changing)", **where)
 
 
+def _remove_stale_lock(path: Path) -> None:
+    """Remove the lock file a dead writer left beside ``path`` (nobody holds its flock)."""
+    lock = lock_path(path)
+    if lock in _HELD or not lock.is_file():
+        return
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+            lock.unlink()
+    except OSError:  # held by a live writer (or gone meanwhile): not ours to remove
+        pass
+    finally:
+        os.close(fd)
+
+
 def release_out_lock(path: str | Path) -> None:
     """Give back the lock of output folder ``path`` (if this process holds it)."""
     lock = lock_path(path)
@@ -320,7 +339,8 @@ def recover(path: str | Path) -> None:
 
     - ``path`` missing but its old run moved aside (``.NAME.hyosan-old``): the old run goes back.
     - ``path`` present and an old run aside: the swap was done; the old run is removed.
-    - temporary folders of processes no longer alive (``.NAME.hyosan-PID-*.tmp``) are removed.
+    - temporary folders of processes no longer alive (``.NAME.hyosan-PID-*.tmp``) are removed;
+    - a lock file whose writer is gone (``.NAME.hyosan-lock``, nobody holding its flock) is removed.
     """
     target = Path(path)
     parent = target.parent
@@ -333,6 +353,7 @@ def recover(path: str | Path) -> None:
                 os.rename(old, target)
             elif read_marker(target) is not None:
                 shutil.rmtree(old)
+        _remove_stale_lock(target)
         prefix = _tmp_prefix(target)
         for tmp in parent.glob(f"{prefix}*.tmp"):
             pid = tmp.name[len(prefix) :].split("-", 1)[0]
