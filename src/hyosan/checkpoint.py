@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import typing
 import zipfile
 from dataclasses import replace
@@ -52,7 +53,7 @@ from hyosan.rules.state import Params, Run
 from hyosan.scenario.conditions import parse_condition
 from hyosan.scenario.load import LoadedScenario, apply_overrides, validate
 from hyosan.timeline import Timeline
-from hyosan.world import Room, World, room_doors
+from hyosan.world import Room, World
 
 if TYPE_CHECKING:  # the engine imports this module
     from hyosan.engine import Simulation
@@ -148,6 +149,13 @@ BOUNDS = {
     "recorder.frame_states": (0, "states"),
 }
 _NUMERIC = "biuf"
+#: A version 1.0 .npy header as NumPy writes it, numeric dtypes only (anything else goes to
+#: NumPy's own reader, with allow_pickle=False).
+_NPY = re.compile(
+    rb"\x93NUMPY\x01\x00(..)\{'descr': '([<>|][biuf][1-8]|\|b1)', 'fortran_order': (False|True), "
+    rb"'shape': \(((?:\d+, ?)*\d*)\), \} *\n",
+    re.DOTALL,
+)
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -287,6 +295,8 @@ class _Reader:
             raise self.error("a field appears twice in the archive")
         if STATE not in names:
             raise self.error("missing field", STATE)
+        self.payload = memoryview(payload)
+        self.infos = {i.filename: i for i in self.zf.infolist()}
         self.unread = {n[: -len(".npy")] for n in names if n.endswith(".npy")}
         other = [n for n in names if n != STATE and not n.endswith(".npy")]
         if other:
@@ -315,8 +325,12 @@ class _Reader:
             raise self.error("missing field", name)
         self.unread.discard(name)
         try:
-            with self.zf.open(f"{name}.npy") as f:
-                array = np.lib.format.read_array(f, allow_pickle=False)
+            array = (
+                self._stored(name) if self.infos[f"{name}.npy"].compress_type == zipfile.ZIP_STORED else None
+            )
+            if array is None:
+                with self.zf.open(f"{name}.npy") as f:
+                    array = np.lib.format.read_array(f, allow_pickle=False)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, TypeError) as exc:
             # allow_pickle=False: an object array is refused here, unread.
             raise self.error(f"not a plain numeric array ({str(exc).splitlines()[0][:80]})", name) from None
@@ -327,6 +341,36 @@ class _Reader:
         if shape is not None and array.shape != tuple(shape):
             raise self.error(f"shape {array.shape}, expected {tuple(shape)}", name)
         return array
+
+    def _stored(self, name: str) -> np.ndarray | None:
+        """A stored (uncompressed) member's array read in place: a read-only view of the payload
+        (the SHA-256 of the whole payload already vouches for its bytes). None: let NumPy read it."""
+        info = self.infos[f"{name}.npy"]
+        local = bytes(self.payload[info.header_offset : info.header_offset + 30])
+        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+            raise ValueError("bad local header")
+        start = (
+            info.header_offset
+            + 30
+            + int.from_bytes(local[26:28], "little")
+            + int.from_bytes(local[28:30], "little")
+        )
+        end = start + info.file_size
+        if end > len(self.payload) or info.compress_size != info.file_size:
+            raise ValueError("member outside the archive")
+        head = bytes(self.payload[start : min(end, start + 4096)])
+        match = _NPY.match(head)
+        if match is None:
+            return None  # another .npy header layout: NumPy's reader (allow_pickle=False) decides
+        descr, order, shape_text = match.group(2).decode(), match.group(3), match.group(4).decode()
+        dtype = np.dtype(descr)
+        shape = tuple(int(v) for v in shape_text.replace(" ", "").split(",") if v)
+        offset = start + match.end()
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        if offset + count * dtype.itemsize != end:
+            raise ValueError("the data does not fill the member")
+        flat = np.frombuffer(self.payload, dtype=dtype, count=count, offset=offset)
+        return flat.reshape(shape, order="F" if order == b"True" else "C")
 
     def finish(self) -> None:
         if self.unused:
@@ -410,7 +454,7 @@ def _read_world(r: _Reader) -> World:
     floors = _str_list(r, meta["floors"], "world.floors")
     spawns = _str_list(r, meta["spawns"], "world.spawns")
     rooms_meta = _typed(r, meta["rooms"], list, "world.rooms")
-    a = {k: r.array(f"world.{k}", dtype, ndim) for k, (dtype, ndim) in WORLD_ARRAYS.items()}
+    a = {k: r.array(f"world.{k}", dtype, ndim).copy() for k, (dtype, ndim) in WORLD_ARRAYS.items()}
     room_cells = _split(r, a["room_cells"], a["room_sizes"], len(rooms_meta), "world.room_sizes")
     spawn_cells = _split(r, a["spawn_cells"], a["spawn_sizes"], len(spawns), "world.spawn_sizes")
     n_cells = a["tiles"].size
@@ -453,6 +497,7 @@ def _read_pop(r: _Reader, n_cells: int) -> Population:
     for name, (dtype, tail) in POP_ARRAYS.items():
         if name != "state":
             arrays[name] = r.array(f"pop.{name}", dtype, shape=(n, *tail))
+    arrays = {k: v.copy() for k, v in arrays.items()}  # the kernels write them
     sizes = {"n": n, "cells": n_cells, "roles": len(role_names), "states": N_STATES}
     for key in BOUNDS:
         if key.startswith("pop."):
@@ -534,7 +579,7 @@ def _read_timeline(r: _Reader, sim: Simulation) -> Timeline:
         _typed(r, item, dict, field)
         _keys(r, item, {"agent", "goals"}, field)
         agent = _int_in(r, item["agent"], 0, sim.pop.n, f"{field}.agent")
-        cells = r.array(f"{field}.cells", "int64", 1)
+        cells = r.array(f"{field}.cells", "int64", 1).copy()
         if cells.size and (cells.min() < 0 or cells.max() >= sim.world.n_cells):
             raise r.error("cells outside the map", f"{field}.cells")
         fresh.seeking.append((agent, cells, _str_list(r, item["goals"], f"{field}.goals")))
@@ -612,7 +657,6 @@ def read_checkpoint(path: str | Path, cls: type, trust_behaviours: bool = False)
     sim.seed = _int_in(r, r.get("seed", int), 0, 2**63, "seed")
     sim.tick = _int_in(r, r.get("tick", int), 0, sim.n_ticks + 1, "tick")
     sim.world = _read_world(r)
-    sim.room_doors = room_doors(sim.world)
     sim.pop = _read_pop(r, sim.world.n_cells)
     sim.goal_areas = _str_list(r, r.get("goal_areas", list), "goal_areas")
     sim.prm = _read_params(r)
@@ -623,6 +667,9 @@ def read_checkpoint(path: str | Path, cls: type, trust_behaviours: bool = False)
     except (ValueError, IndexError) as exc:
         raise r.error(f"the population does not fit the map ({exc})", "pop") from None
     sim.arrays = _read_run(r, reference)
+    # The rooms' doors, as room_doors(world) gives them: the CSR build_run made from it.
+    start, idx = reference.world.room_door_start, reference.world.room_door_idx
+    sim.room_doors = [idx[start[i] : start[i + 1]].tolist() for i in range(len(start) - 1)]
     sim.timeline = _read_timeline(r, sim)
     sim.recorder = _read_recorder(r, sim.pop, sim.world.n_cells, sim.tick)
     r.finish()
