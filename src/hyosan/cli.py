@@ -659,13 +659,16 @@ def check(
 @app.command()
 def verify(
     folder: Annotated[
-        Path, typer.Argument(help="A run folder (hyosan run) or a sweep store (hyosan sweep).")
+        Path, typer.Argument(help="A run folder (hyosan run, hyosan town) or a sweep store (hyosan sweep).")
     ],
 ) -> None:
-    """Check a run folder or a sweep store and name every damaged file (exit status 2 if any).
+    """Check a run folder, a town run folder or a sweep store and name every damaged file (exit
+    status 2 if any).
 
-    Read-only: a run folder's files are checked against the digests hyosan recorded and read back;
-    a store's run files, tables and kept runs are read whole.
+    Read-only: a run folder's files are checked against the digests hyosan recorded and read back,
+    its checkpoints read field by field; a store's files against its digests.json, its run files,
+    tables and kept runs read whole, a lock a killed sweep left named with its process. A missing
+    folder whose old copy a crash left aside says how to get it back.
     """
     # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.verify import verify as check_folder
