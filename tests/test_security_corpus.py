@@ -120,6 +120,8 @@ CHECKPOINT_CASES = {
     "tiles-not-tiles": (lambda m: _world_tiles(m), "world: not a valid map"),
     "room-floor": (edit_json(_set("world.rooms.0.floor", 99)), "world.rooms.0.floor"),
     "frames-bounds": (lambda m: _frames(m), "recorder.frame_cells: values outside"),
+    "door-state-unknown": (lambda m: _pop_array(m, "run.doors.state", 9), "run.doors.state: values outside"),
+    "event-buffer-position": (lambda m: _pop_array(m, "run.events.count", 10**6), "run.events.count: values"),
 }
 
 

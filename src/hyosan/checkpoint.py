@@ -54,6 +54,7 @@ from hyosan.scenario.conditions import parse_condition
 from hyosan.scenario.load import LoadedScenario, apply_overrides, validate
 from hyosan.timeline import Timeline
 from hyosan.world import Room, World
+from hyosan.world.tiles import DoorState
 
 if TYPE_CHECKING:  # the engine imports this module
     from hyosan.engine import Simulation
@@ -147,6 +148,12 @@ BOUNDS = {
     "pop.heading": (0, 8),
     "recorder.frame_cells": (-1, "cells"),
     "recorder.frame_states": (0, "states"),
+    # The kernels' state that indexes (the spatial indexes are rebuilt every tick before use).
+    "run.doors.state": (0, "door_states"),
+    "run.hunts.owner": (-1, "n"),
+    "run.hunts.source": (-1, "cells"),
+    "run.events.count": (0, 1),  # drained before saving
+    "run.events.overflow": (0, 1),
 }
 _NUMERIC = "biuf"
 #: A version 1.0 .npy header as NumPy writes it, numeric dtypes only (anything else goes to
@@ -539,12 +546,16 @@ def _read_rng(r: _Reader, names: tuple[str, ...]) -> dict[str, np.random.Generat
     return out
 
 
-def _read_run(r: _Reader, reference: Run) -> Run:
+def _read_run(r: _Reader, reference: Run, n: int, n_cells: int) -> Run:
     """The saved values copied into ``reference`` (a fresh Run of the same scenario, world and
-    population), each leaf checked against the reference's dtype and shape."""
+    population), each leaf checked against the reference's dtype and shape, and the ones that
+    index against their bounds (:data:`BOUNDS`)."""
+    sizes = {"n": n, "cells": n_cells, "door_states": len(DoorState)}
     for name, ref in _leaves(reference, "run"):
         if _run_saved(name):
             value = r.array(name, ref.dtype.str, shape=ref.shape)
+            if name in BOUNDS:
+                _bounds(r, name, value, sizes)
             np.copyto(ref, value)
     return reference
 
@@ -666,7 +677,7 @@ def read_checkpoint(path: str | Path, cls: type, trust_behaviours: bool = False)
         reference = build_run(sc, sim.world, sim.pop, np.ones(4, np.uint64), np.ones(4, np.uint64))
     except (ValueError, IndexError) as exc:
         raise r.error(f"the population does not fit the map ({exc})", "pop") from None
-    sim.arrays = _read_run(r, reference)
+    sim.arrays = _read_run(r, reference, sim.pop.n, sim.world.n_cells)
     # The rooms' doors, as room_doors(world) gives them: the CSR build_run made from it.
     start, idx = reference.world.room_door_start, reference.world.room_door_idx
     sim.room_doors = [idx[start[i] : start[i + 1]].tolist() for i in range(len(start) - 1)]
