@@ -192,9 +192,6 @@ def _store_lock(folder: Path, report: Report) -> None:
 
 def verify_store(folder: Path, report: Report, runs: bool = True) -> None:
     report.kind = "sweep store"
-    _store_digests(folder, report, runs)
-    if runs:
-        _store_lock(folder, report)
     spec_path = folder / "sweep.json"
     try:
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
@@ -203,6 +200,9 @@ def verify_store(folder: Path, report: Report, runs: bool = True) -> None:
         report.checked += 1
     except (OSError, ValueError) as exc:
         report.problems.append(f"{spec_path}: damaged ({exc})")
+    _store_digests(folder, report, runs)
+    if runs:
+        _store_lock(folder, report)
     for path in sorted((folder / "runs").glob("*.parquet")) if runs else ():
         try:
             table = pq.read_table(path)
