@@ -93,6 +93,7 @@ CHECKPOINT_CASES = {
     "state-missing-rng": (edit_json(_pop("rng")), "rng: missing field"),
     "extra-array": (add_member("extra.npy", npy(np.zeros(3))), "extra: unknown field"),
     "python-file-member": (add_member("evil.py", b"import os"), "evil.py: unknown field"),
+    "compressed-member": (lambda m: _deflated(m), "state.json: a compressed member"),
     "object-array": (replace_array("pop.cell", np.array([Payload("x")], dtype=object), True), "pop.cell"),
     "dtype-changed": (replace_array("pop.state", np.zeros(5, np.float64)), "pop.state: dtype float64"),
     "shape-changed": (replace_array("run.counts", np.zeros((2, 2), np.int32)), "run.counts: shape"),
@@ -129,6 +130,14 @@ def _pop_array(m, name, value):
     a = np.lib.format.read_array(io.BytesIO(m[f"{name}.npy"])).copy()
     a[0] = value
     return rewrap({**m, f"{name}.npy": npy(a)})
+
+
+def _deflated(m):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in m.items():
+            zf.writestr(name, data)
+    return header(payload=buf.getvalue())
 
 
 def _world_tiles(m):

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.random import SeedSequence, default_rng
 
-from hyosan import __version__
+from hyosan import __version__, limits
 from hyosan.agents import TRAITS, Population
 from hyosan.assemble import build_run, project_params
 from hyosan.behaviours import tick_kernel
@@ -308,6 +308,9 @@ class _Reader:
         other = [n for n in names if n != STATE and not n.endswith(".npy")]
         if other:
             raise self.error("unknown field", other[0])
+        for info in self.zf.infolist():  # hyosan stores; a compressed member could be a zip bomb
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+                raise self.error("a compressed member (hyosan writes them stored)", info.filename)
         try:
             self.doc = json.loads(self.zf.read(STATE).decode("utf-8"))
         except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
@@ -332,9 +335,7 @@ class _Reader:
             raise self.error("missing field", name)
         self.unread.discard(name)
         try:
-            array = (
-                self._stored(name) if self.infos[f"{name}.npy"].compress_type == zipfile.ZIP_STORED else None
-            )
+            array = self._stored(name)
             if array is None:
                 with self.zf.open(f"{name}.npy") as f:
                     array = np.lib.format.read_array(f, allow_pickle=False)
@@ -465,6 +466,7 @@ def _read_world(r: _Reader) -> World:
     room_cells = _split(r, a["room_cells"], a["room_sizes"], len(rooms_meta), "world.room_sizes")
     spawn_cells = _split(r, a["spawn_cells"], a["spawn_sizes"], len(spawns), "world.spawn_sizes")
     n_cells = a["tiles"].size
+    limits.MAX_MAP_CELLS.check(n_cells, r.source, "world.tiles")
     for name in ("room_cells", "spawn_cells", "door_cells", "stair_links"):
         if a[name].size and (a[name].min() < 0 or a[name].max() >= n_cells):
             raise r.error("cells outside the map", f"world.{name}")
@@ -500,6 +502,7 @@ def _read_pop(r: _Reader, n_cells: int) -> Population:
     characters = _typed(r, meta["characters"], dict, "pop.characters")
     state = r.array("pop.state", "int8", 1)
     n = state.size
+    limits.MAX_AGENTS.check(n, r.source, "pop.state")
     arrays = {"state": state}
     for name, (dtype, tail) in POP_ARRAYS.items():
         if name != "state":
