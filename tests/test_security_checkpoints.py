@@ -152,6 +152,8 @@ def test_a_genuine_checkpoint_restores_and_verifies(genuine, capsys):
     assert sim.tick == 120
     code, _out, err = run_cli(capsys, "verify", str(genuine))
     assert code == 0, err
+    code, out, err = run_cli(capsys, "verify", str(ckpt_of(genuine)))
+    assert code == 0 and "checkpoint" in out, err
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -173,6 +175,7 @@ def test_a_crafted_checkpoint_runs_nothing_anywhere(genuine, tmp_path, capsys, m
         ["branch", str(ckpt_of(folder)), "--runs", "2", "--workers", "0", "--out", "br", "-q"],
         ["branch", str(folder), "--runs", "2", "--workers", "0", "--out", "br", "-q"],
         ["verify", str(folder)],
+        ["verify", str(ckpt_of(folder))],
     ):
         code, out, err = run_cli(capsys, *args)
         lines = [line for line in err.splitlines() if line.strip()]

@@ -659,7 +659,10 @@ def check(
 @app.command()
 def verify(
     folder: Annotated[
-        Path, typer.Argument(help="A run folder (hyosan run, hyosan town) or a sweep store (hyosan sweep).")
+        Path,
+        typer.Argument(
+            help="A run folder (hyosan run, hyosan town), a sweep store (hyosan sweep) or a .ckpt."
+        ),
     ],
 ) -> None:
     """Check a run folder, a town run folder or a sweep store and name every damaged file (exit

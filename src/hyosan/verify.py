@@ -84,7 +84,10 @@ def verify_run(folder: Path, report: Report) -> None:
 def _checkpoints(folder: Path, report: Report) -> None:
     """Read every checkpoint of a run folder as a restore would (a checksum only proves the bytes
     are the ones someone wrote, not that hyosan did: each field is checked)."""
-    ckpts = sorted(folder.glob("*.ckpt"))
+    _checkpoints_of(folder, sorted(folder.glob("*.ckpt")), report)
+
+
+def _checkpoints_of(folder: Path, ckpts: list[Path], report: Report) -> None:
     if not ckpts:
         return
     # Imported here: the engine (numba) loads only when a folder holds a checkpoint.
@@ -263,9 +266,15 @@ def is_town_folder(folder: Path) -> bool:
 
 
 def verify(folder: str | Path) -> Report:
-    """Check a run folder or a sweep store (see the module docstring)."""
+    """Check a run folder, a town run folder, a sweep store or a checkpoint file (see the module
+    docstring)."""
     folder = Path(folder)
     report = Report(folder)
+    if folder.suffix == ".ckpt" and folder.is_file():  # a checkpoint on its own
+        report.kind = "checkpoint"
+        _checkpoints_of(folder.parent, [folder], report)
+        report.checked = 1
+        return report
     if not folder.is_dir():
         old = folder.absolute().parent / f".{folder.absolute().name}.hyosan-old"
         if old.is_dir() and read_marker(old) is not None:
