@@ -89,6 +89,7 @@ CHECKPOINT_CASES = {
     "zip-without-state": (lambda m: header(payload=zip_of({"a.npy": b""})), "state.json: missing field"),
     "state-not-json": (lambda m: rewrap({**m, "state.json": b"{nope"}), "state.json: not valid JSON"),
     "state-a-list": (lambda m: rewrap({**m, "state.json": b"[1]"}), "state.json: not a JSON object"),
+    "state-nested-deep": (lambda m: rewrap({**m, "state.json": b"[" * 10**5 + b"]" * 10**5}), "state.json"),
     "state-unknown-field": (edit_json(_set("exec", "os.system")), "exec: unknown field"),
     "state-missing-rng": (edit_json(_pop("rng")), "rng: missing field"),
     "extra-array": (add_member("extra.npy", npy(np.zeros(3))), "extra: unknown field"),
@@ -215,6 +216,10 @@ STORE_CASES = {
     "runs-table-removed": (lambda st: (st / "runs.parquet").unlink(), "runs.parquet"),
     "digests-garbage": (lambda st: (st / "digests.json").write_bytes(b"\x00\xff"), "digests.json"),
     "digests-a-list": (lambda st: (st / "digests.json").write_text("[]"), "digests.json"),
+    "digests-nested-deep": (
+        lambda st: (st / "digests.json").write_text("[" * 10**5 + "]" * 10**5),
+        "digests.json",
+    ),
     "digests-other-format": (_digests(_set("format", "x")), "digests.json"),
     "digests-sha-not-a-table": (_digests(_set("sha256", [1])), "digests.json"),
     "digests-outside-the-store": (_digests(lambda d: d["sha256"].update({"../x": "0"})), "outside the store"),

@@ -313,7 +313,7 @@ class _Reader:
                 raise self.error("a compressed member (hyosan writes them stored)", info.filename)
         try:
             self.doc = json.loads(self.zf.read(STATE).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError, RecursionError) as exc:
             raise self.error(f"not valid JSON ({type(exc).__name__})", STATE) from None
         if not isinstance(self.doc, dict):
             raise self.error("not a JSON object", STATE)

@@ -144,8 +144,8 @@ def _store_digests(folder: Path, report: Report, runs: bool) -> None:
             "its files cannot be checked against what was written; run the sweep again to finish it"
         )
         return
-    except (OSError, ValueError) as exc:
-        report.problems.append(f"{path}: damaged ({exc})")
+    except (OSError, ValueError, RecursionError) as exc:
+        report.problems.append(f"{path}: damaged ({type(exc).__name__}: {str(exc)[:80]})")
         return
     outside = [n for n in sha if ".." in Path(n).parts or Path(n).is_absolute()]
     if outside:
@@ -201,7 +201,7 @@ def verify_store(folder: Path, report: Report, runs: bool = True) -> None:
         if not isinstance(spec, dict) or not str(spec.get("format", "")).startswith("hyosan-sweep/"):
             raise ValueError("not a hyosan sweep")
         report.checked += 1
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         report.problems.append(f"{spec_path}: damaged ({exc})")
     _store_digests(folder, report, runs)
     if runs:
@@ -260,7 +260,7 @@ def is_town_folder(folder: Path) -> bool:
         return True
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply
         return False
     return isinstance(summary, dict) and summary.get("kind") == "town"
 

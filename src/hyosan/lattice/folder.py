@@ -34,7 +34,7 @@ def _summary(folder: Path) -> dict:
     path = folder / "summary.json"
     try:
         summary = json.loads(read_bytes(path).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _damaged(path, f"not JSON ({type(exc).__name__})") from None
     need = {"kind": str, "lattice": str, "method": str, "seed": int, "days": (int, float), "events": list}
     if not isinstance(summary, dict) or summary.get("kind") != "town":
@@ -87,7 +87,7 @@ def load_town_folder(folder: str | Path) -> TownResult:
         names = tuple(json.loads(str(ds.attrs.get("districts", "[]"))))
         if not all(isinstance(n, str) for n in names):
             raise ValueError("not names")
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):
         raise _damaged(folder / "cells.nc", "attribute districts is not a list of names") from None
     population = ds["population"].to_numpy().astype(np.int32)
     blocked = ds["blocked"].to_numpy().astype(bool)
