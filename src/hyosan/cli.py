@@ -374,6 +374,9 @@ def run(
     # Refuse a bad --out before the run, not after it.
     recover(folder.absolute())
     check_out_dir(folder, "--out" if out is not None else None)
+    from hyosan.io import lock_out_dir  # one writer a folder: held until the command ends
+
+    lock_out_dir(folder, "--out" if out is not None else None)
     pause = None if checkpoint_at is None else checkpoint_tick(loaded.scenario, checkpoint_at)
     start = loaded.scenario.start_seconds
     saved: dict[str, bytes] = {}
@@ -599,6 +602,25 @@ def report_cmd(
         path = write_ensemble_report(folder, out)
         console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
         return
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    from hyosan.verify import is_town_folder
+
+    if is_town_folder(folder):  # a town run folder (hyosan town): its own report
+        # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+        from hyosan.lattice.folder import rebuild_town_report
+        from hyosan.results.store import check_digests
+
+        if video is not None:
+            raise HyosanError("a town run has no replay to render", source="--video")
+        from hyosan.io import read_marker
+
+        inputs = tuple(f for f in (read_marker(folder) or {}).get("files", []) if f != "report.html")
+        check_digests(folder, inputs)
+        path = rebuild_town_report(folder, out)
+        if out is None:
+            add_to_marker(folder, "report.html")
+        console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return
     result = load(folder)
     path = write_report(result, out if out is not None else folder / "report.html")
     if out is None:
@@ -807,13 +829,19 @@ def docs(
 @app.command()
 def verify(
     folder: Annotated[
-        Path, typer.Argument(help="A run folder (hyosan run) or a sweep store (hyosan sweep).")
+        Path,
+        typer.Argument(
+            help="A run folder (hyosan run, hyosan town), a sweep store (hyosan sweep) or a .ckpt."
+        ),
     ],
 ) -> None:
-    """Check a run folder or a sweep store and name every damaged file (exit status 2 if any).
+    """Check a run folder, a town run folder or a sweep store and name every damaged file (exit
+    status 2 if any).
 
-    Read-only: a run folder's files are checked against the digests hyosan recorded and read back;
-    a store's run files, tables and kept runs are read whole.
+    Read-only: a run folder's files are checked against the digests hyosan recorded and read back,
+    its checkpoints read field by field; a store's files against its digests.json, its run files,
+    tables and kept runs read whole, a lock a killed sweep left named with its process. A missing
+    folder whose old copy a crash left aside says how to get it back.
     """
     # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.verify import verify as check_folder
@@ -937,6 +965,10 @@ def main(argv: list[str] | None = None) -> None:
         from hyosan.io import os_error
 
         raise _fail(str(os_error(exc, doing="failed"))) from None
+    finally:
+        from hyosan.io import release_out_locks  # the --out folder a run held
+
+        release_out_locks()
     if isinstance(code, int) and code:
         raise SystemExit(code)
 

@@ -148,9 +148,13 @@ class Simulation:
         return fork(self, check_seed(seed), overrides)
 
     @classmethod
-    def restore(cls, path: str | Path) -> Simulation:
-        """A run saved by :meth:`checkpoint` (user systems and collectors must be added again)."""
-        return load_checkpoint(path, cls)
+    def restore(cls, path: str | Path, trust_behaviours: bool = False) -> Simulation:
+        """A run saved by :meth:`checkpoint` (user systems and collectors must be added again).
+
+        A checkpoint is data, checked field by field (:mod:`hyosan.checkpoint`); one whose
+        scenario names a user behaviour (a module to import) is refused unless
+        ``trust_behaviours``."""
+        return load_checkpoint(path, cls, trust_behaviours)
 
     # -- running ----------------------------------------------------------------------------
     @property

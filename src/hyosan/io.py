@@ -12,20 +12,28 @@ make, and size-capped reads of regular files only.
   under a size cap (a tileset whose source is ``/dev/zero`` must not read forever), decoded as
   UTF-8 with or without a BOM; every failure names the file.
 - :func:`os_error`: an ``OSError`` as a one-line :class:`~hyosan.errors.HyosanError` naming the path.
+- :func:`lock_out_dir` / :func:`out_lock`: one writer per output folder. A lock file beside the
+  folder (``.NAME.hyosan-lock``) holds the writer's host and process id under an ``flock``: the
+  kernel releases it when the process ends, however it ends, so a dead holder's file is stale
+  and the next writer takes it; a second writer while the first lives is refused naming it.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import socket
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -201,6 +209,120 @@ def check_out_dir(path: str | Path, source: str | None = None) -> str:
     return "hyosan"
 
 
+# -- one writer per output folder ------------------------------------------------------------------
+#: Locks this process holds: lock file -> its open descriptor (the flock lives as long as it).
+_HELD: dict[Path, int] = {}
+
+
+def lock_path(path: str | Path) -> Path:
+    """The lock file of output folder ``path`` (beside it: the folder itself is swapped whole)."""
+    target = Path(os.path.abspath(path))
+    return target.parent / f".{target.name}.hyosan-lock"
+
+
+def lock_holder(lock: Path) -> tuple[str, int] | None:
+    """The host and process id written in a lock file (None when unreadable or empty)."""
+    try:
+        host, _, pid = lock.read_text(encoding="utf-8", errors="replace").strip().partition(" ")
+    except OSError:
+        return None
+    return (host, int(pid)) if pid.isdigit() else None
+
+
+def lock_out_dir(path: str | Path, source: str | None = None) -> Path:
+    """Take the lock of output folder ``path`` until :func:`release_out_lock` or the process ends;
+    a folder another live process writes is refused in one line naming that process."""
+    lock = lock_path(path)
+    if lock in _HELD:
+        return lock
+    where = {"source": source, "field": str(path)} if source else {"source": str(path)}
+    with writing(lock):
+        lock.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(20):
+        with writing(lock):
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = None
+            for _ in range(10):  # the holder writes its id just after taking the lock
+                holder = lock_holder(lock)
+                if holder is not None:
+                    break
+                time.sleep(0.02)
+            who = f"process {holder[1]} on {holder[0]}" if holder else "another process"
+            raise HyosanError(
+                f"another hyosan run ({who}) is writing to this folder; wait for it to finish or give "
+                f"another folder (lock: {lock})",
+                **where,
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # the previous holder removed the file between our open and our flock
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
+        _HELD[lock] = fd
+        return lock
+    raise HyosanError("cannot take the folder's lock (it keeps changing)", **where)
+
+
+def _remove_stale_lock(path: Path) -> None:
+    """Remove the lock file a dead writer left beside ``path`` (nobody holds its flock)."""
+    lock = lock_path(path)
+    if lock in _HELD or not lock.is_file():
+        return
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+            lock.unlink()
+    except OSError:  # held by a live writer (or gone meanwhile): not ours to remove
+        pass
+    finally:
+        os.close(fd)
+
+
+def release_out_lock(path: str | Path) -> None:
+    """Give back the lock of output folder ``path`` (if this process holds it)."""
+    lock = lock_path(path)
+    fd = _HELD.pop(lock, None)
+    if fd is None:
+        return
+    with contextlib.suppress(OSError):
+        lock.unlink()  # before closing: a waiting writer then sees a new file, not this one
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def release_out_locks() -> None:
+    """Give back every output-folder lock this process holds (the CLI's exit)."""
+    for lock in list(_HELD):
+        release_out_lock(lock.parent / lock.name[1 : -len(".hyosan-lock")])
+
+
+atexit.register(release_out_locks)
+
+
+@contextlib.contextmanager
+def out_lock(path: str | Path, source: str | None = None) -> Iterator[Path]:
+    """Hold the lock of output folder ``path`` for the block (kept if this process held it already)."""
+    held = lock_path(path) in _HELD
+    lock = lock_out_dir(path, source)
+    try:
+        yield lock
+    finally:
+        if not held:
+            release_out_lock(path)
+
+
 def pid_alive(pid: int) -> bool:
     """Whether process ``pid`` still runs (a crashed writer's leftovers can go when not)."""
     try:
@@ -217,7 +339,8 @@ def recover(path: str | Path) -> None:
 
     - ``path`` missing but its old run moved aside (``.NAME.hyosan-old``): the old run goes back.
     - ``path`` present and an old run aside: the swap was done; the old run is removed.
-    - temporary folders of processes no longer alive (``.NAME.hyosan-PID-*.tmp``) are removed.
+    - temporary folders of processes no longer alive (``.NAME.hyosan-PID-*.tmp``) are removed;
+    - a lock file whose writer is gone (``.NAME.hyosan-lock``, nobody holding its flock) is removed.
     """
     target = Path(path)
     parent = target.parent
@@ -230,6 +353,7 @@ def recover(path: str | Path) -> None:
                 os.rename(old, target)
             elif read_marker(target) is not None:
                 shutil.rmtree(old)
+        _remove_stale_lock(target)
         prefix = _tmp_prefix(target)
         for tmp in parent.glob(f"{prefix}*.tmp"):
             pid = tmp.name[len(prefix) :].split("-", 1)[0]
@@ -288,6 +412,13 @@ def atomic_dir(path: str | Path, source: str | None = None, fmt: str = RUN_FORMA
     target = Path(os.path.abspath(path))
     if not target.name:
         raise HyosanError("is the root folder: give a new subfolder", source=source or str(path))
+    with out_lock(target, source):
+        with _atomic_dir(target, source, fmt) as tmp:
+            yield tmp
+
+
+@contextlib.contextmanager
+def _atomic_dir(target: Path, source: str | None, fmt: str) -> Iterator[Path]:
     recover(target)
     check_out_dir(target, source)
     with writing(target):

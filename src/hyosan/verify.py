@@ -6,13 +6,21 @@ crashed swap; the next sweep sets damaged run files aside and reruns them).
 - A run folder: its marker (``.hyosan.json``), every file against the SHA-256 digest recorded when
   hyosan wrote it, then every file read back as :func:`hyosan.results.store.load` reads it; a
   crashed swap or leftover temporary folders beside it.
-- A sweep store: ``sweep.json``, every ``runs/<run_id>.parquet`` read whole, the consolidated
-  tables, the kept run folders (as above), and runs already set aside in ``damaged/``.
+  Its checkpoints (``*.ckpt``) are read as a restore reads them (nothing runs).
+- A town run folder (``summary.json`` says ``"kind": "town"``): the marker's digests, then the
+  tables and ``cells.nc`` read back.
+- A sweep store: every file against ``digests.json`` (written when the sweep ended), then
+  ``sweep.json``, every ``runs/<run_id>.parquet`` read whole, the consolidated tables, the kept
+  run folders (as above), runs already set aside in ``damaged/``, and a lock left by a sweep
+  (the process that held it, alive or not).
+- A missing folder: whether a crash left its old copy aside (``.NAME.hyosan-old``) and how to
+  get it back.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hyosan.errors import HyosanError
-from hyosan.io import MARKER, read_marker
+from hyosan.io import MARKER, file_digest, pid_alive, read_marker
 
 
 @dataclass
@@ -70,6 +78,119 @@ def verify_run(folder: Path, report: Report) -> None:
         report.checked = len((read_marker(folder) or {}).get("files", [])) or report.checked
     except HyosanError as exc:
         report.problems.append(str(exc))
+    _checkpoints(folder, report)
+
+
+def _checkpoints(folder: Path, report: Report) -> None:
+    """Read every checkpoint of a run folder as a restore would (a checksum only proves the bytes
+    are the ones someone wrote, not that hyosan did: each field is checked)."""
+    _checkpoints_of(folder, sorted(folder.glob("*.ckpt")), report)
+
+
+def _checkpoints_of(folder: Path, ckpts: list[Path], report: Report) -> None:
+    if not ckpts:
+        return
+    # Imported here: the engine (numba) loads only when a folder holds a checkpoint.
+    from hyosan.checkpoint import check_checkpoint
+
+    for path in ckpts:
+        if any(line.startswith(f"{path}:") for line in report.problems):
+            continue  # already named (its digest)
+        try:
+            check_checkpoint(path)
+        except HyosanError as exc:
+            report.problems.append(str(exc))
+
+
+def verify_town(folder: Path, report: Report) -> None:
+    """A town run folder: the marker's digests, then its tables and cells.nc read back."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    from hyosan.lattice.folder import load_town_folder
+    from hyosan.results.store import check_digests
+
+    report.kind = "town run folder"
+    if read_marker(folder) is None:
+        report.problems.append(f"{folder / MARKER}: missing or damaged (hyosan will not replace this folder)")
+    else:
+        try:
+            check_digests(folder)
+        except HyosanError as exc:
+            report.problems.append(str(exc))
+            return
+    try:
+        load_town_folder(folder)
+    except HyosanError as exc:
+        report.problems.append(str(exc))
+        return
+    report.checked = len((read_marker(folder) or {}).get("files", [])) or 1
+
+
+def _store_digests(folder: Path, report: Report, runs: bool) -> None:
+    """Every file of the store against ``digests.json``; files it does not cover."""
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    from hyosan.ensemble.store import DIGESTS, DIGESTS_FORMAT, TABLES, digested_files
+
+    path = folder / DIGESTS
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("format") != DIGESTS_FORMAT:
+            raise ValueError("not a hyosan store's digests")
+        sha = data.get("sha256")
+        if not isinstance(sha, dict) or not all(isinstance(v, str) for v in sha.values()):
+            raise ValueError("no sha256 table")
+    except FileNotFoundError:
+        report.problems.append(
+            f"{path}: missing (the sweep did not finish, or an older hyosan wrote it): "
+            "its files cannot be checked against what was written; run the sweep again to finish it"
+        )
+        return
+    except (OSError, ValueError, RecursionError) as exc:
+        report.problems.append(f"{path}: damaged ({type(exc).__name__}: {str(exc)[:80]})")
+        return
+    outside = [n for n in sha if ".." in Path(n).parts or Path(n).is_absolute()]
+    if outside:
+        report.problems.append(f"{path}: damaged (names {outside[0][:80]!r}, outside the store)")
+        return
+    for name in [n for n in sha if runs or n in TABLES]:
+        target = folder / name
+        if not target.is_file():
+            report.problems.append(f"{target}: missing (listed in {DIGESTS})")
+        elif file_digest(target) != sha[name]:
+            report.problems.append(f"{target}: changed since the sweep wrote it (its SHA-256 differs)")
+        report.checked += 1
+    for name in digested_files(folder) if runs else [t for t in TABLES if (folder / t).is_file()]:
+        if name not in sha:
+            report.problems.append(
+                f"{folder / name}: not in {DIGESTS} (written by a sweep that did not finish?)"
+            )
+
+
+def _store_lock(folder: Path, report: Report) -> None:
+    # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
+    from hyosan.ensemble.store import read_lock
+
+    lock = folder / ".lock"
+    if not lock.exists():
+        return
+    held = read_lock(folder)
+    if held is None:
+        report.problems.append(f"{lock}: an unreadable lock (delete it if no sweep is running)")
+        return
+    host, pid = held
+    here = socket.gethostname()
+    if host == here and pid_alive(pid):
+        report.problems.append(
+            f"{lock}: held by process {pid} on {host}, a sweep still writing (check again after)"
+        )
+    elif host == here:
+        report.problems.append(
+            f"{lock}: stale lock of process {pid} on {host}, no longer running (a killed sweep): "
+            "the next sweep takes it over and finishes the store"
+        )
+    else:
+        report.problems.append(
+            f"{lock}: held by process {pid} on another host, {host} (alive or not: ask it)"
+        )
 
 
 def verify_store(folder: Path, report: Report, runs: bool = True) -> None:
@@ -80,8 +201,11 @@ def verify_store(folder: Path, report: Report, runs: bool = True) -> None:
         if not isinstance(spec, dict) or not str(spec.get("format", "")).startswith("hyosan-sweep/"):
             raise ValueError("not a hyosan sweep")
         report.checked += 1
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         report.problems.append(f"{spec_path}: damaged ({exc})")
+    _store_digests(folder, report, runs)
+    if runs:
+        _store_lock(folder, report)
     for path in sorted((folder / "runs").glob("*.parquet")) if runs else ():
         try:
             table = pq.read_table(path)
@@ -128,14 +252,42 @@ def check_store_tables(folder: Path) -> None:
         raise HyosanError(report.problems[0])
 
 
+def is_town_folder(folder: Path) -> bool:
+    """A folder ``hyosan town`` wrote: its summary.json says ``"kind": "town"``, or (a damaged
+    summary) its marker lists a town's files."""
+    files = (read_marker(folder) or {}).get("files", [])
+    if "cells.nc" in files and "totals.parquet" in files:
+        return True
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply
+        return False
+    return isinstance(summary, dict) and summary.get("kind") == "town"
+
+
 def verify(folder: str | Path) -> Report:
-    """Check a run folder or a sweep store (see the module docstring)."""
+    """Check a run folder, a town run folder, a sweep store or a checkpoint file (see the module
+    docstring)."""
     folder = Path(folder)
     report = Report(folder)
+    if folder.suffix == ".ckpt" and folder.is_file():  # a checkpoint on its own
+        report.kind = "checkpoint"
+        _checkpoints_of(folder.parent, [folder], report)
+        report.checked = 1
+        return report
     if not folder.is_dir():
+        old = folder.absolute().parent / f".{folder.absolute().name}.hyosan-old"
+        if old.is_dir() and read_marker(old) is not None:
+            raise HyosanError(
+                f"no such folder, but a crash left its old copy at {old}: "
+                f"`hyosan report {folder}` (or the next `hyosan run --out {folder}`) puts it back",
+                source=str(folder),
+            )
         raise HyosanError("no such folder", source=str(folder))
     if (folder / "sweep.json").exists():
         verify_store(folder, report)
+    elif is_town_folder(folder):
+        verify_town(folder, report)
     elif (folder / "summary.json").exists() or (folder / MARKER).exists():
         verify_run(folder, report)
     else:

@@ -387,6 +387,8 @@ def find_checkpoint(source: Path) -> Path:
             why = "no checkpoint in it" if not found else f"{len(found)} checkpoints in it; give one"
             raise HyosanError(f"{why} (hyosan run --checkpoint-at HH:MM writes one)", source=str(source))
         return found[0]
+    if source.exists() and not source.is_file():
+        raise HyosanError("not a regular file (a checkpoint is a file)", source=str(source))
     if not source.is_file():
         raise HyosanError("no such checkpoint or run folder", source=str(source))
     return source

@@ -14,7 +14,11 @@ A run counts as finished once its file in ``runs/`` exists: the file is renamed 
 when complete, so a killed sweep leaves finished runs and nothing half-written, and running the
 sweep again skips them. ``runs.parquet`` and ``bands.parquet`` are rebuilt from ``runs/`` at the
 end of every invocation (also an interrupted one). One process writes to a store at a time
-(``DIR/.lock`` holds its process id).
+(``DIR/.lock`` holds its host and process id; ``hyosan verify`` reports a stale one).
+
+When a sweep ends (also an interrupted one), ``DIR/digests.json`` records the SHA-256 of
+``sweep.json``, the tables and every run file, as a run folder's marker does: ``hyosan verify
+DIR`` names any file changed since, and ``hyosan report DIR`` refuses a damaged store.
 
 Schemas (docs/ensembles.md has them with examples):
 
@@ -51,11 +55,16 @@ import pyarrow.parquet as pq
 from hyosan.ensemble.runners import Outcome, RunOutput, execute
 from hyosan.ensemble.spec import RunTask, SweepSpec
 from hyosan.errors import HyosanError
-from hyosan.io import atomic_path, pid_alive, write_text
+from hyosan.io import atomic_path, file_digest, pid_alive, write_text
 from hyosan.results.result import Result
 from hyosan.results.store import save as save_run
 
 FORMAT = "hyosan-sweep/1"
+#: The store's digests: what a sweep wrote, file by file.
+DIGESTS = "digests.json"
+DIGESTS_FORMAT = "hyosan-sweep-digests/1"
+#: Tables at the top of a store covered by the digests (when present).
+TABLES = ("sweep.json", "runs.parquet", "runs.csv", "bands.parquet")
 #: Quantiles of the bands (the same as the compartment models' bands).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 ID_COLUMNS = ("run_id", "set_id", "replicate", "seed")
@@ -155,7 +164,7 @@ class Store:
 
     def remove_new(self, folder_too: bool) -> None:
         """Undo :meth:`open` on a folder that was new or empty (the sweep could not start)."""
-        for p in (self.spec_path, self.lock_path):
+        for p in (self.spec_path, self.lock_path, self.folder / DIGESTS):
             p.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.runs_dir.rmdir()
@@ -163,10 +172,17 @@ class Store:
                 self.folder.rmdir()
 
     def close(self) -> None:
-        """Release the lock."""
+        """Record the digests of what the store holds, then release the lock."""
         if self._locked:
-            self.lock_path.unlink(missing_ok=True)
-            self._locked = False
+            try:
+                self.seal()
+            finally:
+                self.lock_path.unlink(missing_ok=True)
+                self._locked = False
+
+    def seal(self) -> None:
+        """Write ``digests.json``: the SHA-256 of the spec, the tables and every run file."""
+        write_text(self.folder / DIGESTS, json.dumps(store_digests(self.folder), indent=1) + "\n")
 
     def write_spec(self, spec: SweepSpec, status: dict[str, Any] | None = None) -> None:
         # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
@@ -291,6 +307,28 @@ class Store:
         write_table(runs, self.folder / "runs.parquet")
         write_table(bands, self.folder / "bands.parquet", csv=False)
         return runs, bands
+
+
+def digested_files(folder: Path) -> list[str]:
+    """The files of a store its digests cover (paths relative to the store, ``/``-separated)."""
+    names = [t for t in TABLES if (folder / t).is_file()]
+    names += sorted(f"runs/{p.name}" for p in (folder / "runs").glob("*.parquet") if p.is_file())
+    return names
+
+
+def store_digests(folder: Path) -> dict[str, Any]:
+    """The content of ``digests.json`` for the store at ``folder`` as it is now."""
+    return {"format": DIGESTS_FORMAT, "sha256": {n: file_digest(folder / n) for n in digested_files(folder)}}
+
+
+def read_lock(folder: Path) -> tuple[str, int] | None:
+    """The host and process id in a store's ``.lock`` (None when there is none or it is unreadable)."""
+    try:
+        text = (Path(folder) / ".lock").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    host, _, pid = text.strip().partition(" ")
+    return (host, int(pid)) if pid.isdigit() else None
 
 
 def intact_parquet(path: Path) -> bool:
