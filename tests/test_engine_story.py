@@ -351,3 +351,32 @@ def test_a_loner_keeps_out_of_the_group(make_scenario):
     g, s = sim.pop.find("Yoon Gwi-nam"), sim.pop.find("Lee Su-hyeok")
     assert sim.pop.group[s] == sim.pop.group[0] >= 0
     assert sim.pop.group[g] == -1 and sim.pop.leader[g] == g
+
+
+def pinned_bitten_by_a_halfbie(make_scenario, pinned_halfbie: bool, makes: float):
+    """A character whose kind the scenario pins, shut in a small yard with a hostile halfbie."""
+    from conftest import open_yard
+
+    return make_scenario(
+        open_yard(3, 3),
+        clock={"duration": "1min"},
+        roles={"student": {"strength": 0.0}},
+        halfbies={"hostile_fraction": 1.0, "bite_prob": 1.0, "bite_makes_halfbie": makes},
+        infection={"incubation": {"distribution": "fixed", "median": "5s"}},
+        population=[{"role": "student", "count": 1, "areas": ["yard"], "state": "halfbie"}],
+        characters=[
+            {"name": "Choi Nam-ra", "role": "student", "area": "yard", "halfbie": pinned_halfbie, "alone": True}
+        ],
+    )
+
+
+def test_pinned_characters_keep_their_kind_when_a_halfbie_bites(make_scenario):
+    """A halfbie's bite re-draws whether the bitten becomes a halfbie, but not for a character
+    the scenario pins (issue 23: Nam-ra, a friendly halfbie, became a zombie)."""
+    for pinned, makes, becomes in ((True, 0.0, State.HALFBIE), (False, 1.0, State.ZOMBIE)):
+        sim, res = run(pinned_bitten_by_a_halfbie(make_scenario, pinned, makes), seed=0)
+        i = sim.pop.find("Choi Nam-ra")
+        bites = res.events[(res.events.kind == "bite") & (res.events.b == i)]
+        assert len(bites) >= 1 and bites.a.iloc[0] == 0  # the halfbie bit her
+        assert sim.pop.state[i] == becomes
+

@@ -59,6 +59,7 @@ class Agents(NamedTuple):
     halfbie: np.ndarray
     hostile: np.ndarray
     hides_bite: np.ndarray
+    pinned: np.ndarray  # bool: a character whose kind (halfbie or not) the scenario pins
     mode: np.ndarray
     budget: np.ndarray
     heading: np.ndarray
