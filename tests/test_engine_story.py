@@ -380,3 +380,28 @@ def test_pinned_characters_keep_their_kind_when_a_halfbie_bites(make_scenario):
         assert len(bites) >= 1 and bites.a.iloc[0] == 0  # the halfbie bit her
         assert sim.pop.state[i] == becomes
 
+
+def test_chronicle_tells_a_killed_halfbie_as_a_halfbie(make_scenario):
+    """A halfbie who is killed is told as one (issue 23: "turns ... a zombie now, is destroyed")."""
+    from conftest import open_yard
+    from hyosan.results.chronicle import chronicle
+
+    loaded = make_scenario(
+        open_yard(4, 4),
+        clock={"duration": "3min"},
+        roles={"student": {"strength": 1.0, "courage": 1.0}},
+        halfbies={"bite_prob": 0.01},
+        infection={"incubation": {"distribution": "fixed", "median": "5s"}},
+        population=[{"role": "student", "count": 8, "areas": ["yard"]}],
+        characters=[
+            {"name": "Yoon Gwi-nam", "role": "student", "area": "yard", "halfbie": True, "hostile": True}
+        ],
+        events=[{"kind": "patient_zero", "at": "08:00", "who": "Yoon Gwi-nam"}],
+    )
+    sim, res = run(loaded, seed=0)
+    i = sim.pop.find("Yoon Gwi-nam")
+    assert sim.pop.state[i] == State.DEAD  # he turned, then was killed
+    text = chronicle(res)
+    assert "**Yoon Gwi-nam** turns" in text and "keeps their mind: a halfbie" in text
+    assert "**Yoon Gwi-nam**, a halfbie now, is destroyed" in text
+    assert "a zombie now" not in text
