@@ -41,7 +41,7 @@ from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
 from hyosan.rules.rng import uniform
-from hyosan.rules.spatial import full8, index_zombies
+from hyosan.rules.spatial import full8, index_zombies, is_threat
 
 
 @kernel_inline
@@ -217,7 +217,7 @@ def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
         if i == n:
             i = 0
         s = state[i]
-        if s == ZOMBIE or (s == HALFBIE and hostile[i]):
+        if is_threat(s, hostile[i]):
             h = adjacent_prey(i, agents, world, idx, prm.W)
             if h < 0:
                 continue
