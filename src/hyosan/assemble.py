@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from hyosan.agents import Population
+from hyosan.mechanics import kernel_arrays, kernel_params
 from hyosan.populate import area_cells
 from hyosan.rules.consts import BLOCK, N_STATES, T_EXIT
 from hyosan.rules.doors import BARRED_STATES
@@ -86,6 +87,8 @@ def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
         bw=int(bw),
         bh=int(bh),
         exits=int(np.count_nonzero(world.tiles == T_EXIT)),
+        start_s=float(sc.start_seconds),
+        mech=kernel_params(sc.mechanic_list(), sc.mechanic_values(), float(sc.tick_seconds)),
     )
 
 
@@ -165,6 +168,9 @@ def build_run(sc: Scenario, w: World, pop: Population, rng_move: np.ndarray, rng
         rng_move=rng_move,
         rng_contact=rng_contact,
     )
+    mechanics = sc.mechanic_list()
+    if mechanics:
+        run = run._replace(mech=kernel_arrays(mechanics, sc, w, run, sc.mechanic_values()))
     count_states(run.counts[0], run.agents)
     return run
 

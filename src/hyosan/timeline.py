@@ -170,6 +170,17 @@ def strike(sim: Simulation, index: int, e) -> int:
     )
 
 
+def handler_of(sim: Simulation, kind: str) -> Handler | None:
+    """The handler of ``kind``: a registered one, or one of the scenario's mechanics'."""
+    if kind in HANDLERS:
+        return HANDLERS[kind]
+    for m in sim.scenario.mechanic_list():
+        for ev in m.events:
+            if ev.name == kind:
+                return ev.handler
+    return None
+
+
 # -- the timeline of a run ---------------------------------------------------------------------
 @dataclass
 class Pending:
@@ -191,7 +202,7 @@ class Timeline:
         #: the goal areas to restore on arrival).
         self.seeking: list[tuple[int, np.ndarray, list[str]]] = []
         for i, e in enumerate(sc.events):
-            if e.kind not in HANDLERS:
+            if handler_of(sim, e.kind) is None:
                 raise HyosanError(
                     f"unknown event kind {e.kind!r}", source=sim.loaded.source, field=f"events[{i}].kind"
                 )
@@ -240,7 +251,7 @@ class Timeline:
                     item.when = None
             if item.tick is not None and item.tick <= sim.tick:
                 self.pending.remove(item)
-                center = HANDLERS[item.event.kind](sim, item.index, item.event)
+                center = handler_of(sim, item.event.kind)(sim, item.index, item.event)
                 emit(sim.arrays.events, sim.tick, int(EventKind.SCENARIO), -1, item.index, center)
 
     def next_stop(self, tick: int, limit: int) -> int:
