@@ -21,6 +21,7 @@ that does not exist; each in one line naming the mechanic.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -232,22 +233,22 @@ def key_values(mechanics: list[Mechanic], given: dict[str, Any]) -> dict[str, An
     return out
 
 
-_CLASSES: dict[tuple[str, tuple[str, ...]], type] = {}
-
-
 def _rebuild(name: str, fields: tuple[str, ...], values: tuple) -> tuple:
     return record_class(name, fields)(*values)
 
 
 def record_class(name: str, fields: tuple[str, ...]) -> type:
-    """A NamedTuple class ``name`` with ``fields`` (one per set of fields, picklable: a
-    checkpoint saves the mechanics' state like the rest)."""
-    key = (name, fields)
-    if key not in _CLASSES:
-        cls = NamedTuple(name, [(f, Any) for f in fields])
+    """A NamedTuple class for ``fields``, one per set of fields, reachable by its name in this
+    module (numba's cache and a checkpoint find it again by name in another process)."""
+    digest = hashlib.sha256("\0".join(fields).encode()).hexdigest()[:12]
+    qualname = f"{name}_{digest}"
+    cls = globals().get(qualname)
+    if cls is None:
+        cls = NamedTuple(qualname, [(f, Any) for f in fields])
+        cls.__module__, cls.__qualname__ = __name__, qualname
         cls.__reduce__ = lambda self: (_rebuild, (name, fields, tuple(self)))
-        _CLASSES[key] = cls
-    return _CLASSES[key]
+        globals()[qualname] = cls
+    return cls
 
 
 def kernel_params(mechanics: list[Mechanic], values: dict[str, Any], tick_s: float) -> tuple:
