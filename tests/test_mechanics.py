@@ -142,7 +142,7 @@ def test_the_generated_tick_calls_each_hook_in_order(make_scenario):
 
 
 def test_a_user_mechanic_declares_a_mode_once(make_scenario):
-    Simulation(yard(make_scenario, ["test_mechanics:TRACE"]), seed=0)
+    Simulation(yard(make_scenario, ["test_mechanics:TRACE", "test_mechanics:LATE"]), seed=0)
     assert Mode.TRACED == 40 and Mode.name_of(40) == "traced"
     assert Mode.names()[Mode.FLEE] == "flee"
 
