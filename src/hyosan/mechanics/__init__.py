@@ -21,7 +21,6 @@ that does not exist; each in one line naming the mechanic.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,6 +143,11 @@ class Mechanic:
                 f"the hooks are {', '.join(HOOKS)}"
             )
         names = [k.name for k in self.keys]
+        odd = [n for n in [*names, *self.arrays] if "__" in n or not n.isidentifier()]
+        if odd:
+            raise MechanicError(
+                f"mechanic {self.name!r}: {odd[0]!r} is not a name (letters, digits, single _)"
+            )
         twice = sorted({n for n in names if names.count(n) > 1} | (set(names) & set(self.arrays)))
         if twice:
             raise MechanicError(f"mechanic {self.name!r}: {', '.join(twice)} declared twice")
@@ -233,22 +237,25 @@ def key_values(mechanics: list[Mechanic], given: dict[str, Any]) -> dict[str, An
     return out
 
 
-def _rebuild(name: str, fields: tuple[str, ...], values: tuple) -> tuple:
-    return record_class(name, fields)(*values)
-
-
 def record_class(name: str, fields: tuple[str, ...]) -> type:
-    """A NamedTuple class for ``fields``, one per set of fields, reachable by its name in this
-    module (numba's cache and a checkpoint find it again by name in another process)."""
-    digest = hashlib.sha256("\0".join(fields).encode()).hexdigest()[:12]
-    qualname = f"{name}_{digest}"
+    """A NamedTuple class for ``fields``, one per set of fields, named after them
+    (``MechParams__dusk__dawn``) and reachable by that name in this module from any process:
+    numba's cache indexes and checkpoints pickle it by name, and another process (which never
+    built this set of fields) rebuilds it from the name (the module's ``__getattr__``)."""
+    qualname = "__".join((name, *fields))
     cls = globals().get(qualname)
     if cls is None:
         cls = NamedTuple(qualname, [(f, Any) for f in fields])
         cls.__module__, cls.__qualname__ = __name__, qualname
-        cls.__reduce__ = lambda self: (_rebuild, (name, fields, tuple(self)))
         globals()[qualname] = cls
     return cls
+
+
+def __getattr__(attr: str) -> type:
+    base, *fields = attr.split("__")
+    if base in ("MechParams", "MechArrays") and fields:
+        return record_class(base, tuple(fields))
+    raise AttributeError(attr)
 
 
 def kernel_params(mechanics: list[Mechanic], values: dict[str, Any], tick_s: float) -> tuple:
