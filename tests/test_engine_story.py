@@ -351,3 +351,57 @@ def test_a_loner_keeps_out_of_the_group(make_scenario):
     g, s = sim.pop.find("Yoon Gwi-nam"), sim.pop.find("Lee Su-hyeok")
     assert sim.pop.group[s] == sim.pop.group[0] >= 0
     assert sim.pop.group[g] == -1 and sim.pop.leader[g] == g
+
+
+def pinned_bitten_by_a_halfbie(make_scenario, pinned_halfbie: bool, makes: float):
+    """A character whose kind the scenario pins, shut in a small yard with a hostile halfbie."""
+    from conftest import open_yard
+
+    return make_scenario(
+        open_yard(3, 3),
+        clock={"duration": "1min"},
+        roles={"student": {"strength": 0.0}},
+        halfbies={"hostile_fraction": 1.0, "bite_prob": 1.0, "bite_makes_halfbie": makes},
+        infection={"incubation": {"distribution": "fixed", "median": "5s"}},
+        population=[{"role": "student", "count": 1, "areas": ["yard"], "state": "halfbie"}],
+        characters=[
+            {"name": "Choi Nam-ra", "role": "student", "area": "yard", "halfbie": pinned_halfbie, "alone": True}
+        ],
+    )
+
+
+def test_pinned_characters_keep_their_kind_when_a_halfbie_bites(make_scenario):
+    """A halfbie's bite re-draws whether the bitten becomes a halfbie, but not for a character
+    the scenario pins (issue 23: Nam-ra, a friendly halfbie, became a zombie)."""
+    for pinned, makes, becomes in ((True, 0.0, State.HALFBIE), (False, 1.0, State.ZOMBIE)):
+        sim, res = run(pinned_bitten_by_a_halfbie(make_scenario, pinned, makes), seed=0)
+        i = sim.pop.find("Choi Nam-ra")
+        bites = res.events[(res.events.kind == "bite") & (res.events.b == i)]
+        assert len(bites) >= 1 and bites.a.iloc[0] == 0  # the halfbie bit her
+        assert sim.pop.state[i] == becomes
+
+
+def test_chronicle_tells_a_killed_halfbie_as_a_halfbie(make_scenario):
+    """A halfbie who is killed is told as one (issue 23: "turns ... a zombie now, is destroyed")."""
+    from conftest import open_yard
+    from hyosan.results.chronicle import chronicle
+
+    loaded = make_scenario(
+        open_yard(4, 4),
+        clock={"duration": "3min"},
+        roles={"student": {"strength": 1.0, "courage": 1.0}},
+        halfbies={"bite_prob": 0.01},
+        infection={"incubation": {"distribution": "fixed", "median": "5s"}},
+        population=[{"role": "student", "count": 8, "areas": ["yard"]}],
+        characters=[
+            {"name": "Yoon Gwi-nam", "role": "student", "area": "yard", "halfbie": True, "hostile": True}
+        ],
+        events=[{"kind": "patient_zero", "at": "08:00", "who": "Yoon Gwi-nam"}],
+    )
+    sim, res = run(loaded, seed=0)
+    i = sim.pop.find("Yoon Gwi-nam")
+    assert sim.pop.state[i] == State.DEAD  # he turned, then was killed
+    text = chronicle(res)
+    assert "**Yoon Gwi-nam** turns" in text and "keeps their mind: a halfbie" in text
+    assert "**Yoon Gwi-nam**, a halfbie now, is destroyed" in text
+    assert "a zombie now" not in text

@@ -166,6 +166,7 @@ class Population:
     hides_bite: np.ndarray  # bool: if bitten, hides it and stays with the group
     name_code: np.ndarray  # int32 code of a generated name; -1 for named characters
     characters: dict[int, str] = field(default_factory=dict)  # agent id -> name
+    pinned: np.ndarray = field(default=None)  # bool: the scenario pins whether it turns halfbie
     # Dynamic state, written by the kernels.
     mode: np.ndarray = field(default=None)  # int8 Mode
     budget: np.ndarray = field(default=None)  # float32 metres of movement accumulated
@@ -185,6 +186,7 @@ class Population:
             self.mode[(self.state == State.HALFBIE) & self.hostile] = Mode.CHASE
             self.mode[(self.state == State.HALFBIE) & ~self.hostile] = Mode.FLEE
         for name, dtype, value in (
+            ("pinned", np.bool_, False),
             ("budget", np.float32, 0.0),
             ("heading", np.int8, 0),
             ("target", np.int32, -1),

@@ -12,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from hyosan.agents import Population
+from hyosan.mechanics import kernel_arrays, kernel_params
 from hyosan.populate import area_cells
 from hyosan.rules.consts import BLOCK, N_STATES, T_EXIT
+from hyosan.rules.doors import BARRED_STATES
 from hyosan.rules.hunt import hunt_rows
 from hyosan.rules.noise import DOOR_LOSS, PER_METRE, WALL_LOSS
 from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geometry
@@ -35,7 +37,7 @@ from hyosan.scenario.rates import bite_rate
 from hyosan.scenario.schema import Scenario
 from hyosan.units import chance_of_rate
 from hyosan.world import World, distance_field, room_doors
-from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
+from hyosan.world.tiles import WALKABLE_LUT, Tile
 
 
 def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
@@ -85,6 +87,8 @@ def project_params(sc: Scenario, world: World, cordon: bool = False) -> Params:
         bw=int(bw),
         bh=int(bh),
         exits=int(np.count_nonzero(world.tiles == T_EXIT)),
+        start_s=float(sc.start_seconds),
+        mech=kernel_params(sc.mechanic_list(), sc.mechanic_values(), float(sc.tick_seconds)),
     )
 
 
@@ -164,6 +168,9 @@ def build_run(sc: Scenario, w: World, pop: Population, rng_move: np.ndarray, rng
         rng_move=rng_move,
         rng_contact=rng_contact,
     )
+    mechanics = sc.mechanic_list()
+    if mechanics:
+        run = run._replace(mech=kernel_arrays(mechanics, sc, w, run, sc.mechanic_values()))
     count_states(run.counts[0], run.agents)
     return run
 
@@ -172,7 +179,7 @@ def human_blocked(world: WorldArrays, doors: Doors, cordon: bool) -> np.ndarray:
     """uint8 per cell, 1 where the humans' routes may not go: what no one can stand on, locked
     and barricaded doors (closed ones they open), and the exits while the cordon holds."""
     blocked = (WALKABLE_LUT[world.tiles] == 0).astype(np.uint8)
-    shut = np.isin(doors.state, (DoorState.LOCKED, DoorState.BARRICADED))
+    shut = np.isin(doors.state, [int(s) for s in BARRED_STATES])
     blocked[doors.cell[shut]] = 1
     if cordon:
         blocked[world.tiles == Tile.EXIT] = 1

@@ -31,6 +31,7 @@ from numba.core.registry import CPUDispatcher
 
 from hyosan.errors import HyosanError
 from hyosan.jit import CACHE_DIR
+from hyosan.mechanics import MechanicError, generate, resolve
 from hyosan.rules.movement import builtin
 from hyosan.rules.tick import run_ticks, run_ticks_with
 
@@ -118,12 +119,15 @@ def tick_kernel(scenario_behaviour: Any, given: dict[str, Callable] | None, sour
         raise HyosanError(
             f"behaviours are for {' and '.join(KINDS)}, not {', '.join(sorted(unknown))}", source="behaviours"
         )
+    mechanics = list(getattr(scenario_behaviour, "mechanics", None) or [])
     specs = {}
     for kind in KINDS:
         value = getattr(scenario_behaviour, KEYS[kind])
         if kind not in given and value is not None:
             specs[kind] = value
             import_behaviour(value, source, f"behaviour.{KEYS[kind]}")  # fails early, naming the field
+    if mechanics:
+        return _with_mechanics(mechanics, specs, given, source)
     if not specs and not given:
         return run_ticks
     if not given:
@@ -141,6 +145,22 @@ def tick_kernel(scenario_behaviour: Any, given: dict[str, Callable] | None, sour
         return run_ticks_with(t0, t1, run, prm, fns["zombies"], fns["humans"])
 
     return advance
+
+
+def _with_mechanics(names: list[str], specs: dict[str, str], given: dict, source: str) -> Callable:
+    """The generated tick kernel of the scenario's mechanics (:mod:`hyosan.mechanics.generate`),
+    with its behaviours named ``module:function``."""
+    if given:
+        raise HyosanError(
+            "with mechanics, name behaviours in the scenario ([behaviour] zombie_step, human_step)",
+            source="behaviours",
+        )
+    try:
+        mechanics = resolve(names)
+        refs = {kind: tuple(specs[kind].split(":")) if kind in specs else None for kind in KINDS}
+        return generate.tick_kernel(mechanics, refs)
+    except MechanicError as exc:
+        raise HyosanError(str(exc), source=source, field="behaviour.mechanics") from None
 
 
 __all__ = ["as_kernel", "tick_kernel"]

@@ -23,17 +23,20 @@ from hyosan.agents import Population
 from hyosan.assemble import build_run, project_params, route_fields
 from hyosan.behaviours import tick_kernel
 from hyosan.checkpoint import fork, load_checkpoint, save_checkpoint
+from hyosan.errors import HyosanError
 from hyosan.limits import check_seed
 from hyosan.populate import area_cells, build_population
 from hyosan.record import Recorder, RunInfo
-from hyosan.results.result import MODE_NAMES, Result
+from hyosan.results.result import Result
 from hyosan.results.tables import world_info
+from hyosan.rules.log import emit
 from hyosan.rules.rng import stream
 from hyosan.scenario.load import LoadedScenario, load_scenario
 from hyosan.scenario.resolved import resolved_toml
-from hyosan.states import STATE_NAMES, State
+from hyosan.states import STATE_NAMES, EventKind, Mode, State
 from hyosan.timeline import Timeline
 from hyosan.world import World, load_map, room_doors
+from hyosan.world.tiles import DoorState
 
 STREAMS = ("population", "infection", "timeline", "movement", "contact")
 
@@ -123,6 +126,46 @@ class Simulation:
         for old, fresh in zip(a.fields, new, strict=True):
             old[:] = fresh
         a.flags.routes_changed[0] = 0
+
+    # -- declared operations: how timeline handlers and systems change a run ----------------
+    def set_params(self, **values: Any) -> None:
+        """Change kernel parameters by name (``cordon=True``): the one place ``prm`` is rebound;
+        a change to the cordon recomputes the humans' routes."""
+        unknown = sorted(set(values) - set(self.prm._fields))
+        if unknown:
+            raise HyosanError(f"no kernel parameter {unknown[0]!r}", source="set_params", field=unknown[0])
+        self.prm = self.prm._replace(**values)
+        if "cordon" in values:
+            self.arrays.flags.routes_changed[0] = 1
+
+    def set_doors(self, ids: np.ndarray, state: DoorState) -> None:
+        """Doors ``ids`` (but broken ones) become ``state``; barricaded ones at least as strong as
+        a barricade; the humans' routes are recomputed."""
+        doors = self.arrays.doors
+        ids = ids[doors.state[ids] != DoorState.BROKEN]
+        doors.state[ids] = state
+        if state == DoorState.BARRICADED:
+            doors.strength[ids] = np.maximum(doors.strength[ids], self.prm.barricade_hp)
+        self.arrays.flags.routes_changed[0] = 1
+
+    def set_goals(self, areas: list[str]) -> None:
+        """The alert humans' goal areas (besides the exits) become ``areas``."""
+        self.goal_areas = list(areas)
+        self.arrays.flags.routes_changed[0] = 1
+
+    def set_mode(self, who: np.ndarray | int, mode: int) -> None:
+        """Agents ``who`` (ids or a mask) switch to ``mode`` (:data:`hyosan.states.Mode`)."""
+        self.pop.mode[who] = mode
+
+    def remove(self, who: np.ndarray, state: State, kind: EventKind) -> None:
+        """Agents ``who`` leave the map for good in ``state`` (dead, rescued...): their fate
+        tick, the tile's occupancy, and an event ``kind`` each."""
+        pop, occupancy = self.pop, self.arrays.world.occupancy
+        for i in who:
+            pop.state[i] = state
+            pop.fate_tick[i] = self.tick
+            occupancy[pop.cell[i]] -= 1
+            emit(self.arrays.events, self.tick, int(kind), int(i), -1, pop.cell[i])
 
     # -- extending ---------------------------------------------------------------------------
     def add_system(self, system: Callable[[Simulation], None], every: int = 1) -> None:
@@ -240,7 +283,7 @@ class Simulation:
         (missing when off the map: escaped or rescued), ``bites``. Reads ``pop`` and ``world`` only."""
         pop = self.pop
         place = world_info(self.world).place(pop.cell)
-        modes = [MODE_NAMES.get(m, str(m)) for m in range(max(MODE_NAMES) + 1)]
+        modes = [Mode.name_of(m) for m in range(max(Mode.names()) + 1)]
         return pd.DataFrame(
             {
                 "agent": np.arange(pop.n),

@@ -136,10 +136,12 @@ def build_population(
     halfbie = infection_rng.random(n) < hb.fraction
     hostile = infection_rng.random(n) < hb.hostile_fraction
     hides = infection_rng.random(n) < inf.hide_bite
+    pinned = np.zeros(n, dtype=np.bool_)
     for c_i, ch in enumerate(scenario.characters):
         i = n_generated + c_i
         if ch.halfbie is not None:
             halfbie[i] = ch.halfbie
+            pinned[i] = True
         if ch.hostile is not None:
             hostile[i] = ch.hostile
         if ch.incubation is not None:
@@ -158,6 +160,7 @@ def build_population(
         halfbie=halfbie,
         hostile=hostile,
         hides_bite=hides,
+        pinned=pinned,
         name_code=name_code,
         characters=characters,
     )

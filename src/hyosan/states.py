@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -54,16 +55,70 @@ class EventKind(IntEnum):
 EVENT_NAMES = tuple(k.name.lower() for k in EventKind)
 
 
-class Mode:
-    """What an agent is doing (int8 in ``Population.mode``); humans and zombies use their own."""
+@dataclass(frozen=True)
+class ModeSpec:
+    """A mode: its code (int8 in ``Population.mode``), its name in tables, who uses it, what it
+    means, and the mechanic that declared it."""
 
-    CALM = 0  # humans: in class, unaware
-    FLEE = 1  # humans: alert, heading for a goal (exits, goal areas) away from zombies
-    HIDE = 2  # humans: alert and timid, heading for a refuge room to barricade it
-    HIDDEN = 3  # humans: inside a refuge room
-    HOLD = 4  # bitten altruists: stand in a doorway, fighting, until overwhelmed or turned
-    CONFRONT = 5  # the bravest humans: go to meet a zombie they see, to shield the others
-    WANDER = 10  # zombies: no target
-    CHASE = 11  # zombies: a human in sight
-    SEEK = 12  # zombies: following a sound
-    HUNT = 13  # hostile halfbies: walking to prey heard through walls (hunt_range)
+    code: int
+    name: str
+    who: str
+    doc: str
+    owner: str = "built-in"
+
+
+class Modes:
+    """The one registry of modes: each is declared once, here or by a mechanic
+    (:mod:`hyosan.mechanics`), and read by name (``Mode.FLEE``, a plain int the kernels compile
+    in), by code (``Mode.name_of(1)``) or all together (``Mode.names()``, for tables)."""
+
+    def __init__(self) -> None:
+        self._specs: dict[int, ModeSpec] = {}
+
+    def declare(self, code: int, name: str, who: str, doc: str, owner: str = "built-in") -> int:
+        """Declare a mode; a code or a name already taken by another owner is an error."""
+        name = name.lower()
+        if not 0 <= code <= 127:
+            raise ValueError(f"mode {name!r}: code {code} is not an int8 above -1")
+        for spec in self._specs.values():
+            if (spec.code == code or spec.name == name) and (spec.code, spec.name) != (code, name):
+                raise ValueError(
+                    f"mode {name!r} (code {code}) clashes with {spec.owner}'s mode "
+                    f"{spec.name!r} (code {spec.code})"
+                )
+        self._specs[code] = ModeSpec(code, name, who, doc, owner)
+        return code
+
+    def __getattr__(self, attr: str) -> int:
+        for spec in self.__dict__.get("_specs", {}).values():
+            if spec.name.upper() == attr:
+                return spec.code
+        raise AttributeError(attr)
+
+    def name_of(self, code: int) -> str:
+        spec = self._specs.get(int(code))
+        return spec.name if spec is not None else str(int(code))
+
+    def names(self) -> dict[int, str]:
+        """Code -> name, by code."""
+        return {c: self._specs[c].name for c in sorted(self._specs)}
+
+    def specs(self) -> list[ModeSpec]:
+        return [self._specs[c] for c in sorted(self._specs)]
+
+
+#: What an agent is doing (int8 in ``Population.mode``); humans and zombies use their own.
+Mode = Modes()
+for _code, _name, _who, _doc in (
+    (0, "calm", "humans", "in class, unaware"),
+    (1, "flee", "humans", "alert, heading for a goal (exits, goal areas) away from zombies"),
+    (2, "hide", "humans", "alert and timid, heading for a refuge room to barricade it"),
+    (3, "hidden", "humans", "inside a refuge room"),
+    (4, "hold", "bitten altruists", "stand in a doorway, fighting, until overwhelmed or turned"),
+    (5, "confront", "the bravest humans", "go to meet a zombie they see, to shield the others"),
+    (10, "wander", "zombies", "no target"),
+    (11, "chase", "zombies", "a human in sight"),
+    (12, "seek", "zombies", "following a sound"),
+    (13, "hunt", "hostile halfbies", "walking to prey heard through walls (hunt_range)"),
+):
+    Mode.declare(_code, _name, _who, _doc)

@@ -24,7 +24,7 @@ import numpy as np
 
 from hyosan.errors import HyosanError
 from hyosan.populate import area_cells
-from hyosan.rules.consts import CALM, EV_DEATH, EV_ISOLATE, EV_RESCUE, FLEE, HOLD
+from hyosan.rules.consts import CALM, EV_ISOLATE, FLEE, HOLD
 from hyosan.rules.contact import infect
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
@@ -100,11 +100,9 @@ def alarm(sim: Simulation, index: int, e) -> int:
 
 @register("goal")
 def goal(sim: Simulation, index: int, e) -> int:
-    sim.goal_areas = [e.area]
-    sim.arrays.flags.routes_changed[0] = 1
+    sim.set_goals([e.area])
     pop = sim.pop
-    humanlike = np.isin(pop.state, (State.HUMAN, State.BITTEN)) & (pop.mode != HOLD)
-    pop.mode[humanlike] = FLEE
+    sim.set_mode(np.isin(pop.state, (State.HUMAN, State.BITTEN)) & (pop.mode != HOLD), FLEE)
     return -1
 
 
@@ -117,13 +115,7 @@ def broadcast(sim: Simulation, index: int, e) -> int:
 
 def _door_event(new_state: DoorState) -> Handler:
     def handler(sim: Simulation, index: int, e) -> int:
-        doors = sim.arrays.doors
-        ids = sim.doors_of(e.area)
-        ids = ids[doors.state[ids] != DoorState.BROKEN]
-        doors.state[ids] = new_state
-        if new_state == DoorState.BARRICADED:
-            doors.strength[ids] = np.maximum(doors.strength[ids], sim.prm.barricade_hp)
-        sim.arrays.flags.routes_changed[0] = 1
+        sim.set_doors(sim.doors_of(e.area), new_state)
         return -1
 
     return handler
@@ -141,8 +133,7 @@ for _kind, _state in (
 
 def _cordon(on: bool) -> Handler:
     def handler(sim: Simulation, index: int, e) -> int:
-        sim.prm = sim.prm._replace(cordon=on)
-        sim.arrays.flags.routes_changed[0] = 1
+        sim.set_params(cordon=on)
         return -1
 
     return handler
@@ -152,14 +143,11 @@ register("cordon")(_cordon(True))
 register("lift_cordon")(_cordon(False))
 
 
-def _take(sim: Simulation, e, states: tuple[State, ...], new_state: State, kind: int) -> int:
-    pop, occupancy = sim.pop, sim.arrays.world.occupancy
-    who = np.isin(pop.cell, sim.area(e.area)) & np.isin(pop.state, states)
-    for i in np.flatnonzero(who):
-        pop.state[i] = new_state
-        pop.fate_tick[i] = sim.tick
-        occupancy[pop.cell[i]] -= 1
-        emit(sim.arrays.events, sim.tick, kind, i, -1, pop.cell[i])
+def _take(sim: Simulation, e, states: tuple[State, ...], new_state: State, kind: EventKind) -> int:
+    pop = sim.pop
+    sim.remove(
+        np.flatnonzero(np.isin(pop.cell, sim.area(e.area)) & np.isin(pop.state, states)), new_state, kind
+    )
     return -1
 
 
@@ -172,12 +160,25 @@ def rescue(sim: Simulation, index: int, e) -> int:
     who = np.flatnonzero(np.isin(pop.cell, sim.area(e.area)) & (pop.state == State.BITTEN))
     for i in who:
         emit(sim.arrays.events, sim.tick, EV_ISOLATE, int(i), -1, pop.cell[i])
-    return _take(sim, e, (State.HUMAN, State.BITTEN), State.RESCUED, EV_RESCUE)
+    return _take(sim, e, (State.HUMAN, State.BITTEN), State.RESCUED, EventKind.RESCUE)
 
 
 @register("strike")
 def strike(sim: Simulation, index: int, e) -> int:
-    return _take(sim, e, (State.HUMAN, State.BITTEN, State.ZOMBIE, State.HALFBIE), State.DEAD, EV_DEATH)
+    return _take(
+        sim, e, (State.HUMAN, State.BITTEN, State.ZOMBIE, State.HALFBIE), State.DEAD, EventKind.DEATH
+    )
+
+
+def handler_of(sim: Simulation, kind: str) -> Handler | None:
+    """The handler of ``kind``: a registered one, or one of the scenario's mechanics'."""
+    if kind in HANDLERS:
+        return HANDLERS[kind]
+    for m in sim.scenario.mechanic_list():
+        for ev in m.events:
+            if ev.name == kind:
+                return ev.handler
+    return None
 
 
 # -- the timeline of a run ---------------------------------------------------------------------
@@ -201,7 +202,7 @@ class Timeline:
         #: the goal areas to restore on arrival).
         self.seeking: list[tuple[int, np.ndarray, list[str]]] = []
         for i, e in enumerate(sc.events):
-            if e.kind not in HANDLERS:
+            if handler_of(sim, e.kind) is None:
                 raise HyosanError(
                     f"unknown event kind {e.kind!r}", source=sim.loaded.source, field=f"events[{i}].kind"
                 )
@@ -220,10 +221,9 @@ class Timeline:
         pop = sim.pop
         pop.group[i] = -1
         pop.leader[i] = i
-        pop.mode[i] = FLEE
+        sim.set_mode(i, FLEE)
         self.seeking.append((i, sim.area(area), list(sim.goal_areas)))
-        sim.goal_areas = [area]
-        sim.arrays.flags.routes_changed[0] = 1
+        sim.set_goals([area])
 
     def _arrivals(self, sim: Simulation) -> None:
         pop = sim.pop
@@ -234,9 +234,8 @@ class Timeline:
             if arrived or not walking or pop.mode[i] != FLEE:
                 self.seeking.remove(item)
                 if arrived and walking:
-                    pop.mode[i] = CALM  # treated where they came for help
-                sim.goal_areas = before
-                sim.arrays.flags.routes_changed[0] = 1
+                    sim.set_mode(i, CALM)  # treated where they came for help
+                sim.set_goals(before)
 
     def fire_due(self, sim: Simulation) -> None:
         """Fire every event due now (conditions are checked every ``CONDITION_EVERY`` ticks)."""
@@ -252,7 +251,7 @@ class Timeline:
                     item.when = None
             if item.tick is not None and item.tick <= sim.tick:
                 self.pending.remove(item)
-                center = HANDLERS[item.event.kind](sim, item.index, item.event)
+                center = handler_of(sim, item.event.kind)(sim, item.index, item.event)
                 emit(sim.arrays.events, sim.tick, int(EventKind.SCENARIO), -1, item.index, center)
 
     def next_stop(self, tick: int, limit: int) -> int:

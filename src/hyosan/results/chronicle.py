@@ -119,6 +119,8 @@ def chronicle(result: Result) -> str:
         name = f"**{md(c.name)}**"
         mine = ev[(ev["a"] == c.agent) | (ev["b"] == c.agent)]
         killed = 0
+        # What they are when they fall: a zombie or a halfbie (as they began, or as they turned).
+        kind = c.start_state if c.start_state in ("zombie", "halfbie") else "zombie"
         for e in mine.itertuples():
             place = where(e.room, e.floor)
             if e.kind == "bite" and e.b == c.agent:
@@ -129,7 +131,8 @@ def chronicle(result: Result) -> str:
                 lines.append(Line(e.time_s, 2, f"{name} bites {_who(agents, e.b)} {place}."))
                 told_bites.add(int(e.b))
             elif e.kind == "turn" and e.a == c.agent:
-                mind = ", but keeps their mind: a halfbie" if c.fate == "halfbie" else ""
+                kind = "halfbie" if e.detail == "halfbie" else "zombie"
+                mind = ", but keeps their mind: a halfbie" if kind == "halfbie" else ""
                 lines.append(Line(e.time_s, 2, f"{name} turns {place}{mind}."))
             elif e.kind == "hold" and e.a == c.agent:
                 lines.append(
@@ -140,7 +143,7 @@ def chronicle(result: Result) -> str:
                 if killed == 1:
                     lines.append(Line(e.time_s, 2, f"{name} fights back and kills a zombie {place}."))
             elif e.kind == "kill" and e.b == c.agent:
-                lines.append(Line(e.time_s, 2, f"{name}, a zombie now, is destroyed {place}."))
+                lines.append(Line(e.time_s, 2, f"{name}, a {kind} now, is destroyed {place}."))
             elif e.kind == "death" and e.a == c.agent:
                 lines.append(Line(e.time_s, 2, f"{name} dies {place}."))
             elif e.kind == "escape" and e.a == c.agent:

@@ -36,18 +36,6 @@ BY_SCENARIO = -2
 SCENARIO_NAME = "(scenario)"
 #: Event kinds whose column ``b`` is a door index in the engine's buffer (moved to ``door``).
 DOOR_KINDS = (EventKind.DOOR_OPEN, EventKind.DOOR_SHUT, EventKind.DOOR_BREACH, EventKind.BARRICADE)
-MODE_NAMES = {
-    Mode.CALM: "calm",
-    Mode.FLEE: "flee",
-    Mode.HIDE: "hide",
-    Mode.HIDDEN: "hidden",
-    Mode.HOLD: "hold",
-    Mode.CONFRONT: "confront",
-    Mode.WANDER: "wander",
-    Mode.CHASE: "chase",
-    Mode.SEEK: "seek",
-    Mode.HUNT: "hunt",
-}
 
 
 @dataclass
@@ -158,7 +146,8 @@ class Result:
         """Positions, states and modes every ``frame_every``: one row per (frame, agent)."""
         f, n = self.frame_cells.shape
         place = self.world.place(self.frame_cells.ravel())
-        modes = np.asarray([MODE_NAMES.get(m, str(m)) for m in range(max(MODE_NAMES) + 1)], dtype=object)
+        names = Mode.names()
+        modes = np.asarray([Mode.name_of(m) for m in range(max(names) + 1)], dtype=object)
         return pd.DataFrame(
             {
                 "tick": np.repeat(self.frame_ticks, n),
@@ -168,7 +157,7 @@ class Result:
                 "x": place.x,
                 "y": place.y,
                 "state": pd.Categorical.from_codes(self.frame_states.ravel(), categories=list(STATE_NAMES)),
-                "mode": pd.Categorical(modes[self.frame_modes.ravel()], categories=list(MODE_NAMES.values())),
+                "mode": pd.Categorical(modes[self.frame_modes.ravel()], categories=list(names.values())),
             }
         )
 

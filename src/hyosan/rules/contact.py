@@ -41,7 +41,7 @@ from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
 from hyosan.rules.rng import uniform
-from hyosan.rules.spatial import full8, index_zombies
+from hyosan.rules.spatial import full8, index_zombies, is_threat
 
 
 @kernel_inline
@@ -187,13 +187,17 @@ def infect(h, biter, loud, now, world, doors, agents, prm, noise, ev):
 @kernel
 def bite(h, z, now, world, doors, agents, prm, noise, ev, gen):
     """Zombie or hostile halfbie ``z`` bites human ``h``; the already bitten are overwhelmed
-    (they turn at once)."""
+    (they turn at once). A halfbie's bite makes a halfbie with chance ``hb_makes``, except in
+    characters whose kind the scenario pins (Nam-ra stays a halfbie, a ``halfbie = false`` one
+    never becomes one)."""
     if agents.state[h] == BITTEN:
         turn(h, now, agents, ev)  # overwhelmed: no longer prey, this very tick
         return
     agents.bites[z] += 1
     if agents.state[z] == HALFBIE:
-        agents.halfbie[h] = uniform(gen) < prm.hb_makes
+        makes = uniform(gen) < prm.hb_makes  # drawn for everyone: the stream stays the same
+        if not agents.pinned[h]:  # a character the scenario pins keeps their kind
+            agents.halfbie[h] = makes
     infect(h, z, True, now, world, doors, agents, prm, noise, ev)
 
 
@@ -213,7 +217,7 @@ def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
         if i == n:
             i = 0
         s = state[i]
-        if s == ZOMBIE or (s == HALFBIE and hostile[i]):
+        if is_threat(s, hostile[i]):
             h = adjacent_prey(i, agents, world, idx, prm.W)
             if h < 0:
                 continue

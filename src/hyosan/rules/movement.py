@@ -25,7 +25,6 @@ from hyosan.rules.consts import (
     D_BARRICADED,
     D_BROKEN,
     D_CLOSED,
-    D_LOCKED,
     D_OPEN,
     EV_BARRICADE,
     EV_DOOR_BREACH,
@@ -46,26 +45,20 @@ from hyosan.rules.consts import (
     TR_WALK,
     WALKABLE,
     WANDER,
-    ZOMBIE,
 )
+from hyosan.rules.doors import barred, shut, workable
 from hyosan.rules.hunt import hunt_row
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.log import emit
 from hyosan.rules.noise import heard, stamp_noise
 from hyosan.rules.rng import below, below8, uniform
-from hyosan.rules.spatial import EDGE_COST_A, EDGE_DX_A, EDGE_DY_A, coords, euclid, full8
+from hyosan.rules.spatial import EDGE_COST_A, EDGE_DX_A, EDGE_DY_A, coords, euclid, full8, is_threat
 
 # Wandering headings (dy, dx), clockwise from north (arrays: see spatial.EDGE_DY_A).
 _DY = np.array((-1, -1, 0, 1, 1, 1, 0, -1), dtype=np.int64)
 _DX = np.array((0, 1, 1, 1, 0, -1, -1, -1), dtype=np.int64)
 # Where each heading's edge is among the edges of a cell with all 8 grid neighbours (spatial.full8).
 _HEADING_EDGE = np.array((0, 5, 2, 7, 3, 6, 1, 4), dtype=np.int64)
-
-
-@kernel_inline
-def shut(ds):
-    """Whether a door in state ``ds`` stops walking (and sight, and part of the sound)."""
-    return ds == D_CLOSED or ds == D_LOCKED or ds == D_BARRICADED
 
 
 @kernel_inline
@@ -76,7 +69,7 @@ def human_may_enter(m, world, door_state, cordon):
         return False
     if t == T_DOOR:
         ds = door_state[world.door_of_cell[m]]
-        return not (ds == D_LOCKED or ds == D_BARRICADED)
+        return not barred(ds)
     if t == T_EXIT and cordon:
         return False
     return True
@@ -259,7 +252,7 @@ def barricade_work(i, c, now, world, doors, prm, ev, flags):
     for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
         d = world.room_door_idx[k]
         ds = doors.state[d]
-        if ds != D_OPEN and ds != D_CLOSED:
+        if not workable(ds):
             continue
         dc = doors.cell[d]
         if world.occupancy[dc] > 0:
@@ -309,7 +302,7 @@ def batter(d, rate, now, world, doors, prm, noise, ev, flags):
         stamp_noise(dc, prm.batter_db, now, now + prm.batter_ticks, noise, world, doors.state, prm)
     if doors.strength[d] <= 0.0:
         doors.strength[d] = 0.0
-        if doors.state[d] == D_LOCKED or doors.state[d] == D_BARRICADED:
+        if barred(doors.state[d]):
             flags.routes_changed[0] = 1
         doors.state[d] = D_BROKEN
         emit(ev, now, EV_DOOR_BREACH, -1, d, dc)
@@ -436,7 +429,7 @@ def path_step(i, c, prey, now, world, doors, hunts, prm, noise, ev, flags):
             continue
         if world.tiles[m] == T_DOOR:
             ds = doors.state[world.door_of_cell[m]]
-            if ds == D_LOCKED or ds == D_BARRICADED:
+            if barred(ds):
                 bd = d
                 best = -1
                 door_hit = world.door_of_cell[m]
@@ -560,7 +553,7 @@ def move_all(now, offset, run, prm, gen, zombie_fn, human_fn):
         if i == n:
             i = 0
         s = state[i]
-        zombie_like = s == ZOMBIE or (s == HALFBIE and hostile[i])
+        zombie_like = is_threat(s, hostile[i])
         if not (zombie_like or s == HUMAN or s == BITTEN or s == HALFBIE):
             continue
         speed = speed_of(i, s, zombie_like, agents, prm)

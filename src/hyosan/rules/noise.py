@@ -11,7 +11,8 @@ with preallocated workspace, so the kernel can stamp a scream the tick it happen
 
 from __future__ import annotations
 
-from hyosan.rules.consts import D_BARRICADED, D_CLOSED, T_DOOR, T_WALL
+from hyosan.rules.consts import T_DOOR, T_WALL
+from hyosan.rules.doors import shut
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.world.fields import _pop, _push
 
@@ -42,8 +43,7 @@ def sound_loss(m, world, door_state, prm):
     if t == T_WALL:
         loss += prm.wall_loss
     elif t == T_DOOR:
-        ds = door_state[world.door_of_cell[m]]
-        if ds >= D_CLOSED and ds <= D_BARRICADED:
+        if shut(door_state[world.door_of_cell[m]]):
             loss += prm.door_loss
     return loss
 

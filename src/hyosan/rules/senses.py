@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-from hyosan.rules.consts import BLOCK, D_BARRICADED, D_CLOSED, OPAQUE, T_DOOR, T_WINDOW
+from hyosan.rules.consts import BLOCK, OPAQUE, T_DOOR, T_WINDOW
+from hyosan.rules.doors import shut
 from hyosan.rules.jit import kernel_inline
 from hyosan.rules.spatial import coords, is_prey, is_threat, rect_total
 
@@ -25,8 +26,7 @@ def opaque(c, world, door_state, glass):
     if OPAQUE[t] or (t == T_WINDOW and not glass):
         return True
     if t == T_DOOR:
-        ds = door_state[world.door_of_cell[c]]
-        return ds >= D_CLOSED and ds <= D_BARRICADED
+        return shut(door_state[world.door_of_cell[c]])
     return False
 
 

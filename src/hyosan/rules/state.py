@@ -59,6 +59,7 @@ class Agents(NamedTuple):
     halfbie: np.ndarray
     hostile: np.ndarray
     hides_bite: np.ndarray
+    pinned: np.ndarray  # bool: a character whose kind (halfbie or not) the scenario pins
     mode: np.ndarray
     budget: np.ndarray
     heading: np.ndarray
@@ -186,6 +187,8 @@ class Params(NamedTuple):
     bw: int  # blocks per row and per column
     bh: int
     exits: int  # exit tiles on the map (none: no exit pass)
+    start_s: float = 0.0  # the clock at tick 0, seconds after midnight (rules/clock.py)
+    mech: tuple = ()  # the keys of the scenario's mechanics in kernel units, by name (hyosan.mechanics)
 
 
 def event_buffer(capacity: int) -> EventBuffer:
@@ -267,3 +270,4 @@ class Run(NamedTuple):
     counts: np.ndarray  # int32[ticks + 1, states, roles]: counts after each tick
     rng_move: np.ndarray  # uint64[4] xoshiro256** state of the movement stream
     rng_contact: np.ndarray  # uint64[4] the contact stream
+    mech: tuple = ()  # the arrays of the scenario's mechanics, by name (hyosan.mechanics)

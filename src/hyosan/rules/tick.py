@@ -2,6 +2,10 @@
 
     infection -> senses -> movement -> contact -> exits -> counts
 
+A scenario's mechanics (:mod:`hyosan.mechanics`) run their hooks between these phases, in a
+tick kernel generated around the same pieces (``before_moving``, ``move_all``,
+``contact_phase``, ``end_tick``).
+
 It runs many ticks per call and returns early when Python has work to do: door changes that
 alter the humans' routes (the goal fields must be recomputed), or an event buffer half full.
 Random draws come from two xoshiro256** states (movement, contact; see rules/rng.py), each its
@@ -40,7 +44,7 @@ from hyosan.rules.movement import builtin, move_all, settle_modes
 from hyosan.rules.noise import heard
 from hyosan.rules.rng import below
 from hyosan.rules.senses import nearest_heard, nearest_seen
-from hyosan.rules.spatial import rebuild_blocks, rebuild_cells, summed_area
+from hyosan.rules.spatial import is_threat, rebuild_blocks, rebuild_cells, summed_area
 
 
 @kernel_inline
@@ -120,7 +124,7 @@ def senses_all(now, run, prm):
     state, hostile = run.agents.state, run.agents.hostile
     for i in range(state.shape[0]):
         s = state[i]
-        if s == ZOMBIE or (s == HALFBIE and hostile[i]):
+        if is_threat(s, hostile[i]):
             zombie_senses(i, s, now, run, prm)
         elif s == HUMAN or s == BITTEN or s == HALFBIE:
             human_senses(i, s, now, run, prm)
@@ -172,17 +176,31 @@ def before_moving(now, run, prm):
 
 
 @kernel_inline
-def after_moving(now, run, prm):
-    """Modes settle, contact, exits, counts; True when Python has work (the routes changed or
-    the event buffer is more than half full)."""
-    world, agents, ev = run.world, run.agents, run.events
+def contact_phase(now, run, prm):
+    """Modes settle, then contact."""
+    world, agents = run.world, run.agents
     settle_modes(world, agents)
     rebuild_cells(agents, run.cells)
     offset = below(run.rng_contact, agents.state.shape[0]) if agents.state.shape[0] > 0 else 0
-    contact_all(now, offset, world, run.doors, agents, prm, run.noise, ev, run.cells, run.rng_contact)
-    exits_all(now, world, agents, prm, ev)
-    count_states(run.counts[now + 1], agents)
+    contact_all(now, offset, world, run.doors, agents, prm, run.noise, run.events, run.cells, run.rng_contact)
+
+
+@kernel_inline
+def end_tick(now, run, prm):
+    """Exits, counts; True when Python has work (the routes changed or the event buffer is more
+    than half full)."""
+    ev = run.events
+    exits_all(now, run.world, run.agents, prm, ev)
+    count_states(run.counts[now + 1], run.agents)
     return run.flags.routes_changed[0] != 0 or 2 * ev.count[0] > ev.tick.shape[0]
+
+
+@kernel_inline
+def after_moving(now, run, prm):
+    """Modes settle, contact, exits, counts; True when Python has work (the routes changed or
+    the event buffer is more than half full)."""
+    contact_phase(now, run, prm)
+    return end_tick(now, run, prm)
 
 
 @kernel

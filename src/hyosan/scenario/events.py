@@ -17,6 +17,7 @@ class KindSpec:
     name: str
     needs_area: bool = False
     doc: str = ""
+    owner: str = ""  # the mechanic that adds it (hyosan.mechanics); "" for the built-in and timeline's
 
 
 #: Kind name -> spec.

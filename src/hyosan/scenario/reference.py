@@ -7,6 +7,8 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from hyosan import mechanics
+from hyosan.mechanics import BUILT_IN
 from hyosan.scenario.events import KINDS
 from hyosan.scenario.schema import Scenario
 
@@ -67,10 +69,41 @@ def _section(title: str, model: type[BaseModel], out: list[str]) -> None:
         _section(sub_title, sub, out)
 
 
+def _mechanics(out: list[str]) -> None:
+    """Each built-in mechanic's keys, units and ranges, modes and event kinds."""
+    rows = [
+        "### Mechanics (`[behaviour] mechanics`, their keys in `[mechanics]`)",
+        "",
+        "Off unless listed. A user's mechanic is named `module:attribute` (docs/extending.md).",
+    ]
+    for name in BUILT_IN:
+        m = mechanics.load(name)
+        rows += [
+            "",
+            f"#### `{m.name}`: {m.doc}",
+            "",
+            "| key | default | range | meaning |",
+            "|---|---|---|---|",
+        ]
+        for k in m.keys:
+            default = f"`{k.default!r}`".replace("'", '"').replace("True", "true").replace("False", "false")
+            rows.append(f"| `{k.name}` | {default} | {k.range_text()} | {k.doc} |")
+        if m.events:
+            rows += [
+                "",
+                "Its timeline event kinds: " + ", ".join(f"`{e.name}` ({e.doc})" for e in m.events) + ".",
+            ]
+        if m.modes:
+            rows += ["", "Its modes: " + ", ".join(f"`{name}` ({doc})" for _, name, _, doc in m.modes) + "."]
+    out.append("\n".join(rows))
+
+
 def markdown() -> str:
     out: list[str] = []
     for name, field in Scenario.model_fields.items():
         sub = _model_of(field.annotation)
+        if sub is None:  # the mechanics' keys: their own section below
+            continue
         origin = typing.get_origin(field.annotation)
         title = f"[[{name}]]" if origin is list else f"{name}.NAME" if origin is dict else name
         _section(title, sub, out)
@@ -80,7 +113,10 @@ def markdown() -> str:
         "| kind | needs `area` | what it does |",
         "|---|---|---|",
     ]
-    kinds += [f"| `{k.name}` | {'yes' if k.needs_area else 'no'} | {k.doc} |" for k in KINDS.values()]
+    kinds += [
+        f"| `{k.name}` | {'yes' if k.needs_area else 'no'} | {k.doc} |" for k in KINDS.values() if not k.owner
+    ]
     kinds += ["", "A new kind is one handler registered with `hyosan.timeline.register` (docs/extending.md)."]
     out.append("\n".join(kinds))
+    _mechanics(out)
     return "\n\n".join(out) + "\n"

@@ -198,6 +198,29 @@ def _step_ref(value: str | None) -> str | None:
     raise ValueError("expected 'module:function', a user behaviour (docs/extending.md)")
 
 
+def _mechanic_ref(value: str) -> str:
+    if re.fullmatch(r"[A-Za-z_]\w*|[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+        return value
+    raise ValueError("expected a mechanic's name or 'module:attribute' (docs/extending.md)")
+
+
+def _mechanics_of(raw: object) -> list:
+    """The mechanics a raw scenario table lists (``[behaviour] mechanics``), resolved: their
+    timeline event kinds and modes are registered before the events are validated."""
+    behaviour = raw.get("behaviour") if isinstance(raw, dict) else None
+    listed = behaviour.get("mechanics") if isinstance(behaviour, dict) else None
+    if not listed or not isinstance(listed, list) or not all(isinstance(m, str) for m in listed):
+        return []
+    # Loading a mechanic imports its module (numba's kernels, a user's code): only when a
+    # scenario lists one, so that validating any other scenario stays light.
+    from hyosan import mechanics
+
+    try:
+        return mechanics.resolve(listed)
+    except mechanics.MechanicError as exc:
+        raise ValueError(f"behaviour.mechanics: {exc}") from None
+
+
 class BehaviourConfig(Strict):
     humans: Literal["flee", "wander"] = Field("flee", description="'wander': no senses, random walk")
     zombies: Literal["hunt", "wander"] = Field(
@@ -208,6 +231,11 @@ class BehaviourConfig(Strict):
     )
     human_step: Annotated[str | None, AfterValidator(_step_ref)] = Field(
         None, description="a user behaviour 'module:function' that decides humans' steps (docs/extending.md)"
+    )
+    mechanics: list[Annotated[str, AfterValidator(_mechanic_ref)]] = Field(
+        default_factory=list,
+        description="extra mechanics, in the order the tick runs their hooks: a built-in's name "
+        "('darkness') or a user's 'module:attribute' (docs/extending.md); their keys go in [mechanics]",
     )
     hide_below: Unit = Field(0.45, description="alert humans less courageous than this hide in a room")
     confront_above: float = Field(
@@ -326,6 +354,17 @@ class Scenario(Strict):
     characters: list[CharacterConfig] = Field(default_factory=list)
     events: list[EventConfig] = Field(default_factory=list)
     run: RunConfig = Field(default_factory=RunConfig)
+    mechanics: dict[str, str | float | bool] = Field(
+        default_factory=dict,
+        description="the keys of the mechanics in use ([behaviour] mechanics), by name: see "
+        "'Mechanics' below",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_mechanics(cls, raw: object) -> object:
+        _mechanics_of(raw)
+        return raw
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -342,6 +381,7 @@ class Scenario(Strict):
         for i, e in enumerate(self.events):
             if e.who is not None and e.who not in names:
                 raise ValueError(f"events[{i}].who: no character named {e.who!r}")
+        self._check_mechanics()
         if parse_duration(self.clock.tick) <= 0:
             raise ValueError("clock.tick: must be positive")
         # Sizes, before anything is allocated (hyosan.limits; each can be raised).
@@ -367,6 +407,37 @@ class Scenario(Strict):
                 f"{limits.MAX_FRAME_VALUES.name})"
             )
         return self
+
+    def _check_mechanics(self) -> None:
+        used = self.mechanic_list()
+        names = {m.name for m in used}
+        for i, e in enumerate(self.events):
+            owner = KINDS[e.kind].owner
+            if owner and owner not in names:
+                raise ValueError(
+                    f"events[{i}].kind: {e.kind!r} belongs to the mechanic {owner!r}: "
+                    "list it in [behaviour] mechanics"
+                )
+        if self.mechanics and not used:
+            key = sorted(self.mechanics)[0]
+            raise ValueError(f"mechanics.{key}: no mechanic in use declares it ([behaviour] mechanics)")
+        if used:
+            from hyosan import mechanics  # loaded above by _mechanics_of (a user's module, numba)
+
+            mechanics.key_values(used, self.mechanics)
+
+    def mechanic_list(self) -> list:
+        """The mechanics this scenario uses (:class:`hyosan.mechanics.Mechanic`), in order."""
+        return _mechanics_of({"behaviour": {"mechanics": list(self.behaviour.mechanics)}})
+
+    def mechanic_values(self) -> dict:
+        """Every key of the mechanics in use: the scenario's value, else the default."""
+        used = self.mechanic_list()
+        if not used:
+            return {}
+        from hyosan import mechanics  # loaded above by _mechanics_of (a user's module, numba)
+
+        return mechanics.key_values(used, self.mechanics)
 
     # -- derived times ----------------------------------------------------------------------
     @property
