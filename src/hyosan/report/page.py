@@ -25,6 +25,7 @@ from hyosan.report import charts, story
 from hyosan.report.replay import (
     PAGE_CSP,
     embed_json,
+    palette_script,
     replay_css,
     replay_data_script,
     replay_html,
@@ -232,6 +233,10 @@ def _payload(result: Result, milestones: pd.DataFrame) -> dict:
         door_states=door_states,
         door_state_names=story.DOOR_STATE_NAMES,
         helicopters=story.helicopters(result),
+        room_ids=result.world.room_id,
+        room_names=result.world.rooms["name"].astype(str).tolist(),
+        bitten_by=["" if pd.isna(n) else str(n) for n in a["bitten_by_name"]],
+        bitten_s=a["bitten_s"].to_numpy(dtype=float),
     )
 
 
@@ -306,7 +311,7 @@ def build_report(result: Result) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{e(title)}</title>\n<style>{PAGE_CSS}\n{SVG_CSS}\n{replay_css()}</style>\n</head>\n<body>\n<main>\n"
         f'<h1>{e(s["title"])}</h1>\n<p class="sub">{e(sub)}</p>\n<nav>{nav}</nav>\n{body}\n</main>\n'
-        f"{replay_data_script(payload)}\n"
+        f"{replay_data_script(payload)}\n{palette_script()}\n"
         f'<script type="application/json" id="summary-data">{embed_json(s)}</script>\n'
         f"<script>\n{replay_js()}</script>\n</body>\n</html>\n"
     )
