@@ -71,7 +71,7 @@ _CSS = """
 .keys2{display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.85rem;list-style:none;padding:0;margin:.3rem 0}
 .keys2 i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em;border:1px solid #999}
 ol.chron li{margin:.15rem 0}
-"""
+"""  # noqa: E501
 
 _SCRIPT = r"""
 (async () => {
@@ -173,7 +173,7 @@ slider.oninput = () => { stop(); draw(+slider.value); };
 draw(0);
 window.townReady = true;
 })().catch(err => { document.getElementById('clock').textContent = 'The map could not be shown: ' + err.message; window.townReady = 'error'; throw err; });
-"""
+"""  # noqa: E501
 
 
 def _pack(q: np.ndarray) -> str:
@@ -432,7 +432,8 @@ def build_town_report(result) -> str:
             '<div class="bar"><button id="play" type="button">Play</button>'
             '<input id="frame" type="range" min="0" value="0" aria-label="Time">'
             '<output id="clock"></output></div>'
-            f'<div class="townmap"><canvas id="map" role="img" aria-label="Map of people and zombies"></canvas></div>'
+            '<div class="townmap"><canvas id="map" role="img" '
+            'aria-label="Map of people and zombies"></canvas></div>'
             f'{scales}{keys}<p class="sub">Colours use a square-root scale (a few zombies show).{coarse}</p>',
         ),
         ("charts", "Over time", _charts(result, events)),
