@@ -180,8 +180,10 @@ def _pack(q: np.ndarray) -> str:
     return base64.b64encode(zlib.compress(np.ascontiguousarray(q, np.uint8).tobytes(), ZLIB_LEVEL)).decode()
 
 
-def map_factor(shape: tuple[int, int], max_cells: int = MAX_MAP_CELLS) -> int:
-    """The block size that brings a (height, width) map to at most ``max_cells`` cells."""
+def map_factor(shape: tuple[int, int], max_cells: int | None = None) -> int:
+    """The block size that brings a (height, width) map to at most ``max_cells`` cells
+    (:data:`MAX_MAP_CELLS` unless given)."""
+    max_cells = MAX_MAP_CELLS if max_cells is None else max_cells
     return max(1, math.ceil(math.sqrt(shape[0] * shape[1] / max_cells)))
 
 
