@@ -13,6 +13,7 @@ biggest whole number of pixels per tile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -306,8 +307,15 @@ def frames_rgb(result: Result, size: tuple[int, int] = SIZE):
         yield img
 
 
-def write_video(result: Result, path: str | Path, fps: int = 24, size: tuple[int, int] = SIZE) -> Path:
-    """Encode the replay to ``path`` (MP4, H.264), one video frame per recorded frame."""
+def write_video(
+    result: Result,
+    path: str | Path,
+    fps: int = 24,
+    size: tuple[int, int] = SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Encode the replay to ``path`` (MP4, H.264), one video frame per recorded frame;
+    ``progress(done, total)`` is called after each frame."""
     try:
         import imageio_ffmpeg  # optional extra: only this function needs ffmpeg
     except ImportError:
@@ -334,7 +342,12 @@ def write_video(result: Result, path: str | Path, fps: int = 24, size: tuple[int
         )
         writer.send(None)
         writer.send(first)
-        for img in images:
+        total = len(result.frame_ticks)
+        if progress is not None:
+            progress(1, total)
+        for done, img in enumerate(images, start=2):
             writer.send(img)
+            if progress is not None:
+                progress(done, total)
         writer.close()
     return path
