@@ -45,7 +45,17 @@ SEZR_COLOURS = {
 }
 SEZR_NAMES = {"S": "people (S)", "E": "bitten (E)", "Z": "zombies (Z)", "R": "removed (R)"}
 #: Districts' lines: a categorical scheme (Okabe-Ito, readable by the colour-blind), repeated.
-DISTRICT_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
+DISTRICT_COLOURS = [
+    "#0072b2",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+    "#f0e442",
+    "#000000",
+    "#999",
+]
 #: Map colours: land, water and mountains (blocked), roads; people and zombies scale to these.
 LAND, WATER, ROAD, PEOPLE, ZOMBIES = "#f3f1ea", "#9cc3e6", "#c9c4b8", "#1f6fe0", "#d62828"
 #: Column names of the district table, in words.
@@ -394,11 +404,8 @@ def build_town_report(result) -> str:
         ("cells reached", f"{s['cells_reached']:,} of {int(live.sum()):,}"),
     ]
     card_html = "".join(f'<div class="card"><b>{e(v)}</b><span>{e(label)}</span></div>' for label, v in cards)
-    per = (
-        f"per {lat.cell_m * k / 1000:g} km cell"
-        if lat.cell_m * k >= 1000
-        else f"per {lat.cell_m * k:g} m cell"
-    )
+    side = f"{lat.cell_m * k / 1000:g} km" if lat.cell_m * k >= 1000 else f"{lat.cell_m * k:g} m"
+    per = f"per {side} {'block' if k > 1 else 'cell'}"
     coarse = (
         f" The map shows blocks of {k} x {k} cells ({blocked.shape[1]} x {blocked.shape[0]}); cells.nc has "
         "every cell."
