@@ -24,24 +24,16 @@ from PIL import Image, ImageDraw, ImageFont
 
 from hyosan.errors import HyosanError
 from hyosan.io import atomic_path
+from hyosan.palette import STATE_COLOURS, TILE_COLOURS
 from hyosan.report import story
-from hyosan.report.charts import STATE_COLOURS
 from hyosan.states import STATE_NAMES
 from hyosan.world.tiles import DoorState, Tile
 
 if TYPE_CHECKING:
     from hyosan.results.result import Result
 
-TILE_RGB = {
-    Tile.VOID: (255, 255, 255),
-    Tile.FLOOR: (238, 238, 242),
-    Tile.WALL: (60, 64, 72),
-    Tile.DOOR: (176, 122, 58),
-    Tile.WINDOW: (150, 200, 240),
-    Tile.STAIRS: (200, 180, 240),
-    Tile.EXIT: (60, 180, 90),
-    Tile.OUTDOOR: (222, 234, 206),
-}
+#: Tile colours: the palette's (hyosan/palette.py), as the replay draws them.
+TILE_RGB = {t: tuple(int(TILE_COLOURS[t.name.lower()][i : i + 2], 16) for i in (1, 3, 5)) for t in Tile}
 DOOR_RGB = {
     DoorState.OPEN: (243, 226, 189),
     DoorState.CLOSED: (183, 121, 31),
