@@ -174,7 +174,7 @@ def test_phone_layout_has_no_sideways_scroll(browser, town_folder):
 def test_a_country_s_map_is_drawn_in_blocks():
     assert map_factor((48, 64)) == 1
     assert map_factor((900, 1500)) == 2  # 750 x 450 blocks: 337,500 cells
-    assert map_factor((3000, 4000)) == 4
+    assert map_factor((3000, 4000)) == 6  # 500 x 667 blocks
 
 
 def test_report_of_a_lattice_too_big_for_one_cell_a_pixel(town_result, monkeypatch):

@@ -219,7 +219,7 @@ def test_assets_are_packaged_and_page_is_self_contained():
     assert XSS_NAME not in page and XSS_ROLE not in page  # only as \u003c-escaped JSON
     assert "http://" not in page and "https://" not in page
     # The colours are the palette's, injected; the script holds no copy of its own.
-    assert "window.HYOSAN_PALETTE = " in page
+    assert '<script type="application/json" id="hyosan-palette">' in page
     for colour in set(STATE_COLOURS.values()) | set(TILE_COLOURS.values()) - {"#ffffff"}:
         assert colour.lower() not in js.lower(), colour
 

@@ -4,7 +4,8 @@
  * Reads the payload (see hyosan/report/replay.py) from <script type="application/json"
  * id="replay-data"> and builds the player inside <div id="replay">. Plain ES2020, nothing
  * fetched; every text that comes from the data is set with textContent (or drawn on the canvas).
- * Colours come from the payload's palette (hyosan/palette.py), or window.HYOSAN_PALETTE.
+ * Colours come from the payload's palette (hyosan/palette.py), else window.HYOSAN_PALETTE, else
+ * the page's <script type="application/json" id="hyosan-palette">.
  * Elements anywhere in the page with data-replay-time="SECONDS" (and data-replay-floor) jump
  * the replay to that moment when clicked; so does a click on a chart (svg.chart-svg with
  * data-x0/data-x1 in seconds), which also shows the playhead as a line. */
@@ -118,7 +119,8 @@
     const N = data.agents, F = data.frames, L = data.floors, H = data.height, W = data.width;
     const HW = H * W;
     const { cells, states } = arrays;
-    const palette = data.palette || window.HYOSAN_PALETTE;
+    const paletteElement = document.getElementById("hyosan-palette");
+    const palette = data.palette || window.HYOSAN_PALETTE || (paletteElement && JSON.parse(paletteElement.textContent));
     if (!palette || !palette.state || !palette.tile) throw new Error("replay: no palette");
     const INK = palette.ink || "#1b1f27";
     const stateNames = data.state_names;

@@ -322,8 +322,10 @@ def replay_html() -> str:
 
 
 def palette_script() -> str:
-    """A script setting ``window.HYOSAN_PALETTE`` (hyosan/palette.py): the page's one copy of the colours."""
-    return f"<script>window.HYOSAN_PALETTE = {palette_json().translate(_SCRIPT_ESCAPES)};</script>"
+    """``<script type="application/json" id="hyosan-palette">``: hyosan/palette.py's colours, the
+    page's one copy of them (the replay reads it when its payload carries none)."""
+    text = palette_json().translate(_SCRIPT_ESCAPES)
+    return f'<script type="application/json" id="hyosan-palette">{text}</script>'
 
 
 def replay_data_script(payload: Mapping[str, Any]) -> str:
