@@ -220,8 +220,10 @@ def test_a_sweep_remembers_how_long_its_runs_took(monkeypatch, tmp_path):
     from hyosan import progress
     from hyosan.ensemble.sweep import sweep
 
-    monkeypatch.setenv("HYOSAN_CACHE_DIR", str(tmp_path / "cache"))
     result = sweep(str(TINY), tmp_path / "store", runs=2, workers=0)
+    monkeypatch.setenv(
+        "HYOSAN_CACHE_DIR", str(tmp_path / "cache")
+    )  # after the runs: their kernels' cache stays
     ens_cli._remember(result.spec.kind, result.spec.target, result.runs)
     seconds = progress.remembered_run_s(f"{result.spec.kind}:{result.spec.target}")
     assert seconds == pytest.approx(float(result.runs["elapsed_s"].median()), abs=1e-4)
