@@ -111,11 +111,10 @@ def town(
     """Run the town or country lattice (Alemi's Zombietown: S, E, Z, R per cell, coupled neighbours).
 
     Writes a run folder: summary.json, totals and districts (Parquet and CSV), cells.nc (per-cell
-    maps, NetCDF; compressed for a country), chronicle.md and report.html (animated map,
-    charts by district). With --from, the school run's
-    infected escapes enter the school's cell at their escape times and its outbreak parameters
-    (bite and kill rates per second of contact, incubation) are the town's (school -> town in one
-    story).
+    maps, NetCDF; compressed for a country), chronicle.md and report.html (animated map, charts by
+    district). With --from, the school run's infected escapes enter the school's cell at their
+    escape times and its outbreak parameters (bite and kill rates per second of contact,
+    incubation) are the town's (school -> town in one story).
     """
     # The lattice loads numba kernels: imported when the command runs, so `hyosan --help` stays quick.
     from hyosan.lattice.scenario import load_town, school_escapes
