@@ -169,7 +169,7 @@ def test_payload_rejects_inconsistent_arrays():
         replay_payload(**{**args, "bitten_s": [1.0]})
 
 
-def test_payload_size_and_speed_at_hyosan_high_scale():
+def test_payload_size_at_hyosan_high_scale():
     """5 floors of 120x60, 1,017 agents, 2,161 frames 10 s apart: well under 10 MB (the time it
     takes is benchmarks/report_build.py's, not a test's)."""
     rng = np.random.default_rng(7)
