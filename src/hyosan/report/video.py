@@ -206,7 +206,8 @@ class _Canvas:
         ]
         r = int(self.height * FOOTER * 0.16)
         y = self.height - int(self.height * FOOTER / 2)
-        for size in range(int(self.height * FOOTER * 0.32), 7, -1):  # the whole legend on one line
+        # The whole legend on one line, in 8 px at least (a 320 x 240 video has room for no more).
+        for size in range(max(8, int(self.height * FOOTER * 0.32)), 7, -1):
             font = _font(size)
             total = sum(2 * r + 6 + font.getlength(label) + 3 * r for label, _, _ in items)
             if total <= self.width - 4 * MARGIN:
