@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 import results_school as rs
@@ -70,7 +71,9 @@ def test_replay_draws_plays_and_switches_floors(report):
     bp, result, _ = report
     page = bp.page
     assert js(page, "frames()") == len(result.frame_ticks)
-    assert js(page, "dots()") == int(((result.frame_cells[0] >= 0) & (result.frame_cells[0] < 20 * 6)).sum())
+    # every floor at once: every agent on the map is drawn
+    assert js(page, "floor()") == -1 and js(page, "shownFloors()") == [0, 1]
+    assert js(page, "dots()") == int((result.frame_cells[0] >= 0).sum())
     page.select_option("#replay-speed", "64")
     page.click("#replay-play")
     page.wait_for_function("() => window.hyosanReplay.frame() >= 3")
@@ -103,8 +106,14 @@ def test_clicking_an_agent_shows_its_name_as_text(report):
     point = js(page, f"agentPoint({agent})")
     assert point is not None
     page.mouse.click(point["x"], point["y"])
-    info = page.locator("#replay-info").text_content()
-    assert info.startswith(rs.XSS) and "student" in info
+    card = page.locator("#replay-card")
+    assert card.locator("h3").text_content() == rs.XSS
+    rows = dict(
+        zip(card.locator("dt").all_text_contents(), card.locator("dd").all_text_contents(), strict=True)
+    )
+    assert rows["role"] == "student" and rows["where"].endswith(", 1F")
+    # patient zero: bitten by the timeline's rat at 08:01
+    assert rows["bitten"].startswith("not yet (at 08:01:00") or rows["bitten"].startswith("at 08:01:00")
     assert page.evaluate("() => typeof window.pwned") == "undefined"
     # the chronicle and the characters' table show the same name as text, never as an element
     assert rs.XSS in page.locator("#chronicle").text_content()
@@ -137,6 +146,7 @@ def test_milestones_and_chronicle_times_jump_the_replay(report):
 def test_replay_names_rooms_and_offers_the_characters(report):
     bp, result, _ = report
     page = bp.page
+    assert js(page, "labels()") == ["classroom 1-1", "classroom 2-1"]  # every floor shown
     page.select_option("#replay-floor", "0")
     assert js(page, "labels()") == ["classroom 1-1"]  # rooms only: the corridor is not labelled
     page.select_option("#replay-floor", "1")
@@ -146,6 +156,25 @@ def test_replay_names_rooms_and_offers_the_characters(report):
     page.select_option("#replay-follow", label="Nam On-jo")
     agent = int(result.agents.index[result.agents["name"] == "Nam On-jo"][0])
     assert js(page, "following()") == agent and js(page, "selected()") == agent
+    assert js(page, "zoom()") >= 2
+
+
+def test_clicking_a_chart_moves_the_replay(report):
+    bp, result, _ = report
+    page = bp.page
+    chart = page.locator("#chart-counts")
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    k = box["width"] / 960
+    # the plot spans the run's frames: its middle is the middle of the run
+    page.mouse.click(box["x"] + (52 + (960 - 68) / 2) * k, box["y"] + 150 * k)
+    times = result.frame_ticks * result.tick_seconds
+    middle = int(np.searchsorted(times, (times[0] + times[-1]) / 2))
+    assert abs(js(page, "frame()") - middle) <= 1
+    for chart_id in ("chart-counts", "chart-groups"):  # the playhead is drawn on every chart
+        x = float(page.locator(f"#{chart_id} .replay-playhead").get_attribute("x1"))
+        assert x == pytest.approx(52 + (960 - 68) / 2, abs=0.5 + (960 - 68) / len(times))
+    assert bp.errors() == []
 
 
 def test_charts_over_time_mark_the_timeline_and_show_values_on_hover(report):

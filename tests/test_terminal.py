@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -138,3 +139,112 @@ def test_studio_without_its_extra_is_one_clear_line(monkeypatch, capsys):
     code, _, err = run_cli(capsys, "studio", "--no-open")
     assert code == 2
     assert err.strip() == 'error: studio: needs the studio extra: pip install "hyosan[studio]"'
+
+
+# ---- saying what will take long -----------------------------------------------------------------
+
+
+def test_durations_and_estimates_in_words():
+    from hyosan.progress import duration_text, estimate_text
+
+    assert [duration_text(s) for s in (0.2, 45, 89, 90, 1000, 3600, 4800)] == [
+        "1 s",
+        "45 s",
+        "89 s",
+        "2 min",
+        "17 min",
+        "1 h",
+        "1 h 20 min",
+    ]
+    # 200 runs of 10 s on 2 workers: 100 rounds
+    assert estimate_text(200, 10.0, 2) == "200 runs, about 17 min at ~10 s a run on 2 workers"
+    assert estimate_text(1, 0.5, 4) == "1 run, about 1 s at ~0.5 s a run on 4 workers"
+
+
+def _bar_text(description: str, width: int = 80) -> str:
+    from hyosan.progress import new_progress
+
+    clock = iter(range(0, 10_000, 5))  # each call: 5 s later
+    screen = Console(file=io.StringIO(), width=width, record=True)
+    bar = new_progress(screen, get_time=lambda: float(next(clock)))
+    task = bar.add_task(description, total=200, failed=0)
+    for _ in range(10):
+        bar.update(task, advance=1)
+    bar.update(task, failed=3)
+    screen.print(bar.make_tasks_table(bar.tasks))
+    return screen.export_text()
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_sweep_s_bar_fits_80_columns_and_cuts_only_its_name(width):
+    text = _bar_text("sweep hyosan-high-with-a-very-long-scenario-name", width)
+    lines = text.rstrip("\n").splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= width, lines
+    line = lines[0]
+    assert "10/200 3 failed" in line  # the counts, whole
+    assert re.search(r"\d:\d\d:\d\d ~\d:\d\d:\d\d left", line), line  # elapsed and left, whole
+    assert "sweep hyosan-high-w…" in line  # only the name is cut, with an ellipsis
+    assert "…" not in line.split("sweep hyosan-high-w…")[1]
+
+
+def test_the_estimate_is_said_before_the_runs_start(monkeypatch, tmp_path):
+    from hyosan import progress
+    from hyosan.ensemble.sweep import Tally
+
+    monkeypatch.setenv("HYOSAN_CACHE_DIR", str(tmp_path))
+    progress.remember_run_s("scenario:hyosan-high", 10.0)
+    assert progress.remembered_run_s("scenario:hyosan-high") == 10.0
+    screen = io.StringIO()
+    monkeypatch.setattr(ens_cli, "err_console", Console(file=screen, width=80))
+    tally = Tally(total=200, executor="local processes, 2 workers", workers=2)
+    with ens_cli.progress_bar("sweep hyosan-high", quiet=False, target="scenario:hyosan-high") as update:
+        update(tally)
+        assert (
+            "200 runs, about 17 min at ~10 s a run on 2 workers; local processes, 2 workers"
+            in screen.getvalue()
+        )
+        assert "Ctrl+C stops, the same command resumes" in screen.getvalue()
+    # never timed: it says so, and the estimate follows the first run
+    screen = io.StringIO()
+    monkeypatch.setattr(ens_cli, "err_console", Console(file=screen, width=80))
+    with ens_cli.progress_bar("sweep tiny", quiet=False, target="scenario:tiny") as update:
+        update(Tally(total=256, executor="in this process"))
+        assert "256 runs on in this process; an estimate follows the first run" in screen.getvalue()
+        update(Tally(total=256, done=1, executor="in this process"))
+        assert re.search(r"the first run took \d+ s: about .+ more for the other 255", screen.getvalue())
+    for line in screen.getvalue().splitlines():
+        assert len(line) <= 80
+
+
+def test_a_sweep_remembers_how_long_its_runs_took(monkeypatch, tmp_path):
+    from hyosan import progress
+    from hyosan.ensemble.sweep import sweep
+
+    result = sweep(str(TINY), tmp_path / "store", runs=2, workers=0)
+    monkeypatch.setenv(
+        "HYOSAN_CACHE_DIR", str(tmp_path / "cache")
+    )  # after the runs: their kernels' cache stays
+    ens_cli._remember(result.spec.kind, result.spec.target, result.runs)
+    seconds = progress.remembered_run_s(f"{result.spec.kind}:{result.spec.target}")
+    assert seconds == pytest.approx(float(result.runs["elapsed_s"].median()), abs=1e-4)
+    assert json.loads((tmp_path / "cache" / "run-times.json").read_text()) == {
+        f"{result.spec.kind}:{result.spec.target}": round(seconds, 4)
+    }
+
+
+def test_the_video_reports_its_frames(tmp_path_factory, tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    import results_school as rs
+    from hyosan.progress import frames_bar
+    from hyosan.report.video import write_video
+
+    result = rs.run_result(tmp_path_factory)
+    calls = []
+    write_video(result, tmp_path / "run.mp4", size=(320, 240), progress=lambda d, t: calls.append((d, t)))
+    frames = len(result.frame_ticks)
+    assert calls[0] == (1, frames) and calls[-1] == (frames, frames) and len(calls) == frames
+    # the bar the CLI shows, at 80 columns
+    screen = io.StringIO()
+    with frames_bar(Console(file=screen, width=80, force_terminal=True), "video run.mp4") as update:
+        update(frames // 2, frames)
+    assert f"{frames // 2}/{frames}" in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())

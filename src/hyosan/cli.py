@@ -423,7 +423,9 @@ def run(
 
             result = run_to_end(sim, pause, saved, progress)
             bar.update(task, description=f"{name}: writing the run folder", total=None, status="")
-    save(result, folder, report=write_report if report else None, source="--out" if out is not None else None)
+    with err_console.status("writing the run folder" + (" and its report" if report else "")):
+        source = "--out" if out is not None else None
+        save(result, folder, report=write_report if report else None, source=source)
     for name, data in saved.items():  # the checkpoint, beside the run it belongs to
         with atomic_path(folder / name) as tmp:
             tmp.write_bytes(data)
@@ -622,7 +624,8 @@ def report_cmd(
         console.print(f"written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
         return
     result = load(folder)
-    path = write_report(result, out if out is not None else folder / "report.html")
+    with err_console.status("building the report (charts, transmission tree, replay)"):
+        path = write_report(result, out if out is not None else folder / "report.html")
     if out is None:
         add_to_marker(folder, "report.html")
     console.print(
@@ -636,7 +639,10 @@ def report_cmd(
         width, sep, height = video_size.lower().partition("x")
         if not (sep and width.isdigit() and height.isdigit()):
             raise HyosanError(f"expected WIDTHxHEIGHT (1920x1080), got {video_size!r}", source="--video-size")
-        write_video(result, video, fps=fps, size=(int(width), int(height)))
+        from hyosan.progress import frames_bar
+
+        with frames_bar(err_console, f"video {video.name}") as bar:
+            write_video(result, video, fps=fps, size=(int(width), int(height)), progress=bar)
         console.print(f"written: {video}")
 
 

@@ -61,44 +61,54 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 @contextlib.contextmanager
-def progress_bar(title: str, quiet: bool) -> Iterator[Callable | None]:
-    """A rich progress bar on stderr fed by the sweep's tally (None when quiet)."""
+def progress_bar(title: str, quiet: bool, target: str | None = None) -> Iterator[Callable | None]:
+    """A rich progress bar on stderr fed by the sweep's tally (None when quiet), 80 columns wide at
+    most. Before the first run it says how many runs on how many workers and, when an earlier sweep
+    of ``target`` was timed, about how long; otherwise the estimate follows the first run."""
     if quiet:
         yield None
         return
     # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
+    import time
+
+    from hyosan.progress import (
+        LONG_S,
+        duration_text,
+        estimate_s,
+        estimate_text,
+        new_progress,
+        remembered_run_s,
     )
 
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]}"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-        TextColumn("[dim]{task.fields[where]}"),
-    )
-    with Progress(SpinnerColumn(), *columns, console=err_console, transient=True) as bar:
+    with new_progress(err_console) as bar:
         # Shown at once: starting worker processes (and their numba kernels) takes seconds.
-        task = bar.add_task(f"{title}: starting the workers", total=None, failed="", where="")
-        started = False
+        task = bar.add_task("starting the workers", total=None, failed=0)
+        started = None
+        per_run = remembered_run_s(target) if target else None
 
         def update(tally) -> None:
             nonlocal started
-            failed = f"[red]{tally.failed} failed[/red]" if tally.failed else ""
-            if not started:
-                started = True
+            todo = tally.total - tally.skipped
+            if started is None:
+                started = time.monotonic()
                 bar.update(task, description=title, total=tally.total, completed=tally.skipped)
-            bar.update(task, completed=tally.finished, failed=failed, where=tally.executor)
+                kept = f" ({tally.skipped} already in the store)" if tally.skipped else ""
+                if per_run is not None:
+                    line = f"{estimate_text(todo, per_run, tally.workers)}{kept}; {tally.executor}"
+                    long = estimate_s(todo, per_run, tally.workers) > LONG_S
+                else:
+                    line = f"{todo} runs on {tally.executor}{kept}; an estimate follows the first run"
+                    long = todo > tally.workers
+                if todo:
+                    bar.console.print(line + ("; Ctrl+C stops, the same command resumes" if long else ""))
+            elif tally.done == 1 and per_run is None and todo > 1:
+                took = time.monotonic() - started
+                left = estimate_s(todo - 1, took, tally.workers)
+                bar.console.print(
+                    f"the first run took {duration_text(took)}: about {duration_text(left)} more "
+                    f"for the other {todo - 1}"
+                )
+            bar.update(task, completed=tally.finished, failed=tally.failed)
 
         yield update
 
@@ -247,7 +257,7 @@ def _run_stored(
     from hyosan.ensemble.sweep import run_sweep
 
     try:
-        with progress_bar(title, quiet or as_json) as bar:
+        with progress_bar(title, quiet or as_json, target=_timing_key(spec.kind, spec.target)) as bar:
             result = run_sweep(
                 spec,
                 runner,
@@ -259,8 +269,23 @@ def _run_stored(
             )
     except KeyboardInterrupt:
         raise _interrupted(folder) from None
+    _remember(spec.kind, spec.target, result.runs)
     _report(folder, as_json)
     print_sweep(result, as_json)
+
+
+def _timing_key(kind: str, target: str) -> str:
+    return f"{kind}:{target}"
+
+
+def _remember(kind: str, target: str, runs) -> None:
+    """Keep the median time of this sweep's runs: the estimate before the next sweep of ``target``."""
+    from hyosan.progress import remember_run_s
+
+    if "elapsed_s" in runs and "status" in runs:
+        ok = runs.loc[runs["status"] == "ok", "elapsed_s"].dropna()
+        if len(ok):
+            remember_run_s(_timing_key(kind, target), float(ok.median()))
 
 
 def _report(folder: Path, as_json: bool) -> None:
@@ -495,7 +520,8 @@ def sensitivity(
         samples = 64 if method == "sobol" else 10
     folder = out if out is not None else _default_out(name, "sensitivity")
     try:
-        with progress_bar(f"{method} {Path(name).stem}", quiet or as_json) as bar:
+        key = _timing_key(kind, name)
+        with progress_bar(f"{method} {Path(name).stem}", quiet or as_json, target=key) as bar:
             result, sweep_result = run_sensitivity(
                 kind,
                 name,
@@ -517,6 +543,7 @@ def sensitivity(
             )
     except KeyboardInterrupt:
         raise _interrupted(folder) from None
+    _remember(kind, name, sweep_result.runs)
     _report(folder, as_json)
     if as_json:
         table = result.table.drop(columns="output").set_index("param")

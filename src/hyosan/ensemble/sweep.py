@@ -44,6 +44,7 @@ class Tally:
     done: int = 0  # finished now, ok or failed
     failed: int = 0  # failed now
     executor: str = ""
+    workers: int = 1  # runs at a time
 
     @property
     def finished(self) -> int:
@@ -146,6 +147,7 @@ def run_sweep(
             if executor is not None:
                 with executor:
                     tally.executor = executor.describe()
+                    tally.workers = int(getattr(executor, "workers", 1) or 1)
                     if progress is not None:
                         progress(tally)
 

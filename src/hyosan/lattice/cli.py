@@ -13,6 +13,51 @@ from hyosan.errors import HyosanError
 
 console = Console()
 
+#: Built-in countries, generated rather than stored (1500 x 900 cells of 3.2 km, 300 M people):
+#: name -> (days, method, days between maps). A country's maps are thinned to about a dozen.
+COUNTRIES = {"synthetic-country": (60.0, "tau", 5.0)}
+#: The nine regions of a country (its districts): the land's bounding box cut in three each way.
+REGIONS = ("north-west", "north", "north-east", "west", "centre", "east", "south-west", "south", "south-east")
+
+
+def country_scenario(name: str, overrides: dict[str, str]):
+    """The built-in country ``name`` as a town scenario: the synthetic country cut into nine named
+    regions, its most crowded cell "the capital", Hyosan city's outbreak (the school's, through
+    ``--set`` as for a town), a hundred infected arriving in the capital and, on day 10, the
+    capital's region sealed by a leaky cordon."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from hyosan.lattice.city import synthetic_country
+    from hyosan.lattice.events import TownEvent
+    from hyosan.lattice.scenario import load_town
+
+    days, method, _ = COUNTRIES[name]
+    town = load_town("hyosan-city", {"town.days": str(days), "town.method": method, **overrides})
+    lat = synthetic_country()
+    land = ~lat.blocked
+    ys, xs = np.nonzero(land)
+    row = np.clip((np.arange(lat.shape[0]) - ys.min()) * 3 // (ys.max() - ys.min() + 1), 0, 2)
+    col = np.clip((np.arange(lat.shape[1]) - xs.min()) * 3 // (xs.max() - xs.min() + 1), 0, 2)
+    lat.district = np.where(land, row[:, None] * 3 + col[None, :], -1).astype(np.int16)
+    lat.district_names = REGIONS
+    capital = np.unravel_index(int(np.argmax(np.where(land, lat.population, -1))), lat.shape)
+    lat.places = {"the capital": (int(capital[0]), int(capital[1]))}
+    lat.name = "Synthetic country"
+    region = REGIONS[int(lat.district[capital])]
+    events = [
+        TownEvent("seed", 0.02, "the capital", zombies=100, text="A hundred infected arrive in the capital."),
+        TownEvent(
+            "cordon",
+            10.0,
+            region,
+            leak=0.05,
+            text=f"The government seals the {region} region around the capital; some slip through.",
+        ),
+    ]
+    return replace(town, name="Synthetic country", lattice=lat, events=events, source=f"built-in {name}")
+
 
 def _assignments(items: list[str] | None) -> dict[str, str]:
     out = {}
@@ -26,7 +71,11 @@ def _assignments(items: list[str] | None) -> dict[str, str]:
 
 def town(
     scenario: Annotated[
-        str, typer.Argument(help="Town scenario file or built-in name (hyosan-city).")
+        str,
+        typer.Argument(
+            help="Town scenario file or built-in name: hyosan-city (a town of 177,005 people) or "
+            "synthetic-country (300 million people on 1500 x 900 cells, 60 days, tau-leaping)."
+        ),
     ] = "hyosan-city",
     from_: Annotated[
         Path | None,
@@ -48,7 +97,12 @@ def town(
             "incubation=30min, contact_s=0.2 s a day), the coupling (mu=0.5) or a town key (town.days=10).",
         ),
     ] = None,
-    snapshot_every: Annotated[float, typer.Option("--snapshot-every", help="Days between maps.")] = 0.25,
+    snapshot_every: Annotated[
+        float | None,
+        typer.Option(
+            "--snapshot-every", help="Days between maps (default: 0.25 for a town, 5 for a country)."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Run folder (default: out/<town>/).")
     ] = None,
@@ -57,34 +111,50 @@ def town(
     """Run the town or country lattice (Alemi's Zombietown: S, E, Z, R per cell, coupled neighbours).
 
     Writes a run folder: summary.json, totals and districts (Parquet and CSV), cells.nc (per-cell
-    maps, NetCDF), chronicle.md and report.html (animated map). With --from, the school run's
-    infected escapes enter the school's cell at their escape times and its outbreak parameters
-    (bite and kill rates per second of contact, incubation) are the town's (school -> town in one
-    story).
+    maps, NetCDF; compressed for a country), chronicle.md and report.html (animated map, charts by
+    district). With --from, the school run's infected escapes enter the school's cell at their
+    escape times and its outbreak parameters (bite and kill rates per second of contact,
+    incubation) are the town's (school -> town in one story).
     """
     # The lattice loads numba kernels: imported when the command runs, so `hyosan --help` stays quick.
     from hyosan.lattice.scenario import load_town, school_escapes
     from hyosan.lattice.simulate import simulate
 
-    sc = load_town(scenario, _assignments(set_), school=from_)
+    if scenario in COUNTRIES:
+        if from_ is not None:
+            raise HyosanError("a country is not seeded from a school run", source="--from")
+        sc = country_scenario(scenario, _assignments(set_))
+        every = COUNTRIES[scenario][2]
+    else:
+        sc = load_town(scenario, _assignments(set_), school=from_)
+        every = 0.25
+    if snapshot_every is not None:
+        every = snapshot_every
     events = list(sc.events)
     start = 8 * 3600.0
     if from_ is not None:
         seeds, start = school_escapes(from_)
         events = [e for e in events if e.kind != "seed"] + seeds
-    result = simulate(
-        sc.lattice,
-        sc.params,
-        days=days if days is not None else sc.days,
-        method=method or sc.method,
-        seed=seed,
-        events=events,
-        snapshot_every=snapshot_every,
-        start_clock_s=start,
-        seeded_from=str(from_) if from_ else None,
+    status = console.status(
+        f"simulating {sc.name}: {sc.lattice.n_cells:,} cells, {days if days is not None else sc.days:g} days"
     )
-    folder = out if out is not None else Path("out") / sc.lattice.name
-    result.save(folder, report=report)
+    with status:
+        result = simulate(
+            sc.lattice,
+            sc.params,
+            days=days if days is not None else sc.days,
+            method=method or sc.method,
+            seed=seed,
+            events=events,
+            snapshot_every=every,
+            start_clock_s=start,
+            seeded_from=str(from_) if from_ else None,
+        )
+    folder = (
+        out if out is not None else Path("out") / (scenario if scenario in COUNTRIES else sc.lattice.name)
+    )
+    with console.status(f"writing {folder}/ (tables, maps" + (", report)" if report else ")")):
+        result.save(folder, report=report)
     s = result.summary()
     console.print(
         f"[bold]{sc.name}[/bold]  {s['shape'][0]} x {s['shape'][1]} cells of {s['cell_m']:g} m, "

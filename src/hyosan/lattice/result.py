@@ -37,6 +37,10 @@ FILES = (
     "chronicle.md",
 )
 
+#: cells.nc above this many bytes of maps is written as NetCDF-4 with zlib (h5netcdf; a country's
+#: 280 MB of maps become a few tens); below, as NetCDF-3 (SciPy). xarray opens either.
+CELLS_COMPRESS_BYTES = 64 * 2**20
+
 
 @dataclass(repr=False)
 class TownResult:
@@ -230,7 +234,12 @@ class TownResult:
                 table.to_parquet(tmp / f"{name}.parquet", index=False)
                 table.to_csv(tmp / f"{name}.csv", index=False)
             self.district_summary().to_csv(tmp / "district_summary.csv", index=False)
-            self.dataset().to_netcdf(tmp / "cells.nc", engine="scipy")
+            cells = self.dataset()
+            if cells.nbytes > CELLS_COMPRESS_BYTES:  # a country: NetCDF-4, the maps zlib-compressed
+                maps = {v: {"zlib": True, "complevel": 4, "shuffle": True} for v in cells.data_vars}
+                cells.to_netcdf(tmp / "cells.nc", engine="h5netcdf", encoding=maps)
+            else:
+                cells.to_netcdf(tmp / "cells.nc", engine="scipy")
             (tmp / "chronicle.md").write_text(
                 f"# {self.lattice.name}\n\n" + "\n".join(f"- {line}" for line in self.chronicle()) + "\n",
                 encoding="utf-8",

@@ -6,7 +6,7 @@ markup of :func:`replay_html`, the style of :func:`replay_css` and the script of
 (plain ES2020, no libraries, nothing fetched: the page works from ``file://``).
 :func:`replay_page` assembles a standalone page holding only the replay.
 
-Payload format (``"format": "hyosan-replay/2"``)::
+Payload format (``"format": "hyosan-replay/3"``)::
 
     floors, height, width   int: L, H, W of the map
     floor_names             [str] * L
@@ -33,6 +33,11 @@ Payload format (``"format": "hyosan-replay/2"``)::
     doors                   base64(zlib(uint8 (D, F) door-major door state codes))
     door_state_names        [str]: name of each door state code (open, closed, locked, ...)
     helicopters             [{floor, x, y, from_frame, to_frame, label}]: drawn over those frames
+    room_ids                base64(zlib(int16 little-endian (L, H, W) room index, -1 none)), or ""
+    room_names              [str]: name of each room index (the clicked agent's card says where it is)
+    bitten_by, bitten_s     [str] * N, [float | null] * N: who bit each agent and when (seconds
+                            since time 0; null: never bitten; "" : nobody named)
+    palette                 hyosan.palette.palette(): the colours of states and tiles
 
 The browser inflates the arrays with ``DecompressionStream('deflate')``.
 """
@@ -50,9 +55,10 @@ from typing import Any
 
 import numpy as np
 
+from hyosan.palette import palette, palette_json
 from hyosan.world.tiles import Tile
 
-FORMAT = "hyosan-replay/2"
+FORMAT = "hyosan-replay/3"
 #: zlib level of the arrays: 4 packs a 6-hour run of Hyosan High (2,161 frames of 1,017 agents)
 #: into 1.5 MB in about 0.1 s; 6 is twice as slow and no smaller, 9 fifteen times as slow for 2 %.
 ZLIB_LEVEL = 4
@@ -114,13 +120,19 @@ def replay_payload(
     door_states: np.ndarray | None = None,
     door_state_names: Sequence[str] = (),
     helicopters: Sequence[Mapping[str, Any]] = (),
+    room_ids: np.ndarray | None = None,
+    room_names: Sequence[str] = (),
+    bitten_by: Sequence[str] | None = None,
+    bitten_s: Sequence[float | None] | np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Pack a run's map and frames into the replay's JSON-able payload (format in the module doc).
 
     ``tiles`` is (L, H, W) tile codes; ``frame_cells`` (F, N) flat cells (-1 off the map) and
     ``frame_states`` (F, N) state codes at ``frame_times_s`` (F,) seconds since time 0. Agents
     in an :data:`OFF_MAP_STATES` state are put off the map. ``door_states`` is (D, F) codes of
-    the ``door_cells`` (D,) at each frame. Raises ValueError on inconsistent input.
+    the ``door_cells`` (D,) at each frame. ``room_ids`` (L, H, W) gives each tile's index in
+    ``room_names`` (-1: none); ``bitten_by`` and ``bitten_s`` who bit each agent and when (NaN or
+    None: never). Raises ValueError on inconsistent input.
     """
     tiles = np.asarray(tiles)
     if tiles.ndim == 2:
@@ -211,6 +223,19 @@ def replay_payload(
         }
         for h in helicopters
     ]
+    if room_ids is None:
+        rooms_packed = ""
+    else:
+        room_ids = np.asarray(room_ids)
+        if room_ids.shape != tiles.shape:
+            raise ValueError(f"replay: room_ids {room_ids.shape} must have the shape of tiles {tiles.shape}")
+        if room_ids.size and (room_ids.min() < -1 or room_ids.max() >= len(room_names)):
+            raise ValueError(f"replay: room ids must lie in [-1, {len(room_names)})")
+        rooms_packed = _pack(room_ids.astype("<i2"))
+    by = _strings(bitten_by if bitten_by is not None else [""] * n_agents, n_agents, "bitten_by")
+    when = np.full(n_agents, np.nan) if bitten_s is None else np.asarray(bitten_s, dtype=np.float64)
+    if when.shape != (n_agents,):
+        raise ValueError(f"replay: bitten_s has {when.size} entries for {n_agents} agents")
 
     return {
         "format": FORMAT,
@@ -237,6 +262,11 @@ def replay_payload(
         "doors": _pack(np.ascontiguousarray(doors, dtype=np.uint8)),
         "door_state_names": [str(n) for n in door_state_names],
         "helicopters": heli_list,
+        "room_ids": rooms_packed,
+        "room_names": [str(n) for n in room_names],
+        "bitten_by": by,
+        "bitten_s": [None if not math.isfinite(t) else round(float(t), 3) for t in when],
+        "palette": palette(),
     }
 
 
@@ -291,6 +321,13 @@ def replay_html() -> str:
     )
 
 
+def palette_script() -> str:
+    """``<script type="application/json" id="hyosan-palette">``: hyosan/palette.py's colours, the
+    page's one copy of them (the replay reads it when its payload carries none)."""
+    text = palette_json().translate(_SCRIPT_ESCAPES)
+    return f'<script type="application/json" id="hyosan-palette">{text}</script>'
+
+
 def replay_data_script(payload: Mapping[str, Any]) -> str:
     """The ``<script type="application/json" id="replay-data">`` element holding ``payload``."""
     return f'<script type="application/json" id="replay-data">{embed_json(payload)}</script>'
@@ -317,6 +354,7 @@ def replay_page(payload: Mapping[str, Any], title: str = "hyosan replay") -> str
         f"<h1>{html.escape(title)}</h1>\n"
         f"{replay_html()}\n"
         f"{replay_data_script(payload)}\n"
+        f"{palette_script()}\n"
         f"<script>\n{replay_js()}</script>\n"
         "</body>\n</html>\n"
     )

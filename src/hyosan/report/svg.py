@@ -67,7 +67,10 @@ def time_chart(
 
     out = [
         f'<svg class="chart-svg" id="{e(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{e(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f'aria-label="{e(title)}" xmlns="http://www.w3.org/2000/svg" '
+        # The x axis in data and viewBox units: a page's script turns a click into a time.
+        f'data-x0="{x0:g}" data-x1="{x1:g}" data-px0="{PAD_L}" data-px1="{PAD_L + pw}" '
+        f'data-py0="{PAD_T}" data-py1="{PAD_T + ph}">',
         f"<title>{e(title)}</title>",
         f'<text x="{PAD_L}" y="18" class="t">{e(title)}</text>',
     ]

@@ -13,6 +13,7 @@ biggest whole number of pixels per tile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,24 +24,16 @@ from PIL import Image, ImageDraw, ImageFont
 
 from hyosan.errors import HyosanError
 from hyosan.io import atomic_path
+from hyosan.palette import STATE_COLOURS, TILE_COLOURS
 from hyosan.report import story
-from hyosan.report.charts import STATE_COLOURS
 from hyosan.states import STATE_NAMES
 from hyosan.world.tiles import DoorState, Tile
 
 if TYPE_CHECKING:
     from hyosan.results.result import Result
 
-TILE_RGB = {
-    Tile.VOID: (255, 255, 255),
-    Tile.FLOOR: (238, 238, 242),
-    Tile.WALL: (60, 64, 72),
-    Tile.DOOR: (176, 122, 58),
-    Tile.WINDOW: (150, 200, 240),
-    Tile.STAIRS: (200, 180, 240),
-    Tile.EXIT: (60, 180, 90),
-    Tile.OUTDOOR: (222, 234, 206),
-}
+#: Tile colours: the palette's (hyosan/palette.py), as the replay draws them.
+TILE_RGB = {t: tuple(int(TILE_COLOURS[t.name.lower()][i : i + 2], 16) for i in (1, 3, 5)) for t in Tile}
 DOOR_RGB = {
     DoorState.OPEN: (243, 226, 189),
     DoorState.CLOSED: (183, 121, 31),
@@ -213,7 +206,8 @@ class _Canvas:
         ]
         r = int(self.height * FOOTER * 0.16)
         y = self.height - int(self.height * FOOTER / 2)
-        for size in range(int(self.height * FOOTER * 0.32), 7, -1):  # the whole legend on one line
+        # The whole legend on one line, in 8 px at least (a 320 x 240 video has room for no more).
+        for size in range(max(8, int(self.height * FOOTER * 0.32)), 7, -1):
             font = _font(size)
             total = sum(2 * r + 6 + font.getlength(label) + 3 * r for label, _, _ in items)
             if total <= self.width - 4 * MARGIN:
@@ -306,8 +300,15 @@ def frames_rgb(result: Result, size: tuple[int, int] = SIZE):
         yield img
 
 
-def write_video(result: Result, path: str | Path, fps: int = 24, size: tuple[int, int] = SIZE) -> Path:
-    """Encode the replay to ``path`` (MP4, H.264), one video frame per recorded frame."""
+def write_video(
+    result: Result,
+    path: str | Path,
+    fps: int = 24,
+    size: tuple[int, int] = SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Encode the replay to ``path`` (MP4, H.264), one video frame per recorded frame;
+    ``progress(done, total)`` is called after each frame."""
     try:
         import imageio_ffmpeg  # optional extra: only this function needs ffmpeg
     except ImportError:
@@ -334,7 +335,12 @@ def write_video(result: Result, path: str | Path, fps: int = 24, size: tuple[int
         )
         writer.send(None)
         writer.send(first)
-        for img in images:
+        total = len(result.frame_ticks)
+        if progress is not None:
+            progress(1, total)
+        for done, img in enumerate(images, start=2):
             writer.send(img)
+            if progress is not None:
+                progress(done, total)
         writer.close()
     return path
