@@ -3,7 +3,7 @@ school_million.py): CPU time side by side against an earlier ``src/hyosan/world/
 ``git show``) in one process, and each one's peak resident memory in a fresh process of its own.
 
 The rounds alternate the order of the two; the figure is the median CPU time (``time.process_time``)
-and the median of the rounds' ratios. Peak memory: ``getrusage`` in a subprocess that imports
+and the median of the rounds' ratios. Peak memory: VmHWM in a subprocess that imports
 hyosan, builds the World once and reports its peak (the import alone is measured too).
 
     git show 50f0431:src/hyosan/world/world.py > /tmp/world_50f0431.py
@@ -59,18 +59,27 @@ def build(module, width: int, height: int):
 
 
 _PEAK = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {here!r})
 import world_build
 module = world_build.load_module({path!r})
 world_build.build(module, 40, 40)  # compile, or load numba's cache
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+before = world_build.hwm_mib()
 start = time.process_time()
 w = world_build.build(module, {size}, {size})
 cpu = time.process_time() - start
-print(json.dumps({{"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "peak_before_mib": before, "cpu_s": cpu}}))
+print(json.dumps({{"peak_mib": world_build.hwm_mib(), "peak_before_mib": before, "cpu_s": cpu}}))
 """
+
+
+def hwm_mib() -> float:
+    """Peak resident memory of this process, MiB (VmHWM: unlike getrusage's ru_maxrss, it does not
+    carry over the parent's peak into a process it started)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def peak(path: str, size: int) -> dict:
@@ -85,7 +94,14 @@ def main() -> None:
     ap.add_argument("before", help="an earlier world.py source file")
     ap.add_argument("--size", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--peak-only", action="store_true", help="only the peak memory of each")
     args = ap.parse_args()
+    if args.peak_only:
+        for name, path in (("now", "now"), ("before", args.before)):
+            p = peak(path, args.size)
+            mib, first = p["peak_mib"], p["peak_before_mib"]
+            print(f"{name}: peak {mib:.0f} MiB (after import {first:.0f}), {p['cpu_s']:.2f} s")
+        return
     modules = {"now": world_now, "before": load_module(args.before)}
     for m in modules.values():
         build(m, 40, 40)
