@@ -15,7 +15,11 @@ arrays. Two graphs in CSR form are derived:
 - the sound graph: 4-connected over every non-VOID tile (walls included: sound goes through
   them, losing ``WALL_LOSS``), plus the stair links. ``snd_cost`` is in metres (1 per grid
   step, ``STAIR_COST`` per stair link); the noise map (``hyosan.rules.noise``) counts steps
-  and does not read it.
+  and does not read it, so it is derived when asked for, not kept.
+
+Both are built straight from the tiles by one numba pass (count, then fill: :func:`_grid_csr`),
+with no sort and no per-edge temporaries: a 2000 x 2000 floor in about a second and within its
+own arrays' memory (benchmarks/world_build.py; the sort it replaced took 12 s and a 2.4 GB peak).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hyosan.errors import HyosanError
+from hyosan.jit import njit
 from hyosan.world.tiles import WALKABLE_LUT, DoorState, Tile
 
 #: Walking cost of a stair link, in metres of level floor. A storey (about 3.5 m, some 20 steps)
@@ -49,64 +54,94 @@ _ARRAYS = (
     "nbr_cost",
     "snd_start",
     "snd_idx",
-    "snd_cost",
 )
 _DIAG = ((-1, -1), (-1, 1), (1, -1), (1, 1))
+#: Tiles sound travels through: all but VOID.
+_SOLID_LUT = np.array([t != Tile.VOID for t in range(len(Tile))], dtype=np.uint8)
+DOOR = int(Tile.DOOR)
+SQRT2_F32 = np.float32(math.sqrt(2.0))
 
 
-def _shift(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """``a[f, y+dy, x+dx]`` for every (f, y, x), False where that falls off the map."""
-    _, h, w = a.shape
-    padded = np.pad(a, ((0, 0), (1, 1), (1, 1)), constant_values=False)
-    return padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+#: Grid directions in each cell's edge order (N, W, E, S, then NW, NE, SW, SE) as (dy, dx).
+_DIRS = np.array(_ORTH + _DIAG, dtype=np.int64)
 
 
-def _csr(n: int, parts: list[tuple[np.ndarray, np.ndarray, float, int]]):
-    """CSR (start, idx, cost) from edge groups ``(src, dst, cost, order key)``.
+@njit
+def _grid_csr(tiles, ok_lut, walking, link_src, link_dst, link_cost):
+    """CSR (start, idx, cost) of a grid graph built straight from the tiles, in two passes over
+    the cells (count, then fill), with no sort and no per-edge temporaries.
 
-    Within a cell, neighbours come orthogonal first (N, W, E, S), then diagonal (NW, NE, SW,
-    SE), then stair links: the kernels break ties in favour of the first.
+    A cell's edges come in the order the kernels break ties by: the grid neighbours (N, W, E, S;
+    then, when ``walking``, NW, NE, SW, SE, with no corner-cutting and no diagonal into or out of
+    a door), then its links (``link_src`` sorted, with ``link_dst`` within a source). ``ok_lut``
+    says which tiles take part.
     """
-    src = np.concatenate([p[0] for p in parts])
-    dst = np.concatenate([p[1] for p in parts])
-    cost = np.concatenate([np.full(p[0].size, p[2], dtype=np.float32) for p in parts])
-    key = np.concatenate([np.full(p[0].size, p[3], dtype=np.int64) for p in parts])
-    order = np.lexsort((dst, key, src))
-    start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=start[1:])
-    return start, dst[order].astype(np.int32), cost[order]  # int32: half the memory traffic
+    nf, h, w = tiles.shape
+    n = nf * h * w
+    flat = tiles.reshape(n)
+    n_dir = 8 if walking else 4
+    start = np.empty(n + 1, dtype=np.int64)
+    start[0] = 0
+    n_links = link_src.shape[0]
+    for _pass in range(2):
+        if _pass == 1:
+            idx = np.empty(start[n], dtype=np.int32)
+            cost = np.empty(start[n], dtype=np.float32)
+        li = 0
+        e = 0
+        for c in range(n):
+            if ok_lut[flat[c]]:
+                rest = c % (h * w)
+                y = rest // w
+                x = rest - y * w
+                for k in range(n_dir):
+                    dy = _DIRS[k, 0]
+                    dx = _DIRS[k, 1]
+                    yy = y + dy
+                    xx = x + dx
+                    if yy < 0 or yy >= h or xx < 0 or xx >= w:
+                        continue
+                    m = c + dy * w + dx
+                    if not ok_lut[flat[m]]:
+                        continue
+                    if dy != 0 and dx != 0:
+                        if flat[c] == DOOR or flat[m] == DOOR:
+                            continue
+                        if not ok_lut[flat[c + dy * w]] or not ok_lut[flat[c + dx]]:
+                            continue
+                    if _pass == 1:
+                        idx[e] = m
+                        cost[e] = SQRT2_F32 if dy != 0 and dx != 0 else np.float32(1.0)
+                    e += 1
+            while li < n_links and link_src[li] == c:
+                if _pass == 1:
+                    idx[e] = link_dst[li]
+                    cost[e] = link_cost
+                e += 1
+                li += 1
+            if _pass == 0:
+                start[c + 1] = e
+    return start, idx, cost
 
 
-def _link_parts(links: np.ndarray, cost: float, key: int):
-    return [(links[:, 0], links[:, 1], cost, key), (links[:, 1], links[:, 0], cost, key)]
+def _links_sorted(links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each stair link both ways, sorted by source then destination."""
+    src = np.concatenate([links[:, 0], links[:, 1]]).astype(np.int64)
+    dst = np.concatenate([links[:, 1], links[:, 0]]).astype(np.int64)
+    order = np.lexsort((dst, src))
+    return src[order], dst[order]
 
 
 def walking_graph(tiles: np.ndarray, links: np.ndarray):
     """CSR walking graph over all cells of ``tiles`` (F, H, W); see the module docstring."""
-    _, _, w = tiles.shape
-    walk = WALKABLE_LUT[tiles].astype(bool)
-    door = tiles == Tile.DOOR
-    flat = np.arange(tiles.size, dtype=np.int64).reshape(tiles.shape)
-    parts = []
-    for k, (dy, dx) in enumerate(_ORTH + _DIAG):
-        ok = walk & _shift(walk, dy, dx)
-        if dy and dx:
-            ok &= ~door & ~_shift(door, dy, dx) & _shift(walk, dy, 0) & _shift(walk, 0, dx)
-        src = flat[ok]
-        parts.append((src, src + dy * w + dx, math.sqrt(2.0) if dy and dx else 1.0, k))
-    return _csr(tiles.size, parts + _link_parts(links, STAIR_COST, 8))
+    src, dst = _links_sorted(np.asarray(links, dtype=np.int64).reshape(-1, 2))
+    return _grid_csr(np.ascontiguousarray(tiles), WALKABLE_LUT, True, src, dst, np.float32(STAIR_COST))
 
 
 def sound_graph(tiles: np.ndarray, links: np.ndarray):
     """CSR sound graph: 4-connected over non-VOID cells plus stair links (cost in metres)."""
-    _, _, w = tiles.shape
-    solid = tiles != Tile.VOID
-    flat = np.arange(tiles.size, dtype=np.int64).reshape(tiles.shape)
-    parts = []
-    for k, (dy, dx) in enumerate(_ORTH):
-        src = flat[solid & _shift(solid, dy, dx)]
-        parts.append((src, src + dy * w + dx, 1.0, k))
-    return _csr(tiles.size, parts + _link_parts(links, STAIR_COST, 8))
+    src, dst = _links_sorted(np.asarray(links, dtype=np.int64).reshape(-1, 2))
+    return _grid_csr(np.ascontiguousarray(tiles), _SOLID_LUT, False, src, dst, np.float32(STAIR_COST))
 
 
 def default_stair_links(tiles: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
@@ -133,6 +168,15 @@ def canonical_links(links: np.ndarray) -> np.ndarray:
     return np.unique(np.sort(links, axis=1), axis=0).reshape(-1, 2)
 
 
+def sorted_unique(cells) -> np.ndarray:
+    """``np.unique`` of a list of cells (int64), in one pass when it is sorted already (what
+    loaders and arrays hand over: a room of a million cells took seconds to sort again)."""
+    a = np.asarray(cells, dtype=np.int64).reshape(-1)
+    if a.size < 2 or bool((a[1:] > a[:-1]).all()):
+        return a
+    return np.unique(a)
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)
     a.flags.writeable = False
@@ -150,7 +194,7 @@ class Room:
     cells: np.ndarray
 
     def __post_init__(self) -> None:
-        self.cells = _frozen(np.unique(np.asarray(self.cells, dtype=np.int64)))
+        self.cells = _frozen(sorted_unique(self.cells))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Room):
@@ -179,7 +223,6 @@ class World:
     nbr_cost: np.ndarray = field(init=False, repr=False)
     snd_start: np.ndarray = field(init=False, repr=False)
     snd_idx: np.ndarray = field(init=False, repr=False)
-    snd_cost: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.floors = list(self.floors)
@@ -200,7 +243,7 @@ class World:
         self.door_of_cell = np.full(flat_tiles.size, -1, dtype=np.int32)
         self.door_of_cell[self.door_cells] = np.arange(self.door_cells.size, dtype=np.int32)
         self.nbr_start, self.nbr_idx, self.nbr_cost = walking_graph(self.tiles, self.stair_links)
-        self.snd_start, self.snd_idx, self.snd_cost = sound_graph(self.tiles, self.stair_links)
+        self.snd_start, self.snd_idx, _ = sound_graph(self.tiles, self.stair_links)
         for name in _ARRAYS:
             setattr(self, name, _frozen(getattr(self, name)))
 
@@ -236,9 +279,7 @@ class World:
             or (self.stair_links[:, 0] == self.stair_links[:, 1]).any()
         ):
             raise ValueError("stair links must join two different walkable cells")
-        self.spawns = {
-            str(k): _frozen(np.unique(np.asarray(v, dtype=np.int64))) for k, v in self.spawns.items()
-        }
+        self.spawns = {str(k): _frozen(sorted_unique(v)) for k, v in self.spawns.items()}
         for name, cells in self.spawns.items():
             if cells.size and (cells[0] < 0 or cells[-1] >= flat_tiles.size):
                 raise ValueError(f"spawn area {name!r} outside the map")
@@ -260,6 +301,15 @@ class World:
             covered += room.cells.size
         if covered != int((flat_ids >= 0).sum()) or flat_ids.max(initial=-1) >= len(self.rooms):
             raise ValueError("room_id marks cells that belong to no room")
+
+    @property
+    def snd_cost(self) -> np.ndarray:
+        """The sound graph's edge lengths in metres (1 a grid step, ``STAIR_COST`` a stair link),
+        derived from the tiles when asked for: no kernel reads them (the noise map counts steps),
+        so a World does not keep them (16 bytes a cell)."""
+        cost = sound_graph(self.tiles, self.stair_links)[2]
+        cost.flags.writeable = False
+        return cost
 
     # --- geometry -------------------------------------------------------------------------
     @property
