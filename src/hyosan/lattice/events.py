@@ -17,6 +17,7 @@ whole map), ``disc:ROW,COL,RADIUS`` (radius in cells), ``box:ROW0,COL0,ROW1,COL1
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,11 +118,18 @@ def parse_event(raw: dict, source: str, index: int) -> TownEvent:
     )
 
 
-def area_mask(lat: Lattice, area: str, source: str = "events") -> np.ndarray:
-    """The cells an area names (see the module docstring), as a (height, width) bool mask."""
+def area_mask(
+    lat: Lattice, area: str, source: str = "events", field: str = "area", *, need_open: bool = False
+) -> np.ndarray:
+    """The cells an area names (see the module docstring), as a (height, width) bool mask less the
+    blocked cells. Coordinates must be finite, a radius >= 0, a box's corners in order; with
+    ``need_open`` the area must hold an open cell of the grid (one off the map or on water is
+    refused, as an event there would do nothing while the chronicle said it happened)."""
     h, w = lat.shape
     mask = np.zeros((h, w), bool)
     try:
+        if not isinstance(area, str):
+            raise ValueError("must be text")
         if area == "*":
             mask[:] = True
         elif area in lat.places:
@@ -129,15 +137,20 @@ def area_mask(lat: Lattice, area: str, source: str = "events") -> np.ndarray:
         elif area in lat.district_names:
             mask = lat.district == lat.district_names.index(area)
         elif area.startswith("disc:"):
-            y, x, r = (float(v) for v in area[5:].split(","))
+            y, x, r = _numbers(area[5:], 3, float)
+            if r < 0:
+                raise ValueError("the radius must be >= 0")
             yy, xx = np.ogrid[0:h, 0:w]
             mask = (yy - y) ** 2 + (xx - x) ** 2 <= r * r
         elif area.startswith("box:"):
-            y0, x0, y1, x1 = (int(v) for v in area[4:].split(","))
-            mask[max(y0, 0) : y1 + 1, max(x0, 0) : x1 + 1] = True
+            y0, x0, y1, x1 = _numbers(area[4:], 4, int)
+            if y1 < y0 or x1 < x0:
+                raise ValueError("a box runs from its top-left corner to its bottom-right one")
+            if y1 >= 0 and x1 >= 0:  # (negative ends would count from the far side)
+                mask[max(y0, 0) : y1 + 1, max(x0, 0) : x1 + 1] = True
         elif area.startswith("cells:"):
             for pair in area[6:].split(";"):
-                y, x = (int(v) for v in pair.split(","))
+                y, x = _numbers(pair, 2, int)
                 if not (0 <= y < h and 0 <= x < w):
                     raise ValueError(f"cell {y},{x} is off the map")
                 mask[y, x] = True
@@ -145,8 +158,32 @@ def area_mask(lat: Lattice, area: str, source: str = "events") -> np.ndarray:
             known = ", ".join([*lat.places, *lat.district_names])
             raise ValueError(f"unknown area (known: {known}, '*', disc:, box:, cells:)")
     except ValueError as exc:
-        raise HyosanError(f"{area!r}: {exc}", source=source, field="area") from None
-    return mask & ~lat.blocked
+        raise HyosanError(f"{area!r}: {exc}", source=source, field=field) from None
+    mask &= ~lat.blocked
+    if need_open and not mask.any():
+        raise HyosanError(
+            f"{area!r} has no open cell of the {h} x {w} grid (off the map or on blocked cells)",
+            source=source,
+            field=field,
+        )
+    return mask
+
+
+def _numbers(text: str, n: int, cast: type) -> tuple:
+    """``n`` comma-separated finite numbers (``cast``: int or float)."""
+    parts = text.split(",")
+    if len(parts) != n:
+        raise ValueError(f"expected {n} comma-separated numbers")
+    out = []
+    for part in parts:
+        try:
+            value = cast(part.strip())
+        except ValueError:
+            raise ValueError(f"not a {'whole ' if cast is int else ''}number: {part.strip()!r}") from None
+        if not math.isfinite(value):
+            raise ValueError(f"not a finite number: {part.strip()!r}")
+        out.append(value)
+    return tuple(out)
 
 
 def walking_distance(lat: Lattice, target: tuple[int, int]) -> np.ndarray:

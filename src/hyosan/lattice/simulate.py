@@ -18,14 +18,21 @@ from hyosan.errors import HyosanError
 from hyosan.lattice.events import TownEvent, area_mask, walking_distance
 from hyosan.lattice.exact import KINDS, run_exact
 from hyosan.lattice.grid import Lattice
+from hyosan.lattice.limits import (
+    MAX_EXACT_PEOPLE,
+    MAX_EXACT_REACTIONS,
+    MAX_TOWN_DAYS,
+    MAX_TOWN_RECORDS,
+    MAX_TOWN_SNAPSHOT_BYTES,
+    check_count,
+    check_people,
+)
 from hyosan.lattice.model import SEZR, LatticeModel
 from hyosan.lattice.params import LatticeParams
 from hyosan.lattice.result import TownResult
 from hyosan.lattice.tau import run_tau
 
 METHODS = ("exact", "tau")
-#: Most memory the per-cell maps of one run may take (S, E, Z, R as int32: 16 bytes a cell a map).
-MAX_SNAPSHOT_BYTES = 2 * 2**30
 #: Sinks and pools counted by the records besides S, E, Z, R.
 TALLIES = ("struck_s", "struck_e", "struck_z", "walking_s", "walking_e", "walking_z", "seeded")
 
@@ -79,7 +86,9 @@ class _Run:
             return
         width = self.lat.shape[1]
         if self.method == "exact":
-            run_exact(
+            cap = MAX_EXACT_REACTIONS.value()
+            left = cap - int(self.fired.sum())
+            reached = run_exact(
                 self.S,
                 self.E,
                 self.Z,
@@ -90,11 +99,13 @@ class _Run:
                 self.k,
                 self.t,
                 t_stop,
-                np.iinfo(np.int64).max,
+                max(left, 0),
                 self.arrival,
                 self.fired,
                 self.gen,
             )
+            if reached < t_stop:
+                MAX_EXACT_REACTIONS.check(cap + 1, "method", f"exact, by day {reached:.3g}")
         else:
             run_tau(
                 self.S,
@@ -149,24 +160,30 @@ def simulate(
     ):
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise HyosanError(f"must be a number > 0, got {value!r}", source=name)
+    MAX_TOWN_DAYS.check(days, "days")
+    check_count(days, record_every, MAX_TOWN_RECORDS, "record_every", None)
+    if snapshot_times is None:
+        maps = check_count(days, snapshot_every, MAX_TOWN_RECORDS, "snapshot_every", None)
+    else:
+        maps = len(snapshot_times)
+    MAX_TOWN_SNAPSHOT_BYTES.check(
+        maps * lattice.n_cells * 16, "snapshot_every", "(fewer maps: --snapshot-every)"
+    )
+    check_town(lattice, events, method, "events")
+    record_times = _grid(days, record_every)
+    if snapshot_times is None:
+        snapshot_times = _grid(days, snapshot_every)
+    else:
+        snapshot_times = np.asarray(snapshot_times, float)
+        if snapshot_times.ndim != 1 or not np.isfinite(snapshot_times).all():
+            raise HyosanError("must be a list of finite times in days", source="snapshot_times")
+    if snapshot_times.size and (snapshot_times.min() < 0 or snapshot_times.max() > days):
+        raise HyosanError(f"snapshot times must lie in [0, {days:g}] days", source="snapshot_times")
     run = _Run(
         lattice, params, model, method, float(tau), np.random.default_rng(np.random.SeedSequence(seed))
     )
     n_dist = max(len(lattice.district_names), int(lattice.district.max(initial=0)) + 1)
     dist_flat = np.where(lattice.district.ravel() < 0, n_dist, lattice.district.ravel())
-    record_times = _grid(days, record_every)
-    snapshot_times = (
-        _grid(days, snapshot_every) if snapshot_times is None else np.asarray(snapshot_times, float)
-    )
-    if snapshot_times.size and (snapshot_times.min() < 0 or snapshot_times.max() > days):
-        raise HyosanError(f"snapshot times must lie in [0, {days:g}] days", source="snapshot_times")
-    snapshot_bytes = snapshot_times.size * lattice.n_cells * 16
-    if snapshot_bytes > MAX_SNAPSHOT_BYTES:
-        raise HyosanError(
-            f"{snapshot_times.size} maps of {lattice.n_cells:,} cells would take "
-            f"{snapshot_bytes / 2**30:.1f} GiB; take fewer (--snapshot-every)",
-            source="snapshot_every",
-        )
     stops: list[tuple[float, int, int, object]] = []  # (time, order, seq, action)
     seq = 0
     for e in sorted(events, key=lambda e: e.t):
@@ -237,6 +254,26 @@ def simulate(
         events=list(events),
         seeded_from=seeded_from,
     )
+
+
+def check_town(lattice: Lattice, events: Sequence[TownEvent], method: str | None, source: str) -> None:
+    """What a run needs of its inputs, checked before anything is allocated: every event's area has
+    an open cell of the grid (``events[i].area``), an evacuation's camp is a place, people and
+    seeds together fit the int32 counts (summed in Python integers), and an exact run's people
+    stay under :data:`~hyosan.lattice.limits.MAX_EXACT_PEOPLE`."""
+    people = int(lattice.population.sum(dtype=np.int64))
+    for i, e in enumerate(events):
+        area_mask(lattice, e.area, source, f"events[{i}].area", need_open=True)
+        if e.kind == "evacuate" and e.camp not in lattice.places:
+            known = ", ".join(lattice.places) or "none"
+            raise HyosanError(
+                f"unknown camp place {e.camp!r} (places: {known})", source=source, field=f"events[{i}].camp"
+            )
+        if e.kind == "seed":
+            people += int(e.bitten) + int(e.zombies)
+    check_people(people, source, "seeds and population")
+    if method == "exact":
+        MAX_EXACT_PEOPLE.check(people, "method", "exact: people and seeds")
 
 
 def _grid(days: float, every: float) -> np.ndarray:
