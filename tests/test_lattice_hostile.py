@@ -304,10 +304,17 @@ def test_events_off_the_grid_are_refused_before_the_run(area):
     assert err.value.field == "events[0].area"
 
 
+def test_a_seed_needs_an_open_cell_other_events_only_the_grid():
+    lat = Lattice.from_population(np.full((3, 3), 5.0), blocked=np.eye(3, dtype=bool))
+    simulate(lat, days=0.1, events=[TownEvent("cordon", 0.0, "cells:1,1")])  # on water: allowed
+    with pytest.raises(HyosanError, match="only blocked"):
+        simulate(lat, days=0.1, events=[TownEvent("seed", 0.0, "cells:1,1", zombies=1)])
+
+
 def test_a_box_reaching_into_the_grid_from_outside_holds_its_part():
     from hyosan.lattice.events import area_mask
 
-    mask = area_mask(_tiny(), "box:-3,-3,1,1", need_open=True)
+    mask = area_mask(_tiny(), "box:-3,-3,1,1", need="grid")
     assert mask.sum() == 4 and mask[:2, :2].all()
 
 
