@@ -18,10 +18,10 @@ from hyosan.lattice.params import LatticeParams
 from hyosan.lattice.simulate import simulate
 
 
-def _exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arrival, fired, gen, **kw):
-    """The exact kernel on these arrays (its named state made of them)."""
+def _exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arrival, fired, gen, *resum):
+    """The exact kernel on these arrays (its named state made of them); ``resum``: resum_every."""
     cells = Cells(S, E, Z, R, arrival)
-    return run_exact(cells, Edges(w_east, w_south, width), k, t0, t_stop, fired, gen, max_events, **kw)
+    return run_exact(cells, Edges(w_east, w_south, width), k, t0, t_stop, fired, gen, max_events, *resum)
 
 
 def _exact_final(lat: Lattice, params: LatticeParams, z0: dict, runs: int, seed: int, t_end: float = 200.0):
