@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import os
 import platform
@@ -48,9 +49,10 @@ from hyosan.lattice.city import synthetic_country
 from hyosan.lattice.events import TownEvent
 from hyosan.lattice.exact import run_exact
 from hyosan.lattice.grid import Lattice
+from hyosan.lattice.kernels import Cells, Edges
 from hyosan.lattice.model import SEZR
 from hyosan.lattice.params import LatticeParams
-from hyosan.lattice.simulate import _Run, simulate
+from hyosan.lattice.simulate import Town, simulate
 
 GOAL_EXACT = 20e6
 GOAL_TAU_S = 60.0
@@ -58,7 +60,23 @@ GOAL_BYTES = 100.0
 
 
 def _k(params: LatticeParams) -> np.ndarray:
-    return np.array(list(vars(SEZR.compile(params)).values()))
+    """The rates as a vector in the record's field order: what kernels before the named state
+    took (the kernels now read :class:`~hyosan.lattice.model.Rates` by name, and take this too)."""
+    return np.array(SEZR.compile(params), dtype=np.float64)
+
+
+def _positional(kernel):
+    """``kernel`` called the way the solver was called before its state was named (S, E, Z, R,
+    w_east, w_south, width, k, t0, t_stop, max_events, arrival, fired, gen), whichever it is: a
+    kernel taking named state (``cells`` first) gets its records built from those arrays."""
+    if next(iter(inspect.signature(kernel).parameters)) != "cells":
+        return kernel
+
+    def call(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arrival, fired, gen):
+        cells = Cells(S, E, Z, R, arrival)
+        return kernel(cells, Edges(w_east, w_south, width), k, t0, t_stop, fired, gen, max_events)
+
+    return call
 
 
 def _arrays(lat: Lattice):
@@ -71,6 +89,7 @@ def _seed_cell(lat: Lattice) -> int:
 
 
 def exact_rate(lat: Lattice, params: LatticeParams, events: int, kernel=run_exact, seed: int = 1) -> dict:
+    kernel = _positional(kernel)
     S, E, Z, R = _arrays(lat)
     Z[_seed_cell(lat)] = 100
     arrival = np.full(S.shape, np.inf, np.float32)
@@ -115,7 +134,7 @@ def _kernel_from_file(path: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module.run_exact
+    return _positional(module.run_exact)
 
 
 def side_by_side(lat: Lattice, params: LatticeParams, events: int, rounds: int, prev=None) -> dict:
@@ -153,7 +172,7 @@ def one_cell(params: LatticeParams, n: int = 1_000_000, runs: int = 4) -> dict:
         Z[0] = 10
         fired = np.zeros(5, np.int64)
         t0 = time.process_time()
-        run_exact(
+        _positional(run_exact)(
             S,
             E,
             Z,
@@ -203,7 +222,7 @@ def tau_country(lat: Lattice, params: LatticeParams, days: float) -> dict:
 def numpy_lattice(lat: Lattice, params: LatticeParams, days: float, tau: float = 0.05) -> dict:
     """The obvious NumPy version: every leap, binomial draws for every cell of the grid."""
     rng = np.random.default_rng(0)
-    k = _k(params)
+    k = SEZR.compile(params)
     S = lat.population.astype(np.int64)
     E = np.zeros_like(S)
     Z = np.zeros_like(S)
@@ -218,15 +237,15 @@ def numpy_lattice(lat: Lattice, params: LatticeParams, days: float, tau: float =
             + ws * np.roll(Z, -1, 0)
             + np.roll(ws, 1, 0) * np.roll(Z, 1, 0)
         )
-        bitten = rng.binomial(S, -np.expm1(-(k[0] * Z + k[3] * wz) * tau))
+        bitten = rng.binomial(S, -np.expm1(-(k.bite * Z + k.bite_across * wz) * tau))
         ws_ = (
             we * np.roll(S, -1, 1)
             + np.roll(we, 1, 1) * np.roll(S, 1, 1)
             + ws * np.roll(S, -1, 0)
             + np.roll(ws, 1, 0) * np.roll(S, 1, 0)
         )
-        killed = rng.binomial(Z, -np.expm1(-(k[1] * S + k[4] * ws_) * tau))
-        turned = rng.binomial(E, -np.expm1(-k[2] * tau))
+        killed = rng.binomial(Z, -np.expm1(-(k.kill * S + k.kill_across * ws_) * tau))
+        turned = rng.binomial(E, -np.expm1(-k.turn * tau))
         S -= bitten
         E += bitten - turned
         Z += turned - killed
@@ -239,7 +258,7 @@ def counted_bytes(lat: Lattice) -> dict:
     """Bytes per cell of every array a run holds: the lattice (people, blocked, edges, districts),
     the run's state (S, E, Z, R, first arrival, the edges with the cordons applied) and each
     kernel's own working arrays."""
-    run = _Run(lat, LatticeParams(), SEZR, "exact", 0.05, np.random.default_rng(0))
+    run = Town(lat, LatticeParams(), SEZR, "exact", 0.05, np.random.default_rng(0))
     held = sum(x.nbytes for x in (lat.population, lat.blocked, lat.w_east, lat.w_south, lat.district))
     held += sum(
         x.nbytes
@@ -251,8 +270,7 @@ def counted_bytes(lat: Lattice) -> dict:
             run.arrival,
             run.w_east,
             run.w_south,
-            run.cordon_e,
-            run.cordon_s,
+            *run.layers["cordon"],
         )
     )
     per_cell = held / lat.n_cells

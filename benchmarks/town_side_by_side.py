@@ -34,7 +34,7 @@ from hyosan.lattice.params import LatticeParams
 
 def _kernel(path: str):
     """``run_exact`` of the installed hyosan (``now``) or of a source file (town.py's loader)."""
-    return exact.run_exact if path == "now" else town._kernel_from_file(path)
+    return town._positional(exact.run_exact) if path == "now" else town._kernel_from_file(path)
 
 
 def main() -> None:
@@ -57,7 +57,7 @@ def main() -> None:
     Z[town._seed_cell(lat)] = 100
     arrival = np.full(S.shape, np.inf, np.float32)
     we, ws, width = lat.w_east.ravel(), lat.w_south.ravel(), lat.shape[1]
-    t = exact.run_exact(
+    t = town._positional(exact.run_exact)(
         S,
         E,
         Z,

@@ -12,14 +12,21 @@ from hyosan.lattice.bond import ALPHA_C, win_probability
 from hyosan.lattice.events import TownEvent
 from hyosan.lattice.exact import run_exact
 from hyosan.lattice.grid import Lattice
+from hyosan.lattice.kernels import Cells, Edges
 from hyosan.lattice.model import SEZR
 from hyosan.lattice.params import LatticeParams
 from hyosan.lattice.simulate import simulate
 
 
+def _exact(S, E, Z, R, w_east, w_south, width, k, t0, t_stop, max_events, arrival, fired, gen, *resum):
+    """The exact kernel on these arrays (its named state made of them); ``resum``: resum_every."""
+    cells = Cells(S, E, Z, R, arrival)
+    return run_exact(cells, Edges(w_east, w_south, width), k, t0, t_stop, fired, gen, max_events, *resum)
+
+
 def _exact_final(lat: Lattice, params: LatticeParams, z0: dict, runs: int, seed: int, t_end: float = 200.0):
     """Final (S, E, Z, R) totals of ``runs`` exact runs straight through the kernel."""
-    k = np.array(list(vars(SEZR.compile(params)).values()))
+    k = SEZR.compile(params)
     out = np.empty((runs, 4), np.int64)
     gens = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(runs)]
     for r, gen in enumerate(gens):
@@ -29,7 +36,7 @@ def _exact_final(lat: Lattice, params: LatticeParams, z0: dict, runs: int, seed:
             Z[c] = n
         arrival = np.full(S.shape, np.inf, np.float32)
         fired = np.zeros(5, np.int64)
-        run_exact(
+        _exact(
             S,
             E,
             Z,
@@ -111,9 +118,7 @@ def test_cells_far_apart_in_rate_are_each_drawn_at_their_own_rate():
     spread of the runs about the mean, show that every cell is drawn at its own rate."""
     runs, eta = 150, 2.0
     lat = Lattice.from_population(np.ones((6, 8)))
-    k = np.array(
-        list(vars(SEZR.compile(LatticeParams.per_day(beta=0.01, alpha=0.5, eta=eta, mu=0.3))).values())
-    )
+    k = SEZR.compile(LatticeParams.per_day(beta=0.01, alpha=0.5, eta=eta, mu=0.3))
     e0 = np.unique(np.round(np.geomspace(1, 30_000, 60)).astype(np.int32))[-48:]
     e0 = np.random.default_rng(0).permutation(e0)
     t_end = np.log(2.0) / eta  # half of them turn
@@ -125,7 +130,7 @@ def test_cells_far_apart_in_rate_are_each_drawn_at_their_own_rate():
         fired = np.zeros(5, np.int64)
         arrival = np.full(S.shape, np.inf, np.float32)
         we, ws = lat.w_east.ravel(), lat.w_south.ravel()
-        run_exact(S, E, Z, R, we, ws, lat.shape[1], k, 0.0, t_end, 10**9, arrival, fired, gen)
+        _exact(S, E, Z, R, we, ws, lat.shape[1], k, 0.0, t_end, 10**9, arrival, fired, gen)
         assert fired[2] == (e0 - E).sum() == Z.sum() and fired.sum() == fired[2]  # turns only
         left[r] = E
     z = (left.sum(axis=0) - runs * e0 * p) / np.sqrt(runs * e0 * p * (1 - p))
@@ -171,7 +176,7 @@ def test_leaky_cordon_delays_in_proportion_to_its_leak():
     keeps a fraction ``leak`` of the edge comes after an exponential time of mean 1/(mu beta leak Z S).
     Ten times less leak, ten times the wait (mean over 400 runs, within 15 %)."""
     params = LatticeParams.per_day(beta=0.01, alpha=0.0, eta=1.0, mu=0.5)
-    k = np.array(list(vars(SEZR.compile(params)).values()))
+    k = SEZR.compile(params)
     means = {}
     for leak in (0.2, 0.02):
         waits = []
@@ -180,7 +185,7 @@ def test_leaky_cordon_delays_in_proportion_to_its_leak():
             Z = np.array([20, 0], np.int32)
             E, R = np.zeros(2, np.int32), np.zeros(2, np.int32)
             arrival = np.full(2, np.inf, np.float32)
-            run_exact(
+            _exact(
                 S,
                 E,
                 Z,
@@ -254,7 +259,7 @@ def test_resumming_the_sums_changes_only_round_off():
         rng.integers(0, 60, (6, 7)).astype(float), blocked=rng.random((6, 7)) < 0.15
     )
     params = LatticeParams.per_day(beta=0.05, alpha=0.6, eta=3.0, mu=0.4, move_s=0.5, move_z=0.5)
-    k = np.array(list(vars(SEZR.compile(params)).values()))
+    k = SEZR.compile(params)
     seeded = int(np.argmax(lat.population.ravel()))
     for seed in range(8):
         runs = []
@@ -264,7 +269,7 @@ def test_resumming_the_sums_changes_only_round_off():
             Z[seeded] = 5
             arrival = np.full(S.shape, np.inf, np.float32)
             fired = np.zeros(5, np.int64)
-            t = run_exact(
+            t = _exact(
                 S,
                 E,
                 Z,
@@ -332,7 +337,7 @@ def test_exact_bounds_stay_above_the_true_rates(events):
         rng.integers(0, 400, (9, 11)).astype(float), blocked=rng.random((9, 11)) < 0.1
     )
     params = LatticeParams.per_day(beta=0.01, alpha=0.7, eta=3.0, mu=0.3, move_s=0.2, move_z=0.4)
-    ks = np.array(list(vars(SEZR.compile(params)).values()), dtype=np.float64)
+    ks = SEZR.compile(params)
     S = lat.population.ravel().astype(np.int32)
     E, Z, R = (np.zeros_like(S) for _ in range(3))
     Z[int(np.argmax(S))] = 30
@@ -344,36 +349,15 @@ def test_exact_bounds_stay_above_the_true_rates(events):
     exact.seed_state(np.random.default_rng(1), st)
     w = _workspace(n)
     exact._run(
-        S,
-        E,
-        Z,
-        R,
-        we,
-        ws,
-        width,
+        Cells(S, E, Z, R, np.full(n, np.inf, np.float32)),
+        Edges(we, ws, width),
         ks,
         0.0,
         1e9,
         events,
-        np.full(n, np.inf, np.float32),
         fired,
         st,
-        w["ma"],
-        w["members"],
-        w["pos"],
-        w["grp"],
-        w["zb"],
-        w["wzb"],
-        w["wsum"],
-        w["start"],
-        w["gsum"],
-        w["pow2"],
-        w["gmax"],
-        w["gcap"],
-        w["capcum"],
-        w["ebuf"],
-        w["fill"],
-        w["span"],
+        exact.Work(**w),
         1 << 22,
     )
     assert (fired.sum() == events and fired[1] > 0) or events < 3000
@@ -382,13 +366,13 @@ def test_exact_bounds_stay_above_the_true_rates(events):
     rec = w["members"].reshape(n, 4)
     assert (rec[pos, 0] == np.arange(n)).all()
     assert (rec[pos, 1:] == np.stack([S, E, Z], axis=1)).all()  # the copies of the counts
-    k0, k1, k2, k3, k4, k5, k6 = ks
+    k0, k1, k2, k3, k4, k5, k6 = ks.bite, ks.kill, ks.turn, ks.bite_across, ks.kill_across, ks.hop_s, ks.hop_z
     for c in range(n):
         wzb, wsum = zombies_around(c, width, we, ws, w["zb"])
         wz = zombies_around(c, width, we, ws, Z)[0]
         assert w["wzb"][c] == wzb >= wz
         bound = ma[pos[c]]
-        assert bound == exact._rate(S[c], E[c], Z[c], wzb, w["wsum"][c], *ks)
+        assert bound == exact._rate(S[c], E[c], Z[c], wzb, w["wsum"][c], ks)
         s, z = float(S[c]), float(Z[c])
         true = s * (k0 + k1) * z + s * (k3 + k4) * wz + k2 * E[c] + (k5 * s + k6 * z) * wsum
         assert bound >= true * (1 - 1e-12)
@@ -408,7 +392,7 @@ def test_the_kept_working_arrays_carry_nothing_from_the_run_before():
     from hyosan.lattice import exact
 
     params = LatticeParams.per_day(beta=0.02, alpha=0.6, eta=2.0, mu=0.4, move_s=0.3, move_z=0.2)
-    k = np.array(list(vars(SEZR.compile(params)).values()))
+    k = SEZR.compile(params)
 
     def run(pop, seed):
         lat = Lattice.from_population(pop)
@@ -418,7 +402,7 @@ def test_the_kept_working_arrays_carry_nothing_from_the_run_before():
         fired = np.zeros(5, np.int64)
         arrival = np.full(S.shape, np.inf, np.float32)
         we, ws = lat.w_east.ravel(), lat.w_south.ravel()
-        t = run_exact(
+        t = _exact(
             S, E, Z, R, we, ws, lat.shape[1], k, 0.0, 1e9, 4000, arrival, fired, np.random.default_rng(seed)
         )
         return t, S, E, Z, R, fired, arrival
@@ -431,7 +415,7 @@ def test_the_kept_working_arrays_carry_nothing_from_the_run_before():
     run(first, 2)
     kept = exact.workspace(63)
     after = run(second, 1)
-    assert exact.workspace(63)[0] is kept[0]  # the same arrays, used again
+    assert exact.workspace(63).ma is kept.ma  # the same arrays, used again
     for a, b in zip(fresh, after, strict=True):
         np.testing.assert_array_equal(a, b)
     assert fresh[5].sum() == 4000

@@ -62,12 +62,14 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
 from hyosan.jit import njit
 from hyosan.lattice.kernels import zombies_around
+from hyosan.lattice.model import Rates
 
 #: The hot kernels run without numba's reference counting (NRT): they allocate nothing, so there
 #: is nothing to count, and the counting cost atomic operations on every array handed between
@@ -259,10 +261,14 @@ def group_of(a):
 
 
 @njit_bare_inline
-def _rate(s, e, z, wzc, ws, k0, k1, k2, k3, k4, k5, k6):
+def _rate(s, e, z, wzc, ws, k):
     """Total propensity of a cell with ``s`` people, ``e`` bitten, ``z`` zombies, ``wzc`` zombies
-    around (weighted) and edge weights summing to ``ws``."""
-    return s * ((k0 + k1) * z + (k3 + k4) * wzc) + k2 * e + (k5 * s + k6 * z) * ws
+    around (weighted) and edge weights summing to ``ws``, at the rates ``k`` (read by name)."""
+    return (
+        s * ((k.bite + k.kill) * z + (k.bite_across + k.kill_across) * wzc)
+        + k.turn * e
+        + (k.hop_s * s + k.hop_z * z) * ws
+    )
 
 
 @njit_bare_inline
@@ -423,42 +429,22 @@ def _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax):
 
 
 @njit_bare
-def _rebound_around(
-    cell,
-    width,
-    w_east,
-    w_south,
-    S,
-    E,
-    Z,
-    zb,
-    wzb,
-    wsum,
-    ks,
-    ma,
-    members,
-    pos,
-    grp,
-    start,
-    gsum,
-    pow2,
-    gmax,
-    span,
-):
+def _rebound_around(cell, cells, edges, k, w):
     """Cell ``cell``'s zombies left their bound ``zb`` (more than it, or far fewer): a new bound,
     and the neighbours' bounds on their zombies around (``wzb``, summed afresh) and on their
-    propensities follow. Returns the change of the total; ``span`` follows the busy groups."""
+    propensities follow. Returns the change of the total; ``w.span`` follows the busy groups."""
+    S, E, Z = cells.S, cells.E, cells.Z
+    width, w_east, w_south = edges.width, edges.w_east, edges.w_south
+    zb, wzb, wsum, span = w.zb, w.wzb, w.wsum, w.span
     zb[cell] = _zbound(Z[cell])
     change = 0.0
     for d in range(4):
-        nb, w = _neighbour(cell, d, width, w_east, w_south)
-        if w > 0.0:
+        nb, wt = _neighbour(cell, d, width, w_east, w_south)
+        if wt > 0.0:
             wzb[nb] = zombies_around(nb, width, w_east, w_south, zb)[0]
             if S[nb] > 0:  # the bound reads the zombies around only through the people
-                new = _rate(
-                    S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
-                )
-                ch, gn = _set(nb, new, ma, members, pos, grp, start, gsum, pow2, gmax)
+                new = _rate(S[nb], E[nb], Z[nb], wzb[nb], wsum[nb], k)
+                ch, gn = _set(nb, new, w.ma, w.members, w.pos, w.grp, w.start, w.gsum, w.pow2, w.gmax)
                 change += ch
                 if gn > span[1]:
                     span[1] = gn
@@ -467,55 +453,36 @@ def _rebound_around(
     return change
 
 
-def run_exact(
-    S,
-    E,
-    Z,
-    R,
-    w_east,
-    w_south,
-    width,
-    k,
-    t0,
-    t_stop,
-    max_events,
-    arrival,
-    fired,
-    gen,
-    resum_every=RESUM_EVERY,
-):
+def run_exact(cells, edges, k, t0, t_stop, fired, gen, max_events=2**63 - 1, resum_every=RESUM_EVERY):
     """Advance the lattice exactly from ``t0`` until ``t_stop``, absorption or ``max_events``.
 
-    Counts are changed in place; ``arrival[c]`` gets the time infection first reaches cell c (a
-    bite or a zombie walking in; ``t0`` for a cell that holds bitten or zombies at the start);
-    ``fired`` counts reactions by :data:`KINDS`. Returns the time reached (``t_stop`` unless
-    ``max_events`` stopped it first). The random draws come from ``gen`` (a NumPy Generator): the
-    same generator state gives the same run. Every ``resum_every`` reactions the group sums are
-    recomputed from the cells (only round-off changes).
+    ``cells`` (:class:`~hyosan.lattice.kernels.Cells`) are changed in place; ``cells.arrival[c]``
+    gets the time infection first reaches cell c (a bite or a zombie walking in; ``t0`` for a cell
+    that holds bitten or zombies at the start); ``edges`` is an
+    :class:`~hyosan.lattice.kernels.Edges`, ``k`` the rates record
+    (:class:`~hyosan.lattice.model.Rates`); ``fired`` counts reactions by :data:`KINDS`. Returns the
+    time reached (``t_stop`` unless ``max_events`` stopped it first). The random draws come from
+    ``gen`` (a NumPy Generator): the same generator state gives the same run. Every
+    ``resum_every`` reactions the group sums are recomputed from the cells (only round-off changes).
 
-    The kernel's working arrays (:data:`WORKSPACE_BYTES_PER_CELL`) are kept between calls on a
-    lattice of the same size, one set per thread (:func:`workspace`): a town simulated with a record
-    every hour calls this once an hour, and fresh arrays cost more than the set-up that fills them
-    (the system zeroes every page on first touch).
+    The kernel's working arrays (:data:`WORKSPACE_BYTES_PER_CELL`, a :class:`Work`) are kept between
+    calls on a lattice of the same size, one set per thread (:func:`workspace`): a town simulated
+    with a record every hour calls this once an hour, and fresh arrays cost more than the set-up
+    that fills them (the system zeroes every page on first touch).
     """
     st = np.empty(4, dtype=np.uint64)
     seed_state(gen, st)
+    k = Rates(*(float(x) for x in k))
     return _run(
-        S,
-        E,
-        Z,
-        R,
-        w_east,
-        w_south,
-        width,
-        np.asarray(k, dtype=np.float64),
-        t0,
-        t_stop,
-        max_events,
-        arrival,
+        cells,
+        edges,
+        k,
+        float(t0),
+        float(t_stop),
+        int(max_events),
         fired,
         st,
-        *workspace(S.shape[0]),
+        workspace(cells.S.shape[0]),
         resum_every,
     )
 
@@ -523,10 +490,37 @@ def run_exact(
 _WORK = threading.local()
 
 
+class Work(NamedTuple):
+    """The exact kernel's working arrays, by name: per cell, the bounds in member order (``ma``),
+    the members by place with a copy of their S, E, Z (``members``, flat by 4), each cell's place
+    (``pos``) and group (``grp``), its zombie bound (``zb``), the bound on the zombies around
+    (``wzb``) and its edge weights' sum (``wsum``); per group, where it starts in ``members``
+    (``start``), its sum, top, ceiling, ceiling on its sum and their cumulative sums (``gsum``,
+    ``pow2``, ``gmax``, ``gcap``, ``capcum``), a fill pointer (``fill``); the exponential waits
+    (``ebuf``) and the busy groups (``span``: lowest, highest)."""
+
+    ma: np.ndarray
+    members: np.ndarray
+    pos: np.ndarray
+    grp: np.ndarray
+    zb: np.ndarray
+    wzb: np.ndarray
+    wsum: np.ndarray
+    start: np.ndarray
+    gsum: np.ndarray
+    pow2: np.ndarray
+    gmax: np.ndarray
+    gcap: np.ndarray
+    capcum: np.ndarray
+    ebuf: np.ndarray
+    fill: np.ndarray
+    span: np.ndarray
+
+
 @njit
 def _new_workspace(n):
     """Fresh working arrays (made by numba: NumPy's own allocator asks the system for huge pages,
-    whose first touch cost more here than the run saves on them)."""
+    whose first touch cost more here than the run saves on them), in :class:`Work`'s order."""
     return (
         np.empty(n),  # ma
         np.empty(4 * n, dtype=np.int32),  # members: (cell, S, E, Z) by place, flat
@@ -547,52 +541,31 @@ def _new_workspace(n):
     )
 
 
-def workspace(n: int) -> tuple:
-    """The exact kernel's working arrays for ``n`` cells, in :func:`_run`'s order (ma, members,
-    pos, grp, zb, wzb, wsum, start, gsum, pow2, gmax, gcap, capcum, ebuf, fill, span): this
-    thread's set, kept from the last call when it has as many cells (the set-up fills them all;
-    only the counters it adds to are reset), else made afresh (and the old set let go)."""
+def workspace(n: int) -> Work:
+    """The exact kernel's working arrays for ``n`` cells (a :class:`Work`): this thread's set,
+    kept from the last call when it has as many cells (the set-up fills them all; only the
+    counters it adds to are reset), else made afresh (and the old set let go)."""
     w = getattr(_WORK, "arrays", None)
-    if w is None or w[0].shape[0] != n:
+    if w is None or w.ma.shape[0] != n:
         _WORK.arrays = None  # let the old set go first
-        w = _new_workspace(n)
+        w = Work(*_new_workspace(n))
         _WORK.arrays = w
     else:
-        w[7][:] = 0  # start
-        w[8][:] = 0.0  # gsum
-        w[15][:] = (NG, 0)  # span
+        w.start[:] = 0
+        w.gsum[:] = 0.0
+        w.span[:] = (NG, 0)
     return w
 
 
 @njit_bare
-def _setup(
-    S,
-    E,
-    Z,
-    width,
-    w_east,
-    w_south,
-    ks,
-    ma,
-    members,
-    pos,
-    grp,
-    zb,
-    wzb,
-    wsum,
-    start,
-    gsum,
-    pow2,
-    gmax,
-    fill,
-    span,
-    arrival,
-    t0,
-):
+def _setup(cells, edges, k, w, t0):
     """Every cell's bounds (its zombies, the zombies around, its propensity) and group; the
     groups' members and sums. A cell holding bitten or zombies has been reached by ``t0``."""
+    S, E, Z, arrival = cells.S, cells.E, cells.Z, cells.arrival
+    width, w_east, w_south = edges.width, edges.w_east, edges.w_south
+    ma, members, pos, grp, zb, wzb, wsum = w.ma, w.members, w.pos, w.grp, w.zb, w.wzb, w.wsum
+    start, gsum, pow2, gmax, fill, span = w.start, w.gsum, w.pow2, w.gmax, w.fill, w.span
     n = S.shape[0]
-    k0, k1, k2, k3, k4, k5, k6 = ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
     for g in range(NG + 1):
         pow2[g] = math.ldexp(1.0, g + EMIN)
     for c in range(n):
@@ -602,7 +575,7 @@ def _setup(
         zb[c] = _zbound(z)
     for c in range(n):
         wzb[c], wsum[c] = zombies_around(c, width, w_east, w_south, zb)
-        value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k0, k1, k2, k3, k4, k5, k6)
+        value = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k)
         g = group_of(value)
         grp[c] = g
         start[g + 1] += 1
@@ -626,7 +599,7 @@ def _setup(
         members[q * 4 + 3] = Z[c]
         pos[c] = q
         # an idle cell's propensity is 0 (group 0 holds exactly those)
-        ma[q] = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k0, k1, k2, k3, k4, k5, k6) if g > 0 else 0.0
+        ma[q] = _rate(S[c], E[c], Z[c], wzb[c], wsum[c], k) if g > 0 else 0.0
     _tighten(ma, start, gmax, pow2, 1, NG - 1)
 
 
@@ -654,64 +627,17 @@ def _resum_into(ma, start, gsum):
 
 
 @njit_bare
-def _run(
-    S,
-    E,
-    Z,
-    R,
-    w_east,
-    w_south,
-    width,
-    ks,
-    t0,
-    t_stop,
-    max_events,
-    arrival,
-    fired,
-    st,
-    ma,
-    members,
-    pos,
-    grp,
-    zb,
-    wzb,
-    wsum,
-    start,
-    gsum,
-    pow2,
-    gmax,
-    gcap,
-    capcum,
-    ebuf,
-    fill,
-    span,
-    resum_every,
-):
-    _setup(
-        S,
-        E,
-        Z,
-        width,
-        w_east,
-        w_south,
-        ks,
-        ma,
-        members,
-        pos,
-        grp,
-        zb,
-        wzb,
-        wsum,
-        start,
-        gsum,
-        pow2,
-        gmax,
-        fill,
-        span,
-        arrival,
-        t0,
-    )
-    k0, k1, k2, k3, k4, k5, k6 = ks[0], ks[1], ks[2], ks[3], ks[4], ks[5], ks[6]
+def _run(cells, edges, k, t0, t_stop, max_events, fired, st, w, resum_every):
+    """The hot loop (see the module docstring): reactions from ``t0`` to ``t_stop`` or
+    ``max_events``; returns the time reached. Long, and kept so: its state (the generator's four
+    words, the busy groups, the total) lives in registers across the loop, which helpers that
+    return it cost (benchmarks/README.md, "town: named state")."""
+    _setup(cells, edges, k, w, t0)
+    S, E, Z, R, arrival = cells.S, cells.E, cells.Z, cells.R, cells.arrival
+    width, w_east, w_south = edges.width, edges.w_east, edges.w_south
+    ma, members, pos, grp, zb, wzb, wsum = w.ma, w.members, w.pos, w.grp, w.zb, w.wzb, w.wsum
+    start, gsum, pow2, gmax, gcap, capcum = w.start, w.gsum, w.pow2, w.gmax, w.gcap, w.capcum
+    ebuf, span = w.ebuf, w.span
     total = 0.0
     for g in range(NG):
         total += gsum[g]
@@ -811,9 +737,9 @@ def _run(
         s = np.float64(si)
         z = np.float64(zi)
         e = np.float64(ei_)
-        bite = s * k0 * z
-        kill_in = bite + s * k1 * z
-        turn = kill_in + k2 * e
+        bite = s * k.bite * z
+        kill_in = bite + s * k.kill * z
+        turn = kill_in + k.turn * e
         # The reaction changes one or two cells (c1, c2), the zombies of each by dz1, dz2.
         c1 = c
         c2 = -1
@@ -838,20 +764,7 @@ def _run(
             n_kill += b1 - b2
             n_turn += b2
             # (no first arrival to note: a cell with zombies in it has been reached)
-            new = _rate(
-                np.float64(si),
-                np.float64(ei_),
-                np.float64(zi),
-                wzb[cu],
-                wsum[cu],
-                k0,
-                k1,
-                k2,
-                k3,
-                k4,
-                k5,
-                k6,
-            )
+            new = _rate(np.float64(si), np.float64(ei_), np.float64(zi), wzb[cu], wsum[cu], k)
             change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax)
             total += change
             moved |= gsum[g] > gcap[g]  # the group's sum passed its ceiling: new ceilings
@@ -865,37 +778,16 @@ def _run(
             if zc > b or b > 2 * zc + 1:  # false while the zombies did not change
                 span[0] = lo
                 span[1] = hi
-                total += _rebound_around(
-                    c,
-                    width,
-                    w_east,
-                    w_south,
-                    S,
-                    E,
-                    Z,
-                    zb,
-                    wzb,
-                    wsum,
-                    ks,
-                    ma,
-                    members,
-                    pos,
-                    grp,
-                    start,
-                    gsum,
-                    pow2,
-                    gmax,
-                    span,
-                )
+                total += _rebound_around(c, cells, edges, k, w)
                 lo = span[0]
                 hi = span[1]
                 moved = True
         else:
             wzc, wsc = zombies_around(c, width, w_east, w_south, Z)
-            bite_x = turn + s * k3 * wzc
-            kill_x = bite_x + s * k4 * wzc
-            walk_s = kill_x + k5 * s * wsc
-            true = walk_s + k6 * z * wsc
+            bite_x = turn + s * k.bite_across * wzc
+            kill_x = bite_x + s * k.kill_across * wzc
+            walk_s = kill_x + k.hop_s * s * wsc
+            true = walk_s + k.hop_z * z * wsc
             if r >= true:
                 continue
             if r < bite_x:
@@ -942,7 +834,7 @@ def _run(
                 cell = c1 if m == 0 else c2
                 if cell < 0:
                     break
-                new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k0, k1, k2, k3, k4, k5, k6)
+                new = _rate(S[cell], E[cell], Z[cell], wzb[cell], wsum[cell], k)
                 if cell == c:
                     change, gn = _set_at(c, p, g, new, ma, members, pos, grp, start, gsum, pow2, gmax)
                 else:
@@ -963,28 +855,7 @@ def _run(
                     if zc > b or b > 2 * zc + 1:
                         span[0] = lo
                         span[1] = hi
-                        total += _rebound_around(
-                            cell,
-                            width,
-                            w_east,
-                            w_south,
-                            S,
-                            E,
-                            Z,
-                            zb,
-                            wzb,
-                            wsum,
-                            ks,
-                            ma,
-                            members,
-                            pos,
-                            grp,
-                            start,
-                            gsum,
-                            pow2,
-                            gmax,
-                            span,
-                        )
+                        total += _rebound_around(cell, cells, edges, k, w)
                         lo = span[0]
                         hi = span[1]
                         moved = True

@@ -8,12 +8,17 @@ the map. Anisotropy is per edge: a road running east-west raises ``w_east`` alon
 
 from __future__ import annotations
 
+import io
+import os
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from hyosan.errors import HyosanError
+from hyosan.io import decode, read_bytes
+from hyosan.lattice.limits import MAX_TOWN_CELLS, MAX_TOWN_PEOPLE, check_cell_m
 
 
 @dataclass
@@ -45,13 +50,27 @@ class Lattice:
         pop = np.asarray(population)
         if pop.ndim != 2 or min(pop.shape) < 1:
             raise HyosanError(f"needs a 2-D grid, got shape {pop.shape}", source=source, field="population")
-        if not np.issubdtype(pop.dtype, np.number) or not np.isfinite(pop).all() or (pop < 0).any():
+        MAX_TOWN_CELLS.check(pop.size, source, "population")
+        check_real(pop.dtype, source)
+        if not np.isfinite(pop).all() or (pop < 0).any():
             raise HyosanError(
                 "people per cell must be finite numbers >= 0", source=source, field="population"
             )
-        if pop.sum() >= 2**31 or pop.max(initial=0) >= 2**31:
-            raise HyosanError("too many people for int32 counts", source=source, field="population")
+        people = float(pop.sum(dtype=np.float64))
+        if people > MAX_TOWN_PEOPLE:
+            raise HyosanError(
+                f"{people:.4g} people, over the {MAX_TOWN_PEOPLE:,} the town's int32 counts hold",
+                source=source,
+                field="population",
+            )
+        cell_m = check_cell_m(cell_m, source, "cell_m")
         blocked = np.zeros(pop.shape, bool) if blocked is None else np.asarray(blocked, bool)
+        if blocked.shape != pop.shape:
+            raise HyosanError(
+                f"blocked cells of shape {blocked.shape} for a grid of {pop.shape}",
+                source=source,
+                field="blocked",
+            )
         lat = cls(
             population=np.where(blocked, 0, np.rint(pop)).astype(np.int32),
             blocked=blocked,
@@ -108,8 +127,7 @@ class Lattice:
     def coarsen(self, factor: int) -> Lattice:
         """Blocks of ``factor x factor`` cells merged: people summed (totals kept exactly), a block
         blocked only when all its cells are, the majority district, edges reset to open ground."""
-        if factor < 1:
-            raise HyosanError(f"must be >= 1, got {factor}", source="coarsen", field="factor")
+        check_factor(factor, self.shape, "coarsen")
         if factor == 1:
             return self.copy()
         pop = coarsen_sum(self.population, factor)
@@ -126,42 +144,123 @@ class Lattice:
 
 
 def coarsen_sum(grid: np.ndarray, factor: int) -> np.ndarray:
-    """Sum over blocks of ``factor x factor`` (the last row and column of blocks may be partial)."""
+    """Sum over blocks of ``factor x factor`` (the last row and column of blocks may be partial);
+    nothing larger than the grid is allocated, whatever the factor."""
     h, w = grid.shape
-    hp, wp = -(-h // factor) * factor, -(-w // factor) * factor
-    padded = np.zeros((hp, wp), dtype=np.result_type(grid.dtype, np.int64))
-    padded[:h, :w] = grid
-    return padded.reshape(hp // factor, factor, wp // factor, factor).sum(axis=(1, 3))
+    values = grid.astype(np.result_type(grid.dtype, np.int64), copy=False)
+    rows = np.add.reduceat(values, np.arange(0, h, factor), axis=0)
+    return np.add.reduceat(rows, np.arange(0, w, factor), axis=1)
+
+
+def check_factor(factor: object, shape: tuple[int, ...], source: str, field: str = "factor") -> int:
+    """A coarsening factor: a whole number from 1 to the grid's longer side (one cell in all)."""
+    side = max(shape)
+    if isinstance(factor, bool) or not isinstance(factor, int | np.integer) or not 1 <= factor <= side:
+        raise HyosanError(
+            f"must be a whole number from 1 to {side} (the grid's longer side), got {factor!r}",
+            source=source,
+            field=field,
+        )
+    return int(factor)
+
+
+def check_real(dtype: np.dtype, source: str, field: str = "population") -> None:
+    """People per cell are real numbers: integers or floats (not complex, text, bytes or records)."""
+    if dtype.kind not in "iuf":
+        raise HyosanError(
+            f"people per cell must be real numbers (integers or floats), got {dtype}",
+            source=source,
+            field=field,
+        )
 
 
 # -- population input -------------------------------------------------------------------------------
 def read_grid(path: str | Path, *, cell_m: float = 1000.0, factor: int = 1) -> Lattice:
-    """A plain grid of people per cell: ``.npy`` (2-D array) or ``.csv`` (comma-separated rows, no
-    header). Negative values mark blocked cells (water, mountains)."""
+    """A plain grid of people per cell: ``.npy`` (2-D array of integers or floats) or ``.csv``
+    (comma-separated rows, no header). Negative values mark blocked cells (water, mountains).
+
+    Read through :func:`hyosan.io.read_bytes` (regular files only, size-capped); a ``.npy``'s
+    declared shape and a CSV's rows and columns are checked against the town's cell limit before
+    any array is made."""
     path = Path(path)
-    if not path.is_file():
-        raise HyosanError("no such file", source=str(path), field="population")
-    try:
-        if path.suffix.lower() == ".npy":
-            grid = np.load(path, allow_pickle=False)
-        elif path.suffix.lower() == ".csv":
-            grid = np.loadtxt(path, delimiter=",", ndmin=2)
-        else:
-            raise HyosanError("expected a .npy, .csv or .tif file", source=str(path), field="population")
-    except (ValueError, OSError) as exc:
-        raise HyosanError(
-            f"cannot read a grid of numbers ({exc})", source=str(path), field="population"
-        ) from None
-    grid = np.asarray(grid, dtype=np.float64)
-    if grid.ndim != 2:
-        raise HyosanError(f"needs a 2-D grid, got shape {grid.shape}", source=str(path), field="population")
+    where = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".npy", ".csv"):
+        raise HyosanError("expected a .npy, .csv or .tif file", source=where, field="population")
+    check_cell_m(cell_m, where, "cell_m")
+    data = read_bytes(path, where)
+    grid = _npy_grid(data, where) if suffix == ".npy" else _csv_grid(data, where)
     if not np.isfinite(grid).all():
-        raise HyosanError("every cell needs a number", source=str(path), field="population")
+        raise HyosanError("every cell needs a number", source=where, field="population")
+    check_factor(factor, grid.shape, where)
     blocked = grid < 0
     lat = Lattice.from_population(
-        np.where(blocked, 0, grid), blocked=blocked, cell_m=cell_m, name=path.stem, source=str(path)
+        np.where(blocked, 0, grid), blocked=blocked, cell_m=cell_m, name=path.stem, source=where
     )
     return lat.coarsen(factor) if factor > 1 else lat
+
+
+def _npy_grid(data: bytes, where: str) -> np.ndarray:
+    """A 2-D array of real numbers from a ``.npy`` file's bytes: the header's shape and type are
+    checked first, then the data is read in place (no allocation before the checks)."""
+    f = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, TypeError, SyntaxError) as exc:
+        raise HyosanError(f"not a .npy array ({exc})", source=where, field="population") from None
+    if len(shape) != 2:
+        raise HyosanError(f"needs a 2-D grid, got shape {shape}", source=where, field="population")
+    check_real(dtype, where)
+    MAX_TOWN_CELLS.check(shape[0] * shape[1], where, "population")
+    need = shape[0] * shape[1] * dtype.itemsize
+    if len(data) - f.tell() != need:
+        raise HyosanError(
+            f"the header declares {shape[0]} x {shape[1]} {dtype} ({need} bytes) but the file holds "
+            f"{len(data) - f.tell()}",
+            source=where,
+            field="population",
+        )
+    order = "F" if fortran else "C"
+    grid = np.frombuffer(data, dtype=dtype, offset=f.tell()).reshape(shape, order=order)
+    return grid.astype(np.float64)
+
+
+def _csv_grid(data: bytes, where: str) -> np.ndarray:
+    """A grid of numbers from comma-separated rows; its rows x columns checked before parsing."""
+    text = decode(data, where)
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise HyosanError("needs a 2-D grid, got an empty file", source=where, field="population")
+    MAX_TOWN_CELLS.check(len(lines) * (lines[0].count(",") + 1), where, "population")
+    try:
+        grid = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        raise HyosanError(
+            f"cannot read a grid of numbers ({exc})", source=where, field="population"
+        ) from None
+    if grid.ndim != 2 or min(grid.shape) < 1:
+        raise HyosanError(f"needs a 2-D grid, got shape {grid.shape}", source=where, field="population")
+    return grid
+
+
+def regular_file(path: str | Path, where: str) -> None:
+    """Refuse anything but an existing regular file (a device, a FIFO, a folder), naming it."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise HyosanError("cannot read: no such file", source=where, field="population") from None
+    except (OSError, ValueError) as exc:
+        raise HyosanError(f"cannot read ({exc})", source=where, field="population") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise HyosanError("is a folder, not a file", source=where, field="population")
+    if not stat.S_ISREG(st.st_mode):
+        raise HyosanError("is not a regular file (a device or a pipe?)", source=where, field="population")
 
 
 def read_geotiff(path: str | Path, *, factor: int = 1) -> Lattice:
@@ -169,8 +268,7 @@ def read_geotiff(path: str | Path, *, factor: int = 1) -> Lattice:
     with rasterio (``pip install hyosan[geo]``). Nodata pixels are blocked; ``factor`` merges
     ``factor x factor`` pixels summing their people, so the total is kept."""
     path = Path(path)
-    if not path.is_file():
-        raise HyosanError("no such file", source=str(path), field="population")
+    regular_file(path, str(path))
     try:
         import rasterio  # optional extra hyosan[geo], loaded only for raster input
     except ImportError:
@@ -179,6 +277,8 @@ def read_geotiff(path: str | Path, *, factor: int = 1) -> Lattice:
         ) from None
     try:
         with rasterio.open(path) as src:
+            MAX_TOWN_CELLS.check(src.width * src.height, str(path), "population")
+            check_factor(factor, (src.height, src.width), str(path))
             band = src.read(1, masked=True)
             res = abs(float(src.res[0]))
             geographic = bool(src.crs and src.crs.is_geographic)

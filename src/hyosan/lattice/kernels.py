@@ -8,7 +8,31 @@ kernel never needs to test the border: a zero weight means "no edge".
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numpy as np
+
 from hyosan.jit import njit_inline
+
+
+class Cells(NamedTuple):
+    """The counts the kernels change, flat (``c = y * W + x``): int32 people, bitten, zombies and
+    removed, and the time infection first reached each cell (float32, inf: not yet)."""
+
+    S: np.ndarray
+    E: np.ndarray
+    Z: np.ndarray
+    R: np.ndarray
+    arrival: np.ndarray
+
+
+class Edges(NamedTuple):
+    """The weighted edges (float32, flat; see the module docstring) and the grid's width."""
+
+    w_east: np.ndarray
+    w_south: np.ndarray
+    width: int
+
 
 #: Direction codes: east, west, south, north.
 EAST, WEST, SOUTH, NORTH = 0, 1, 2, 3

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from hyosan.compartmental.network import Param, Reaction, ReactionNetwork, Species, evaluate
 from hyosan.errors import HyosanError
@@ -47,10 +48,9 @@ class Hop:
     doc: str = ""
 
 
-@dataclass(frozen=True)
-class Rates:
-    """What the kernels read: every rate constant evaluated, per day (from the physical units by
-    :func:`hyosan.units.lattice_rates`)."""
+class Rates(NamedTuple):
+    """What the kernels read, by name: every rate constant evaluated, per day (from the physical
+    units by :func:`hyosan.units.lattice_rates`)."""
 
     bite: float
     kill: float

@@ -21,7 +21,7 @@ import pandas as pd
 
 from hyosan.errors import HyosanError
 from hyosan.io import atomic_dir
-from hyosan.lattice.events import clock
+from hyosan.lattice.events import KINDS, clock
 from hyosan.lattice.grid import Lattice
 from hyosan.lattice.params import LatticeParams
 from hyosan.lattice.report import write_town_report
@@ -147,22 +147,8 @@ class TownResult:
             verb = "The outbreak begins in" if i == 0 else "The outbreak reaches"
             lines.append((row.first_arrival_days, f"{verb} {row.district}."))
         for e in self.log:
-            text = e.get("text") or ""
-            if e["kind"] == "strike":
-                text = (text + " " if text else "") + (
-                    f"The strike on {e['area']} removes {e['removed_z']:,} "
-                    f"zombies and {e['removed_s'] + e['removed_e']:,} people."
-                )
-            elif e["kind"] == "evacuate":
-                text = (text + " " if text else "") + (
-                    f"{e['people'] + e['bitten']:,} people walk out of {e['area']} to the {e['camp']}."
-                )
-            elif e["kind"] == "cordon":
-                kind = "closed" if e["leak"] == 0 else f"leaky ({e['leak']:g})"
-                text = text or f"A {kind} cordon goes up around {e['area']}."
-            elif e["kind"] == "seed":
-                text = text or f"{e['bitten']} bitten and {e['zombies']} zombies enter {e['area']}."
-            lines.append((e["t"], text or e["kind"]))
+            kind = KINDS.get(e["kind"])
+            lines.append((e["t"], kind.sentence(e) if kind else (e.get("text") or e["kind"])))
         for row in ds.dropna(subset=["fell_days"]).itertuples():
             lines.append(
                 (row.fell_days, f"{row.district} falls: fewer than a tenth of its people are left human.")

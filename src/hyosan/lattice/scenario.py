@@ -18,10 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from hyosan.errors import HyosanError
+from hyosan.io import read_text
 from hyosan.lattice.city import load_hyosan
 from hyosan.lattice.events import DAY, TownEvent, parse_event
-from hyosan.lattice.grid import Lattice, read_geotiff, read_grid
+from hyosan.lattice.grid import Lattice, check_factor, read_geotiff, read_grid
+from hyosan.lattice.limits import MAX_TOWN_DAYS, check_cell_m
 from hyosan.lattice.params import LatticeParams, clean_values, replace_checked
+from hyosan.lattice.simulate import METHODS, check_town
 from hyosan.scenario import builtins, load_scenario
 from hyosan.scenario.rates import outbreak_of
 
@@ -46,7 +49,12 @@ class TownScenario:
 def load_lattice(spec: str, source: str, *, cell_m: float = 1000.0, factor: int = 1) -> Lattice:
     if spec == "hyosan-city":
         lat = load_hyosan()
+        check_factor(factor, lat.shape, source)
         return lat.coarsen(factor) if factor > 1 else lat
+    if not isinstance(spec, str) or not spec.strip() or "\x00" in spec:
+        raise HyosanError(
+            f"must name a grid file or hyosan-city, got {spec!r}", source=source, field="town.lattice"
+        )
     path = Path(spec)
     if path.suffix.lower() in (".tif", ".tiff"):
         return read_geotiff(path, factor=factor)
@@ -69,15 +77,29 @@ def load_town(
         base = None
     else:
         path = Path(name)
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             raise HyosanError(f"no such file or built-in town (built-in: {', '.join(BUILTINS)})", source=name)
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # regular files only, size-capped: not a device or a pipe
         source = str(path)
         base = path.parent
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise HyosanError(f"not valid TOML ({exc})", source=source) from None
+    return town_of(data, source, base, overrides, school=school)
+
+
+def town_of(
+    data: dict,
+    source: str,
+    base: Path | None = None,
+    overrides: dict[str, str] | None = None,
+    *,
+    school: str | Path | None = None,
+) -> TownScenario:
+    """A town from its TOML tables (``data``, read from ``source``; relative paths from ``base``):
+    :func:`load_town` after the reading. Every value is checked; a bad one raises HyosanError
+    naming ``source`` (or ``--set``) and the field."""
     if "params" in data:
         raise HyosanError(
             "a town states its outbreak in physical units now: [outbreak] (bite_rate, kill_rate in 1/s of "
@@ -114,23 +136,44 @@ def load_town(
     if bad:
         raise HyosanError(f"unknown key {sorted(bad)[0]!r}", source=source, field="town")
     params = town_params(sections, set_values, source, base, school)
-    spec = str(town.get("lattice", "hyosan-city"))
+    spec = town.get("lattice", "hyosan-city")
+    if not isinstance(spec, str):
+        raise HyosanError(
+            f"must name a grid file or hyosan-city, got {spec!r}", source=source, field="town.lattice"
+        )
     if base is not None and spec != "hyosan-city" and not Path(spec).is_absolute():
         spec = str(base / spec)
     days = town.get("days", 30)
     if isinstance(days, bool) or not isinstance(days, int | float) or not (0 < days < math.inf):
         raise HyosanError(f"must be a number of days > 0, got {days!r}", source=source, field="town.days")
+    MAX_TOWN_DAYS.check(days, source, "town.days")
     factor = town.get("factor", 1)
     if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
         raise HyosanError(f"must be a whole number >= 1, got {factor!r}", source=source, field="town.factor")
-    lattice = load_lattice(spec, source, cell_m=float(town.get("cell_m", 1000.0)), factor=factor)
+    cell_m = check_cell_m(town.get("cell_m", 1000.0), source)
+    method = town.get("method", "exact")
+    if method not in METHODS:
+        raise HyosanError(
+            f"must be one of {', '.join(METHODS)}, got {method!r}", source=source, field="town.method"
+        )
+    raw_events = data.get("events", [])
+    if not isinstance(raw_events, list) or not all(isinstance(e, dict) for e in raw_events):
+        raise HyosanError("must be a list of tables ([[events]])", source=source, field="events")
+    events = [parse_event(e, source, i) for i, e in enumerate(raw_events)]
+    try:
+        lattice = load_lattice(spec, source, cell_m=cell_m, factor=factor)
+    except HyosanError as exc:
+        if exc.field == "factor":  # the grid's own limit on the factor, named as the town states it
+            raise HyosanError(exc.message, source=source, field="town.factor") from None
+        raise
+    check_town(lattice, events, None, source)  # the exact method's cap: at the run (--method may change it)
     return TownScenario(
         name=str(town.get("name", lattice.name)),
         lattice=lattice,
         params=params,
-        events=[parse_event(e, source, i) for i, e in enumerate(data.get("events", []))],
+        events=events,
         days=float(days),
-        method=str(town.get("method", "exact")),
+        method=method,
         source=source,
     )
 

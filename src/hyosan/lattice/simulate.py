@@ -10,28 +10,58 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from hyosan.errors import HyosanError
-from hyosan.lattice.events import TownEvent, area_mask, walking_distance
+from hyosan.lattice.events import Event, area_mask, describe_area
 from hyosan.lattice.exact import KINDS, run_exact
 from hyosan.lattice.grid import Lattice
+from hyosan.lattice.kernels import Cells, Edges
+from hyosan.lattice.limits import (
+    MAX_EXACT_PEOPLE,
+    MAX_EXACT_REACTIONS,
+    MAX_TOWN_DAYS,
+    MAX_TOWN_RECORDS,
+    MAX_TOWN_SNAPSHOT_BYTES,
+    check_count,
+    check_people,
+)
 from hyosan.lattice.model import SEZR, LatticeModel
 from hyosan.lattice.params import LatticeParams
 from hyosan.lattice.result import TownResult
 from hyosan.lattice.tau import run_tau
 
 METHODS = ("exact", "tau")
-#: Most memory the per-cell maps of one run may take (S, E, Z, R as int32: 16 bytes a cell a map).
-MAX_SNAPSHOT_BYTES = 2 * 2**30
 #: Sinks and pools counted by the records besides S, E, Z, R.
 TALLIES = ("struck_s", "struck_e", "struck_z", "walking_s", "walking_e", "walking_z", "seeded")
 
 
-class _Run:
-    """The mutable state of one run (counts, effective edges, tallies)."""
+#: Among stops at one time: events, then arrivals at the camp, then records, then maps.
+EVENT, ARRIVAL, RECORD, SNAPSHOT = 0, 1, 2, 3
+
+
+@dataclass(order=True)
+class Stop:
+    """A time the solver stops at, and what happens then: the stop queue's one type."""
+
+    t: float
+    order: int
+    seq: int
+    action: Callable[[float], None] = field(compare=False)
+
+
+class Town:
+    """The mutable state of one run and the operations events change it through.
+
+    Counts (``S``, ``E``, ``Z``, ``R``: flat int32), first arrivals, tallies, the rates record
+    (``rates.turn``...), the run's generator; edge weights are the lattice's times every *layer*
+    of multipliers (the cordon's, each shelter's) with isolated cells cut off. Operations:
+    :meth:`mask`, :meth:`add`, :meth:`set_boundary`, :meth:`layer`, :meth:`drop_layer`,
+    :meth:`walk`, :meth:`isolate`, :meth:`schedule`.
+    """
 
     def __init__(
         self,
@@ -48,21 +78,95 @@ class _Run:
         self.Z = np.zeros_like(self.S)
         self.R = np.zeros_like(self.S)
         self.arrival = np.full(self.S.shape, np.inf, np.float32)
-        self.cordon_e = np.ones(lat.shape, np.float32)  # multipliers of the base weights
-        self.cordon_s = np.ones(lat.shape, np.float32)
+        # multipliers of the base weights, by layer; the cordon's is always there (first)
+        self.layers: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            "cordon": (np.ones(lat.shape, np.float32), np.ones(lat.shape, np.float32))
+        }
         self.isolated: list[tuple[float, tuple[int, int]]] = []  # (until, cell)
-        self.k = np.array(list(vars(model.compile(params)).values()), dtype=np.float64)
+        self.rates = model.compile(params)
         self.method = method
         self.tau = tau
         self.gen = gen
         self.fired = np.zeros(len(KINDS), np.int64)
         self.tally = dict.fromkeys(TALLIES, 0)
         self.t = 0.0
+        self.stops: list[Stop] = []
+        self._seq = 0
+        self._masks: dict[str, np.ndarray] = {}
         self._weights()
 
+    # -- what events do ------------------------------------------------------------------------
+    def mask(self, area: str) -> np.ndarray:
+        """The open cells of ``area``, flat (cached by area)."""
+        if area not in self._masks:
+            self._masks[area] = area_mask(self.lat, area).ravel()
+        return self._masks[area]
+
+    def add(self, cell: int, *, bitten: int = 0, zombies: int = 0, t: float) -> None:
+        """Bitten and zombies enter ``cell`` from outside at time ``t`` (tallied as seeded)."""
+        self.E[cell] += bitten
+        self.Z[cell] += zombies
+        self.tally["seeded"] += bitten + zombies
+        if self.arrival[cell] > t:
+            self.arrival[cell] = t
+
+    def set_boundary(self, area: str, value: float) -> int:
+        """The cordon's multiplier on every edge around ``area`` set to ``value``; returns how many."""
+        east, south = self.lat.edges_around(self.mask(area).reshape(self.lat.shape))
+        ce, cs = self.layers["cordon"]
+        ce[east] = value
+        cs[south] = value
+        return int(east.sum() + south.sum())
+
+    def layer(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (east, south) multipliers of layer ``key``, made (all 1) when new."""
+        if key not in self.layers:
+            self.layers[key] = (np.ones(self.lat.shape, np.float32), np.ones(self.lat.shape, np.float32))
+        return self.layers[key]
+
+    def drop_layer(self, key: str) -> None:
+        self.layers.pop(key, None)
+
+    def walk(self, origin: int, cell: int, s: int, e: int, z: int, at: float) -> None:
+        """``s`` people, ``e`` bitten and ``z`` zombies left ``origin`` walking; they enter ``cell``
+        at time ``at``."""
+        self.tally["walking_s"] += s
+        self.tally["walking_e"] += e
+        self.tally["walking_z"] += z
+
+        def arrive(t: float) -> None:
+            self.S[cell] += s
+            self.E[cell] += e
+            self.Z[cell] += z
+            if (e or z) and self.arrival[cell] > t:
+                self.arrival[cell] = t
+            self.tally["walking_s"] -= s
+            self.tally["walking_e"] -= e
+            self.tally["walking_z"] -= z
+
+        self.schedule(at, arrive, ARRIVAL, origin)
+
+    def isolate(self, until: float, cell: tuple[int, int]) -> None:
+        """``cell`` has no edges until ``until`` (days)."""
+        self.isolated.append((until, cell))
+
+    def schedule(
+        self, t: float, action: Callable[[float], None], order: int = EVENT, seq: int | None = None
+    ) -> None:
+        """Run ``action(t)`` at time ``t``; among stops at one time, by ``order`` then ``seq``
+        (the order of scheduling unless given)."""
+        if seq is None:
+            seq = self._seq
+            self._seq += 1
+        heapq.heappush(self.stops, Stop(t, order, seq, action))
+
+    # -- the solver between stops ------------------------------------------------------------------
     def _weights(self) -> None:
-        we = self.lat.w_east * self.cordon_e
-        ws = self.lat.w_south * self.cordon_s
+        we = self.lat.w_east
+        ws = self.lat.w_south
+        for east, south in self.layers.values():
+            we = we * east
+            ws = ws * south
         for until, (y, x) in self.isolated:
             if until > self.t:
                 we[y, x] = 0.0
@@ -77,39 +181,23 @@ class _Run:
     def advance(self, t_stop: float) -> None:
         if t_stop <= self.t:
             return
-        width = self.lat.shape[1]
+        cells = Cells(self.S, self.E, self.Z, self.R, self.arrival)
+        edges = Edges(self.w_east, self.w_south, self.lat.shape[1])
         if self.method == "exact":
-            run_exact(
-                self.S,
-                self.E,
-                self.Z,
-                self.R,
-                self.w_east,
-                self.w_south,
-                width,
-                self.k,
-                self.t,
-                t_stop,
-                np.iinfo(np.int64).max,
-                self.arrival,
-                self.fired,
-                self.gen,
-            )
+            cap = MAX_EXACT_REACTIONS.value()
+            left = cap - int(self.fired.sum())
+            reached = run_exact(cells, edges, self.rates, self.t, t_stop, self.fired, self.gen, max(left, 0))
+            if reached < t_stop:
+                MAX_EXACT_REACTIONS.check(cap + 1, "method", f"exact, by day {reached:.3g}")
         else:
             run_tau(
-                self.S,
-                self.E,
-                self.Z,
-                self.R,
-                self.w_east,
-                self.w_south,
-                width,
+                cells,
+                edges,
                 self.lat.blocked.ravel(),
-                self.k,
+                self.rates,
                 self.t,
                 t_stop,
                 self.tau,
-                self.arrival,
                 self.fired,
                 self.gen,
             )
@@ -123,7 +211,7 @@ def simulate(
     days: float = 30.0,
     method: str = "exact",
     seed: int = 0,
-    events: Sequence[TownEvent] = (),
+    events: Sequence[Event] = (),
     record_every: float = 1 / 24,
     snapshot_every: float = 0.5,
     snapshot_times: Sequence[float] | None = None,
@@ -149,77 +237,65 @@ def simulate(
     ):
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise HyosanError(f"must be a number > 0, got {value!r}", source=name)
-    run = _Run(
+    MAX_TOWN_DAYS.check(days, "days")
+    check_count(days, record_every, MAX_TOWN_RECORDS, "record_every", None)
+    if snapshot_times is None:
+        maps = check_count(days, snapshot_every, MAX_TOWN_RECORDS, "snapshot_every", None)
+    else:
+        maps = len(snapshot_times)
+    snapshot_bytes = maps * lattice.n_cells * 16
+    if snapshot_bytes > MAX_TOWN_SNAPSHOT_BYTES.value():
+        raise HyosanError(
+            f"{maps} maps of {lattice.n_cells:,} cells would take {snapshot_bytes / 2**30:.1f} GiB; "
+            f"take fewer (--snapshot-every) or raise {MAX_TOWN_SNAPSHOT_BYTES.name}",
+            source="snapshot_every",
+        )
+    check_town(lattice, events, method, "events")
+    record_times = _grid(days, record_every)
+    if snapshot_times is None:
+        snapshot_times = _grid(days, snapshot_every)
+    else:
+        snapshot_times = np.asarray(snapshot_times, float)
+        if snapshot_times.ndim != 1 or not np.isfinite(snapshot_times).all():
+            raise HyosanError("must be a list of finite times in days", source="snapshot_times")
+    if snapshot_times.size and (snapshot_times.min() < 0 or snapshot_times.max() > days):
+        raise HyosanError(f"snapshot times must lie in [0, {days:g}] days", source="snapshot_times")
+    run = Town(
         lattice, params, model, method, float(tau), np.random.default_rng(np.random.SeedSequence(seed))
     )
     n_dist = max(len(lattice.district_names), int(lattice.district.max(initial=0)) + 1)
     dist_flat = np.where(lattice.district.ravel() < 0, n_dist, lattice.district.ravel())
-    record_times = _grid(days, record_every)
-    snapshot_times = (
-        _grid(days, snapshot_every) if snapshot_times is None else np.asarray(snapshot_times, float)
-    )
-    if snapshot_times.size and (snapshot_times.min() < 0 or snapshot_times.max() > days):
-        raise HyosanError(f"snapshot times must lie in [0, {days:g}] days", source="snapshot_times")
-    snapshot_bytes = snapshot_times.size * lattice.n_cells * 16
-    if snapshot_bytes > MAX_SNAPSHOT_BYTES:
-        raise HyosanError(
-            f"{snapshot_times.size} maps of {lattice.n_cells:,} cells would take "
-            f"{snapshot_bytes / 2**30:.1f} GiB; take fewer (--snapshot-every)",
-            source="snapshot_every",
-        )
-    stops: list[tuple[float, int, int, object]] = []  # (time, order, seq, action)
-    seq = 0
+    totals: list[dict] = []
+    by_district: list[tuple[float, np.ndarray]] = []
+    snaps: list[tuple[float, np.ndarray]] = []
+    log: list[dict] = []
+
+    def record(t: float) -> None:
+        counts = {
+            name: int(x.sum(dtype=np.int64))
+            for name, x in zip("SEZR", (run.S, run.E, run.Z, run.R), strict=True)
+        }
+        totals.append({"t": t, **counts, **run.tally})
+        per = [
+            np.bincount(dist_flat, weights=x, minlength=n_dist + 1)[:n_dist]
+            for x in (run.S, run.E, run.Z, run.R)
+        ]
+        by_district.append((t, np.stack(per, axis=1).astype(np.int64)))
+
+    def snapshot(t: float) -> None:
+        snaps.append((t, np.stack([run.S, run.E, run.Z, run.R]).copy()))
+
     for e in sorted(events, key=lambda e: e.t):
         if e.t <= days:
-            stops.append((e.t, 0, seq, e))
-            seq += 1
+            run.schedule(e.t, _firing(e, run, log))
     for t in record_times:
-        stops.append((float(t), 2, seq, "record"))
-        seq += 1
+        run.schedule(float(t), record, RECORD)
     for t in snapshot_times:
-        stops.append((float(t), 3, seq, "snapshot"))
-        seq += 1
-    heapq.heapify(stops)
-    totals, by_district, snaps, log = [], [], [], []
-    masks: dict[str, np.ndarray] = {}
-
-    def mask_of(area: str) -> np.ndarray:
-        if area not in masks:
-            masks[area] = area_mask(lattice, area).ravel()
-        return masks[area]
-
-    while stops:
-        t, _, _, action = heapq.heappop(stops)
-        run.advance(t)
-        if action == "record":
-            row = {
-                "t": t,
-                "S": int(run.S.sum(dtype=np.int64)),
-                "E": int(run.E.sum(dtype=np.int64)),
-                "Z": int(run.Z.sum(dtype=np.int64)),
-                "R": int(run.R.sum(dtype=np.int64)),
-                **run.tally,
-            }
-            totals.append(row)
-            counts = [
-                np.bincount(dist_flat, weights=x, minlength=n_dist + 1)[:n_dist]
-                for x in (run.S, run.E, run.Z, run.R)
-            ]
-            by_district.append((t, np.stack(counts, axis=1).astype(np.int64)))
-        elif action == "snapshot":
-            snaps.append((t, np.stack([run.S, run.E, run.Z, run.R]).copy()))
-        elif isinstance(action, tuple):  # evacuees reach the camp
-            _, cell, s, e, z = action
-            run.S[cell] += s
-            run.E[cell] += e
-            run.Z[cell] += z
-            if (e or z) and run.arrival[cell] > t:
-                run.arrival[cell] = t
-            run.tally["walking_s"] -= s
-            run.tally["walking_e"] -= e
-            run.tally["walking_z"] -= z
-        else:
-            _apply(action, run, lattice, mask_of, stops, log, t)
+        run.schedule(float(t), snapshot, SNAPSHOT)
+    while run.stops:
+        stop = heapq.heappop(run.stops)
+        run.advance(stop.t)
+        stop.action(stop.t)
         run._weights()
     return TownResult(
         lattice=lattice,
@@ -239,98 +315,45 @@ def simulate(
     )
 
 
+def check_town(lattice: Lattice, events: Sequence[Event], method: str | None, source: str) -> None:
+    """What a run needs of its inputs, checked before anything is allocated: every event's area has
+    an open cell of the grid (``events[i].area``), an evacuation's camp is a place, people and
+    seeds together fit the int32 counts (summed in Python integers), and an exact run's people
+    stay under :data:`~hyosan.lattice.limits.MAX_EXACT_PEOPLE`."""
+    people = int(lattice.population.sum(dtype=np.int64))
+    for i, e in enumerate(events):
+        area_mask(lattice, e.area, source, f"events[{i}].area", need="open" if e.kind == "seed" else "grid")
+        if e.kind == "evacuate" and e.camp not in lattice.places:
+            known = ", ".join(lattice.places) or "none"
+            raise HyosanError(
+                f"unknown camp place {e.camp!r} (places: {known})", source=source, field=f"events[{i}].camp"
+            )
+        if e.kind == "seed":
+            people += int(e.bitten) + int(e.zombies)
+    check_people(people, source, "seeds and population")
+    if method == "exact":
+        MAX_EXACT_PEOPLE.check(people, "method", "exact: people and seeds")
+
+
 def _grid(days: float, every: float) -> np.ndarray:
     """0, every, 2 every, ... and ``days`` itself (the end is always recorded)."""
     times = np.arange(0.0, days, every)
     return np.append(times[times < days - 1e-9], days)
 
 
-def _apply(e: TownEvent, run: _Run, lat: Lattice, mask_of, stops, log, t: float) -> None:
-    """Apply one timeline event at time ``t`` and log what it did."""
-    if e.kind == "seed":
-        cells = np.flatnonzero(mask_of(e.area))
-        if cells.size == 0:
-            raise HyosanError(f"area {e.area!r} has no open cell", source="events", field="area")
-        c = cells[0]
-        run.E[c] += e.bitten
-        run.Z[c] += e.zombies
-        run.tally["seeded"] += e.bitten + e.zombies
-        if run.arrival[c] > t:
-            run.arrival[c] = t
-        log.append(
-            {"t": t, "kind": "seed", "area": e.area, "text": e.text, "bitten": e.bitten, "zombies": e.zombies}
-        )
-    elif e.kind in ("cordon", "lift_cordon"):
-        east, south = lat.edges_around(mask_of(e.area).reshape(lat.shape))
-        value = e.leak if e.kind == "cordon" else 1.0
-        run.cordon_e[east] = value
-        run.cordon_s[south] = value
-        log.append(
-            {
-                "t": t,
-                "kind": e.kind,
-                "area": e.area,
-                "text": e.text,
-                "leak": value,
-                "edges": int(east.sum() + south.sum()),
-            }
-        )
-    elif e.kind == "strike":
-        m = mask_of(e.area)
-        removed = {}
-        for name, arr, frac in (
-            ("z", run.Z, e.fraction_z),
-            ("s", run.S, e.fraction_s),
-            ("e", run.E, e.fraction_s),
-        ):
-            take = np.floor(frac * arr[m].astype(np.float64) + 0.5).astype(np.int32)
-            arr[m] -= take
-            removed[name] = int(take.sum(dtype=np.int64))
-            run.tally[f"struck_{name}"] += removed[name]
-        log.append(
-            {
-                "t": t,
-                "kind": "strike",
-                "area": e.area,
-                "text": e.text,
-                "removed_z": removed["z"],
-                "removed_s": removed["s"],
-                "removed_e": removed["e"],
-            }
-        )
-    elif e.kind == "evacuate":
-        if e.camp not in lat.places:
-            raise HyosanError(f"unknown camp place {e.camp!r}", source="events", field="camp")
-        camp = lat.places[e.camp]
-        cell = camp[0] * lat.shape[1] + camp[1]
-        dist = walking_distance(lat, camp).ravel()
-        m = mask_of(e.area) & (dist > 0)
-        km = lat.cell_m / 1000.0
-        walked = {"s": 0, "e": 0, "z": 0}
-        for c in np.flatnonzero(m):
-            s = int(run.gen.binomial(run.S[c], e.fraction))
-            b = int(run.gen.binomial(run.E[c], e.fraction))
-            if s + b == 0:
-                continue
-            run.S[c] -= s
-            run.E[c] -= b
-            travel = dist[c] * km / e.speed_km_day
-            turned = int(run.gen.binomial(b, -math.expm1(-run.k[2] * travel)))
-            run.tally["walking_s"] += s
-            run.tally["walking_e"] += b - turned
-            run.tally["walking_z"] += turned
-            walked["s"] += s
-            walked["e"] += b
-            heapq.heappush(stops, (t + travel, 1, int(c), ("arrive", cell, s, b - turned, turned)))
-        run.isolated.append((t + e.isolation + float(np.max(dist[m], initial=0)) * km / e.speed_km_day, camp))
-        log.append(
-            {
-                "t": t,
-                "kind": "evacuate",
-                "area": e.area,
-                "text": e.text,
-                "people": walked["s"],
-                "bitten": walked["e"],
-                "camp": e.camp,
-            }
-        )
+def _firing(e: Event, run: Town, log: list[dict]) -> Callable[[float], None]:
+    """The action of event ``e``'s stop: its kind's handler, and its entry in the log (the area
+    also as the scenario names it, ``where``, for the chronicle)."""
+
+    def fire(t: float) -> None:
+        done = e.apply(run, t)
+        entry = {
+            "t": t,
+            "kind": e.kind,
+            "area": e.area,
+            "where": describe_area(run.lat, e.area, e.name),
+            "text": e.text,
+        }
+        log.append({**entry, **done})
+
+    return fire

@@ -48,20 +48,24 @@ def _split(count, c, width, w_east, w_south, d_s, gen, out):
 
 
 @njit
-def run_tau(S, E, Z, R, w_east, w_south, width, blocked, k, t0, t_stop, tau, arrival, fired, gen):
-    """Leap from ``t0`` to ``t_stop`` in steps of at most ``tau``; counts change in place.
+def run_tau(cells, edges, blocked, k, t0, t_stop, tau, fired, gen):
+    """Leap from ``t0`` to ``t_stop`` in steps of at most ``tau``; the counts (``cells``, a
+    :class:`~hyosan.lattice.kernels.Cells`) change in place.
 
-    ``k`` = (bite, kill, turn, bite_x, kill_x, hop_s, hop_z) as for the exact solver; ``fired``
-    counts reactions by kind; ``arrival`` gets the end time of the leap in which infection first
-    reached a cell. Returns the number of leaps.
+    ``edges`` is an :class:`~hyosan.lattice.kernels.Edges`, ``k`` the rates record
+    (:class:`~hyosan.lattice.model.Rates`, read by name); ``fired`` counts reactions by kind;
+    ``cells.arrival`` gets the end time of the leap in which infection first reached a cell.
+    Returns the number of leaps.
     """
+    S, E, Z, R, arrival = cells.S, cells.E, cells.Z, cells.R, cells.arrival
+    w_east, w_south, width = edges.w_east, edges.w_south, edges.width
     n = S.shape[0]
     d_s = np.zeros(n, dtype=np.int32)
     d_e = np.zeros(n, dtype=np.int32)
     d_z = np.zeros(n, dtype=np.int32)
     kills = np.zeros(n, dtype=np.int32)
     stamp = np.full(n, -1, dtype=np.int32)
-    dense = k[5] > 0.0
+    dense = k.hop_s > 0.0
     live = np.empty(0, dtype=np.int32)
     if not dense:
         count = 0
@@ -112,28 +116,28 @@ def run_tau(S, E, Z, R, w_east, w_south, width, blocked, k, t0, t_stop, tau, arr
             wz, wsum = zombies_around(c, width, w_east, w_south, Z)
             bitten = 0
             if s > 0 and (z > 0 or wz > 0.0):
-                bitten = gen.binomial(s, _p(k[0] * z + k[3] * wz, h))
+                bitten = gen.binomial(s, _p(k.bite * z + k.bite_across * wz, h))
                 d_s[c] -= bitten
                 d_e[c] += bitten
                 fired[0] += bitten
                 if z > 0:
-                    kills[c] += gen.binomial(z, _p(k[1] * s, h))
+                    kills[c] += gen.binomial(z, _p(k.kill * s, h))
                 for d in range(4):
                     nb, w = neighbour(c, d, width, w_east, w_south)
                     if nb >= 0 and Z[nb] > 0:
-                        kills[nb] += gen.binomial(Z[nb], _p(k[4] * w * s, h))
+                        kills[nb] += gen.binomial(Z[nb], _p(k.kill_across * w * s, h))
             if E[c] > 0:
-                turned = gen.binomial(E[c], _p(k[2], h))
+                turned = gen.binomial(E[c], _p(k.turn, h))
                 d_e[c] -= turned
                 d_z[c] += turned
                 fired[2] += turned
             if wsum > 0.0:
-                if k[5] > 0.0 and s - bitten > 0:
-                    walkers = gen.binomial(s - bitten, _p(k[5] * wsum, h))
+                if k.hop_s > 0.0 and s - bitten > 0:
+                    walkers = gen.binomial(s - bitten, _p(k.hop_s * wsum, h))
                     fired[3] += walkers
                     _split(walkers, c, width, w_east, w_south, d_s, gen, d_s)
-                if k[6] > 0.0 and z > 0:
-                    walkers = gen.binomial(z, _p(k[6] * wsum, h))
+                if k.hop_z > 0.0 and z > 0:
+                    walkers = gen.binomial(z, _p(k.hop_z * wsum, h))
                     fired[4] += walkers
                     _split(walkers, c, width, w_east, w_south, d_z, gen, d_z)
         t += h
