@@ -46,6 +46,7 @@ from hyosan.assemble import build_run, project_params
 from hyosan.behaviours import tick_kernel
 from hyosan.errors import HyosanError
 from hyosan.io import atomic_path, read_bytes
+from hyosan.mechanics import kernel_params
 from hyosan.record import Recorder
 from hyosan.rules.consts import N_STATES
 from hyosan.rules.rng import stream
@@ -172,6 +173,8 @@ def _leaves(value: Any, prefix: str):
         item = getattr(value, name)
         if hasattr(item, "_fields"):
             yield from _leaves(item, f"{prefix}.{name}")
+        elif isinstance(item, tuple) and not item:
+            continue  # an empty record: no mechanics' arrays in this run
         else:
             yield f"{prefix}.{name}", item
 
@@ -246,7 +249,7 @@ def _document(sim: Simulation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "role_names": list(pop.role_names),
             "characters": {str(k): v for k, v in pop.characters.items()},
         },
-        "prm": {name: getattr(sim.prm, name) for name in Params._fields},
+        "prm": {name: _param_value(sim.prm, name) for name in Params._fields},
         "rng": {name: g.bit_generator.state for name, g in sim.rng.items()},
         "timeline": {
             "pending": [
@@ -520,15 +523,36 @@ def _read_pop(r: _Reader, n_cells: int) -> Population:
     return Population(role_names=list(role_names), characters=chars, **arrays)
 
 
-def _read_params(r: _Reader) -> Params:
+def _param_value(prm: Params, name: str) -> Any:
+    """A field of Params as JSON holds it: ``mech`` (the mechanics' keys, a record by name) as a
+    table of its fields."""
+    value = getattr(prm, name)
+    if name == "mech":
+        return dict(zip(value._fields, value, strict=True)) if value else {}
+    return value
+
+
+def _read_params(r: _Reader, sc) -> Params:
     raw = r.get("prm", dict)
     _keys(r, raw, set(Params._fields), "prm")
     hints = typing.get_type_hints(Params)
     values = {}
     for name in Params._fields:
+        if name == "mech":
+            continue
         kind = hints[name]
         accepted = (int, float) if kind is float else (kind,)
         values[name] = kind(_typed(r, raw[name], accepted, f"prm.{name}"))
+    # The mechanics' keys are the scenario's, in kernel units: rebuilt from it, and the stored
+    # values must be those.
+    mech = kernel_params(sc.mechanic_list(), sc.mechanic_values(), float(sc.tick_seconds))
+    want = dict(zip(mech._fields, mech, strict=True)) if mech else {}
+    stored = _typed(r, raw["mech"], dict, "prm.mech")
+    _keys(r, stored, set(want), "prm.mech")
+    for key, value in want.items():
+        if _typed(r, stored[key], (int, float), f"prm.mech.{key}") != value:
+            raise r.error("differs from the scenario's value", f"prm.mech.{key}")
+    values["mech"] = mech
     return Params(**values)
 
 
@@ -673,7 +697,7 @@ def read_checkpoint(path: str | Path, cls: type, trust_behaviours: bool = False)
     sim.world = _read_world(r)
     sim.pop = _read_pop(r, sim.world.n_cells)
     sim.goal_areas = _str_list(r, r.get("goal_areas", list), "goal_areas")
-    sim.prm = _read_params(r)
+    sim.prm = _read_params(r, sc)
     sim.rng = _read_rng(r, STREAMS)
     sim.user_systems = []
     try:
