@@ -58,6 +58,15 @@ DISTRICT_COLOURS = [
 ]
 #: Map colours: land, water and mountains (blocked), roads; people and zombies scale to these.
 LAND, WATER, ROAD, PEOPLE, ZOMBIES = "#f3f1ea", "#9cc3e6", "#c9c4b8", "#1f6fe0", "#d62828"
+#: The map's key (beside the colour scales).
+_KEYS = (
+    '<ul class="keys2">'
+    f'<li><i style="background:{WATER}"></i>water and mountains</li>'
+    f'<li><i style="background:{ROAD}"></i>road</li>'
+    '<li><i style="background:#e0a800"></i>cordon (while up)</li>'
+    '<li><i style="background:#fff;border:2px dashed #6d597a"></i>strike</li>'
+    '<li><i style="background:#19a974"></i>camp</li></ul>'
+)
 #: Column names of the district table, in words.
 DISTRICT_COLUMNS = {
     "district": "district",
@@ -394,16 +403,7 @@ def build_town_report(result) -> str:
     }
     events = [(float(x["t"]), _event_text(x)) for x in result.log if x["kind"] != "seed" or x.get("text")]
     s = result.summary()
-    final = s["final"]
-    cards = [
-        ("people at the start", f"{s['people']:,}"),
-        ("people left, never bitten", f"{final.get('S', 0):,}"),
-        ("zombies at the end", f"{final.get('Z', 0):,}"),
-        ("removed (killed or struck)", f"{final.get('R', 0):,}"),
-        ("peak zombies", f"{int(counts['Z'].max()) if len(counts) else 0:,}"),
-        ("cells reached", f"{s['cells_reached']:,} of {int(live.sum()):,}"),
-    ]
-    card_html = "".join(f'<div class="card"><b>{e(v)}</b><span>{e(label)}</span></div>' for label, v in cards)
+    card_html = _cards_html(s, counts, live)
     side = f"{lat.cell_m * k / 1000:g} km" if lat.cell_m * k >= 1000 else f"{lat.cell_m * k:g} m"
     per = f"per {side} {'block' if k > 1 else 'cell'}"
     coarse = (
@@ -417,14 +417,6 @@ def build_town_report(result) -> str:
         + _scale_html("people", PEOPLE, top_s, per)
         + _scale_html("zombies", ZOMBIES, top_z, per)
         + "</div>"
-    )
-    keys = (
-        '<ul class="keys2">'
-        f'<li><i style="background:{WATER}"></i>water and mountains</li>'
-        f'<li><i style="background:{ROAD}"></i>road</li>'
-        '<li><i style="background:#e0a800"></i>cordon (while up)</li>'
-        '<li><i style="background:#fff;border:2px dashed #6d597a"></i>strike</li>'
-        '<li><i style="background:#19a974"></i>camp</li></ul>'
     )
     chronicle = "".join(f"<li>{e(line)}</li>" for line in result.chronicle())
     title = f"{lat.name}: seed {result.seed}"
@@ -443,7 +435,8 @@ def build_town_report(result) -> str:
             '<output id="clock"></output></div>'
             '<div class="townmap"><canvas id="map" role="img" '
             'aria-label="Map of people and zombies"></canvas></div>'
-            f'{scales}{keys}<p class="sub">Colours use a square-root scale (a few zombies show).{coarse}</p>',
+            f"{scales}{_KEYS}"
+            f'<p class="sub">Colours use a square-root scale (a few zombies show).{coarse}</p>',
         ),
         ("charts", "Over time", _charts(result, events)),
         ("districts", "Districts", _districts_table(result)),
@@ -462,6 +455,20 @@ def build_town_report(result) -> str:
         f'<script type="application/json" id="town-data">{embed_json(data)}</script>\n'
         f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
     )
+
+
+def _cards_html(s: dict, counts, live) -> str:
+    """The summary cards of the town report."""
+    final = s["final"]
+    cards = [
+        ("people at the start", f"{s['people']:,}"),
+        ("people left, never bitten", f"{final.get('S', 0):,}"),
+        ("zombies at the end", f"{final.get('Z', 0):,}"),
+        ("removed (killed or struck)", f"{final.get('R', 0):,}"),
+        ("peak zombies", f"{int(counts['Z'].max()) if len(counts) else 0:,}"),
+        ("cells reached", f"{s['cells_reached']:,} of {int(live.sum()):,}"),
+    ]
+    return "".join(f'<div class="card"><b>{e(v)}</b><span>{e(label)}</span></div>' for label, v in cards)
 
 
 def write_town_report(result, path: str | Path) -> Path:
