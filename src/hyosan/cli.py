@@ -614,6 +614,7 @@ def report_cmd(
 
         if video is not None:
             raise HyosanError("a town run has no replay to render", source="--video")
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.io import read_marker
 
         inputs = tuple(f for f in (read_marker(folder) or {}).get("files", []) if f != "report.html")
@@ -639,6 +640,7 @@ def report_cmd(
         width, sep, height = video_size.lower().partition("x")
         if not (sep and width.isdigit() and height.isdigit()):
             raise HyosanError(f"expected WIDTHxHEIGHT (1920x1080), got {video_size!r}", source="--video-size")
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.progress import frames_bar
 
         with frames_bar(err_console, f"video {video.name}") as bar:

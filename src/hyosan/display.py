@@ -43,6 +43,7 @@ def cards_html(title: str, cards: list[tuple[str, Any]], chart: str | None, note
 # -- figures that show themselves in Jupyter ------------------------------------------------------
 def in_notebook() -> bool:
     """Whether this process is a Jupyter kernel (there, matplotlib's inline backend must stay)."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     import sys
 
     return "ipykernel" in sys.modules
@@ -51,6 +52,7 @@ def in_notebook() -> bool:
 def headless_backend() -> None:
     """Draw off-screen (Agg) in scripts and the CLI; leave a notebook's backend alone, so that
     figures appear under the cells that draw them."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     import matplotlib
 
     if not in_notebook():
@@ -58,6 +60,7 @@ def headless_backend() -> None:
 
 
 def _figure_class():
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from matplotlib.figure import Figure
 
     class HyosanFigure(Figure):
@@ -70,6 +73,8 @@ def _figure_class():
         """
 
         def _ipython_display_(self) -> None:
+            # lazy: loaded only when this runs (a light import of the module above, or a cycle)
+            # lazy: loaded only when this runs (a light import of the module above, or a cycle)
             import matplotlib.pyplot as plt
             from IPython.display import Image, display
 
@@ -93,6 +98,7 @@ def subplots(*args: Any, **kwargs: Any):
     figure that shows itself once in Jupyter (:func:`_figure_class`)."""
     global _FIGURE_CLASS
     headless_backend()
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     import matplotlib.pyplot as plt
 
     if _FIGURE_CLASS is None:

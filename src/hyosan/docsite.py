@@ -32,6 +32,7 @@ GENERATED_NOTE = (
 
 
 def scenario_keys_page() -> str:
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.scenario.reference import markdown
 
     return (
@@ -45,6 +46,8 @@ def scenario_keys_page() -> str:
 
 
 def models_page() -> str:
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.compartmental.catalogue import markdown
     from hyosan.models import names
 
@@ -71,8 +74,10 @@ def _paragraphs(text: str) -> str:
 
 def cli_page() -> str:
     """Every command of ``hyosan`` with its usage, help and a table of its arguments and options."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     import typer
 
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.cli import app, plain_metavars
 
     root = typer.main.get_command(app)
@@ -129,6 +134,7 @@ GENERATED: dict[str, Callable[[], str]] = {
 # -- the MkDocs hook -------------------------------------------------------------------------------
 def on_files(files, config):
     """MkDocs hook: add the generated reference pages."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from mkdocs.structure.files import File
 
     for path, make in GENERATED.items():
@@ -171,11 +177,14 @@ def build(out: str | Path, source: str | None = None) -> Path:
     """Build the site into ``out`` (a new folder, or one ``hyosan docs`` wrote: replaced whole) with
     warnings as errors; returns the path of its index.html. The first warning becomes the error."""
     try:
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from mkdocs.commands.build import build as mkdocs_build
         from mkdocs.config import load_config
         from mkdocs.exceptions import MkDocsException
     except ImportError:
         raise HyosanError('needs the docs extra: pip install "hyosan[docs]"', source="docs") from None
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.io import atomic_dir
 
     yml = config_file()
@@ -197,6 +206,7 @@ def build(out: str | Path, source: str | None = None) -> Path:
 def serve(port: int) -> None:
     """Serve the site at http://127.0.0.1:PORT/ with live reload (MkDocs' own server)."""
     try:
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from mkdocs.commands.serve import serve as mkdocs_serve
     except ImportError:
         raise HyosanError('needs the docs extra: pip install "hyosan[docs]"', source="docs") from None

@@ -262,17 +262,20 @@ class Simulation:
 
     # -- notebooks (hyosan.notebook) ------------------------------------------------------------
     def __repr__(self) -> str:
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import simulation_repr
 
         return simulation_repr(self)
 
     def _repr_html_(self) -> str:
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import simulation_html
 
         return simulation_html(self)
 
     def plot(self, **options: Any):
         """Agents in each state from the start to now; returns the Figure (``path=`` saves it)."""
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import simulation_plot
 
         return simulation_plot(self, **options)

@@ -37,12 +37,14 @@ def _n(v: Any) -> str:
 
 # -- a running Simulation ------------------------------------------------------------------------
 def _sim_clock(sim: Simulation) -> str:
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.scenario.timefmt import format_clock
 
     return format_clock(sim.scenario.start_seconds + sim.tick * sim.tick_seconds)
 
 
 def _sim_states(sim: Simulation) -> dict[str, int]:
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.states import STATE_NAMES
 
     now = sim.counts[sim.tick].sum(axis=1)
@@ -60,6 +62,8 @@ def simulation_repr(sim: Simulation) -> str:
 
 def simulation_plot(sim: Simulation, *, path: str | Path | None = None, figsize=(8, 3.6)):
     """Agents in each state from the start to now (clock time on the axis); returns the Figure."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.scenario.timefmt import format_clock
     from hyosan.states import STATE_NAMES
 
@@ -207,6 +211,7 @@ def sweep_plot(
     fig, axes = subplots(
         1, len(chosen), figsize=figsize or (4.2 * len(chosen) + 0.6, 3.4), squeeze=False, sharex=True
     )
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     import matplotlib
 
     colours = [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]]

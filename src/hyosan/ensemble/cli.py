@@ -280,6 +280,7 @@ def _timing_key(kind: str, target: str) -> str:
 
 def _remember(kind: str, target: str, runs) -> None:
     """Keep the median time of this sweep's runs: the estimate before the next sweep of ``target``."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.progress import remember_run_s
 
     if "elapsed_s" in runs and "status" in runs:

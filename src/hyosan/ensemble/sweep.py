@@ -80,17 +80,20 @@ class SweepResult:
 
     # -- notebooks (hyosan.notebook) ------------------------------------------------------------
     def __repr__(self) -> str:
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import sweep_repr
 
         return sweep_repr(self)
 
     def _repr_html_(self) -> str:
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import sweep_html
 
         return sweep_html(self)
 
     def plot(self, series: str | list[str] | None = None, **options: Any):
         """Fan charts (median, 25-75 % and 5-95 %) of each series per parameter set; the Figure."""
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import sweep_plot
 
         return sweep_plot(self, series, **options)

@@ -25,10 +25,14 @@ def country_scenario(name: str, overrides: dict[str, str]):
     regions, its most crowded cell "the capital", Hyosan city's outbreak (the school's, through
     ``--set`` as for a town), a hundred infected arriving in the capital and, on day 10, the
     capital's region sealed by a leaky cordon."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from dataclasses import replace
 
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     import numpy as np
 
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.lattice.city import synthetic_country
     from hyosan.lattice.events import TownEvent
     from hyosan.lattice.scenario import load_town

@@ -148,6 +148,7 @@ def load_town_folder(folder: str | Path) -> TownResult:
 
 def _builtin_layers(lat: Lattice) -> None:
     """Roads and named places of the built-in Hyosan city, when the folder is of it."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.lattice.city import load_hyosan
 
     city = load_hyosan()
@@ -158,6 +159,7 @@ def _builtin_layers(lat: Lattice) -> None:
 
 def rebuild_town_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write a town run folder's report.html again (``hyosan report DIR``)."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.lattice.report import write_town_report
 
     folder = Path(folder)

@@ -186,11 +186,13 @@ class TownResult:
 
     # -- notebooks (hyosan.notebook) ------------------------------------------------------------
     def __repr__(self) -> str:
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import town_repr
 
         return town_repr(self)
 
     def _repr_html_(self) -> str:
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import town_html
 
         return town_html(self)
@@ -198,6 +200,7 @@ class TownResult:
     def plot(self, what: str = "totals", **options: Any):
         """People, bitten, zombies and removed over the days (``"districts"``: the people still
         human in each district), the timeline's events marked; returns the Figure."""
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.notebook import town_plot
 
         return town_plot(self, what, **options)

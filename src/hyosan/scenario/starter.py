@@ -65,6 +65,8 @@ def _edited(folder: Path, marker: dict) -> list[str]:
 def new_scenario(name: str, source: str | Path = "hyosan-high", out: str | Path | None = None) -> Path:
     """Write ``out/NAME.toml`` (default ``out`` = ``NAME``) copied from ``source`` (a built-in name
     or a scenario file), with its map; returns the new scenario file's path."""
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
+    # lazy: loaded only when this runs (a light import of the module above, or a cycle)
     from hyosan.scenario.load import load_scenario
     from hyosan.world import load_map
 
@@ -92,6 +94,7 @@ def new_scenario(name: str, source: str | Path = "hyosan-high", out: str | Path 
             )
     path = Path(loaded.source.removeprefix("builtin:"))
     if loaded.source.startswith("builtin:"):
+        # lazy: loaded only when this runs (a light import of the module above, or a cycle)
         from hyosan.scenario.load import builtins
 
         path = builtins()[loaded.source.removeprefix("builtin:")]
