@@ -383,8 +383,8 @@ def branch(
 ) -> None:
     """Continue one history into many futures: each run restores the checkpoint, takes its own
     seed from the branch point on, and applies --set/--vary there (Hyosan High's cordon at 10:00
-    instead of 13:00: --set events.cordon.at=10:00). The store and its report are a sweep's, with the branch point
-    marked; the shared past is in every run's series."""
+    instead of 13:00: --set events.cordon.at=10:00). The store and its report are a sweep's, with
+    the branch point marked; the shared past is in every run's series."""
     # Imported here: loaded by the command that needs it: `hyosan --help` stays quick.
     from hyosan.ensemble.spec import parse_vary
     from hyosan.ensemble.sweep import branch_spec
