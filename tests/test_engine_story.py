@@ -365,7 +365,13 @@ def pinned_bitten_by_a_halfbie(make_scenario, pinned_halfbie: bool, makes: float
         infection={"incubation": {"distribution": "fixed", "median": "5s"}},
         population=[{"role": "student", "count": 1, "areas": ["yard"], "state": "halfbie"}],
         characters=[
-            {"name": "Choi Nam-ra", "role": "student", "area": "yard", "halfbie": pinned_halfbie, "alone": True}
+            {
+                "name": "Choi Nam-ra",
+                "role": "student",
+                "area": "yard",
+                "halfbie": pinned_halfbie,
+                "alone": True,
+            }
         ],
     )
 

@@ -131,6 +131,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "reference/cli.md": cli_page,
 }
 
+
 # -- the MkDocs hook -------------------------------------------------------------------------------
 def on_files(files, config):
     """MkDocs hook: add the generated reference pages."""
