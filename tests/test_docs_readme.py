@@ -44,6 +44,7 @@ CONSOLE = {
     "hyosan town hyosan-city --method tau --set kill_rate=0.1 --set town.days=30": {
         "town.days=30": "town.days=2"
     },
+    "hyosan town synthetic-country": ["--days", "1"],
     "hyosan sweep hyosan-high --runs 50 --vary zombies.bite_prob=0.2:0.8:4 --set clock.duration=2h "
     "--out out/bite-sweep": {"--runs 50": "--runs 2 -q", "clock.duration=2h": "clock.duration=5min"},
     "hyosan model alemi --method ssa --runs 200 --vary alpha=0.5:1.5:5 --out out/alemi-alpha": {
@@ -52,6 +53,10 @@ CONSOLE = {
     "hyosan sensitivity hyosan-high --method sobol --param zombies.bite_prob=0.1:0.9 "
     "--param roles.student.courage=0.1:0.9 --set clock.duration=1h --output survivors_students "
     "--out out/sa": {"clock.duration=1h": "clock.duration=5min --samples 4 -q"},
+    "hyosan calibrate examples/boarding_school.toml --out out/bs": {
+        "examples/boarding_school.toml": str(ROOT / "examples" / "boarding_school.toml") + " --trials 6"
+    },
+    "hyosan model out/bs/calibrated.toml --plot bs.png": [],
 }
 #: Python blocks: README text -> what the test runs instead.
 PYTHON = {
@@ -138,6 +143,9 @@ def test_readme_examples_run_and_say_what_readme_says(tmp_path, capsys, monkeypa
     assert quarantine["params"]["kappa"] == 0.05 and "r0" in quarantine
     assert (tmp_path / "alemi.png").read_bytes().startswith(b"\x89PNG")
     assert "contact" in outputs["hyosan model alemi --from hyosan-high"]
+    # the country by name, and a calibration whose calibrated model runs as is
+    assert (tmp_path / "out" / "bs" / "calibration.json").is_file()
+    assert (tmp_path / "bs.png").read_bytes().startswith(b"\x89PNG")
     # the town, and the stores of many runs
     assert (tmp_path / "out" / "hyosan-city" / "report.html").is_file()
     for store in ("bite-sweep", "alemi-alpha", "sa"):
