@@ -130,3 +130,28 @@ def test_off_unless_a_scenario_lists_it():
     sim = Simulation(load_scenario("hyosan-high", {"clock.duration": "1min"}), seed=0)
     assert sim.prm.mech == () and sim.arrays.mech == ()
     assert sim.prm.start_s == sim.scenario.start_seconds  # the clock is in the kernels' state
+
+
+def test_a_checkpoint_of_a_run_in_the_dark_continues_bit_for_bit(make_scenario, tmp_path):
+    """The mechanics' keys (prm.mech) and arrays (run.mech: the lights) are saved and restored."""
+    events = [{"kind": "lights_off", "at": "22:00:30", "area": "*"}]
+
+    def fresh():
+        sim = Simulation(hall(make_scenario, events=events, humans="flee"), seed=4)
+        place(sim, 0, 2, 1)
+        place(sim, 1, 2, 11)
+        return sim
+
+    whole = fresh()
+    whole.run_until(whole.n_ticks)
+    part = fresh()
+    part.run_until(45)  # the lights are off by now
+    path = part.checkpoint(tmp_path / "dark.ckpt")
+    back = Simulation.restore(path)
+    assert back.prm.mech == part.prm.mech and back.prm.mech
+    for name in back.arrays.mech._fields:
+        np.testing.assert_array_equal(getattr(back.arrays.mech, name), getattr(part.arrays.mech, name))
+    back.run_until(back.n_ticks)
+    for name in ("state", "cell", "mode"):
+        np.testing.assert_array_equal(getattr(back.pop, name), getattr(whole.pop, name), err_msg=name)
+    np.testing.assert_array_equal(back.counts, whole.counts)

@@ -550,7 +550,7 @@ def _read_params(r: _Reader, sc) -> Params:
     stored = _typed(r, raw["mech"], dict, "prm.mech")
     _keys(r, stored, set(want), "prm.mech")
     for key, value in want.items():
-        if _typed(r, stored[key], (int, float), f"prm.mech.{key}") != value:
+        if _typed(r, stored[key], (bool, int, float), f"prm.mech.{key}") != value:
             raise r.error("differs from the scenario's value", f"prm.mech.{key}")
     values["mech"] = mech
     return Params(**values)
