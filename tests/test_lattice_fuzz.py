@@ -91,7 +91,7 @@ def loads_or_refuses(make, source: str | None = None) -> None:
             one_line(exc)
 
 
-@fuzz(2500)
+@fuzz(3700)
 @given(raw=mutations(TOWN))
 def test_town_tables_load_or_fail_in_one_line(folder, raw):
     if not isinstance(raw, dict):
@@ -133,7 +133,7 @@ VALUES = st.one_of(
 )
 
 
-@fuzz(1500)
+@fuzz(300)
 @given(overrides=st.dictionaries(KEYS, VALUES, max_size=3))
 def test_town_set_overrides_load_or_fail_in_one_line(folder, overrides):
     def make():
