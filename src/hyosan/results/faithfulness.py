@@ -180,7 +180,7 @@ def page(runs: list[dict[str, Any]], seeds: list[int]) -> str:
         f"{seeds[0]}-{seeds[-1]}; tests/test_faithfulness.py fails when this page drifts -->",
         "",
         "Each beat of *All of Us Are Dead* that the built-in scenario follows, marked **show** (seen in",
-        "the series, /work/shared/story/FACTS.md) or **guess** (ours), with the value measured over",
+        "the series or its recaps) or **guess** (ours), with the value measured over",
         f"seeds {seeds[0]}-{seeds[-1]} of `hyosan run` (the acceptance tests of issue 12 check the targets).",
         "The mechanisms behind them are in data/hyosan_high.toml (each number marked show or guess)",
         "and docs/scenarios.md.",
