@@ -35,14 +35,14 @@ from hyosan.palette import INK, STATE_COLOURS
 from hyosan.report.page import run_payload
 from hyosan.report.replay import embed_json
 from hyosan.report.story import room_labels
-from hyosan.results.result import MODE_NAMES, WorldInfo
+from hyosan.results.result import WorldInfo
 from hyosan.results.store import load, map_files
 from hyosan.results.tables import world_info
 from hyosan.scenario import load_scenario
 from hyosan.scenario.load import builtins
 from hyosan.scenario.resolved import resolved_toml
 from hyosan.scenario.timefmt import format_clock
-from hyosan.states import STATE_NAMES
+from hyosan.states import STATE_NAMES, Mode
 from hyosan.world.tiles import Tile
 
 #: Sections of the scenario offered as controls (and every role's traits), in the page's order.
@@ -625,7 +625,7 @@ class Session:
             "name": pop.name(i),
             "role": pop.role_names[pop.role[i]],
             "state": STATE_NAMES[pop.state[i]],
-            "mode": MODE_NAMES.get(int(pop.mode[i]), str(int(pop.mode[i]))),
+            "mode": Mode.name_of(int(pop.mode[i])),
             "floor": None if pd.isna(where["floor"]) else str(where["floor"]),
             "room": None if pd.isna(where["room"]) else str(where["room"]),
             "cell": int(pop.cell[i]),
