@@ -190,7 +190,7 @@ def test_studio_controls_of_every_kind(browser, studio):
         accepted(page, "seed", "7")
         set_value(page, "population.0.count", "5")
         accepted(page, "population.0.count", "5")
-        page.wait_for_function("() => window.hyosanStudio.counts().human === 8")
+        page.wait_for_function("() => (window.hyosanStudio.counts() || {}).human === 8")
         assert js(page, "events()")[0]["tick"] == 60
         set_value(page, "events.0.at", "08:02")
         accepted(page, "events.0.at", "08:02")

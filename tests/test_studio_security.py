@@ -11,6 +11,7 @@ studio messages, each with the reply it must get, and a hypothesis stream of mal
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http.client
 import json
 import os
@@ -265,10 +266,20 @@ def choices():
     return choices_for([str(TINY)])
 
 
+def run_coroutine(coro) -> None:
+    """Run *coro* to its end on a thread of its own.
+
+    A browser test earlier in the same pytest worker leaves Playwright's event loop
+    marked as running on the main thread, where ``asyncio.run`` refuses to start.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
 def session_for(choices, root: Path, target: str | None = None) -> Session:
     session = Session(FakeSocket(), root / "out", choices, root)
     if target:
-        asyncio.run(session.load_target(target))
+        run_coroutine(session.load_target(target))
         session.socket.sent.clear()
     return session
 
@@ -280,7 +291,7 @@ def answer(session: Session, raw) -> list[dict]:
         await handle(session, raw)
         await session.stop()
 
-    asyncio.run(go())
+    run_coroutine(go())
     return list(session.socket.sent)
 
 
