@@ -26,6 +26,7 @@ from hyosan.errors import HyosanError
 from hyosan.populate import area_cells
 from hyosan.rules.consts import CALM, EV_ISOLATE, FLEE, HOLD
 from hyosan.rules.contact import infect
+from hyosan.rules.infection import turn
 from hyosan.rules.log import emit
 from hyosan.rules.noise import stamp_noise
 from hyosan.scenario.conditions import holds, parse_condition
@@ -77,6 +78,53 @@ def patient_zero(sim: Simulation, index: int, e) -> int:
         if e.seeks is not None:
             sim.timeline.seek(sim, i, e.seeks)
     return int(pop.cell[i])
+
+
+def _victim(sim: Simulation, e, biter: int) -> int:
+    """Who a scripted bite bites: the character ``e.who``, the nearest human of a role
+    ('role:NAME'), else the nearest human in ``e.area``; -1 if none is there (or still human)."""
+    pop = sim.pop
+    human = pop.state == State.HUMAN
+    if e.who is not None and not e.who.startswith("role:"):
+        i = pop.find(e.who)
+        return i if human[i] else -1
+    if e.who is not None:
+        role = e.who.removeprefix("role:")
+        names = list(pop.role_names)
+        if role not in names:
+            raise HyosanError(
+                f"no role {role!r} (roles: {', '.join(names)})", source=sim.loaded.source, field="events.who"
+            )
+        human &= pop.role == names.index(role)
+    if e.area not in (None, "*"):
+        human &= np.isin(pop.cell, sim.area(e.area))
+    cand = np.flatnonzero(human)
+    if cand.size == 0:
+        return -1
+    geo = sim.arrays.world.geo
+    d = np.abs(geo[pop.cell[cand]] - geo[pop.cell[biter]]).astype(float)
+    return int(cand[np.argmin(d[:, 0] * 1e6 + np.hypot(d[:, 1], d[:, 2]))])
+
+
+@register("bite")
+def scripted_bite(sim: Simulation, index: int, e) -> int:
+    """The character ``by`` bites a human (show: patient zero bites the nurse who treats her):
+    what the story makes certain, scripted; nothing if ``by`` has been killed or is not a threat."""
+    pop, a = sim.pop, sim.arrays
+    try:
+        biter = pop.find(e.by)
+    except KeyError:
+        raise HyosanError(f"no character named {e.by!r}", source=sim.loaded.source, field="events.by") from None
+    if pop.state[biter] == State.BITTEN:  # due to turn: the bite is the moment she does
+        turn(biter, sim.tick, a.agents, a.events)
+    if not (pop.state[biter] == State.ZOMBIE or (pop.state[biter] == State.HALFBIE and pop.hostile[biter])):
+        return -1
+    victim = _victim(sim, e, biter)
+    if victim < 0:
+        return -1
+    a.agents.bites[biter] += 1
+    infect(victim, biter, True, sim.tick, a.world, a.doors, a.agents, sim.prm, a.noise, a.events)
+    return int(pop.cell[victim])
 
 
 @register("alarm")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from hyosan.results import analysis, plots
 from hyosan.results import chronicle as narrated
-from hyosan.scenario.timefmt import format_clock
+from hyosan.scenario.timefmt import format_day_clock
 from hyosan.states import EVENT_NAMES, STATE_NAMES, EventKind, Mode
 from hyosan.world.tiles import Tile
 
@@ -134,7 +134,7 @@ class Result:
     def clock(self, seconds: float) -> str:
         """Seconds since the start as a clock time, e.g. ``08:41:12``."""
 
-        return format_clock(self.start_clock_s + float(seconds))
+        return format_day_clock(self.start_clock_s + float(seconds))
 
     def totals(self) -> pd.DataFrame:
         """Counts summed over roles: one row per tick, a column per state and per group."""

@@ -32,6 +32,11 @@ for _spec in (
     KindSpec(
         "patient_zero", doc="the first bite (the lab rat's): a named character `who`, or anyone in `area`"
     ),
+    KindSpec(
+        "bite",
+        doc="a scripted bite: the character `by` (turned by then) bites `who` (a name or 'role:NAME'), "
+        "or the human nearest them in `area`; nothing if `by` is no longer a threat",
+    ),
     KindSpec("alarm", True, "a sound of `level` dB for `duration`, from `area` ('*': heard everywhere)"),
     KindSpec("broadcast", True, "an announcement: an alarm from `area`, which becomes everyone's goal"),
     KindSpec("goal", True, "everyone alert heads for `area`"),

@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from hyosan import limits
 from hyosan.scenario.conditions import parse_condition
 from hyosan.scenario.events import KINDS
-from hyosan.scenario.timefmt import parse_clock, parse_duration
+from hyosan.scenario.timefmt import parse_clock, parse_day_clock, parse_duration
 
 
 def _duration(v: object) -> str | float:
@@ -43,7 +43,16 @@ def _clock(v: object) -> str:
 
 # Strict mode (below) never turns a boolean into a number, nor "3" into 3; no NaN or infinity.
 Duration = Annotated[str | float, BeforeValidator(_duration)]
+def _day_clock(v: object) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"expected a clock time such as '08:40' or 'day 2 04:00', got {v!r}")
+    parse_day_clock(v)
+    return v
+
+
 Clock = Annotated[str, BeforeValidator(_clock)]
+#: An event's time: a clock time, on the run's first day or a later one ("day 2 04:00").
+DayClock = Annotated[str, BeforeValidator(_day_clock)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -309,13 +318,20 @@ class EventConfig(Strict):
     kind: Annotated[str, AfterValidator(_known_kind)] = Field(
         description="what happens: one of the kinds in docs/scenarios.md (hyosan.timeline)"
     )
-    at: Clock | None = Field(None, description="clock time")
+    at: DayClock | None = Field(
+        None, description="clock time ('13:40'; 'day 2 04:00' on the run's second day)"
+    )
     after: Duration | None = Field(None, description="delay after the start, or after `when` holds")
     when: str | None = Field(
         None, description="condition such as 'infected >= 0.5', 'humans <= 20', 'zombies >= 100'"
     )
     area: str | None = Field(None, description="room or spawn area; '*' for the whole map")
-    who: str | None = Field(None, description="patient_zero: a named character (default: anyone in area)")
+    who: str | None = Field(
+        None,
+        description="patient_zero, bite: a named character, or 'role:NAME' (the nearest of that role); "
+        "default: anyone in area",
+    )
+    by: str | None = Field(None, description="bite: the named character who bites (a zombie or halfbie by then)")
     seeks: str | None = Field(
         None, description="patient_zero: a room they walk to for help (e.g. the infirmary), then stay in"
     )
@@ -335,6 +351,8 @@ class EventConfig(Strict):
             raise ValueError(f"a {self.kind} event needs an 'area'")
         if self.kind == "patient_zero" and self.area is None and self.who is None:
             raise ValueError("patient_zero needs 'who' or 'area'")
+        if self.kind == "bite" and (self.by is None or (self.who is None and self.area is None)):
+            raise ValueError("a bite needs 'by' (who bites) and 'who' or 'area' (who is bitten)")
         return self
 
 
@@ -379,8 +397,16 @@ class Scenario(Strict):
                 raise ValueError(f"characters[{i}].name: {c.name!r} appears twice")
             names.add(c.name)
         for i, e in enumerate(self.events):
-            if e.who is not None and e.who not in names:
+            if e.who is not None and e.who.startswith("role:"):
+                if e.kind != "bite" or e.who.removeprefix("role:") not in self.roles:
+                    raise ValueError(
+                        f"events[{i}].who: 'role:NAME' names a role of a bite's victim "
+                        f"(roles: {', '.join(self.roles)}), got {e.who!r}"
+                    )
+            elif e.who is not None and e.who not in names:
                 raise ValueError(f"events[{i}].who: no character named {e.who!r}")
+            if e.by is not None and e.by not in names:
+                raise ValueError(f"events[{i}].by: no character named {e.by!r}")
         self._check_mechanics()
         if parse_duration(self.clock.tick) <= 0:
             raise ValueError("clock.tick: must be positive")
@@ -457,8 +483,13 @@ class Scenario(Strict):
         return max(0, round(parse_duration(duration) / self.tick_seconds))
 
     def clock_tick(self, clock: str) -> int:
-        """The tick of a clock time (times before the start wrap to the next day)."""
-        delta = parse_clock(clock) - self.start_seconds
+        """The tick of a clock time (times before the start wrap to the next day), or of a time
+        on a day of the run ("day 2 04:00"; day 1 is the day the run starts; before the start,
+        tick 0)."""
+        day, seconds = parse_day_clock(clock)
+        if day is not None:
+            return max(0, round(((day - 1) * 86400 + seconds - self.start_seconds) / self.tick_seconds))
+        delta = seconds - self.start_seconds
         if delta < 0:
             delta += 86400
         return round(delta / self.tick_seconds)

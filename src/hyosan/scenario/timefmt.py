@@ -7,6 +7,7 @@ import re
 _UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hr": 3600, "d": 86400}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|hr|d)", re.IGNORECASE)
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DAY = re.compile(r"^day\s*(\d{1,3})\s+(.*)$", re.IGNORECASE)
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -41,6 +42,25 @@ def parse_clock(value: str) -> float:
     if h > 23 or m > 59 or s > 59:
         raise ValueError(f"not a clock time: {value!r}")
     return float(h * 3600 + m * 60 + s)
+
+
+def parse_day_clock(value: str) -> tuple[int | None, float]:
+    """A clock time, optionally on a day of the run: "13:40" -> (None, seconds since midnight),
+    "day 2 04:00" -> (2, seconds since midnight). Day 1 is the day the run starts."""
+    match = _DAY.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        return None, parse_clock(value)
+    day = int(match.group(1))
+    if day < 1:
+        raise ValueError(f"days count from 1 (the day the run starts): {value!r}")
+    return day, parse_clock(match.group(2))
+
+
+def format_day_clock(seconds: float) -> str:
+    """Seconds since midnight of the run's first day as "HH:MM:SS", or "day N HH:MM:SS" from
+    the second day on."""
+    day = int(round(seconds) // 86400) + 1
+    return format_clock(seconds) if day == 1 else f"day {day} {format_clock(seconds)}"
 
 
 def format_clock(seconds: float) -> str:
