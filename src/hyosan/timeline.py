@@ -114,7 +114,9 @@ def scripted_bite(sim: Simulation, index: int, e) -> int:
     try:
         biter = pop.find(e.by)
     except KeyError:
-        raise HyosanError(f"no character named {e.by!r}", source=sim.loaded.source, field="events.by") from None
+        raise HyosanError(
+            f"no character named {e.by!r}", source=sim.loaded.source, field="events.by"
+        ) from None
     if pop.state[biter] == State.BITTEN:  # due to turn: the bite is the moment she does
         turn(biter, sim.tick, a.agents, a.events)
     if not (pop.state[biter] == State.ZOMBIE or (pop.state[biter] == State.HALFBIE and pop.hostile[biter])):

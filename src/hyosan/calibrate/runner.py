@@ -98,12 +98,15 @@ class CalibrationRunner:
     def _school(self, task: RunTask) -> RunOutput:
         # Imported here: the engine (numba) loads in the workers of a school study only.
         from hyosan.engine import Simulation
+        from hyosan.results.faithfulness import story_numbers
         from hyosan.scenario import load_scenario
 
         sim = Simulation(load_scenario(self.target, self.overrides(task.params)), seed=task.seed)
         result = sim.run()
         summary = result.summary()
-        metrics = {**flatten(summary), **school_metrics(summary)}
+        # The story's numbers (docs/faithfulness.md) too: targets name them story.<name>.
+        story = {"story": story_numbers(result)}
+        metrics = {**flatten(summary), **flatten(story), **school_metrics(summary)}
         grid = np.rint(np.linspace(0, sim.tick, max(2, self.points))).astype(np.int64)
         extra = np.rint(np.asarray(self.times, dtype=np.float64) / sim.tick_seconds).astype(np.int64)
         ticks = np.unique(np.concatenate([grid, np.clip(extra, 0, sim.tick)]))

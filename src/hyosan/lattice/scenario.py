@@ -278,6 +278,19 @@ def _number(value: str) -> float | int | str:
     return value
 
 
+def escape_seeds(events: pd.DataFrame, agents: pd.DataFrame, area: str = "school") -> list[TownEvent]:
+    """Seed events from a school run's events and agents tables: every escape of an agent who
+    had been bitten by then enters ``area`` as one bitten person at the escape time."""
+    escapes = events[events["kind"].astype(str) == "escape"].merge(agents, left_on="a", right_on="agent")
+    infected = escapes[escapes["bitten_s"].notna() & (escapes["bitten_s"] <= escapes["time_s"])]
+    return [
+        TownEvent(
+            "seed", float(row.time_s) / DAY, area, text=f"{row.name} escapes the school, bitten.", bitten=1
+        )
+        for row in infected.itertuples()
+    ]
+
+
 def school_escapes(folder: str | Path, area: str = "school") -> tuple[list[TownEvent], float]:
     """Seed events from a school run folder: every escape (events of kind ``escape``) of an agent
     who had been bitten by then enters ``area`` as one bitten person at the escape time. Returns the
@@ -295,12 +308,5 @@ def school_escapes(folder: str | Path, area: str = "school") -> tuple[list[TownE
             f"cannot read the run's tables ({exc})", source=str(folder), field="--from"
         ) from None
     start = float(summary.get("start_clock_s", 8 * 3600.0))
-    escapes = events[events["kind"].astype(str) == "escape"].merge(agents, left_on="a", right_on="agent")
-    infected = escapes[escapes["bitten_s"].notna() & (escapes["bitten_s"] <= escapes["time_s"])]
-    seeds = [
-        TownEvent(
-            "seed", float(row.time_s) / DAY, area, text=f"{row.name} escapes the school, bitten.", bitten=1
-        )
-        for row in infected.itertuples()
-    ]
+    seeds = escape_seeds(events, agents, area)
     return seeds, start

@@ -126,7 +126,6 @@ def muster(sim, index: int, e) -> int:
     return -1
 
 
-
 def make_arrays(scenario, world, run, values) -> dict[str, np.ndarray]:
     return {
         "route": np.full(world.n_cells, np.inf),
@@ -146,7 +145,9 @@ MECHANIC = Mechanic(
             ge=0.0,
             le=100.0,
         ),
-        Key("route_look", 120.0, "how far along its route a hidden group looks", unit="m", ge=0.0, le=10000.0),
+        Key(
+            "route_look", 120.0, "how far along its route a hidden group looks", unit="m", ge=0.0, le=10000.0
+        ),
         Key("check_every", "30s", "how often a hidden group's leader looks along the route", kind="duration"),
     ),
     arrays={

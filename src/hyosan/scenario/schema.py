@@ -43,6 +43,8 @@ def _clock(v: object) -> str:
 
 # Strict mode (below) never turns a boolean into a number, nor "3" into 3; no NaN or infinity.
 Duration = Annotated[str | float, BeforeValidator(_duration)]
+
+
 def _day_clock(v: object) -> str:
     if not isinstance(v, str):
         raise ValueError(f"expected a clock time such as '08:40' or 'day 2 04:00', got {v!r}")
@@ -331,7 +333,9 @@ class EventConfig(Strict):
         description="patient_zero, bite: a named character, or 'role:NAME' (the nearest of that role); "
         "default: anyone in area",
     )
-    by: str | None = Field(None, description="bite: the named character who bites (a zombie or halfbie by then)")
+    by: str | None = Field(
+        None, description="bite: the named character who bites (a zombie or halfbie by then)"
+    )
     seeks: str | None = Field(
         None, description="patient_zero: a room they walk to for help (e.g. the infirmary), then stay in"
     )
