@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -121,7 +122,7 @@ def town(
     incubation) are the town's (school -> town in one story).
     """
     # The lattice loads numba kernels: imported when the command runs, so `hyosan --help` stays quick.
-    from hyosan.lattice.scenario import load_town, school_escapes
+    from hyosan.lattice.scenario import load_town, on_school_clock, school_escapes
     from hyosan.lattice.simulate import simulate
 
     if scenario in COUNTRIES:
@@ -139,6 +140,9 @@ def town(
     if from_ is not None:
         seeds, start = school_escapes(from_)
         events = [e for e in events if e.kind != "seed"] + seeds
+        # One clock: the town's cordon falls when the school's did.
+        school = json.loads((Path(from_) / "summary.json").read_text(encoding="utf-8"))
+        events = on_school_clock(events, school.get("timeline", []))
     status = console.status(
         f"simulating {sc.name}: {sc.lattice.n_cells:,} cells, {days if days is not None else sc.days:g} days"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -289,6 +289,15 @@ def escape_seeds(events: pd.DataFrame, agents: pd.DataFrame, area: str = "school
         )
         for row in infected.itertuples()
     ]
+
+
+def on_school_clock(events: list, timeline: list[dict]) -> list:
+    """The town's timeline on the school's clock (one story, one clock): the town's cordon falls
+    when the school's did (the school run's first ``cordon`` event), if the school had one."""
+    fired = [t["fired_s"] for t in timeline if t.get("kind") == "cordon" and t.get("fired_s") is not None]
+    if not fired:
+        return list(events)
+    return [replace(e, t=float(fired[0]) / DAY) if e.kind == "cordon" else e for e in events]
 
 
 def school_escapes(folder: str | Path, area: str = "school") -> tuple[list[TownEvent], float]:

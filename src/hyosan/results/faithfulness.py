@@ -366,14 +366,14 @@ def town_beats(result: Result, town: str = "hyosan-city", seed: int = 0) -> dict
     """The town a school run seeds (its bitten escapes, at their times; ``hyosan town TOWN --from
     RUN`` in one call): whether its outbreak takes off (at least 1,000 bitten) and how many
     never-infected people reach the camp; None when the school seeded nothing."""
-    from hyosan.lattice.scenario import escape_seeds, load_town
+    from hyosan.lattice.scenario import escape_seeds, load_town, on_school_clock
     from hyosan.lattice.simulate import simulate
 
     seeds = escape_seeds(result.events, result.agents)
     if not seeds:
         return None
     sc = load_town(town, {})
-    events = [e for e in sc.events if e.kind != "seed"] + seeds
+    events = on_school_clock([e for e in sc.events if e.kind != "seed"] + seeds, result.timeline)
     res = simulate(
         sc.lattice,
         sc.params,
