@@ -67,11 +67,21 @@ def test_builtin_loads_and_validates(loaded):
     assert loaded.source == "builtin:hyosan-high" and loaded.name == "hyosan-high"
     sc = loaded.scenario
     assert sc.scenario.name == "Hyosan High"
-    assert sc.clock.start == "08:30" and sc.n_ticks == 6 * 3600 and sc.tick_seconds == 1.0
+    assert sc.clock.start == "08:30" and sc.n_ticks == 48 * 3600 and sc.tick_seconds == 1.0
     assert set(sc.roles) == {"student", "teacher", "nurse", "staff"}
     assert not sc.roles["student"].adult and all(sc.roles[r].adult for r in ("teacher", "nurse", "staff"))
     kinds = [e.kind for e in sc.events]
-    for kind in ("patient_zero", "alarm", "cordon", "unlock", "goal", "rescue"):
+    for kind in (
+        "patient_zero",
+        "bite",
+        "alarm",
+        "cordon",
+        "barricade",
+        "lights_off",
+        "unlock",
+        "muster",
+        "rescue",
+    ):
         assert kind in kinds, kind
     assert sc.events[0].who == "Kim Hyeon-ju" and sc.events[0].at == "08:40"
     names = {c.name: c for c in sc.characters}

@@ -3,6 +3,8 @@ lights switch by events and by the hidden, hidden groups move at night; off unle
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from conftest import place
@@ -127,7 +129,10 @@ def test_the_hidden_switch_their_light_off_and_brave_ones_move_at_night(make_sce
 
 
 def test_off_unless_a_scenario_lists_it():
-    sim = Simulation(load_scenario("hyosan-high", {"clock.duration": "1min"}), seed=0)
+    sim = Simulation(
+        load_scenario(str(Path(__file__).parent / "data" / "tiny_outbreak.toml"), {"clock.duration": "1min"}),
+        seed=0,
+    )
     assert sim.prm.mech == () and sim.arrays.mech == ()
     assert sim.prm.start_s == sim.scenario.start_seconds  # the clock is in the kernels' state
 
