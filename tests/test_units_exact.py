@@ -18,6 +18,7 @@ from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
 from hyosan.scenario import rates
 from hyosan.scenario.load import validate
+from hyosan.states import State
 
 TICKS = (0.5, 1.0, 2.0)
 
@@ -222,6 +223,36 @@ def test_the_exposure_integral_is_s_times_z_times_seconds_at_every_tick(tmp_path
     got = measure_run(sim, window)
     assert got.first_zombie_s == 0.0
     assert got.end_s == pytest.approx(180.0)
+    assert got.exposure == pytest.approx(12 * 12 * 180.0, rel=1e-12)
+    assert got.bites == 0 and got.kills == 0
+
+
+@pytest.mark.parametrize("tick", (0.5, 2.0))
+def test_the_exposure_integral_leaves_out_halfbies_present_at_the_start(tmp_path, tick):
+    """12 humans, 12 zombies and 6 halfbies, none of whom bites or kills: the integral of S Z dt
+    over 3 minutes is still 12 x 12 x 180 pair-seconds (a halfbie counted as a zombie gives
+    12 x 18 x 180, as a human 18 x 12 x 180), and the halfbies' bites count for nobody."""
+    from hyosan.outbreak import _zombie_agents, measure_run
+
+    loaded = scenario(
+        tmp_path,
+        walled_pairs(15),
+        clock={"start": "08:00", "duration": "10min", "tick": f"{tick}s", "frame_every": "10s"},
+        population=[
+            {"role": "student", "count": 12, "state": "human", "areas": ["cells"], "groups": "none"},
+            {"role": "student", "count": 12, "state": "zombie", "areas": ["cells"], "groups": "none"},
+            {"role": "student", "count": 6, "state": "halfbie", "areas": ["cells"], "groups": "none"},
+        ],
+        roles={"student": {"adult": False, "strength": 0.0}},
+        zombies={"bite_rate": 0.0},
+        halfbies={"bite_rate": 0.0, "strength": 0.0},
+    )
+    sim = Simulation(loaded, seed=2)
+    start = sim.pop.state.copy()
+    assert (start == State.HALFBIE).sum() == 6
+    is_zombie = _zombie_agents(sim, start)
+    assert is_zombie[start == State.ZOMBIE].all() and not is_zombie[start == State.HALFBIE].any()
+    got = measure_run(sim, round(180 / tick))
     assert got.exposure == pytest.approx(12 * 12 * 180.0, rel=1e-12)
     assert got.bites == 0 and got.kills == 0
 
