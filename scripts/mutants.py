@@ -67,6 +67,20 @@ REPLAY = "tests/test_replay.py"
 FOLDERS = "tests/test_reliability_folders.py"
 ENSEMBLE = "tests/test_ensemble.py"
 LATTICE = "tests/test_lattice.py"
+#: The town's tests: the older ones first, then those written for issue 26 (``-x`` stops at the first
+#: failure, and the report names it, so it shows whether the older tests alone catch a mutant).
+#: With cached kernels about 40 s; a mutant in a kernel compiles the town's kernels afresh first.
+TOWN = (
+    "tests/test_lattice_units.py",
+    "tests/test_lattice_science.py",
+    "tests/test_lattice.py",
+    "tests/test_lattice_shelter.py",
+    "tests/test_tau_leaps.py",
+    "tests/test_lattice_events_exact.py",
+    "tests/test_lattice_walks_exact.py",
+)
+#: The units' exact tests (the school's projection among them) and the town's use of them.
+UNITS = ("tests/test_units_exact.py", "tests/test_lattice_units.py", "tests/test_lattice_params.py")
 
 MUTANTS: list[Mutant] = [
     # ---- the 21 bugs of issue 15 -------------------------------------------------------------
@@ -562,6 +576,346 @@ MUTANTS: list[Mutant] = [
         "-k",
         "nothing_is or evacuees or takes_its",
     ),
+    # ---- issue 26: the town's solvers and the units, written from docs/town.md and docs/units.md --
+    # Each "why" quotes (or paraphrases) the statement of the docs the bug breaks; the tests are the
+    # town's (or the units') own files, whole, fastest first.
+    *(
+        m(id_, area, file, old, new, why, *tests)
+        for id_, area, file, old, new, why, tests in (
+            (
+                "town-west-edge-own-weight",
+                "lattice",
+                "lattice/kernels.py",
+                "        w = w_east[c - 1]\n        n = c - 1",
+                "        w = w_east[c]\n        n = c - 1",
+                "town.md: every edge between two cells has its weight (0 across the river, a closed "
+                "cordon...); the bug reads a cell's west edge with its east edge's weight",
+                TOWN,
+            ),
+            (
+                "town-walk-ignores-weight",
+                "lattice",
+                "lattice/kernels.py",
+                "            wz += w * Z[n]\n            wsum += w",
+                "            wz += w * Z[n]\n            wsum += 1.0",
+                "town.md: walking is move_s w S and move_z w Z; the bug walks a road (weight 3) or a "
+                "leaky cordon at the rate of open ground",
+                TOWN,
+            ),
+            (
+                "exact-wait-ignores-total",
+                "lattice",
+                "lattice/exact.py",
+                "        t += ebuf[ei] / total\n",
+                "        t += ebuf[ei]\n",
+                "town.md: the exact solver fires every reaction with exponential waiting times (at the "
+                "total propensity); the bug waits a mean of one day whatever the rates",
+                TOWN,
+            ),
+            (
+                "exact-kill-as-often-as-bite",
+                "lattice",
+                "lattice/exact.py",
+                "        kill_in = bite + s * k.kill * z\n",
+                "        kill_in = bite + s * k.bite * z\n",
+                "town.md: kill Z -> R at alpha beta S Z; the bug kills at beta S Z (alpha forgotten)",
+                TOWN,
+            ),
+            (
+                "exact-turn-reads-people",
+                "lattice",
+                "lattice/exact.py",
+                "        turn = kill_in + k.turn * e\n",
+                "        turn = kill_in + k.turn * s\n",
+                "town.md: turn E -> Z at eta E; the bug turns at eta S",
+                TOWN,
+            ),
+            (
+                "exact-kill-loses-the-zombie",
+                "lattice",
+                "lattice/exact.py",
+                "            R[cu] += b1 - b2\n",
+                "            R[cu] += 0 * (b1 - b2)\n",
+                "town.md: kill Z -> R and nothing is created or lost; the bug destroys the zombie "
+                "without counting it removed",
+                TOWN,
+            ),
+            (
+                "exact-bite-across-without-mu",
+                "lattice",
+                "lattice/exact.py",
+                "            bite_x = turn + s * k.bite_across * wzc\n",
+                "            bite_x = turn + s * k.bite * wzc\n",
+                "town.md: bite across at mu beta w S_here Z_there; the bug forgets mu",
+                TOWN,
+            ),
+            (
+                "exact-kill-across-lands-here",
+                "lattice",
+                "lattice/exact.py",
+                "                c1 = _edge(c, width, w_east, w_south, Z, True, u)\n",
+                "                c1 = c\n",
+                "town.md: kill across Z (there) -> R (there); the bug removes a zombie of the "
+                "people's own cell",
+                TOWN,
+            ),
+            (
+                "exact-member-always-accepted",
+                "lattice",
+                "lattice/exact.py",
+                "            if r < ma[first + i]:\n                break",
+                "            if r < ma[first + i] or first >= 0:\n                break",
+                "town.md: a cell of the group uniformly, accepted with probability a / ceiling; the "
+                "bug accepts every cell it draws (cells of one group drawn alike whatever their rates)",
+                TOWN,
+            ),
+            (
+                "exact-groups-alike",
+                "lattice",
+                "lattice/exact.py",
+                "                gcap[gg] = max(gsum[gg], 0.0) * GCAP_SLACK",
+                "                gcap[gg] = 1e-300 + 0.0 * gsum[gg]",
+                "town.md: a group in proportion to its sum; the bug draws every busy group alike",
+                TOWN,
+            ),
+            (
+                "exact-zombie-bound-too-low",
+                "lattice",
+                "lattice/exact.py",
+                "    return z + (z >> 2) + 1 if z > 0 else 0",
+                "    return (z >> 1) + 1 if z > 0 else 0",
+                "town.md: each cell bounds its own zombies (a quarter more plus one); the bug's bound "
+                "is half of them, below the true count",
+                TOWN,
+            ),
+            (
+                "exact-bound-never-reset",
+                "lattice",
+                "lattice/exact.py",
+                "            if zc > b or b > 2 * zc + 1:  # false while the zombies did not change",
+                "            if zc > b + 1000000000 or b > 2 * zc + 1000000001:  # never",
+                "town.md: a cell's zombie bound is reset when its zombies pass it or fall below about "
+                "half; the bug never resets it after a reaction inside the cell",
+                TOWN,
+            ),
+            (
+                "exact-thinning-fires",
+                "lattice",
+                "lattice/exact.py",
+                "            if r >= true:\n                continue",
+                "            if r >= true and z < 0:\n                continue",
+                "town.md: a drawn cell is accepted with probability true / bound, else nothing happens "
+                "(thinning); the bug fires the last reaction (a zombie walks) instead of nothing",
+                TOWN,
+            ),
+            (
+                "exact-no-arrival-on-bite-across",
+                "lattice",
+                "lattice/exact.py",
+                "                E[c] += 1\n                if arrival[c] > t:\n                    arrival[c] = t\n",
+                "                E[c] += 1\n",
+                "town.md: cells.nc holds the first arrival per cell; the bug never marks a cell "
+                "reached by a bite from its neighbours' zombies",
+                TOWN,
+            ),
+            (
+                "exact-people-walk-to-zombies",
+                "lattice",
+                "lattice/exact.py",
+                "                c2 = _edge(c, width, w_east, w_south, Z, False, u)\n"
+                "                if c2 < 0:\n                    continue\n                S[c] -= 1",
+                "                c2 = _edge(c, width, w_east, w_south, Z, True, u)\n"
+                "                if c2 < 0:\n                    continue\n                S[c] -= 1",
+                "town.md: people walk to a neighbour in proportion to the edge weight; the bug walks "
+                "them towards the neighbours' zombies (and not at all where there are none)",
+                TOWN,
+            ),
+            (
+                "exact-no-arrival-on-zombie-walk",
+                "lattice",
+                "lattice/exact.py",
+                "                if arrival[c2] > t:\n                    arrival[c2] = t\n"
+                "                n_walk_z += 1",
+                "                n_walk_z += 1",
+                "town.md / run_exact: a cell is reached by a bite or a zombie walking in; the bug "
+                "forgets the zombie walking in",
+                TOWN,
+            ),
+            (
+                "exact-never-walk-west",
+                "lattice",
+                "lattice/exact.py",
+                "    x1 = w_east[n1] if n1 >= 0 else 0.0",
+                "    x1 = 0.0",
+                "town.md: walking goes to any neighbour by the edge's weight; the bug never walks west",
+                TOWN,
+            ),
+            (
+                "tau-bite-across-ignored",
+                "lattice",
+                "lattice/tau.py",
+                "_p(k.bite * z + k.bite_across * wz, h)",
+                "_p(k.bite * z, h)",
+                "town.md: bite across at mu beta w S_here Z_there; the bug's leaps never bite across "
+                "an edge (the outbreak crosses only by walking)",
+                TOWN,
+            ),
+            (
+                "tau-kill-reads-bite",
+                "lattice",
+                "lattice/tau.py",
+                "kills[c] += gen.binomial(z, _p(k.kill * s, h))",
+                "kills[c] += gen.binomial(z, _p(k.bite * s, h))",
+                "town.md: kill at alpha beta S Z; the bug's leaps kill at beta S Z",
+                TOWN,
+            ),
+            (
+                "tau-turn-full-leap",
+                "lattice",
+                "lattice/tau.py",
+                "turned = gen.binomial(E[c], _p(k.turn, h))",
+                "turned = gen.binomial(E[c], _p(k.turn, tau))",
+                "town.md: leaps of a fixed step (0.05 day), cut short at records and events; the bug "
+                "turns the bitten of a cut leap with a whole leap's chance",
+                TOWN,
+            ),
+            (
+                "tau-double-kill",
+                "lattice",
+                "lattice/tau.py",
+                "            killed = min(kills[c], Z[c])",
+                "            killed = kills[c]",
+                "town.md: a zombie killed from two cells in one leap is killed once; the bug kills it twice",
+                TOWN,
+            ),
+            (
+                "tau-kill-across-lands-here",
+                "lattice",
+                "lattice/tau.py",
+                "                        kills[nb] += gen.binomial(Z[nb], _p(k.kill_across * w * s, h))",
+                "                        kills[c] += gen.binomial(Z[nb], _p(k.kill_across * w * s, h))",
+                "town.md: kill across Z (there) -> R (there); the bug's leaps count the kill against "
+                "the people's own cell",
+                TOWN,
+            ),
+            (
+                "tau-walkers-just-bitten",
+                "lattice",
+                "lattice/tau.py",
+                "walkers = gen.binomial(s - bitten, _p(k.hop_s * wsum, h))",
+                "walkers = gen.binomial(s, _p(k.hop_s * wsum, h))",
+                "town.md: binomial draws, nobody moved who is not there; the bug lets the people "
+                "bitten in this leap walk away too",
+                TOWN,
+            ),
+            (
+                "tau-split-evenly",
+                "lattice",
+                "lattice/tau.py",
+                "        m = left if w >= total else gen.binomial(left, w / total)",
+                "        m = left if w >= total else gen.binomial(left, 0.5)",
+                "town.md: walking to a neighbour at move w: walkers split by the edges' weights; the "
+                "bug splits them evenly",
+                TOWN,
+            ),
+            (
+                "tau-walking-only-near-outbreak",
+                "lattice",
+                "lattice/tau.py",
+                "    dense = k.hop_s > 0.0",
+                "    dense = False",
+                "town.md: tau visits only cells with bitten or zombies and their neighbours; with "
+                "walking, every cell every leap; the bug never visits the others",
+                TOWN,
+            ),
+            (
+                "tau-no-arrival-on-bite",
+                "lattice",
+                "lattice/tau.py",
+                "            if (d_e[c] > 0 or d_z[c] > 0) and arrival[c] > t:",
+                "            if d_z[c] > 0 and arrival[c] > t:",
+                "town.md: the first arrival per cell; the bug's leaps mark a cell reached only when "
+                "zombies walk or turn there, not when its people are bitten",
+                TOWN,
+            ),
+            (
+                "units-chance-is-rate",
+                "units",
+                "units.py",
+                "    return -math.log1p(-p)",
+                "    return p",
+                "units.md: a chance per second p is the rate r = -ln(1 - p); the bug reads bite_prob "
+                "as a rate",
+                UNITS,
+            ),
+            (
+                "units-chance-ignores-tick",
+                "units",
+                "units.py",
+                "    return -math.expm1(-rate * dt)",
+                "    return -math.expm1(-rate)",
+                "units.md: the chance per tick is 1 - exp(-rate dt); the bug is right only at 1 s ticks",
+                UNITS,
+            ),
+            (
+                "units-kappa-times-bite",
+                "units",
+                "units.py",
+                "    return contact_rate * bite_rate, contact_rate * kill_rate",
+                "    return contact_rate * bite_rate, contact_rate * bite_rate * kill_rate",
+                "units.md: kappa = c k = alpha beta; the bug multiplies by the bite rate too",
+                UNITS,
+            ),
+            (
+                "units-eta-per-hour",
+                "units",
+                "units.py",
+                "    eta = DAY_S / incubation_s if",
+                "    eta = 3600.0 / incubation_s if",
+                "town.md: eta = 86400 / incubation_s, per day; the bug gives it per hour",
+                UNITS,
+            ),
+            (
+                "units-lognormal-median-as-mean",
+                "units",
+                "units.py",
+                "    middle = m * math.exp(0.5 * sigma * sigma) * (phi(zb - sigma) - phi(za - sigma))",
+                "    middle = m * (phi(zb) - phi(za))",
+                "units.md: eta is one over the mean incubation as the school draws it (lognormal, "
+                "clipped); the bug takes the median for the mean",
+                UNITS,
+            ),
+            (
+                "units-alpha-inverted",
+                "units",
+                "units.py",
+                "    return kill_rate / bite_rate if bite_rate > 0 else math.inf",
+                "    return bite_rate / kill_rate if kill_rate > 0 else math.inf",
+                "units.md: alpha = k / b (kills per bite); the bug gives bites per kill",
+                UNITS,
+            ),
+            (
+                "units-contact-per-hour",
+                "units",
+                "units.py",
+                "alemi_rates(kill_rate, bite_rate, contact_s_per_day / DAY_S)",
+                "alemi_rates(kill_rate, bite_rate, contact_s_per_day / 3600.0)",
+                "town.md: beta = contact_s x bite_rate (contact_s: seconds a day); the bug reads the "
+                "contact as seconds an hour (24 times the bites)",
+                UNITS,
+            ),
+            (
+                "units-halfbie-strike-per-second",
+                "units",
+                "assemble.py",
+                "hb_strength=chance_of_rate(float(hb.strength), float(sc.tick_seconds)),",
+                "hb_strength=chance_of_rate(float(hb.strength)),",
+                "units.md: a friendly halfbie's strike becomes its chance per tick 1 - exp(-rate dt); "
+                "the bug uses the chance per second at every tick",
+                UNITS,
+            ),
+        )
+    ),
 ]
 
 
@@ -597,9 +951,11 @@ def run_tests(root: Path, tests: tuple[str, ...], cache: Path, timeout: float) -
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout", time.monotonic() - start, ""
-    tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    tail = lines[-1:] or [""]
+    failed = [x.split(" - ")[0][len("FAILED ") :] for x in lines if x.startswith("FAILED ")]
     status = {0: "survived", 1: "caught"}.get(proc.returncode, f"error {proc.returncode}")
-    return status, time.monotonic() - start, tail[0]
+    return status, time.monotonic() - start, (f"{failed[0]}: " if failed else "") + tail[0]
 
 
 def main(argv: list[str] | None = None) -> int:

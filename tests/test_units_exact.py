@@ -184,11 +184,9 @@ def test_starting_counts_humans_with_characters_and_only_zombies_as_zombies():
     assert starting(_sc()) == (41, 3)
 
 
-def _pairs(tmp_path, tick, minutes_pairs=12):
+def _pairs(tmp_path, tick, minutes_pairs=12, **over):
     """Human-zombie pairs, each walled in its own two tiles: the zombie bites; nobody else meets."""
-    return scenario(
-        tmp_path,
-        walled_pairs(minutes_pairs),
+    sections = dict(
         clock={"start": "08:00", "duration": "10min", "tick": f"{tick}s", "frame_every": "10s"},
         population=[
             {
@@ -209,6 +207,7 @@ def _pairs(tmp_path, tick, minutes_pairs=12):
         roles={"student": {"adult": False, "strength": 0.0}},
         zombies={"bite_rate": 0.0},
     )
+    return scenario(tmp_path, walled_pairs(minutes_pairs), **{**sections, **over})
 
 
 @pytest.mark.parametrize("tick", TICKS)
@@ -255,6 +254,20 @@ def test_the_exposure_integral_leaves_out_halfbies_present_at_the_start(tmp_path
     got = measure_run(sim, round(180 / tick))
     assert got.exposure == pytest.approx(12 * 12 * 180.0, rel=1e-12)
     assert got.bites == 0 and got.kills == 0
+
+
+@pytest.mark.parametrize("tick", TICKS)
+def test_the_school_kernels_get_rates_and_a_halfbie_strike_per_tick(tmp_path, tick):
+    """docs/units.md: the kernels keep the bite rates per second (the contact kernel races them
+    over the tick) and a friendly halfbie's strike of 0.3/s becomes its chance per tick
+    1 - exp(-0.3 dt): 0.1393 at 0.5 s, 0.2592 at 1 s, 0.4512 at 2 s."""
+    hand = {0.5: 0.13929202357494222, 1.0: 0.2591817793182821, 2.0: 0.4511883639059736}
+    loaded = _pairs(tmp_path, tick, halfbies={"strength": 0.3, "bite_rate": 0.7}, zombies={"bite_prob": 0.5})
+    prm = Simulation(loaded, seed=0).prm
+    assert prm.tick_s == tick
+    assert prm.hb_strength == pytest.approx(hand[tick], rel=1e-12)
+    assert prm.z_bite == pytest.approx(math.log(2.0), rel=1e-12)  # a rate, whatever the tick
+    assert prm.hb_bite == pytest.approx(0.7, rel=1e-12)
 
 
 def test_measure_run_refuses_a_started_simulation(tmp_path):
