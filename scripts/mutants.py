@@ -568,9 +568,9 @@ MUTANTS: list[Mutant] = [
     m(
         "evacuate-all",
         "lattice",
-        "lattice/simulate.py",
-        "            s = int(run.gen.binomial(run.S[c], e.fraction))",
-        "            s = int(run.S[c])",
+        "lattice/events.py",
+        "            s = int(town.gen.binomial(town.S[c], self.fraction))",
+        "            s = int(town.S[c])",
         "an evacuation takes everyone, whatever its fraction",
         LATTICE,
         "-k",

@@ -149,6 +149,23 @@ def test_kill_rates_weigh_only_the_starting_humans_not_halfbies_bitten_or_zombie
     assert rates.kill_rate(sc) == pytest.approx((0.6 + 2.0 + 0.5) / 41)
 
 
+def test_kill_rates_add_up_groups_of_one_role_and_keep_a_role_of_one():
+    """Two groups of human students (30 and 12) count as 42 students, their strengths summed, not
+    the last group alone; a role with a single human (one teacher) is a role all the same."""
+    sc = _sc(
+        population=[
+            {"role": "student", "count": 30, "state": "human", "areas": ["cells"], "groups": "none"},
+            {"role": "student", "count": 12, "state": "human", "areas": ["cells"], "groups": "none"},
+            {"role": "teacher", "count": 1, "state": "human", "areas": ["cells"], "groups": "none"},
+            {"role": "student", "count": 4, "state": "halfbie", "areas": ["cells"], "groups": "none"},
+        ],
+        characters=[],
+    )
+    by_role = {r: (n, k) for r, n, k in rates.human_kill_rates(sc)}
+    assert by_role == {"student": (42, pytest.approx(0.02)), "teacher": (1, pytest.approx(0.2))}
+    assert rates.kill_rate(sc) == pytest.approx((42 * 0.02 + 0.2) / 43)
+
+
 def test_kill_rate_with_nobody_human_is_the_roles_plain_mean():
     sc = _sc(
         population=[{"role": "student", "count": 3, "state": "zombie", "areas": ["cells"], "groups": "none"}],
