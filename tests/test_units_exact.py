@@ -348,6 +348,77 @@ def test_the_derivation_by_hand(monkeypatch, tmp_path):
         outbreak.derive("munz-basic", loaded)
 
 
+def _derived(monkeypatch, tmp_path, raw, model="alemi", seeds=(0, 1), bites=(30, 10), exposure=(1e6, 3e6)):
+    """``outbreak.derive`` on ``raw`` with a given contact measurement (no run)."""
+    from hyosan import outbreak
+    from hyosan.scenario.load import LoadedScenario
+
+    (tmp_path / "map.txt").write_text(walled_pairs(4), encoding="utf-8")
+    loaded = LoadedScenario(scenario=validate(raw, "m.toml"), source="m.toml", base_dir=tmp_path, name="m")
+    measure = outbreak.ContactMeasure(
+        bite_rate=rates.bite_rate(loaded.scenario.zombies),
+        minutes=30.0,
+        seeds=seeds,
+        bites=bites,
+        exposure=exposure,
+        kills=(2,) * len(seeds),
+        first_zombie_s=(0.0,) * len(seeds),
+        window_s=(1800.0,) * len(seeds),
+    )
+    monkeypatch.setattr(outbreak, "measure_contacts", lambda *a, **k: measure)
+    return outbreak.derive(model, loaded)
+
+
+def test_the_derivation_table_says_where_each_number_comes_from(monkeypatch, tmp_path):
+    """The table ``hyosan model alemi --from`` prints (docs/units.md): every row's name, unit and
+    origin, on the population with halfbies; 40 bites over 4e6 pair-seconds at b = ln 2 give
+    4.33e-05 and 4.81e-06 per seed."""
+    d = _derived(monkeypatch, tmp_path, RAW)
+    assert [(r.name, r.unit, r.source) for r in d.rows] == [
+        ("b (bite)", "1/s of contact", "zombies.bite_prob (as -ln(1 - p))"),
+        ("k students", "1/s of contact", "roles.student.strength, 30 at the start"),
+        ("k teachers", "1/s of contact", "roles.teacher.strength, 11 at the start"),
+        ("k (kill)", "1/s of contact", "the roles' kill rates weighted by their numbers"),
+        (
+            "c (contact)",
+            "per pair",
+            "measured: 40 zombie bites / (b x 4e+06 pair-s of S Z), seeds 0-1, 30 min after the first "
+            "zombie (per seed: 4.33e-05, 4.81e-06)",
+        ),
+        ("beta per pair", "1/s", "c b (hyosan.units.alemi_rates)"),
+        ("kappa per pair", "1/s", "c k"),
+        ("alpha", "kills per bite", "k / b"),
+        ("N", "people", "41 humans + 3 zombies at the start"),
+        ("Z0", "zombies", "zombies at the start"),
+        ("beta", "1/day", "beta per pair x N x 86400 s/day (the model's per-capita form)"),
+        ("kappa", "1/day", "alpha beta"),
+        ("ABM kills per bite", "(check)", "4 zombies destroyed / 40 bites in the window"),
+    ]
+    assert d.time_unit == "days" and d.scenario == "m.toml" and d.model == "alemi"
+    assert d.contacts.bites == (30, 10)
+    # one seed, a bite rate given as a rate, no zombie at the start, and the latent model
+    raw = {
+        **RAW,
+        "zombies": {"bite_rate": 0.5},
+        "population": [RAW["population"][0]],
+        "roles": {**RAW["roles"], "teacher": {"adult": True, "strength": 0.2, "label": "staff"}},
+        "infection": {"incubation": {"distribution": "fixed", "median": "10min"}},
+    }
+    d = _derived(monkeypatch, tmp_path, raw, "alemi-latent", seeds=(7,), bites=(5,), exposure=(2e6,))
+    rows = {r.name: (r.unit, r.source) for r in d.rows}
+    assert rows["b (bite)"] == ("1/s of contact", "zombies.bite_rate")
+    assert rows["k staff"] == ("1/s of contact", "roles.teacher.strength, 1 at the start")
+    assert rows["Z0"] == ("zombies", "none at the start: patient zero")
+    assert rows["N"] == ("people", "31 humans + 0 zombies at the start")
+    assert rows["c (contact)"][1] == (
+        "measured: 5 zombie bites / (b x 2e+06 pair-s of S Z), seed 7, 30 min after the first zombie "
+        "(per seed: 5e-06)"
+    )
+    assert rows["eta"] == ("1/day", "1 / mean incubation (600 s, infection.incubation clipped)")
+    assert d.params["eta"] == pytest.approx(144.0) and d.params["Z0"] == 1.0 and d.params["N"] == 31.0
+    assert d.t_end == pytest.approx(600.0 / 86400.0)
+
+
 def test_with_no_zombie_at_the_start_patient_zero_is_z0(monkeypatch, tmp_path):
     from hyosan import outbreak
     from hyosan.scenario.load import LoadedScenario
