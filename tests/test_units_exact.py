@@ -419,6 +419,119 @@ def test_the_derivation_table_says_where_each_number_comes_from(monkeypatch, tmp
     assert d.t_end == pytest.approx(600.0 / 86400.0)
 
 
+def test_the_measurement_and_the_derivation_as_json_by_hand(monkeypatch, tmp_path):
+    """What ``--json`` writes: the contact measurement (a seed with no exposure has no rate: null;
+    no first zombie: null) and the derivation, every key by hand."""
+    from hyosan.outbreak import ContactMeasure
+
+    m = ContactMeasure(
+        bite_rate=0.5,
+        minutes=20.0,
+        seeds=(4, 5),
+        bites=(6, 0),
+        exposure=(600.0, 0.0),
+        kills=(1, 0),
+        first_zombie_s=(30.0, math.nan),
+        window_s=(1230.0, 600.0),
+    )
+    assert m.rate == pytest.approx(6 / (0.5 * 600.0))
+    per = m.per_seed()
+    assert per[0] == pytest.approx(0.02) and math.isnan(per[1])
+    assert m.as_dict() == {
+        "contact_rate": pytest.approx(0.02),
+        "per_seed": {"4": pytest.approx(0.02), "5": None},
+        "bites": [6, 0],
+        "exposure_pair_s": [600.0, 0.0],
+        "kills": [1, 0],
+        "first_zombie_s": [30.0, None],
+        "window_s": [1230.0, 600.0],
+        "minutes": 20.0,
+        "seeds": [4, 5],
+    }
+    d = _derived(monkeypatch, tmp_path, RAW)
+    got = d.as_dict()
+    assert set(got) == {"model", "scenario", "params", "t_end", "time_unit", "contacts", "rows"}
+    assert (got["model"], got["scenario"], got["time_unit"]) == ("alemi", "m.toml", "days")
+    assert got["params"] == d.params and got["t_end"] == d.t_end
+    assert got["contacts"] == d.contacts.as_dict()
+    assert got["rows"][0] == {
+        "name": "b (bite)",
+        "value": pytest.approx(math.log(2.0)),
+        "unit": "1/s of contact",
+        "source": "zombies.bite_prob (as -ln(1 - p))",
+    }
+    assert len(got["rows"]) == len(d.rows)
+
+
+def test_measure_contacts_on_walled_pairs_by_hand(tmp_path):
+    """Each human walled in with one zombie that bites at 0.5/s: the measurement starts at once
+    (zombies from the first tick), runs a window of 2 minutes per seed from the scenario's seed,
+    and its rate is the bites over b times the exposure; its arguments and a scenario whose
+    zombies never bite are refused in one line."""
+    from hyosan.outbreak import measure_contacts
+
+    loaded = _pairs(tmp_path, 1.0, zombies={"bite_rate": 0.5}, run={"seed": 3})
+    m = measure_contacts(loaded, seeds=2, minutes=2.0)
+    assert m.seeds == (3, 4) and m.minutes == 2.0 and m.bite_rate == 0.5
+    assert m.first_zombie_s == (0.0, 0.0) and m.window_s == (120.0, 120.0)
+    assert sum(m.bites) > 0
+    assert m.rate == pytest.approx(sum(m.bites) / (0.5 * sum(m.exposure)), rel=1e-12)
+    # every pair in contact all the time: S Z pair-seconds at least the 12 first-tick pairs' 12 x 12
+    assert all(0 < e <= 12 * 12 * 120.0 for e in m.exposure)
+    for kwargs, source in (
+        ({"seeds": 0}, "--seeds"),
+        ({"seeds": True}, "--seeds"),
+        ({"seeds": 1.5}, "--seeds"),
+        ({"minutes": 0}, "--minutes"),
+        ({"minutes": math.inf}, "--minutes"),
+        ({"minutes": True}, "--minutes"),
+        ({"minutes": "5"}, "--minutes"),
+    ):
+        with pytest.raises(HyosanError) as err:
+            measure_contacts(loaded, **{"seeds": 1, "minutes": 1.0, **kwargs})
+        assert err.value.source == source
+    with pytest.raises(HyosanError) as err:
+        measure_contacts(_pairs(tmp_path, 1.0, zombies={"bite_rate": 0.0}), seeds=1, minutes=1.0)
+    assert (err.value.source, err.value.field) == ("test.toml", "zombies.bite_rate")
+    assert "never bite" in str(err.value)
+    with pytest.raises(HyosanError) as err:
+        measure_contacts(_pairs(tmp_path, 1.0, zombies={"bite_prob": 0.0}), seeds=1, minutes=1.0)
+    assert err.value.field == "zombies.bite_prob"
+
+
+def test_measure_contacts_with_no_bite_in_the_window_says_so(tmp_path):
+    from hyosan.outbreak import measure_contacts
+
+    # zombies that bite at 1e-9/s: 12 pairs bite nobody in a minute (a chance of about 1e-6)
+    loaded = _pairs(tmp_path, 1.0, zombies={"bite_rate": 1e-9})
+    with pytest.raises(HyosanError) as err:
+        measure_contacts(loaded, seeds=2, minutes=1.0)
+    assert (err.value.source, err.value.field) == ("test.toml", "--from")
+    assert "seeds 0-1" in str(err.value) and "1 min after the first zombie" in str(err.value)
+
+
+def test_load_source_reads_a_run_folder_a_file_or_a_name(tmp_path):
+    """``--from`` names a run folder (its scenario.toml, which records the run's seed), a scenario
+    file or a built-in; a folder without scenario.toml is refused naming it."""
+    from hyosan.outbreak import load_source
+    from hyosan.scenario.resolved import resolved_toml
+
+    loaded = _pairs(tmp_path, 2.0)
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(HyosanError) as err:
+        load_source(str(run))
+    assert (err.value.source, err.value.field) == (str(run), "--from")
+    assert "not a run folder" in str(err.value)
+    (run / "map.txt").write_text(walled_pairs(12), encoding="utf-8")
+    (run / "scenario.toml").write_text(resolved_toml(loaded, 42), encoding="utf-8")
+    from_folder = load_source(str(run))
+    assert from_folder.scenario.run.seed == 42 and from_folder.scenario.tick_seconds == 2.0
+    from_file = load_source(str(run / "scenario.toml"))
+    assert from_file.scenario.run.seed == 42
+    assert load_source("hyosan-high").name == "hyosan-high"
+
+
 def test_with_no_zombie_at_the_start_patient_zero_is_z0(monkeypatch, tmp_path):
     from hyosan import outbreak
     from hyosan.scenario.load import LoadedScenario
