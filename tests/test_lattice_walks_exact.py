@@ -137,3 +137,25 @@ def test_zombies_walking_in_mark_the_first_arrival(method):
     arrival = r.arrival[0]
     assert arrival[0] == 0.0
     assert 0.0 < arrival[1] <= arrival[2] <= 1.0
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_zombie_killed_from_three_cells_at_once_is_killed_once(method):
+    """Five zombies among 1,000 people with 1,000 more on each side, kills far faster than a leap
+    (5,000 a zombie a day from each cell) and bites next to none: within one leap (0.05 day) the
+    people of all three cells kill the same five zombies; they die once: Z = 0 and R = 5, never a
+    negative count (docs/town.md: a zombie killed from two cells in one leap is killed once)."""
+    lat = _strip([1000, 1000, 1000], [1.0, 1.0])
+    params = LatticeParams(bite_rate=1e-12, kill_rate=0.5, incubation_s=math.inf, contact_s=10.0, mu=1.0)
+    r = simulate(
+        lat,
+        params,
+        days=0.05,
+        method=method,
+        seed=6,
+        events=[TownEvent("seed", 0.0, "cells:0,1", zombies=5)],
+        snapshot_times=[0.05],
+    )
+    S, E, Z, R = _final(r)
+    assert (Z.tolist(), R.tolist()) == ([0, 0, 0], [0, 5, 0])
+    assert S.sum() + E.sum() == 3000
