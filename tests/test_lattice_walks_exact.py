@@ -159,3 +159,28 @@ def test_a_zombie_killed_from_three_cells_at_once_is_killed_once(method):
     S, E, Z, R = _final(r)
     assert (Z.tolist(), R.tolist()) == ([0, 0, 0], [0, 5, 0])
     assert S.sum() + E.sum() == 3000
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_zombies_that_may_not_walk_stay_when_their_cells_draws_are_thinned(method):
+    """20 zombies among 1,000 people beside a cell of 50 zombies, nobody walking, no kills, no
+    turning: the exact solver bounds the zombies around by more than there are (50 -> 63) and
+    throws away the draws that fall between (thinning: nothing happens); a thinned draw must not
+    become a reaction, so after a day the zombies are still 50 and 20, exactly."""
+    lat = _strip([0, 1000], [1.0])
+    params = LatticeParams.per_day(beta=0.002, alpha=0.0, eta=0.0, mu=0.5)
+    r = simulate(
+        lat,
+        params,
+        days=1.0,
+        method=method,
+        seed=7,
+        events=[
+            TownEvent("seed", 0.0, "cells:0,0", zombies=50),
+            TownEvent("seed", 0.0, "cells:0,1", zombies=20),
+        ],
+        snapshot_times=[1.0],
+    )
+    S, E, Z, R = _final(r)
+    assert E[1] > 0 and S[1] + E[1] == 1000
+    assert (Z.tolist(), R.tolist()) == ([50, 20], [0, 0])
