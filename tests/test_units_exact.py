@@ -532,6 +532,25 @@ def test_load_source_reads_a_run_folder_a_file_or_a_name(tmp_path):
     assert load_source("hyosan-high").name == "hyosan-high"
 
 
+def test_the_derivation_refuses_what_it_cannot_derive_before_measuring(monkeypatch, tmp_path):
+    """Nobody human at the start (nothing to weigh the kill rate by) and, for alemi-latent, a mean
+    incubation of 0 s (no latent rate): refused naming the scenario and the field, before any run."""
+    no_humans = {**RAW, "population": [RAW["population"][3]], "characters": []}
+    with pytest.raises(HyosanError) as err:
+        _derived(monkeypatch, tmp_path, no_humans)
+    assert (err.value.source, err.value.field) == ("m.toml", "population")
+    assert "no humans at the start" in str(err.value)
+    instant = {**RAW, "infection": {"incubation": {"distribution": "fixed", "median": "0s", "min": "0s"}}}
+    with pytest.raises(HyosanError) as err:
+        _derived(monkeypatch, tmp_path, instant, "alemi-latent")
+    assert (err.value.source, err.value.field) == ("m.toml", "infection.incubation")
+    assert "no latent rate" in str(err.value)
+    assert _derived(monkeypatch, tmp_path, instant, "alemi").params["N"] == 44.0  # alemi needs none
+    with pytest.raises(HyosanError) as err:
+        _derived(monkeypatch, tmp_path, RAW, "munz-basic")
+    assert err.value.source == "--from" and "alemi and alemi-latent only" in str(err.value)
+
+
 def test_with_no_zombie_at_the_start_patient_zero_is_z0(monkeypatch, tmp_path):
     from hyosan import outbreak
     from hyosan.scenario.load import LoadedScenario
