@@ -104,6 +104,7 @@ def configure(dest: Path, module: str, tests: tuple[str, ...]) -> None:
         "",
         "[tool.mutmut]",
         'source_paths = ["src/hyosan"]',
+        'also_copy = ["docs"]',  # (tests that read the docs: mutmut copies only sources and tests)
         f'only_mutate = ["{PKG}{module}"]',
         "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]",
         'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:randomly", "-p", "no:cacheprovider", "-q"]',
