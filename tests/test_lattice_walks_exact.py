@@ -119,7 +119,9 @@ def test_a_kill_across_removes_the_neighbours_zombie(method):
 def test_zombies_walking_in_mark_the_first_arrival(method):
     """Nobody to bite: 100 zombies walk at move_z = 5 a day along three cells; every cell they
     have reached by day 1 has a finite first arrival, the far one no earlier than the middle one
-    (they pass through it), and the arrival of the cell they started in is 0."""
+    (they pass through it), and the arrival of the cell they started in is 0. One solver call for
+    the whole day: each call also marks the cells that hold zombies when it starts, which would
+    hide a walk that marked nothing."""
     lat = _strip([0, 0, 0], [1.0, 1.0])
     params = LatticeParams.per_day(beta=0.0, alpha=0.0, eta=0.0, mu=0.0, move_z=5.0)
     r = simulate(
@@ -130,6 +132,7 @@ def test_zombies_walking_in_mark_the_first_arrival(method):
         seed=5,
         tau=0.01,
         events=[TownEvent("seed", 0.0, "cells:0,0", zombies=100)],
+        record_every=1.0,  # one solver call: no later start to mark the cells that hold zombies
         snapshot_times=[1.0],
     )
     Z = _final(r)[2]
@@ -184,3 +187,48 @@ def test_zombies_that_may_not_walk_stay_when_their_cells_draws_are_thinned(metho
     S, E, Z, R = _final(r)
     assert E[1] > 0 and S[1] + E[1] == 1000
     assert (Z.tolist(), R.tolist()) == ([50, 20], [0, 0])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_bitten_turn_at_eta_whatever_cuts_the_leaps(method):
+    """10,000 bitten alone in a cell, eta = 1 a day, records every 0.01 day (tau-leaping's leaps of
+    0.05 day cut to 0.01): by day 0.1, 1 - e^-0.1 = 9.52 % have turned (within 4 SE); a cut leap
+    that turned them with a whole leap's chance would give 1 - e^-0.5 = 39 %."""
+    lat = _strip([0], [])
+    params = LatticeParams.per_day(beta=0.0, alpha=0.0, eta=1.0, mu=0.0)
+    r = simulate(
+        lat,
+        params,
+        days=0.1,
+        method=method,
+        seed=8,
+        events=[TownEvent("seed", 0.0, "cells:0,0", bitten=10_000)],
+        record_every=0.01,
+        snapshot_times=[0.1],
+    )
+    p = 1.0 - math.exp(-0.1)
+    turned = int(_final(r)[2, 0])
+    assert abs(turned - 10_000 * p) < 4 * math.sqrt(10_000 * p * (1 - p)), turned
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_people_bitten_in_a_leap_do_not_also_walk_away(method):
+    """1,000 people among 1,000 zombies, bitten at 1,000 a day each and walking at 100: a leap of
+    0.05 day bites every one of them (a chance of 1 - e^-50), so none is left to walk: S stays 0
+    in both cells, never negative, and the bitten stay put; the exact solver lets a few walk
+    first (a tenth of the rate), never more people than there are."""
+    lat = _strip([1000, 0], [1.0])
+    params = LatticeParams.per_day(beta=1.0, alpha=0.0, eta=0.0, mu=0.0, move_s=100.0)
+    r = simulate(
+        lat,
+        params,
+        days=0.05,
+        method=method,
+        seed=9,
+        events=[TownEvent("seed", 0.0, "cells:0,0", zombies=1000)],
+        snapshot_times=[0.05],
+    )
+    S, E, Z, R = _final(r)
+    assert (S >= 0).all() and S.sum() + E.sum() == 1000 and Z.sum() == 1000 and R.sum() == 0
+    if method == "tau":
+        assert (S.tolist(), E.tolist()) == ([0, 0], [1000, 0])
