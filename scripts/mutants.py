@@ -67,6 +67,27 @@ REPLAY = "tests/test_replay.py"
 FOLDERS = "tests/test_reliability_folders.py"
 ENSEMBLE = "tests/test_ensemble.py"
 LATTICE = "tests/test_lattice.py"
+#: The town's tests, those written for issue 26 first (they compile only the town's two solvers and
+#: take seconds), then the older ones; ``-x`` stops at the first failure, and the report names it.
+#: The tests that run the school first (``school`` in their names) are left out: a mutant in a kernel
+#: compiles every kernel its tests run afresh, and the school's take minutes. With cached kernels
+#: the selection takes about 40 s.
+TOWN = (
+    "tests/test_lattice_walks_exact.py",
+    "tests/test_lattice_events_exact.py",
+    "tests/test_lattice_units.py",
+    "tests/test_lattice_science.py",
+    "tests/test_lattice.py",
+    "tests/test_lattice_shelter.py",
+    "-k",
+    "not school",
+)
+#: The same files for a mutant of one solver: only the tests that run it (a test of the other solver
+#: would compile it for nothing).
+TOWN_EXACT = (*TOWN[:-2], "-k", "not school and not tau")
+TOWN_TAU = (*TOWN[:-2], "-k", "(tau or nothing_is_created) and not school")
+#: The units' exact tests (the school's projection among them) and the town's use of them.
+UNITS = ("tests/test_units_exact.py", "tests/test_lattice_units.py", "tests/test_lattice_params.py")
 
 MUTANTS: list[Mutant] = [
     # ---- the 21 bugs of issue 15 -------------------------------------------------------------
@@ -554,13 +575,353 @@ MUTANTS: list[Mutant] = [
     m(
         "evacuate-all",
         "lattice",
-        "lattice/simulate.py",
-        "            s = int(run.gen.binomial(run.S[c], e.fraction))",
-        "            s = int(run.S[c])",
+        "lattice/events.py",
+        "            s = int(town.gen.binomial(town.S[c], self.fraction))",
+        "            s = int(town.S[c])",
         "an evacuation takes everyone, whatever its fraction",
         LATTICE,
         "-k",
         "nothing_is or evacuees or takes_its",
+    ),
+    # ---- issue 26: the town's solvers and the units, written from docs/town.md and docs/units.md --
+    # Each "why" quotes (or paraphrases) the statement of the docs the bug breaks; the tests are the
+    # town's (or the units') own files, whole, fastest first.
+    *(
+        m(id_, area, file, old, new, why, *tests)
+        for id_, area, file, old, new, why, tests in (
+            (
+                "town-west-edge-own-weight",
+                "lattice",
+                "lattice/kernels.py",
+                "        w = w_east[c - 1]\n        n = c - 1",
+                "        w = w_east[c]\n        n = c - 1",
+                "town.md: every edge between two cells has its weight (0 across the river, a closed "
+                "cordon...); the bug reads a cell's west edge with its east edge's weight",
+                TOWN,
+            ),
+            (
+                "town-walk-ignores-weight",
+                "lattice",
+                "lattice/kernels.py",
+                "            wz += w * Z[n]\n            wsum += w",
+                "            wz += w * Z[n]\n            wsum += 1.0",
+                "town.md: walking is move_s w S and move_z w Z; the bug walks a road (weight 3) or a "
+                "leaky cordon at the rate of open ground",
+                TOWN,
+            ),
+            (
+                "exact-wait-ignores-total",
+                "lattice",
+                "lattice/exact.py",
+                "        t += ebuf[ei] / total\n",
+                "        t += ebuf[ei]\n",
+                "town.md: the exact solver fires every reaction with exponential waiting times (at the "
+                "total propensity); the bug waits a mean of one day whatever the rates",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-kill-as-often-as-bite",
+                "lattice",
+                "lattice/exact.py",
+                "        kill_in = bite + s * k.kill * z\n",
+                "        kill_in = bite + s * k.bite * z\n",
+                "town.md: kill Z -> R at alpha beta S Z; the bug kills at beta S Z (alpha forgotten)",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-turn-reads-people",
+                "lattice",
+                "lattice/exact.py",
+                "        turn = kill_in + k.turn * e\n",
+                "        turn = kill_in + k.turn * s\n",
+                "town.md: turn E -> Z at eta E; the bug turns at eta S",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-kill-loses-the-zombie",
+                "lattice",
+                "lattice/exact.py",
+                "            R[cu] += b1 - b2\n",
+                "            R[cu] += 0 * (b1 - b2)\n",
+                "town.md: kill Z -> R and nothing is created or lost; the bug destroys the zombie "
+                "without counting it removed",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-bite-across-without-mu",
+                "lattice",
+                "lattice/exact.py",
+                "            bite_x = turn + s * k.bite_across * wzc\n",
+                "            bite_x = turn + s * k.bite * wzc\n",
+                "town.md: bite across at mu beta w S_here Z_there; the bug forgets mu",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-kill-across-lands-here",
+                "lattice",
+                "lattice/exact.py",
+                "                c1 = _edge(c, width, w_east, w_south, Z, True, u)\n",
+                "                c1 = c\n",
+                "town.md: kill across Z (there) -> R (there); the bug removes a zombie of the "
+                "people's own cell",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-member-always-accepted",
+                "lattice",
+                "lattice/exact.py",
+                "            if r < ma[first + i]:\n                break",
+                "            if r < ma[first + i] or first >= 0:\n                break",
+                "town.md: a cell of the group uniformly, accepted with probability a / ceiling; the "
+                "bug accepts every cell it draws (cells of one group drawn alike whatever their rates)",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-groups-alike",
+                "lattice",
+                "lattice/exact.py",
+                "                gcap[gg] = max(gsum[gg], 0.0) * GCAP_SLACK",
+                "                gcap[gg] = 1e-300 + 0.0 * gsum[gg]",
+                "town.md: a group in proportion to its sum; the bug draws every busy group alike",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-zombie-bound-too-low",
+                "lattice",
+                "lattice/exact.py",
+                "    return z + (z >> 2) + 1 if z > 0 else 0",
+                "    return (z >> 1) + 1 if z > 0 else 0",
+                "town.md: each cell bounds its own zombies (a quarter more plus one); the bug's bound "
+                "is half of them, below the true count",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-bound-never-reset",
+                "lattice",
+                "lattice/exact.py",
+                "            if zc > b or b > 2 * zc + 1:  # false while the zombies did not change",
+                "            if zc > b + 1000000000 or b > 2 * zc + 1000000001:  # never",
+                "town.md: a cell's zombie bound is reset when its zombies pass it or fall below about "
+                "half; the bug never resets it after a reaction inside the cell",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-thinning-fires",
+                "lattice",
+                "lattice/exact.py",
+                "            if r >= true:\n                continue",
+                "            if r >= true and z < 0:\n                continue",
+                "town.md: a drawn cell is accepted with probability true / bound, else nothing happens "
+                "(thinning); the bug fires the last reaction (a zombie walks) instead of nothing",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-no-arrival-on-bite-across",
+                "lattice",
+                "lattice/exact.py",
+                "                E[c] += 1\n                if arrival[c] > t:\n                    arrival[c] = t\n",
+                "                E[c] += 1\n",
+                "town.md: cells.nc holds the first arrival per cell; the bug never marks a cell "
+                "reached by a bite from its neighbours' zombies",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-people-walk-to-zombies",
+                "lattice",
+                "lattice/exact.py",
+                "                c2 = _edge(c, width, w_east, w_south, Z, False, u)\n"
+                "                if c2 < 0:\n                    continue\n                S[c] -= 1",
+                "                c2 = _edge(c, width, w_east, w_south, Z, True, u)\n"
+                "                if c2 < 0:\n                    continue\n                S[c] -= 1",
+                "town.md: people walk to a neighbour in proportion to the edge weight; the bug walks "
+                "them towards the neighbours' zombies (and not at all where there are none)",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-no-arrival-on-zombie-walk",
+                "lattice",
+                "lattice/exact.py",
+                "                if arrival[c2] > t:\n                    arrival[c2] = t\n"
+                "                n_walk_z += 1",
+                "                n_walk_z += 1",
+                "town.md / run_exact: a cell is reached by a bite or a zombie walking in; the bug "
+                "forgets the zombie walking in",
+                TOWN_EXACT,
+            ),
+            (
+                "exact-never-walk-west",
+                "lattice",
+                "lattice/exact.py",
+                "    x1 = w_east[n1] if n1 >= 0 else 0.0",
+                "    x1 = 0.0",
+                "town.md: walking goes to any neighbour by the edge's weight; the bug never walks west",
+                TOWN_EXACT,
+            ),
+            (
+                "tau-bite-across-ignored",
+                "lattice",
+                "lattice/tau.py",
+                "_p(k.bite * z + k.bite_across * wz, h)",
+                "_p(k.bite * z, h)",
+                "town.md: bite across at mu beta w S_here Z_there; the bug's leaps never bite across "
+                "an edge (the outbreak crosses only by walking)",
+                TOWN_TAU,
+            ),
+            (
+                "tau-kill-reads-bite",
+                "lattice",
+                "lattice/tau.py",
+                "kills[c] += gen.binomial(z, _p(k.kill * s, h))",
+                "kills[c] += gen.binomial(z, _p(k.bite * s, h))",
+                "town.md: kill at alpha beta S Z; the bug's leaps kill at beta S Z",
+                TOWN_TAU,
+            ),
+            (
+                "tau-turn-full-leap",
+                "lattice",
+                "lattice/tau.py",
+                "turned = gen.binomial(E[c], _p(k.turn, h))",
+                "turned = gen.binomial(E[c], _p(k.turn, tau))",
+                "town.md: leaps of a fixed step (0.05 day), cut short at records and events; the bug "
+                "turns the bitten of a cut leap with a whole leap's chance",
+                TOWN_TAU,
+            ),
+            (
+                "tau-double-kill",
+                "lattice",
+                "lattice/tau.py",
+                "            killed = min(kills[c], Z[c])",
+                "            killed = kills[c]",
+                "town.md: a zombie killed from two cells in one leap is killed once; the bug kills it twice",
+                TOWN_TAU,
+            ),
+            (
+                "tau-kill-across-lands-here",
+                "lattice",
+                "lattice/tau.py",
+                "                        kills[nb] += gen.binomial(Z[nb], _p(k.kill_across * w * s, h))",
+                "                        kills[c] += gen.binomial(Z[nb], _p(k.kill_across * w * s, h))",
+                "town.md: kill across Z (there) -> R (there); the bug's leaps count the kill against "
+                "the people's own cell",
+                TOWN_TAU,
+            ),
+            (
+                "tau-walkers-just-bitten",
+                "lattice",
+                "lattice/tau.py",
+                "walkers = gen.binomial(s - bitten, _p(k.hop_s * wsum, h))",
+                "walkers = gen.binomial(s, _p(k.hop_s * wsum, h))",
+                "town.md: binomial draws, nobody moved who is not there; the bug lets the people "
+                "bitten in this leap walk away too",
+                TOWN_TAU,
+            ),
+            (
+                "tau-split-evenly",
+                "lattice",
+                "lattice/tau.py",
+                "        m = left if w >= total else gen.binomial(left, w / total)",
+                "        m = left if w >= total else gen.binomial(left, 0.5)",
+                "town.md: walking to a neighbour at move w: walkers split by the edges' weights; the "
+                "bug splits them evenly",
+                TOWN_TAU,
+            ),
+            (
+                "tau-walking-only-near-outbreak",
+                "lattice",
+                "lattice/tau.py",
+                "    dense = k.hop_s > 0.0",
+                "    dense = False",
+                "town.md: tau visits only cells with bitten or zombies and their neighbours; with "
+                "walking, every cell every leap; the bug never visits the others",
+                TOWN_TAU,
+            ),
+            (
+                "tau-no-arrival-on-bite",
+                "lattice",
+                "lattice/tau.py",
+                "            if (d_e[c] > 0 or d_z[c] > 0) and arrival[c] > t:",
+                "            if d_z[c] > 0 and arrival[c] > t:",
+                "town.md: the first arrival per cell; the bug's leaps mark a cell reached only when "
+                "zombies walk or turn there, not when its people are bitten",
+                TOWN_TAU,
+            ),
+            (
+                "units-chance-is-rate",
+                "units",
+                "units.py",
+                "    return -math.log1p(-p)",
+                "    return p",
+                "units.md: a chance per second p is the rate r = -ln(1 - p); the bug reads bite_prob "
+                "as a rate",
+                UNITS,
+            ),
+            (
+                "units-chance-ignores-tick",
+                "units",
+                "units.py",
+                "    return -math.expm1(-rate * dt)",
+                "    return -math.expm1(-rate)",
+                "units.md: the chance per tick is 1 - exp(-rate dt); the bug is right only at 1 s ticks",
+                UNITS,
+            ),
+            (
+                "units-kappa-times-bite",
+                "units",
+                "units.py",
+                "    return contact_rate * bite_rate, contact_rate * kill_rate",
+                "    return contact_rate * bite_rate, contact_rate * bite_rate * kill_rate",
+                "units.md: kappa = c k = alpha beta; the bug multiplies by the bite rate too",
+                UNITS,
+            ),
+            (
+                "units-eta-per-hour",
+                "units",
+                "units.py",
+                "    eta = DAY_S / incubation_s if",
+                "    eta = 3600.0 / incubation_s if",
+                "town.md: eta = 86400 / incubation_s, per day; the bug gives it per hour",
+                UNITS,
+            ),
+            (
+                "units-lognormal-median-as-mean",
+                "units",
+                "units.py",
+                "    middle = m * math.exp(0.5 * sigma * sigma) * (phi(zb - sigma) - phi(za - sigma))",
+                "    middle = m * (phi(zb) - phi(za))",
+                "units.md: eta is one over the mean incubation as the school draws it (lognormal, "
+                "clipped); the bug takes the median for the mean",
+                UNITS,
+            ),
+            (
+                "units-alpha-inverted",
+                "units",
+                "units.py",
+                "    return kill_rate / bite_rate if bite_rate > 0 else math.inf",
+                "    return bite_rate / kill_rate if kill_rate > 0 else math.inf",
+                "units.md: alpha = k / b (kills per bite); the bug gives bites per kill",
+                UNITS,
+            ),
+            (
+                "units-contact-per-hour",
+                "units",
+                "units.py",
+                "alemi_rates(kill_rate, bite_rate, contact_s_per_day / DAY_S)",
+                "alemi_rates(kill_rate, bite_rate, contact_s_per_day / 3600.0)",
+                "town.md: beta = contact_s x bite_rate (contact_s: seconds a day); the bug reads the "
+                "contact as seconds an hour (24 times the bites)",
+                UNITS,
+            ),
+            (
+                "units-halfbie-strike-per-second",
+                "units",
+                "assemble.py",
+                "hb_strength=chance_of_rate(float(hb.strength), float(sc.tick_seconds)),",
+                "hb_strength=chance_of_rate(float(hb.strength)),",
+                "units.md: a friendly halfbie's strike becomes its chance per tick 1 - exp(-rate dt); "
+                "the bug uses the chance per second at every tick",
+                UNITS,
+            ),
+        )
     ),
 ]
 
@@ -597,9 +958,11 @@ def run_tests(root: Path, tests: tuple[str, ...], cache: Path, timeout: float) -
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout", time.monotonic() - start, ""
-    tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    tail = lines[-1:] or [""]
+    failed = [x.split(" - ")[0][len("FAILED ") :] for x in lines if x.startswith("FAILED ")]
     status = {0: "survived", 1: "caught"}.get(proc.returncode, f"error {proc.returncode}")
-    return status, time.monotonic() - start, tail[0]
+    return status, time.monotonic() - start, (f"{failed[0]}: " if failed else "") + tail[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -609,6 +972,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="print the documented list and exit")
     ap.add_argument("--check", action="store_true", help="check every mutant applies, run nothing")
     ap.add_argument("--fresh-cache", action="store_true", help="an empty kernel cache for every mutant")
+    ap.add_argument(
+        "--kernel-cache",
+        type=Path,
+        help="compile kernels into and reuse them from this folder (for instance the user's, "
+        "~/.cache/hyosan) instead of a temporary one: a mutant outside the kernels then compiles "
+        "nothing; a mutated kernel still gets a folder of its own (the key is its source's hash)",
+    )
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per mutant (default 900)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument(
@@ -646,7 +1016,7 @@ def main(argv: list[str] | None = None) -> int:
                 n = text.count(x.old)
                 print(f"{x.id:26} {'ok' if n == 1 else f'occurs {n} times'}")
             return 0
-        shared_cache = work / "cache"
+        shared_cache = args.kernel_cache or work / "cache"
         if args.baseline:
             for sel in dict.fromkeys(x.tests for x in chosen):
                 status, secs, tail = run_tests(pristine, sel, shared_cache, args.timeout)

@@ -46,12 +46,33 @@ MODULES: dict[str, tuple[str, ...]] = {
     "outbreak.py": ("tests/test_units_exact.py",),
     "limits.py": ("tests/test_limits.py",),
     "lattice/params.py": ("tests/test_lattice_params.py",),
+    "lattice/events.py": (
+        "tests/test_lattice_events_exact.py",
+        "tests/test_lattice_shelter.py",
+        "tests/test_lattice_hostile.py",
+    ),
+    "lattice/grid.py": ("tests/test_lattice_hostile.py", "tests/test_lattice.py"),
+    "lattice/simulate.py": (
+        "tests/test_lattice_events_exact.py",
+        "tests/test_lattice_walks_exact.py",
+        "tests/test_lattice.py",
+        "tests/test_lattice_shelter.py",
+    ),
+    "io.py": ("tests/test_reliability_folders.py",),
+    "verify.py": ("tests/test_reliability_folders.py", "tests/test_security_checkpoints.py"),
+    "checkpoint.py": ("tests/test_security_checkpoints.py",),
+    "calibrate/config.py": ("tests/test_calibrate_config.py",),
+    "calibrate/targets.py": ("tests/test_calibrate_config.py",),
 }
 
 #: mutmut's mutant name -> why no input can tell it from the original (left out of the score)
 EQUIVALENT: dict[str, str] = {
     "hyosan.units.x_mean_incubation_s__mutmut_45": "exponential, hi = inf: exp(-inf / m) is 0.0 "
     "for every m > 0, the value the guard gives",
+    "hyosan.scenario.rates.x_kill_rate__mutmut_11": "the roles' plain mean with no role: a validated "
+    "scenario has at least one role (schema: roles min 1 item), so `strengths` is never empty",
+    "hyosan.scenario.rates.x_kill_rate__mutmut_14": "the same unreachable branch (no role at all) "
+    "returning 1.0 instead of 0.0",
     "hyosan.units.x_mean_incubation_s__mutmut_73": "lognormal, hi = inf: log(inf / m) / sigma is inf "
     "for every m, sigma > 0, the value the guard gives",
 }
@@ -83,6 +104,7 @@ def configure(dest: Path, module: str, tests: tuple[str, ...]) -> None:
         "",
         "[tool.mutmut]",
         'source_paths = ["src/hyosan"]',
+        'also_copy = ["docs"]',  # (tests that read the docs: mutmut copies only sources and tests)
         f'only_mutate = ["{PKG}{module}"]',
         "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]",
         'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:randomly", "-p", "no:cacheprovider", "-q"]',

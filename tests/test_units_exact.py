@@ -18,6 +18,7 @@ from hyosan.engine import Simulation
 from hyosan.errors import HyosanError
 from hyosan.scenario import rates
 from hyosan.scenario.load import validate
+from hyosan.states import State
 
 TICKS = (0.5, 1.0, 2.0)
 
@@ -148,6 +149,23 @@ def test_kill_rates_weigh_only_the_starting_humans_not_halfbies_bitten_or_zombie
     assert rates.kill_rate(sc) == pytest.approx((0.6 + 2.0 + 0.5) / 41)
 
 
+def test_kill_rates_add_up_groups_of_one_role_and_keep_a_role_of_one():
+    """Two groups of human students (30 and 12) count as 42 students, their strengths summed, not
+    the last group alone; a role with a single human (one teacher) is a role all the same."""
+    sc = _sc(
+        population=[
+            {"role": "student", "count": 30, "state": "human", "areas": ["cells"], "groups": "none"},
+            {"role": "student", "count": 12, "state": "human", "areas": ["cells"], "groups": "none"},
+            {"role": "teacher", "count": 1, "state": "human", "areas": ["cells"], "groups": "none"},
+            {"role": "student", "count": 4, "state": "halfbie", "areas": ["cells"], "groups": "none"},
+        ],
+        characters=[],
+    )
+    by_role = {r: (n, k) for r, n, k in rates.human_kill_rates(sc)}
+    assert by_role == {"student": (42, pytest.approx(0.02)), "teacher": (1, pytest.approx(0.2))}
+    assert rates.kill_rate(sc) == pytest.approx((42 * 0.02 + 0.2) / 43)
+
+
 def test_kill_rate_with_nobody_human_is_the_roles_plain_mean():
     sc = _sc(
         population=[{"role": "student", "count": 3, "state": "zombie", "areas": ["cells"], "groups": "none"}],
@@ -183,11 +201,9 @@ def test_starting_counts_humans_with_characters_and_only_zombies_as_zombies():
     assert starting(_sc()) == (41, 3)
 
 
-def _pairs(tmp_path, tick, minutes_pairs=12):
+def _pairs(tmp_path, tick, minutes_pairs=12, **over):
     """Human-zombie pairs, each walled in its own two tiles: the zombie bites; nobody else meets."""
-    return scenario(
-        tmp_path,
-        walled_pairs(minutes_pairs),
+    sections = dict(
         clock={"start": "08:00", "duration": "10min", "tick": f"{tick}s", "frame_every": "10s"},
         population=[
             {
@@ -208,6 +224,7 @@ def _pairs(tmp_path, tick, minutes_pairs=12):
         roles={"student": {"adult": False, "strength": 0.0}},
         zombies={"bite_rate": 0.0},
     )
+    return scenario(tmp_path, walled_pairs(minutes_pairs), **{**sections, **over})
 
 
 @pytest.mark.parametrize("tick", TICKS)
@@ -224,6 +241,50 @@ def test_the_exposure_integral_is_s_times_z_times_seconds_at_every_tick(tmp_path
     assert got.end_s == pytest.approx(180.0)
     assert got.exposure == pytest.approx(12 * 12 * 180.0, rel=1e-12)
     assert got.bites == 0 and got.kills == 0
+
+
+@pytest.mark.parametrize("tick", (0.5, 2.0))
+def test_the_exposure_integral_leaves_out_halfbies_present_at_the_start(tmp_path, tick):
+    """12 humans, 12 zombies and 6 halfbies, none of whom bites or kills: the integral of S Z dt
+    over 3 minutes is still 12 x 12 x 180 pair-seconds (a halfbie counted as a zombie gives
+    12 x 18 x 180, as a human 18 x 12 x 180), and the halfbies' bites count for nobody."""
+    from hyosan.outbreak import _zombie_agents, measure_run
+
+    loaded = scenario(
+        tmp_path,
+        walled_pairs(15),
+        clock={"start": "08:00", "duration": "10min", "tick": f"{tick}s", "frame_every": "10s"},
+        population=[
+            {"role": "student", "count": 12, "state": "human", "areas": ["cells"], "groups": "none"},
+            {"role": "student", "count": 12, "state": "zombie", "areas": ["cells"], "groups": "none"},
+            {"role": "student", "count": 6, "state": "halfbie", "areas": ["cells"], "groups": "none"},
+        ],
+        roles={"student": {"adult": False, "strength": 0.0}},
+        zombies={"bite_rate": 0.0},
+        halfbies={"bite_rate": 0.0, "strength": 0.0},
+    )
+    sim = Simulation(loaded, seed=2)
+    start = sim.pop.state.copy()
+    assert (start == State.HALFBIE).sum() == 6
+    is_zombie = _zombie_agents(sim, start)
+    assert is_zombie[start == State.ZOMBIE].all() and not is_zombie[start == State.HALFBIE].any()
+    got = measure_run(sim, round(180 / tick))
+    assert got.exposure == pytest.approx(12 * 12 * 180.0, rel=1e-12)
+    assert got.bites == 0 and got.kills == 0
+
+
+@pytest.mark.parametrize("tick", TICKS)
+def test_the_school_kernels_get_rates_and_a_halfbie_strike_per_tick(tmp_path, tick):
+    """docs/units.md: the kernels keep the bite rates per second (the contact kernel races them
+    over the tick) and a friendly halfbie's strike of 0.3/s becomes its chance per tick
+    1 - exp(-0.3 dt): 0.1393 at 0.5 s, 0.2592 at 1 s, 0.4512 at 2 s."""
+    hand = {0.5: 0.13929202357494222, 1.0: 0.2591817793182821, 2.0: 0.4511883639059736}
+    loaded = _pairs(tmp_path, tick, halfbies={"strength": 0.3, "bite_rate": 0.7}, zombies={"bite_prob": 0.5})
+    prm = Simulation(loaded, seed=0).prm
+    assert prm.tick_s == tick
+    assert prm.hb_strength == pytest.approx(hand[tick], rel=1e-12)
+    assert prm.z_bite == pytest.approx(math.log(2.0), rel=1e-12)  # a rate, whatever the tick
+    assert prm.hb_bite == pytest.approx(0.7, rel=1e-12)
 
 
 def test_measure_run_refuses_a_started_simulation(tmp_path):
@@ -285,6 +346,209 @@ def test_the_derivation_by_hand(monkeypatch, tmp_path):
     assert latent.params["eta"] == pytest.approx(86400.0 / 600.0, rel=1e-12)
     with pytest.raises(HyosanError, match="derives"):
         outbreak.derive("munz-basic", loaded)
+
+
+def _derived(monkeypatch, tmp_path, raw, model="alemi", seeds=(0, 1), bites=(30, 10), exposure=(1e6, 3e6)):
+    """``outbreak.derive`` on ``raw`` with a given contact measurement (no run)."""
+    from hyosan import outbreak
+    from hyosan.scenario.load import LoadedScenario
+
+    (tmp_path / "map.txt").write_text(walled_pairs(4), encoding="utf-8")
+    loaded = LoadedScenario(scenario=validate(raw, "m.toml"), source="m.toml", base_dir=tmp_path, name="m")
+    measure = outbreak.ContactMeasure(
+        bite_rate=rates.bite_rate(loaded.scenario.zombies),
+        minutes=30.0,
+        seeds=seeds,
+        bites=bites,
+        exposure=exposure,
+        kills=(2,) * len(seeds),
+        first_zombie_s=(0.0,) * len(seeds),
+        window_s=(1800.0,) * len(seeds),
+    )
+    monkeypatch.setattr(outbreak, "measure_contacts", lambda *a, **k: measure)
+    return outbreak.derive(model, loaded)
+
+
+def test_the_derivation_table_says_where_each_number_comes_from(monkeypatch, tmp_path):
+    """The table ``hyosan model alemi --from`` prints (docs/units.md): every row's name, unit and
+    origin, on the population with halfbies; 40 bites over 4e6 pair-seconds at b = ln 2 give
+    4.33e-05 and 4.81e-06 per seed."""
+    d = _derived(monkeypatch, tmp_path, RAW)
+    assert [(r.name, r.unit, r.source) for r in d.rows] == [
+        ("b (bite)", "1/s of contact", "zombies.bite_prob (as -ln(1 - p))"),
+        ("k students", "1/s of contact", "roles.student.strength, 30 at the start"),
+        ("k teachers", "1/s of contact", "roles.teacher.strength, 11 at the start"),
+        ("k (kill)", "1/s of contact", "the roles' kill rates weighted by their numbers"),
+        (
+            "c (contact)",
+            "per pair",
+            "measured: 40 zombie bites / (b x 4e+06 pair-s of S Z), seeds 0-1, 30 min after the first "
+            "zombie (per seed: 4.33e-05, 4.81e-06)",
+        ),
+        ("beta per pair", "1/s", "c b (hyosan.units.alemi_rates)"),
+        ("kappa per pair", "1/s", "c k"),
+        ("alpha", "kills per bite", "k / b"),
+        ("N", "people", "41 humans + 3 zombies at the start"),
+        ("Z0", "zombies", "zombies at the start"),
+        ("beta", "1/day", "beta per pair x N x 86400 s/day (the model's per-capita form)"),
+        ("kappa", "1/day", "alpha beta"),
+        ("ABM kills per bite", "(check)", "4 zombies destroyed / 40 bites in the window"),
+    ]
+    assert d.time_unit == "days" and d.scenario == "m.toml" and d.model == "alemi"
+    assert d.contacts.bites == (30, 10)
+    # one seed, a bite rate given as a rate, no zombie at the start, and the latent model
+    raw = {
+        **RAW,
+        "zombies": {"bite_rate": 0.5},
+        "population": [RAW["population"][0]],
+        "roles": {**RAW["roles"], "teacher": {"adult": True, "strength": 0.2, "label": "staff"}},
+        "infection": {"incubation": {"distribution": "fixed", "median": "10min"}},
+    }
+    d = _derived(monkeypatch, tmp_path, raw, "alemi-latent", seeds=(7,), bites=(5,), exposure=(2e6,))
+    rows = {r.name: (r.unit, r.source) for r in d.rows}
+    assert rows["b (bite)"] == ("1/s of contact", "zombies.bite_rate")
+    assert rows["k staff"] == ("1/s of contact", "roles.teacher.strength, 1 at the start")
+    assert rows["Z0"] == ("zombies", "none at the start: patient zero")
+    assert rows["N"] == ("people", "31 humans + 0 zombies at the start")
+    assert rows["c (contact)"][1] == (
+        "measured: 5 zombie bites / (b x 2e+06 pair-s of S Z), seed 7, 30 min after the first zombie "
+        "(per seed: 5e-06)"
+    )
+    assert rows["eta"] == ("1/day", "1 / mean incubation (600 s, infection.incubation clipped)")
+    assert d.params["eta"] == pytest.approx(144.0) and d.params["Z0"] == 1.0 and d.params["N"] == 31.0
+    assert d.t_end == pytest.approx(600.0 / 86400.0)
+
+
+def test_the_measurement_and_the_derivation_as_json_by_hand(monkeypatch, tmp_path):
+    """What ``--json`` writes: the contact measurement (a seed with no exposure has no rate: null;
+    no first zombie: null) and the derivation, every key by hand."""
+    from hyosan.outbreak import ContactMeasure
+
+    m = ContactMeasure(
+        bite_rate=0.5,
+        minutes=20.0,
+        seeds=(4, 5),
+        bites=(6, 0),
+        exposure=(600.0, 0.0),
+        kills=(1, 0),
+        first_zombie_s=(30.0, math.nan),
+        window_s=(1230.0, 600.0),
+    )
+    assert m.rate == pytest.approx(6 / (0.5 * 600.0))
+    per = m.per_seed()
+    assert per[0] == pytest.approx(0.02) and math.isnan(per[1])
+    assert m.as_dict() == {
+        "contact_rate": pytest.approx(0.02),
+        "per_seed": {"4": pytest.approx(0.02), "5": None},
+        "bites": [6, 0],
+        "exposure_pair_s": [600.0, 0.0],
+        "kills": [1, 0],
+        "first_zombie_s": [30.0, None],
+        "window_s": [1230.0, 600.0],
+        "minutes": 20.0,
+        "seeds": [4, 5],
+    }
+    d = _derived(monkeypatch, tmp_path, RAW)
+    got = d.as_dict()
+    assert set(got) == {"model", "scenario", "params", "t_end", "time_unit", "contacts", "rows"}
+    assert (got["model"], got["scenario"], got["time_unit"]) == ("alemi", "m.toml", "days")
+    assert got["params"] == d.params and got["t_end"] == d.t_end
+    assert got["contacts"] == d.contacts.as_dict()
+    assert got["rows"][0] == {
+        "name": "b (bite)",
+        "value": pytest.approx(math.log(2.0)),
+        "unit": "1/s of contact",
+        "source": "zombies.bite_prob (as -ln(1 - p))",
+    }
+    assert len(got["rows"]) == len(d.rows)
+
+
+def test_measure_contacts_on_walled_pairs_by_hand(tmp_path):
+    """Each human walled in with one zombie that bites at 0.5/s: the measurement starts at once
+    (zombies from the first tick), runs a window of 2 minutes per seed from the scenario's seed,
+    and its rate is the bites over b times the exposure; its arguments and a scenario whose
+    zombies never bite are refused in one line."""
+    from hyosan.outbreak import measure_contacts
+
+    loaded = _pairs(tmp_path, 1.0, zombies={"bite_rate": 0.5}, run={"seed": 3})
+    m = measure_contacts(loaded, seeds=2, minutes=2.0)
+    assert m.seeds == (3, 4) and m.minutes == 2.0 and m.bite_rate == 0.5
+    assert m.first_zombie_s == (0.0, 0.0) and m.window_s == (120.0, 120.0)
+    assert sum(m.bites) > 0
+    assert m.rate == pytest.approx(sum(m.bites) / (0.5 * sum(m.exposure)), rel=1e-12)
+    # every pair in contact all the time: S Z pair-seconds at least the 12 first-tick pairs' 12 x 12
+    assert all(0 < e <= 12 * 12 * 120.0 for e in m.exposure)
+    for kwargs, source in (
+        ({"seeds": 0}, "--seeds"),
+        ({"seeds": True}, "--seeds"),
+        ({"seeds": 1.5}, "--seeds"),
+        ({"minutes": 0}, "--minutes"),
+        ({"minutes": math.inf}, "--minutes"),
+        ({"minutes": True}, "--minutes"),
+        ({"minutes": "5"}, "--minutes"),
+    ):
+        with pytest.raises(HyosanError) as err:
+            measure_contacts(loaded, **{"seeds": 1, "minutes": 1.0, **kwargs})
+        assert err.value.source == source
+    with pytest.raises(HyosanError) as err:
+        measure_contacts(_pairs(tmp_path, 1.0, zombies={"bite_rate": 0.0}), seeds=1, minutes=1.0)
+    assert (err.value.source, err.value.field) == ("test.toml", "zombies.bite_rate")
+    assert "never bite" in str(err.value)
+    with pytest.raises(HyosanError) as err:
+        measure_contacts(_pairs(tmp_path, 1.0, zombies={"bite_prob": 0.0}), seeds=1, minutes=1.0)
+    assert err.value.field == "zombies.bite_prob"
+
+
+def test_measure_contacts_with_no_bite_in_the_window_says_so(tmp_path):
+    from hyosan.outbreak import measure_contacts
+
+    # zombies that bite at 1e-9/s: 12 pairs bite nobody in a minute (a chance of about 1e-6)
+    loaded = _pairs(tmp_path, 1.0, zombies={"bite_rate": 1e-9})
+    with pytest.raises(HyosanError) as err:
+        measure_contacts(loaded, seeds=2, minutes=1.0)
+    assert (err.value.source, err.value.field) == ("test.toml", "--from")
+    assert "seeds 0-1" in str(err.value) and "1 min after the first zombie" in str(err.value)
+
+
+def test_load_source_reads_a_run_folder_a_file_or_a_name(tmp_path):
+    """``--from`` names a run folder (its scenario.toml, which records the run's seed), a scenario
+    file or a built-in; a folder without scenario.toml is refused naming it."""
+    from hyosan.outbreak import load_source
+    from hyosan.scenario.resolved import resolved_toml
+
+    loaded = _pairs(tmp_path, 2.0)
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(HyosanError) as err:
+        load_source(str(run))
+    assert (err.value.source, err.value.field) == (str(run), "--from")
+    assert "not a run folder" in str(err.value)
+    (run / "map.txt").write_text(walled_pairs(12), encoding="utf-8")
+    (run / "scenario.toml").write_text(resolved_toml(loaded, 42), encoding="utf-8")
+    from_folder = load_source(str(run))
+    assert from_folder.scenario.run.seed == 42 and from_folder.scenario.tick_seconds == 2.0
+    from_file = load_source(str(run / "scenario.toml"))
+    assert from_file.scenario.run.seed == 42
+    assert load_source("hyosan-high").name == "hyosan-high"
+
+
+def test_the_derivation_refuses_what_it_cannot_derive_before_measuring(monkeypatch, tmp_path):
+    """Nobody human at the start (nothing to weigh the kill rate by) and, for alemi-latent, a mean
+    incubation of 0 s (no latent rate): refused naming the scenario and the field, before any run."""
+    no_humans = {**RAW, "population": [RAW["population"][3]], "characters": []}
+    with pytest.raises(HyosanError) as err:
+        _derived(monkeypatch, tmp_path, no_humans)
+    assert (err.value.source, err.value.field) == ("m.toml", "population")
+    assert "no humans at the start" in str(err.value)
+    instant = {**RAW, "infection": {"incubation": {"distribution": "fixed", "median": "0s", "min": "0s"}}}
+    with pytest.raises(HyosanError) as err:
+        _derived(monkeypatch, tmp_path, instant, "alemi-latent")
+    assert (err.value.source, err.value.field) == ("m.toml", "infection.incubation")
+    assert "no latent rate" in str(err.value)
+    assert _derived(monkeypatch, tmp_path, instant, "alemi").params["N"] == 44.0  # alemi needs none
+    with pytest.raises(HyosanError) as err:
+        _derived(monkeypatch, tmp_path, RAW, "munz-basic")
+    assert err.value.source == "--from" and "alemi and alemi-latent only" in str(err.value)
 
 
 def test_with_no_zombie_at_the_start_patient_zero_is_z0(monkeypatch, tmp_path):
