@@ -295,6 +295,7 @@ def check_keys(cal: Calibration, observed: dict[int, obs_data.Observed]) -> Cali
         t_end=t_end,
         points=points,
         times=tuple(times),
+        metrics=tuple(sorted({t.metric for t in cal.targets if t.metric is not None})),
     )
 
 
