@@ -8,6 +8,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hyosan.calibrate.runner import CalibrationRunner
@@ -125,3 +126,49 @@ def test_a_calibrations_row_in_memory_is_the_row_the_store_would_encode(kind, ta
     # A metric no run has: every metric comes back, so the targets' error can name them.
     odd = CalibrationRunner(kind=kind, target=target, metrics=("final.nothing",), **extra)
     assert set(as_record(execute(odd, task)).record) == set(light.record)
+
+
+def test_a_school_study_is_the_same_in_this_process_and_on_two_workers(tmp_path):
+    """Each worker keeps its own scenario and World: the study must not notice who ran which seed
+    (the tiny school, 5 trials of 4 seeds, a summary target and a data target)."""
+    from hyosan.calibrate import calibrate
+
+    (tmp_path / "z.csv").write_text("time,count,value\n120,zombies,3\n300,zombies,6\n", encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f"""
+[fit]
+scenario = "{TINY.as_posix()}"
+
+[study]
+trials = 5
+seeds = 4
+seed = 4
+startup_trials = 3
+heldout = 2
+
+[[parameter]]
+key = "zombies.bite_prob"
+low = 0.1
+high = 0.9
+
+[[target]]
+data = "z.csv"
+column = "zombies"
+count = "zombies"
+likelihood = "poisson"
+
+[[target]]
+metric = "survivors_students"
+statistic = "mean"
+range = [5, 15]
+""",
+        encoding="utf-8",
+    )
+    inline = calibrate(cfg, tmp_path / "inline", workers=0, report=False)
+    two = calibrate(cfg, tmp_path / "two", workers=2, report=False)
+    a, b = (pd.read_csv(tmp_path / n / "trials.csv") for n in ("inline", "two"))
+    pd.testing.assert_frame_equal(a, b)
+    assert inline.best_params == two.best_params and inline.targets == two.targets
+    fits = [pd.read_parquet(tmp_path / n / "fit.parquet") for n in ("inline", "two")]
+    pd.testing.assert_frame_equal(*fits)
