@@ -241,34 +241,37 @@ def boarding_school(tmp: Path) -> None:
     )
 
 
-def _children_cpu() -> float:
-    return sum(t for p, t in _workers_cpu().items())
+@dataclass(frozen=True)
+class CpuTimed:
+    """The study's runner, adding the CPU time the run took in its worker to the row (``cpu_s``)."""
+
+    inner: CalibrationRunner
+    parquet: ClassVar[bool] = False
+
+    def __call__(self, task: RunTask) -> RunOutput:
+        c0 = time.process_time()
+        out = self.inner(task)
+        out.metrics["cpu_s"] = time.process_time() - c0
+        return out
 
 
-def _workers_cpu() -> dict[int, float]:
-    """CPU time (user + system, seconds) of this process's live child processes (Linux /proc)."""
-    out = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == os.getpid():  # ppid
-            out[int(pid)] = (int(fields[11]) + int(fields[12])) / tick
-    return out
+def makespan(costs: list[float], workers: int) -> float:
+    """The time ``workers`` idle cores take for runs of these costs, each run going to the first
+    worker free, in order (what the executor does)."""
+    free = [0.0] * workers
+    for c in costs:
+        i = int(np.argmin(free))
+        free[i] += c
+    return max(free)
 
 
 def parallel(duration: str, tmp: Path) -> None:
     cal = parse_config(SCHOOL.format(duration=duration, trials=1, seeds=16), "bench.toml", ROOT)
-    runner = check_keys(cal, observed_data(cal))
+    runner = CpuTimed(check_keys(cal, observed_data(cal)))
     seeds_ = study_seeds(cal)
     params = {"roles.student.courage": 0.3, "zombies.bite_prob": 0.5}
     walls: dict[int, list[float]] = {}
-    cpus: dict[int, list[float]] = {}
+    cpus: dict[int, list[list[float]]] = {}
     for workers in (1, 2, 1, 2):
         with make_executor(runner, workers) as ex:
             # Started and warm (each worker loads the kernels, the scenario and the World) first.
@@ -276,25 +279,32 @@ def parallel(duration: str, tmp: Path) -> None:
                 ex.submit(RunTask(f"w{r}", 0, r, 1, params))
             while ex.pending:
                 ex.next_done()
-            print(f"  {workers} process(es): load average {load()}", flush=True)
-            c0, w0 = _children_cpu(), time.perf_counter()
+            before = load()
+            w0 = time.perf_counter()
             for r, s in enumerate(seeds_):
                 ex.submit(RunTask(f"t{r}", 0, r, s, params))
+            done = []
             while ex.pending:
-                ex.next_done()
+                done.append(ex.next_done())
             walls.setdefault(workers, []).append(time.perf_counter() - w0)
-            cpus.setdefault(workers, []).append(_children_cpu() - c0)
+            done.sort(key=lambda o: o.task.replicate)
+            cpus.setdefault(workers, []).append([o.record["cpu_s"] for o in done])
+            c = sum(cpus[workers][-1])
             print(
-                f"  {workers} process(es): {walls[workers][-1]:.2f} s wall, "
-                f"workers' CPU {cpus[workers][-1]:.2f} s",
+                f"  {workers} process(es): {walls[workers][-1]:.2f} s wall, the runs {c:.2f} s CPU "
+                f"({c / walls[workers][-1] / workers:.0%} of {workers} core(s)); load average {before}",
                 flush=True,
             )
     one, two = min(walls[1]), min(walls[2])
+    per1 = np.mean([sum(c) for c in cpus[1]]) / 16
+    per2 = np.mean([sum(c) for c in cpus[2]]) / 16
+    # On idle cores a run's wall time is its CPU time: the ratio the same runs would give there.
+    idle = [sum(c) / makespan(c, 2) for c in cpus[2]]
     print(
         f"one trial of 16 Hyosan High seeds (clock.duration {duration}): 1 process {one:.2f} s, 2 processes "
-        f"{two:.2f} s wall (best of 2 each): {one / two:.2f}x; workers' CPU per run "
-        f"{np.mean(cpus[1]) / 16:.2f} s (1 process) and {np.mean(cpus[2]) / 16:.2f} s (2); "
-        f"the 2 processes got {np.mean(cpus[2]) / two / 2:.0%} of 2 cores while timed"
+        f"{two:.2f} s wall (best of 2 each): {one / two:.2f}x measured here; a run's CPU time {per1:.2f} s "
+        f"on 1 process, {per2:.2f} s on 2 ({per2 / per1:.3f}x); on 2 idle cores these runs' CPU times "
+        f"give {', '.join(f'{x:.2f}x' for x in idle)} (their sum over their makespan on 2 workers)"
         f"\n  load average {load()} on {os.cpu_count()} cores"
     )
 
