@@ -123,7 +123,7 @@ def test_example_notebook_runs_from_top_to_bottom():
     assert any("(running)" in h for h in htmls)
     # the what-ifs say what their values do, read from the scenario (rate 0.5/s, courage 0.29)
     table = next(h for h in htmls if "what if" in h)
-    assert "half as often (0.25 bites a second of contact, not 0.5)" in table
+    assert "half as often (0.23 bites a second of contact, not 0.46)" in table
     assert "twice as brave (courage 0.58, not 0.29)" in table
     ruin = next(h for h in htmls if "alpha ** Z0" in h)
     cells = [float(v) for v in re.findall(r"<td>([0-9.]+)</td>", ruin)]

@@ -2,44 +2,39 @@
 the run's seed, its numbers (one row) and its counts over time.
 
 :class:`CalibrationRunner` is a runner of the ensemble machinery (:mod:`hyosan.ensemble.runners`):
-small, picklable, holding no state between tasks, so a run's outcome depends on its task alone
-and a study does not depend on the executor. Its metrics are those of the sweep's runners
-(``final_R``, ``survivors_students``, ``t_peak_Z``...) plus every number of the run's summary
-under its dotted path (``final.dead``, ``survivors.students.survived``); its series are the
-counts the data targets can name, on a grid that holds every observed time.
+small and picklable; a run's outcome depends on its task alone, so a study does not depend on
+the executor (a worker keeps only what does not change between runs: a school's validated
+scenario and World). Its metrics are those of the sweep's runners (``final_R``,
+``survivors_students``, ``t_peak_Z``...) plus every number of the run's summary under its dotted
+path (``final.dead``, ``survivors.students.survived``), of which a run returns those the targets
+read; its series are the counts the data targets can name, on a grid that holds every observed
+time. The shared runners of :mod:`hyosan.ensemble.runners` run the model, the school and the town.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from hyosan.ensemble.runners import (
     SCHOOL_SERIES,
+    TOWN_SERIES,
     RunOutput,
-    model_metrics,
-    school_metrics,
-    school_series,
-    town_metrics,
+    flatten,
+    model_output,
+    new_session,
+    run_model,
+    run_town,
+    school_output,
+    school_simulation,
+    town_output,
 )
 from hyosan.ensemble.spec import RunTask, toml_value
 
-#: Counts a data target may name, by resolution (a model's are its species).
-TOWN_SERIES = ("S", "E", "Z", "R")
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """The numbers of a nested summary by dotted path (lists and text are left out)."""
-    out: dict[str, Any] = {}
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            out.update(flatten(v, f"{prefix}{k}."))
-    elif isinstance(value, bool | int | float | np.integer | np.floating) and prefix:
-        out[prefix[:-1]] = value.item() if isinstance(value, np.generic) else value
-    return out
+__all__ = ["TOWN_SERIES", "CalibrationRunner", "at_times", "flatten", "series_names"]
 
 
 def series_names(kind: str, target: str) -> tuple[str, ...]:
@@ -56,7 +51,13 @@ def series_names(kind: str, target: str) -> tuple[str, ...]:
 class CalibrationRunner:
     """One run of a trial: ``kind`` (model | scenario | town) ``target`` with ``fixed`` values
     and the task's varied ones; ``times`` are the observed times (the resolution's unit) that
-    the series must hold exactly."""
+    the series must hold exactly.
+
+    ``metrics`` names the numbers the targets read: a run's row holds those only (None: all of
+    them), so that a school run builds its full Result (tables, milestones) only when a target
+    needs a number from it. A worker reads the scenario once per trial and builds the school's
+    World once per study (``session``, see :func:`hyosan.ensemble.runners.school_simulation`).
+    """
 
     kind: str
     target: str
@@ -65,75 +66,29 @@ class CalibrationRunner:
     t_end: float | None = None
     points: int = 201
     times: tuple[float, ...] = ()
+    metrics: tuple[str, ...] | None = None
+    session: str = field(default_factory=new_session, compare=False)
+    #: The study reads a run's row in memory only: the worker does not encode it as a Parquet file.
+    parquet: ClassVar[bool] = False
 
     def overrides(self, params: Mapping[str, Any]) -> dict[str, str]:
         return {**self.fixed, **{k: toml_value(v) for k, v in params.items()}}
 
     def __call__(self, task: RunTask) -> RunOutput:
         if self.kind == "model":
-            return self._model(task)
+            params = {k: float(v) for k, v in self.overrides(task.params).items()}
+            res = run_model(self.target, self.method or "ssa", params, task.seed, self.t_end, self.points)
+            return self._only(model_output(res, dotted=True))
         if self.kind == "scenario":
-            return self._school(task)
-        return self._town(task)
+            sim = school_simulation(self.target, self.overrides(task.params), task.seed, self.session)
+            return school_output(sim, self.points, times=self.times, wanted=self.metrics, dotted=True)
+        res = run_town(self.target, self.overrides(task.params), task.seed, self.method, self.points)
+        return self._only(town_output(res, dotted=True))
 
-    def _model(self, task: RunTask) -> RunOutput:
-        # Imported here: a school study's workers never load the catalogue's solvers.
-        from hyosan.compartmental import get
-
-        net = get(self.target)
-        params = {k: float(v) for k, v in self.overrides(task.params).items()}
-        res = net.simulate(
-            self.method or "ssa",
-            params=params,
-            t_end=self.t_end,
-            runs=1,
-            seed=task.seed,
-            n_points=self.points,
-        )
-        metrics = {**flatten(res.summary()), **model_metrics(res)}
-        out = RunOutput(metrics=metrics, times=np.asarray(res.times, dtype=np.float64))
-        out.series = {name: res.values[0, :, s] for s, name in enumerate(res.species)}
-        return out
-
-    def _school(self, task: RunTask) -> RunOutput:
-        # Imported here: the engine (numba) loads in the workers of a school study only.
-        from hyosan.engine import Simulation
-        from hyosan.results.faithfulness import story_numbers
-        from hyosan.scenario import load_scenario
-
-        sim = Simulation(load_scenario(self.target, self.overrides(task.params)), seed=task.seed)
-        result = sim.run()
-        summary = result.summary()
-        # The story's numbers (docs/faithfulness.md) too: targets name them story.<name>.
-        story = {"story": story_numbers(result)}
-        metrics = {**flatten(summary), **flatten(story), **school_metrics(summary)}
-        grid = np.rint(np.linspace(0, sim.tick, max(2, self.points))).astype(np.int64)
-        extra = np.rint(np.asarray(self.times, dtype=np.float64) / sim.tick_seconds).astype(np.int64)
-        ticks = np.unique(np.concatenate([grid, np.clip(extra, 0, sim.tick)]))
-        out = RunOutput(metrics=metrics, times=ticks * sim.tick_seconds)
-        out.series = school_series(sim.counts[ticks])
-        return out
-
-    def _town(self, task: RunTask) -> RunOutput:
-        # Imported here: the lattice's numba kernels load in the workers of a town study only.
-        from hyosan.lattice.scenario import load_town
-        from hyosan.lattice.simulate import simulate
-
-        sc = load_town(self.target, self.overrides(task.params))
-        res = simulate(
-            sc.lattice,
-            sc.params,
-            days=sc.days,
-            method=self.method or sc.method,
-            seed=task.seed,
-            events=sc.events,
-            record_every=sc.days / (self.points - 1),
-            snapshot_every=sc.days,
-        )
-        counts = res.counts
-        metrics = {**flatten(res.summary()), **town_metrics(res)}
-        out = RunOutput(metrics=metrics, times=counts["t"].to_numpy(dtype=np.float64))
-        out.series = {k: counts[k].to_numpy() for k in TOWN_SERIES}
+    def _only(self, out: RunOutput) -> RunOutput:
+        """The wanted metrics (all of them if one is missing: the targets' error names those there are)."""
+        if self.metrics is not None and all(m in out.metrics for m in self.metrics):
+            out.metrics = {m: out.metrics[m] for m in self.metrics}
         return out
 
 

@@ -10,15 +10,19 @@ A runner returns the run's *metrics* (a flat dict of numbers: one row of the run
 *series* on a common time grid (for the quantile bands; none for a plain function) and, when the
 task asks to keep it, the full result for a run folder.
 
-Workers hold no state between tasks and the outcome depends on the task alone, which is what
-makes a sweep's results independent of the executor.
+A run's outcome depends on its task alone, which is what makes a sweep's results independent
+of the executor. The one thing a worker keeps between tasks is what a school run is built from
+and does not change (:func:`school_simulation`): the validated scenario of each set of overrides
+and the World of each map, made once per worker per sweep and shared, read-only, by its runs.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from hyosan import __version__
 from hyosan.ensemble.spec import RunTask, Value, toml_value
 from hyosan.results.summary import SURVIVED
 from hyosan.states import STATE_NAMES, State
@@ -77,9 +82,10 @@ def execute(runner: Callable[[RunTask], RunOutput], task: RunTask) -> Outcome:
     return Outcome(task=task, status="ok", elapsed_s=time.perf_counter() - start, output=output)
 
 
-def _grid(n_ticks: int, points: int) -> np.ndarray:
-    """``points`` ticks from 0 to the end, evenly spaced (whole ticks, no repeats)."""
-    return np.unique(np.rint(np.linspace(0, n_ticks, max(2, points))).astype(np.int64))
+def _grid(n_ticks: int, points: int, extra: np.ndarray | None = None) -> np.ndarray:
+    """``points`` ticks from 0 to the end, evenly spaced (whole ticks, no repeats), and ``extra``."""
+    grid = np.rint(np.linspace(0, n_ticks, max(2, points))).astype(np.int64)
+    return np.unique(grid if extra is None else np.concatenate([grid, extra]))
 
 
 def file_digest(*paths: Path) -> str:
@@ -89,6 +95,53 @@ def file_digest(*paths: Path) -> str:
         h.update(p.name.encode())
         h.update(Path(p).read_bytes())
     return h.hexdigest()
+
+
+def new_session() -> str:
+    """A fresh key for the workers' caches: one per runner made (one per sweep or study)."""
+    return uuid.uuid4().hex
+
+
+#: Validated scenarios and Worlds a worker keeps between the runs of a sweep or study, by
+#: (session, scenario, overrides) and (session, map file), the least recently used dropped first.
+_LOADED: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+_WORLDS: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+LOADED_KEPT, WORLDS_KEPT = 8, 2
+
+
+def _remember(cache: collections.OrderedDict, key: tuple, make: Callable[[], Any], kept: int) -> Any:
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = make()
+    cache[key] = value
+    while len(cache) > kept:
+        cache.popitem(last=False)
+    return value
+
+
+def school_simulation(scenario: str, overrides: Mapping[str, str], seed: int, session: str = "") -> Any:
+    """A school run ready to start: ``scenario`` with ``overrides`` and ``seed``.
+
+    Its scenario is read and validated once per worker for each (``session``, overrides), and its
+    World built once per worker for each (``session``, map file): every run of a trial (the same
+    overrides) or of a sweep (the same map) after the first starts from them. Neither changes
+    during a run (the run's doors, agents and fields are its own arrays), so a run on a shared
+    World is the run on a fresh one, draw for draw. ``session`` is the runner's: a new sweep or
+    study reads the files again; an empty session caches nothing.
+    """
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
+    from hyosan.engine import Simulation
+    from hyosan.scenario import load_scenario
+    from hyosan.world import load_map
+
+    if not session:
+        return Simulation(load_scenario(scenario, dict(overrides)), seed=seed)
+    key = (session, str(scenario), tuple(sorted(overrides.items())))
+    loaded = _remember(_LOADED, key, lambda: load_scenario(scenario, dict(overrides)), LOADED_KEPT)
+    path = loaded.map_path()
+    world = _remember(_WORLDS, (session, str(path)), lambda: load_map(path), WORLDS_KEPT)
+    return Simulation(loaded, seed=seed, world=world)
 
 
 @dataclass(frozen=True)
@@ -105,16 +158,14 @@ class ScenarioRunner:
     scenario: str
     fixed: Mapping[str, str] = field(default_factory=dict)
     points: int = 101
+    #: What a worker's cache of scenarios and worlds is keyed by (see :func:`school_simulation`).
+    session: str = field(default_factory=new_session, compare=False)
 
     def overrides(self, params: Mapping[str, Value]) -> dict[str, str]:
         return {**self.fixed, **{k: toml_value(v) for k, v in params.items()}}
 
     def __call__(self, task: RunTask) -> RunOutput:
-        # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
-        from hyosan.engine import Simulation
-        from hyosan.scenario import load_scenario
-
-        sim = Simulation(load_scenario(self.scenario, self.overrides(task.params)), seed=task.seed)
+        sim = school_simulation(self.scenario, self.overrides(task.params), task.seed, self.session)
         return school_output(sim, self.points, task.keep)
 
 
@@ -142,17 +193,92 @@ class BranchRunner:
         return school_output(sim, self.points, task.keep)
 
 
-def school_output(sim: Any, points: int, keep: bool) -> RunOutput:
-    """Run ``sim`` to the end: its row (from the summary), its series on ``points`` ticks, and
-    the Result itself if ``keep``."""
-    result = sim.run()
-    output = RunOutput(metrics=school_metrics(result.summary()))
-    ticks = _grid(sim.tick, points)
+def school_output(
+    sim: Any,
+    points: int,
+    keep: bool = False,
+    times: tuple[float, ...] = (),
+    wanted: tuple[str, ...] | None = None,
+    dotted: bool = False,
+) -> RunOutput:
+    """Run ``sim`` to the end: its row, its series on ``points`` ticks (and at ``times``,
+    seconds), and the Result itself if ``keep``.
+
+    The row is :func:`school_metrics` (with ``dotted``, also every number of the run's summary by
+    its dotted path, :func:`flatten`); with ``wanted``, only those metrics. The full Result (its
+    tables, the milestones) is built only when kept or when a wanted number needs it: the runs
+    table's columns come from :func:`core_summary`, the part of the summary the arrays give.
+    """
+    # Imported here: the story's numbers with the engine, in a worker of a school sweep only.
+    from hyosan.results.faithfulness import story_numbers
+
+    sim.run_until(sim.n_ticks)
+    # Every number of the summary (dotted, none named) includes the milestones: the full Result.
+    result = sim.result() if keep or (dotted and wanted is None) else None
+
+    def row(summary: Mapping[str, Any], full: Any = None) -> dict[str, Any]:
+        metrics = school_metrics(summary)
+        if not dotted:
+            return metrics
+        # With the full Result, the story's numbers too (docs/faithfulness.md): story.<name>.
+        story = {"story": story_numbers(full)} if full is not None else {}
+        return {**flatten(summary), **flatten(story), **metrics}
+
+    metrics = row(result.summary(), result) if result is not None else row(core_summary(sim))
+    if wanted is not None:
+        if result is None and any(m not in metrics for m in wanted):
+            result = sim.result()
+            metrics = row(result.summary(), result)
+        if all(m in metrics for m in wanted):  # else all of them: the error names those there are
+            metrics = {m: metrics[m] for m in wanted}
+    output = RunOutput(metrics=metrics)
+    extra = np.rint(np.asarray(times, dtype=np.float64) / sim.tick_seconds).astype(np.int64)
+    ticks = _grid(sim.tick, points, np.clip(extra, 0, sim.tick))
     output.times = ticks * sim.tick_seconds
     output.series = school_series(sim.counts[ticks])
     if keep:
         output.kept = result
     return output
+
+
+def core_summary(sim: Any) -> dict[str, Any]:
+    """The part of a school run's summary that its arrays give (:func:`~hyosan.results.summary.summarise`:
+    final counts, survivors, groups, events...), as :meth:`Simulation.result` computes it, without
+    building the run's tables (a tenth of a second for a six-hour Hyosan High run)."""
+    # Imported here: the summary with the engine, in a worker of a school sweep only.
+    from hyosan.results.summary import summarise
+
+    sim.recorder.drain(sim.arrays.events)
+    sc, pop = sim.scenario, sim.pop
+    meta = {
+        "scenario": sim.loaded.name,
+        "title": sc.scenario.name,
+        "seed": sim.seed,
+        "version": __version__,
+        "tick_s": sim.tick_seconds,
+        "start_clock_s": sc.start_seconds,
+    }
+    return summarise(
+        meta=meta,
+        counts=sim.counts[: sim.tick + 1],
+        events=sim.recorder.events(),
+        agent_role=pop.role,
+        agent_state=pop.state,
+        bitten_at=pop.bitten_at,
+        role_names=list(pop.role_names),
+        adult_roles=[r for r, cfg in sc.roles.items() if cfg.adult],
+    )
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """The numbers of a nested summary by dotted path (lists and text are left out)."""
+    out: dict[str, Any] = {}
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+    elif isinstance(value, bool | int | float | np.integer | np.floating) and prefix:
+        out[prefix[:-1]] = value.item() if isinstance(value, np.generic) else value
+    return out
 
 
 def school_series(counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -205,19 +331,33 @@ class ModelRunner:
     points: int = 101
 
     def __call__(self, task: RunTask) -> RunOutput:
-        # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
-        from hyosan.compartmental import get
-
-        network = get(self.model)
         params = {**self.fixed, **{k: float(v) for k, v in task.params.items()}}
-        res = network.simulate(
-            self.method, params=params, t_end=self.t_end, runs=1, seed=task.seed, n_points=self.points
-        )
-        output = RunOutput(metrics=model_metrics(res), times=np.asarray(res.times, dtype=np.float64))
-        output.series = {name: res.values[0, :, s] for s, name in enumerate(res.species)}
+        res = run_model(self.model, self.method, params, task.seed, self.t_end, self.points)
+        output = model_output(res)
         if task.keep:
             output.kept = res
         return output
+
+
+def run_model(
+    model: str, method: str, params: Mapping[str, float], seed: int, t_end: float | None, points: int
+) -> Any:
+    """One trajectory of a catalogue model (the sweep's and the calibration's runners)."""
+    # Imported here: workers of a model sweep never load the engine (numba), nor of a school one SciPy.
+    from hyosan.compartmental import get
+
+    return get(model).simulate(method, params=dict(params), t_end=t_end, runs=1, seed=seed, n_points=points)
+
+
+def model_output(res: Any, dotted: bool = False) -> RunOutput:
+    """A model run's row (:func:`model_metrics`; with ``dotted``, also every number of its
+    summary by dotted path) and every species on its time grid."""
+    metrics = model_metrics(res)
+    if dotted:
+        metrics = {**flatten(res.summary()), **metrics}
+    output = RunOutput(metrics=metrics, times=np.asarray(res.times, dtype=np.float64))
+    output.series = {name: res.values[0, :, s] for s, name in enumerate(res.species)}
+    return output
 
 
 def model_metrics(res) -> dict[str, Any]:
@@ -264,27 +404,48 @@ class TownRunner:
         return {**self.fixed, **{k: toml_value(v) for k, v in params.items()}}
 
     def __call__(self, task: RunTask) -> RunOutput:
-        # The lattice's numba kernels load in the worker only when a town runs.
-        from hyosan.lattice.scenario import load_town
-        from hyosan.lattice.simulate import simulate
-
-        sc = load_town(self.town, self.overrides(task.params))
-        res = simulate(
-            sc.lattice,
-            sc.params,
-            days=sc.days,
-            method=self.method or sc.method,
-            seed=task.seed,
-            events=sc.events,
-            record_every=sc.days / (self.points - 1),
-            snapshot_every=sc.days,
-        )
-        counts = res.counts
-        output = RunOutput(metrics=town_metrics(res), times=counts["t"].to_numpy(dtype=np.float64))
-        output.series = {k: counts[k].to_numpy() for k in "SEZR"}
+        res = run_town(self.town, self.overrides(task.params), task.seed, self.method, self.points)
+        output = town_output(res)
         if task.keep:
             output.kept = res
         return output
+
+
+#: The counts over time of a town run (its series).
+TOWN_SERIES = ("S", "E", "Z", "R")
+
+
+def run_town(town: str, overrides: Mapping[str, str], seed: int, method: str | None, points: int) -> Any:
+    """One town run (:func:`hyosan.lattice.simulate.simulate`): ``town`` with ``overrides``, by
+    ``method`` (None: the town's own), recorded at ``points`` evenly spaced times. The sweep's and
+    the calibration's runners both run a town through here."""
+    # The lattice's numba kernels load in the worker only when a town runs.
+    from hyosan.lattice.scenario import load_town
+    from hyosan.lattice.simulate import simulate
+
+    sc = load_town(town, dict(overrides))
+    return simulate(
+        sc.lattice,
+        sc.params,
+        days=sc.days,
+        method=method or sc.method,
+        seed=seed,
+        events=sc.events,
+        record_every=sc.days / (points - 1),
+        snapshot_every=sc.days,
+    )
+
+
+def town_output(res: Any, dotted: bool = False) -> RunOutput:
+    """A town run's row (:func:`town_metrics`; with ``dotted``, also every number of its summary
+    by dotted path) and its series :data:`TOWN_SERIES` on the recorded times."""
+    counts = res.counts
+    metrics = town_metrics(res)
+    if dotted:
+        metrics = {**flatten(res.summary()), **metrics}
+    output = RunOutput(metrics=metrics, times=counts["t"].to_numpy(dtype=np.float64))
+    output.series = {k: counts[k].to_numpy() for k in TOWN_SERIES}
+    return output
 
 
 #: The metrics of a town run, in order (see :class:`TownRunner`).

@@ -350,8 +350,39 @@ def intact_parquet(path: Path) -> bool:
 
 def work(runner: Callable[[RunTask], RunOutput], task: RunTask) -> Outcome:
     """What a worker does with a task: run it (:func:`~hyosan.ensemble.runners.execute`) and
-    encode its row (:func:`encode`)."""
-    return encode(execute(runner, task))
+    encode its row (:func:`encode`; only as a dict when the runner's ``parquet`` is False: a
+    calibration keeps no run files)."""
+    outcome = execute(runner, task)
+    return encode(outcome) if getattr(runner, "parquet", True) else as_record(outcome)
+
+
+def as_record(outcome: Outcome) -> Outcome:
+    """Fill in ``outcome.record`` as :func:`encode` does (the same keys and values: Python
+    numbers, the series as lists), without the Parquet bytes; drop the series."""
+    task = outcome.task
+    out = outcome.output
+    record: dict[str, Any] = {
+        "run_id": task.run_id,
+        "set_id": task.set_id,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        **task.params,
+        "status": outcome.status,
+        "error": outcome.error,
+        "elapsed_s": float(outcome.elapsed_s),
+        "traceback": outcome.traceback,
+    }
+    if out is not None:
+        record.update((k, _plain(v)) for k, v in out.metrics.items())
+        if out.times is not None:
+            record["ts.t"] = np.asarray(out.times, dtype=np.float64).tolist()
+            for name, values in out.series.items():
+                values = np.asarray(values)
+                kind = np.int64 if values.dtype.kind in "iub" else np.float64
+                record[f"ts.{name}"] = values.astype(kind).tolist()
+            out.times, out.series = None, {}
+    outcome.record = record
+    return outcome
 
 
 def encode(outcome: Outcome) -> Outcome:

@@ -366,6 +366,7 @@ def town_beats(result: Result, town: str = "hyosan-city", seed: int = 0) -> dict
     """The town a school run seeds (its bitten escapes, at their times; ``hyosan town TOWN --from
     RUN`` in one call): whether its outbreak takes off (at least 1,000 bitten) and how many
     never-infected people reach the camp; None when the school seeded nothing."""
+    # Imported here: the lattice's numba kernels load only when a town is run.
     from hyosan.lattice.scenario import escape_seeds, load_town, on_school_clock
     from hyosan.lattice.simulate import simulate
 
