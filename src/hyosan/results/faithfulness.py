@@ -72,8 +72,9 @@ def beats(result: Result) -> dict[str, Any]:
     turns = ev[ev["kind"] == "turn"]
     created = int((turns["detail"] == "zombie").sum()) + int((a["start_state"] == "zombie").sum())
     rows = ev.reset_index(drop=True)
-    first = rows[rows["kind"] == "bite"].groupby("b").apply(lambda f: f.index[0])
-    order = {int(b): int(r) for b, r in first.items()}
+    bites = rows[rows["kind"] == "bite"]
+    # The row of each agent's first bite (none bitten: an empty frame, not a series, from apply).
+    order = {int(b): int(r) for b, r in bites.reset_index().groupby("b")["index"].min().items()}
     kill_rows = rows.index[rows["kind"] == "kill"]
     by_never = sum(order.get(int(rows.at[r, "a"]), len(rows)) > r for r in kill_rows)
     fate = a["fate"].astype(str)
