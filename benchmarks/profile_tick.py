@@ -128,7 +128,7 @@ def profiled_ticks(t0, t1, run, prm, ns, looked, changed, ts, buf):
         looked[4] += n
         changed[4] += _changed(mode, buf)
         c = cpu_ns(ts)
-        rebuild_cells(agents, run.cells)
+        rebuild_cells(agents, run.cells, prm.W)
         ns[5] += cpu_ns(ts) - c
         looked[5] += n
         attackers = _count(state, ZOMBIE, HALFBIE)

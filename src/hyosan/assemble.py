@@ -18,7 +18,7 @@ from hyosan.rules.consts import BLOCK, N_STATES, T_EXIT
 from hyosan.rules.doors import BARRED_STATES
 from hyosan.rules.hunt import hunt_rows
 from hyosan.rules.noise import DOOR_LOSS, PER_METRE, WALL_LOSS
-from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geometry
+from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geometry, mark_odd_steps
 from hyosan.rules.state import (
     Doors,
     Fields,
@@ -168,6 +168,7 @@ def build_run(sc: Scenario, w: World, pop: Population, rng_move: np.ndarray, rng
         rng_move=rng_move,
         rng_contact=rng_contact,
     )
+    mark_odd_steps(world, run.cells.near)
     mechanics = sc.mechanic_list()
     if mechanics:
         run = run._replace(mech=kernel_arrays(mechanics, sc, w, run, sc.mechanic_values()))

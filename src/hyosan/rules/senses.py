@@ -153,6 +153,8 @@ def nearest_heard(i, f, radius, agents, world, prm, blocks):
     bx1 = min(bw - 1, (x + r) // block)
     if rect_total(blocks.sat_prey, f, by0, bx0, by1, bx1, bw, bh) == 0:
         return -1
+    if blocks.prey_list[-1] <= (by1 - by0 + 1) * (bx1 - bx0 + 1):
+        return _nearest_listed(i, f, y, x, radius * radius, agents, world, blocks)
     best = -1
     bd = radius * radius
     for by in range(by0, by1 + 1):
@@ -169,4 +171,33 @@ def nearest_heard(i, f, radius, agents, world, prm, blocks):
                         bd = d2
                         best = j
                 j = blocks.next[j]
+    return best
+
+
+@kernel_inline
+def _nearest_listed(i, f, y, x, r2, agents, world, blocks):
+    """:func:`nearest_heard`'s answer from the list of prey instead of the blocks (fewer prey
+    than blocks in reach: a story's quiet hours, a few survivors and a hunter's 60 m), the same
+    agent: the blocks are walked in order (and each block's list from the highest id), a later
+    prey at the same distance replacing an earlier one, so ties go to the highest block, then
+    the lowest id."""
+    state, cell, geo, prey_list = agents.state, agents.cell, world.geo, blocks.prey_list
+    best = -1
+    bd = r2
+    bb = -1
+    for k in range(prey_list[-1]):  # ids in increasing order
+        j = prey_list[k]
+        if j == i or not is_prey(state[j]):
+            continue
+        fj, yj, xj = coords(cell[j], geo)
+        if fj != f:
+            continue
+        d2 = float((yj - y) ** 2 + (xj - x) ** 2)
+        if d2 > bd:
+            continue
+        b = world.block_of_cell[cell[j]]
+        if d2 < bd or best < 0 or b > bb:
+            bd = d2
+            best = j
+            bb = b
     return best

@@ -114,6 +114,7 @@ class Blocks(NamedTuple):
     buf_d2: np.ndarray
     sat_prey: np.ndarray
     sat_threat: np.ndarray
+    prey_list: np.ndarray  # int32[n + 1]: the prey on the map, by id (their number in the last entry)
 
 
 class CellIndex(NamedTuple):
@@ -125,6 +126,8 @@ class CellIndex(NamedTuple):
     prey_in: np.ndarray  # uint8[cells]
     zombie_head: np.ndarray
     zombie_touched: np.ndarray
+    near: np.ndarray  # uint8[cells]: bit 0 where prey may be within a step (3 x 3 around prey); bit 1
+    # where a cell has a step that is no grid neighbour (set once): contact looks nowhere else
 
 
 class EventBuffer(NamedTuple):
@@ -239,6 +242,7 @@ def block_index(n_agents: int, n_blocks: int, n_sat: int) -> Blocks:
         np.zeros(64, np.float64),
         np.zeros(n_sat, np.int32),
         np.zeros(n_sat, np.int32),
+        np.zeros(n_agents + 1, np.int32),
     )
 
 
@@ -250,6 +254,7 @@ def cell_index(n_agents: int, n_cells: int) -> CellIndex:
         np.zeros(n_cells, np.uint8),
         np.full(n_cells, -1, np.int32),
         np.zeros(n_agents + 1, np.int64),
+        np.zeros(n_cells, np.uint8),
     )
 
 

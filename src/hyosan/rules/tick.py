@@ -180,7 +180,7 @@ def contact_phase(now, run, prm):
     """Modes settle, then contact."""
     world, agents = run.world, run.agents
     settle_modes(world, agents)
-    rebuild_cells(agents, run.cells)
+    rebuild_cells(agents, run.cells, prm.W)
     offset = below(run.rng_contact, agents.state.shape[0]) if agents.state.shape[0] > 0 else 0
     contact_all(now, offset, world, run.doors, agents, prm, run.noise, run.events, run.cells, run.rng_contact)
 
