@@ -33,7 +33,14 @@ from hyosan.rules.infection import turn_due
 from hyosan.rules.movement import settle_modes
 from hyosan.rules.rng import below
 from hyosan.rules.spatial import rebuild_cells
-from hyosan.rules.tick import count_states, exits_all, index_all, move_all_builtin, senses_all
+from hyosan.rules.tick import (
+    count_states,
+    exits_all,
+    index_all,
+    move_all_builtin,
+    record_frame,
+    senses_all,
+)
 from hyosan.scenario.load import load_scenario
 from school_common import open_floor, open_floor_world_arrays
 
@@ -47,6 +54,7 @@ SYSTEMS = (
     "contact",
     "exits",
     "counts",
+    "frames",
 )
 _libc = ctypes.CDLL(None)
 _clock_gettime = _libc.clock_gettime
@@ -149,7 +157,14 @@ def profiled_ticks(t0, t1, run, prm, ns, looked, changed, ts, buf):
         count_states(run.counts[now + 1], agents)
         ns[8] += cpu_ns(ts) - c
         looked[8] += n
-        if run.flags.routes_changed[0] != 0 or 2 * ev.count[0] > ev.tick.shape[0]:
+        full = False
+        every = run.frames.every[0]
+        if every > 0 and (now + 1) % every == 0:
+            c = cpu_ns(ts)
+            full = record_frame(now + 1, agents, run.frames)
+            ns[9] += cpu_ns(ts) - c
+            looked[9] += n
+        if full or run.flags.routes_changed[0] != 0 or 2 * ev.count[0] > ev.tick.shape[0]:
             return now + 1
     return t1
 

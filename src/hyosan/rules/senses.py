@@ -75,13 +75,30 @@ def sees(a, b, world, door_state, W, H, glass=True):
     return True
 
 
+@kernel_inline
+def shut_in(room, bit, world, doors):
+    """Whether no line of sight leaves ``room`` now: it is sealed for this kind of sight (``bit``
+    1 for humans, who see through windows, 2 for zombies; ``world.sealed``,
+    :func:`~hyosan.rules.spatial.sealed_rooms`) and every door of it is shut, with nobody on the
+    door's tile. Lines between its cells and cells outside then stop at a wall, a window (for
+    zombies) or a shut door: the senses need not trace them (a story's survivors sit barricaded
+    for hours, zombies in the corridors all around them)."""
+    if room < 0 or (world.sealed[room] & bit) == 0:
+        return False
+    for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
+        d = world.room_door_idx[k]
+        if not shut(doors.state[d]) or world.occupancy[doors.cell[d]] != 0:
+            return False
+    return True
+
+
 #: Candidates an agent looks at in one tick, nearest first (lines of sight are the costly part:
 #: an agent in a corridor lined with full classrooms would otherwise test every one of them).
 MAX_LOOKS = 6
 
 
 @kernel_inline
-def nearest_seen(i, want_prey, radius, agents, world, door_state, prm, blocks):
+def nearest_seen(i, want_prey, radius, agents, world, doors, prm, blocks):
     """The nearest agent in sight of ``i`` (prey if ``want_prey`` else threats), or -1.
 
     Candidates within ``radius`` are gathered from the blocks around ``i`` (empty blocks are
@@ -130,7 +147,13 @@ def nearest_seen(i, want_prey, radius, agents, world, door_state, prm, blocks):
             if buf_d2[m] < buf_d2[best]:
                 best = m
         j = buf_idx[best]
-        if sees(c, cell[j], world, door_state, prm.W, prm.H, not want_prey):
+        if want_prey:
+            # Prey shut in a room (not the zombie's) is out of sight: no line to trace.
+            room = world.room_of_cell[cell[j]]
+            hidden = room >= 0 and room != world.room_of_cell[c] and shut_in(room, 2, world, doors)
+        else:
+            hidden = False
+        if not hidden and sees(c, cell[j], world, doors.state, prm.W, prm.H, not want_prey):
             return j
         buf_d2[best] = math.inf
     return -1

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from hyosan.rules.consts import BITTEN, HALFBIE, HUMAN, ZOMBIE
+from hyosan.rules.consts import BITTEN, HALFBIE, HUMAN, OPAQUE, T_DOOR, T_WINDOW, ZOMBIE
 from hyosan.rules.jit import kernel, kernel_inline
 from hyosan.rules.state import WorldArrays
 
@@ -79,11 +79,14 @@ def is_prey(s):
 
 @kernel
 def rebuild_blocks(agents, world, blocks):
-    """Index agents on the map by block; count prey and threats per block; list the prey."""
+    """Index agents on the map by block; count prey and threats per block and threats per room;
+    list the prey."""
     head, nxt, prey, threat = blocks.head, blocks.next, blocks.prey, blocks.threat
     head[:] = -1
     prey[:] = 0
     threat[:] = 0
+    room_threats = blocks.room_threats
+    room_threats[:] = 0
     state, cell, hostile, prey_list = agents.state, agents.cell, agents.hostile, blocks.prey_list
     n_prey = 0
     for i in range(state.shape[0]):
@@ -99,6 +102,9 @@ def rebuild_blocks(agents, world, blocks):
             n_prey += 1
         elif is_threat(s, hostile[i]):
             threat[b] += 1
+            room = world.room_of_cell[cell[i]]
+            if room >= 0:
+                room_threats[room] += 1
     prey_list[-1] = n_prey
 
 
@@ -201,6 +207,45 @@ def index_zombies(agents, idx):
         cell_next[i] = zombie_head[c]
         zombie_head[c] = i
     touched[-1] = n_touched
+
+
+def sealed_rooms(
+    tiles: np.ndarray, room: np.ndarray, door_of_cell: np.ndarray, room_doors: list
+) -> np.ndarray:
+    """uint8 per room: bit 0 where no human's line of sight (through windows) leaves the room
+    while its doors are shut, bit 1 where no zombie's does (windows stop a zombie's sight).
+
+    ``tiles``, ``room`` and ``door_of_cell`` are (floors, H, W) grids. A room is sealed when each
+    of its cells and their 8 grid neighbours is a cell of the room (no door; no window for bit
+    0), a wall or the void, one of the room's own doors, or (bit 1) a window: a line of sight
+    (rules/senses.py: steps to grid neighbours on one floor) between a cell inside and one
+    outside must pass a neighbour that is not the room's, which stops it unless it is a door
+    left open or the line's far end (someone on a door's tile): the senses check those at run
+    time (:func:`~hyosan.rules.senses.shut_in`)."""
+    n_rooms = len(room_doors)
+    if n_rooms == 0:
+        return np.zeros(1, dtype=np.uint8)
+    sealed = np.full(n_rooms, 3, dtype=np.uint8)
+    own = np.zeros((n_rooms, int(door_of_cell.max()) + 2), dtype=bool)  # own[r, door + 1]
+    for r, doors in enumerate(room_doors):
+        own[r, np.asarray(doors, dtype=np.int64) + 1] = True
+    pad = ((0, 0), (1, 1), (1, 1))
+    t = np.pad(tiles, pad, constant_values=int(np.flatnonzero(OPAQUE)[0]))
+    rm = np.pad(room, pad, constant_values=-1)
+    dr = np.pad(door_of_cell, pad, constant_values=-1)
+    inside = room >= 0
+    f, y, x = np.nonzero(inside)
+    r = room[inside]
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            nt = t[f, y + 1 + dy, x + 1 + dx]
+            nr = rm[f, y + 1 + dy, x + 1 + dx]
+            nd = dr[f, y + 1 + dy, x + 1 + dx]
+            window = nt == T_WINDOW
+            rest = np.where(nt == T_DOOR, own[r, nd + 1], (OPAQUE[nt] == 1) | ((nr == r) & ~window))
+            sealed[r[~(rest & ~window)]] &= 2  # a window lets a human's sight through
+            sealed[r[~(rest | window)]] &= 1
+    return sealed
 
 
 def mark_odd_steps(world: WorldArrays, near: np.ndarray) -> None:
