@@ -9,7 +9,10 @@ warm-up that fills numba's cache):
 
 - open floor: 10,000 humans and 10 zombies wandering on 200 x 200 (school_vs_mesa's workload),
   100 ticks: milliseconds per tick;
-- Hyosan High: the built-in scenario, 6 simulated hours, seed 0: seconds.
+- Hyosan High: the built-in scenario, 6 simulated hours, seed 0: seconds;
+- hyosan-high-48h: the same scenario over 48 simulated hours with the darkness mechanic
+  (``--set clock.duration=48h --set 'behaviour.mechanics=["darkness"]'``), seed 0: seconds
+  (``--works`` picks the workloads).
 
 Times are CPU seconds of the run alone (``time.process_time``: on a shared machine, waiting for
 a core is not counted). Reports the medians and the median of the paired per-round ratios
@@ -47,12 +50,13 @@ from school_common import open_floor, open_floor_world_arrays
 from hyosan.engine import Simulation
 from hyosan.scenario.load import load_scenario
 work = sys.argv[1]
+LONG = {"clock.duration": "48h", "behaviour.mechanics": '["darkness"]'}
 if work == "open-floor":
     sim = Simulation(open_floor(10_000, 10, 100), seed=0, world=open_floor_world_arrays(200, 200))
     t = time.process_time(); sim.run_until(sim.n_ticks); dt = time.process_time() - t
     print(json.dumps({"value": dt / 100 * 1000, "unit": "ms/tick"}))
 else:
-    sim = Simulation(load_scenario("hyosan-high"), seed=0)
+    sim = Simulation(load_scenario("hyosan-high", LONG if work == "hyosan-high-48h" else None), seed=0)
     t = time.process_time(); sim.run_until(sim.n_ticks); dt = time.process_time() - t
     print(json.dumps({"value": dt, "unit": "s"}))
 """
@@ -67,10 +71,12 @@ from hyosan.engine import Simulation as SimAfter
 from hyosan.scenario.load import load_scenario as load_after
 from hyosan_before.engine import Simulation as SimBefore
 from hyosan_before.scenario.load import load_scenario as load_before
+LONG = {"clock.duration": "48h", "behaviour.mechanics": '["darkness"]'}
 def builder(Sim, sc, load, work):
     if work == "open-floor":
         return lambda: Sim(sc.open_floor(10_000, 10, 100), seed=0, world=sc.open_floor_world_arrays(200, 200))
-    return lambda: Sim(load("hyosan-high"), seed=0)
+    loaded = load("hyosan-high", LONG if work == "hyosan-high-48h" else None)
+    return lambda: Sim(loaded, seed=0)
 engines = {(tree, w): builder(*parts, w) for w in works for tree, parts in
            (("before", (SimBefore, sc_before, load_before)), ("after", (SimAfter, sc_after, load_after)))}
 def timed(build):
@@ -151,32 +157,32 @@ def main() -> None:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--same-process", dest="same", action="store_true", default=True)
     mode.add_argument("--processes", dest="same", action="store_false")
+    ap.add_argument(
+        "--works",
+        default="open-floor,hyosan-high",
+        help="comma-separated workloads: open-floor, hyosan-high (6 h), hyosan-high-48h",
+    )
     args = ap.parse_args()
-    works = ("open-floor", "hyosan-high")
+    works = tuple(args.works.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         before, after = Path(tmp) / "before", Path(tmp) / "after"
         for tree, rev in ((before, args.before), (after, args.after)):
-            if rev:
-                subprocess.run(
-                    ["git", "worktree", "add", "-q", "--detach", str(tree), rev], cwd=ROOT, check=True
-                )
-        try:
-            trees = {"before": before, "after": after if args.after else ROOT}
-            if args.same:
-                times = measure_same_process(trees["before"], args.before, trees["after"], args.rounds, works)
-            else:
-                for tree in trees.values():  # compile (or load) the kernels once per tree
-                    for work in works:
-                        measure(tree, work)
-                times = {(t, w): [] for t in trees for w in works}
-                for _ in range(args.rounds):
-                    for work in works:
-                        for name, tree in trees.items():
-                            times[name, work].append(measure(tree, work))
-        finally:
-            for tree in (before, after):
-                if tree.exists():
-                    subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+            if rev:  # an export of the revision (no worktree: the repository's list is shared)
+                tree.mkdir()
+                archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True)
+                subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        trees = {"before": before, "after": after if args.after else ROOT}
+        if args.same:
+            times = measure_same_process(trees["before"], args.before, trees["after"], args.rounds, works)
+        else:
+            for tree in trees.values():  # compile (or load) the kernels once per tree
+                for work in works:
+                    measure(tree, work)
+            times = {(t, w): [] for t in trees for w in works}
+            for _ in range(args.rounds):
+                for work in works:
+                    for name, tree in trees.items():
+                        times[name, work].append(measure(tree, work))
     report = {
         "before": args.before,
         "after": args.after or "this checkout",

@@ -3,9 +3,9 @@
     python scripts/fingerprint.py > before.json     # on the old code
     python scripts/fingerprint.py --check before.json   # on the new code: lists what differs
 
-Runs Hyosan High (two seeds, 3 h), the ensemble benchmark's corridor school (with a checkpoint
-taken and resumed part-way when the engine can), and the open-floor benchmark; hashes the final
-population arrays, the counts and the events table of each.
+Runs Hyosan High (two seeds, 3 h; one seed 24 h in the dark), the ensemble benchmark's corridor
+school (with a checkpoint taken and resumed part-way when the engine can), and the open-floor
+benchmark; hashes the final population arrays, the counts and the events table of each.
 """
 
 from __future__ import annotations
@@ -56,6 +56,15 @@ def cases():
             f"hyosan-high/{seed}",
             lambda s=seed: Simulation(load_scenario("hyosan-high", {"clock.duration": "3h"}), seed=s),
         )
+    # A day and a night in the dark (the darkness mechanic's generated kernel), most of it the
+    # quiet hours a long story has: what the engine skips there must change nothing either.
+    yield (
+        "hyosan-high-dark-24h/0",
+        lambda: Simulation(
+            load_scenario("hyosan-high", {"clock.duration": "24h", "behaviour.mechanics": '["darkness"]'}),
+            seed=0,
+        ),
+    )
     yield "corridor/3", lambda: Simulation(load_scenario(ROOT / "benchmarks/ensemble_school.toml"), seed=3)
     yield (
         "open-floor/5",

@@ -18,7 +18,14 @@ from hyosan.rules.consts import BLOCK, N_STATES, T_EXIT
 from hyosan.rules.doors import BARRED_STATES
 from hyosan.rules.hunt import hunt_rows
 from hyosan.rules.noise import DOOR_LOSS, PER_METRE, WALL_LOSS
-from hyosan.rules.spatial import block_layout, count_occupancy, full_cells, geometry
+from hyosan.rules.spatial import (
+    block_layout,
+    count_occupancy,
+    full_cells,
+    geometry,
+    mark_odd_steps,
+    sealed_rooms,
+)
 from hyosan.rules.state import (
     Doors,
     Fields,
@@ -29,6 +36,7 @@ from hyosan.rules.state import (
     block_index,
     cell_index,
     event_buffer,
+    frame_buffer,
     hunts,
     noise_map,
 )
@@ -130,6 +138,7 @@ def world_arrays(
         geo=geometry(F, H, W),
         full=full_cells(w.nbr_start, w.nbr_idx, w.nbr_cost, W),
         stair_links=np.asarray(w.stair_links, dtype=np.int64).reshape(-1, 2),
+        sealed=sealed_rooms(w.tiles, w.room_id, w.door_of_cell.reshape(w.tiles.shape), doors_of_room),
     )
 
 
@@ -162,12 +171,14 @@ def build_run(sc: Scenario, w: World, pop: Population, rng_move: np.ndarray, rng
         hunts=hunts(hunt_rows(n_cells) if sc.halfbies.hunt_range > 0 else 0, n_cells, w.nbr_idx.size),
         events=event_buffer(max(4096, 4 * n + 1024)),
         flags=Flags(np.zeros(1, dtype=np.int64)),
-        blocks=block_index(n, n_blocks, F * (bh + 1) * (bw + 1)),
+        blocks=block_index(n, n_blocks, F * (bh + 1) * (bw + 1), len(w.rooms)),
         cells=cell_index(n, n_cells),
         counts=np.zeros((sc.n_ticks + 1, N_STATES, len(pop.role_names)), dtype=np.int32),
         rng_move=rng_move,
         rng_contact=rng_contact,
+        frames=frame_buffer(n, max(1, sc.ticks(sc.clock.frame_every)), sc.n_ticks),
     )
+    mark_odd_steps(world, run.cells.near)
     mechanics = sc.mechanic_list()
     if mechanics:
         run = run._replace(mech=kernel_arrays(mechanics, sc, w, run, sc.mechanic_values()))

@@ -182,7 +182,7 @@ def _leaves(value: Any, prefix: str):
 def _run_saved(name: str) -> bool:
     """Whether a leaf of the named state is saved: not the agents' (the population's arrays)
     nor the building's static ones (rebuilt from the map); everything else, new ones included."""
-    if name.startswith("run.agents."):
+    if name.startswith(("run.agents.", "run.frames.")):  # frames: a buffer, drained after every call
         return False
     return not name.startswith("run.world.") or name == "run.world.occupancy"
 

@@ -81,6 +81,7 @@ class Simulation:
         self.timeline = Timeline(self)
         self.recorder = Recorder(sc.ticks(sc.clock.frame_every))
         self.recorder.frame(0, self.pop)
+        self.arrays.frames.every[0] = self.recorder.frame_every  # the kernels record the frames
 
     # -- what handlers and systems look at --------------------------------------------------
     @property
@@ -205,8 +206,10 @@ class Simulation:
         return self.tick >= self.n_ticks
 
     def _next_stop(self, limit: int) -> int:
+        """The next tick Python has work at: a timeline event, a user system or table (frames
+        are recorded by the kernels, which return when their buffer is full)."""
         nxt = self.timeline.next_stop(self.tick, limit)
-        for k in [self.recorder.frame_every, *(k for _, k in self.user_systems), *self.recorder.periods()]:
+        for k in [*(k for _, k in self.user_systems), *self.recorder.periods()]:
             nxt = min(nxt, (self.tick // k + 1) * k)
         return max(nxt, self.tick + 1)
 
@@ -222,6 +225,7 @@ class Simulation:
             stop = self._next_stop(limit)
             self.tick = int(self.advance(self.tick, stop, self.arrays, self.prm))
             self.recorder.drain(self.arrays.events)
+            self.recorder.take_frames(self.arrays.frames)
             if self.arrays.flags.routes_changed[0]:
                 self.refresh_routes()
             if self.tick % self.recorder.frame_every == 0:

@@ -26,7 +26,7 @@ from hyosan.results.tables import (
     timeline,
     world_info,
 )
-from hyosan.rules.state import EventBuffer
+from hyosan.rules.state import EventBuffer, Frames
 from hyosan.states import EVENT_NAMES, State
 from hyosan.world import World
 
@@ -93,6 +93,20 @@ class Recorder:
         self.frame_cells.append(np.where(gone, -1, pop.cell).astype(np.int32))
         self.frame_states.append(pop.state.copy())
         self.frame_modes.append(pop.mode.copy())
+
+    def take_frames(self, frames: Frames) -> None:
+        """Move the frames the kernels recorded (:class:`~hyosan.rules.state.Frames`) into the
+        record and empty the buffer."""
+        k = int(frames.count[0])
+        for j in range(k):
+            tick = int(frames.tick[j])
+            if self.frame_ticks and self.frame_ticks[-1] == tick:
+                continue
+            self.frame_ticks.append(tick)
+            self.frame_cells.append(frames.cell[j].copy())
+            self.frame_states.append(frames.state[j].copy())
+            self.frame_modes.append(frames.mode[j].copy())
+        frames.count[0] = 0
 
     def add_collector(self, name: str, fn: Callable[[Any], Any], every: int) -> None:
         if not name.isidentifier() or name in ("counts", "events", "agents"):

@@ -208,8 +208,10 @@ def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
     ``idx`` indexes the prey (:func:`~hyosan.rules.spatial.rebuild_cells`); the zombies are
     indexed into it the first time a defender looks for one this tick.
     """
+    if idx.touched[-1] == 0:
+        return  # no prey on the map: nobody attacks, nobody defends (and nothing is drawn)
     zombies_indexed = False
-    state, traits, hostile = agents.state, agents.traits, agents.hostile
+    state, traits, hostile, near, cell = agents.state, agents.traits, agents.hostile, idx.near, agents.cell
     n = state.shape[0]
     i = offset - 1
     for _ in range(n):
@@ -217,6 +219,8 @@ def contact_all(now, offset, world, doors, agents, prm, noise, ev, idx, gen):
         if i == n:
             i = 0
         s = state[i]
+        if (s != ZOMBIE and s != HALFBIE) or near[cell[i]] == 0:
+            continue  # no prey within a step (idx.near): the common case, one load
         if is_threat(s, hostile[i]):
             h = adjacent_prey(i, agents, world, idx, prm.W)
             if h < 0:

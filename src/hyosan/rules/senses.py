@@ -75,13 +75,30 @@ def sees(a, b, world, door_state, W, H, glass=True):
     return True
 
 
+@kernel_inline
+def shut_in(room, bit, world, doors):
+    """Whether no line of sight leaves ``room`` now: it is sealed for this kind of sight (``bit``
+    1 for humans, who see through windows, 2 for zombies; ``world.sealed``,
+    :func:`~hyosan.rules.spatial.sealed_rooms`) and every door of it is shut, with nobody on the
+    door's tile. Lines between its cells and cells outside then stop at a wall, a window (for
+    zombies) or a shut door: the senses need not trace them (a story's survivors sit barricaded
+    for hours, zombies in the corridors all around them)."""
+    if room < 0 or (world.sealed[room] & bit) == 0:
+        return False
+    for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
+        d = world.room_door_idx[k]
+        if not shut(doors.state[d]) or world.occupancy[doors.cell[d]] != 0:
+            return False
+    return True
+
+
 #: Candidates an agent looks at in one tick, nearest first (lines of sight are the costly part:
 #: an agent in a corridor lined with full classrooms would otherwise test every one of them).
 MAX_LOOKS = 6
 
 
 @kernel_inline
-def nearest_seen(i, want_prey, radius, agents, world, door_state, prm, blocks):
+def nearest_seen(i, want_prey, radius, agents, world, doors, prm, blocks):
     """The nearest agent in sight of ``i`` (prey if ``want_prey`` else threats), or -1.
 
     Candidates within ``radius`` are gathered from the blocks around ``i`` (empty blocks are
@@ -130,7 +147,13 @@ def nearest_seen(i, want_prey, radius, agents, world, door_state, prm, blocks):
             if buf_d2[m] < buf_d2[best]:
                 best = m
         j = buf_idx[best]
-        if sees(c, cell[j], world, door_state, prm.W, prm.H, not want_prey):
+        if want_prey:
+            # Prey shut in a room (not the zombie's) is out of sight: no line to trace.
+            room = world.room_of_cell[cell[j]]
+            hidden = room >= 0 and room != world.room_of_cell[c] and shut_in(room, 2, world, doors)
+        else:
+            hidden = False
+        if not hidden and sees(c, cell[j], world, doors.state, prm.W, prm.H, not want_prey):
             return j
         buf_d2[best] = math.inf
     return -1
@@ -153,6 +176,8 @@ def nearest_heard(i, f, radius, agents, world, prm, blocks):
     bx1 = min(bw - 1, (x + r) // block)
     if rect_total(blocks.sat_prey, f, by0, bx0, by1, bx1, bw, bh) == 0:
         return -1
+    if blocks.prey_list[-1] <= (by1 - by0 + 1) * (bx1 - bx0 + 1):
+        return _nearest_listed(i, f, y, x, radius * radius, agents, world, blocks)
     best = -1
     bd = radius * radius
     for by in range(by0, by1 + 1):
@@ -169,4 +194,33 @@ def nearest_heard(i, f, radius, agents, world, prm, blocks):
                         bd = d2
                         best = j
                 j = blocks.next[j]
+    return best
+
+
+@kernel_inline
+def _nearest_listed(i, f, y, x, r2, agents, world, blocks):
+    """:func:`nearest_heard`'s answer from the list of prey instead of the blocks (fewer prey
+    than blocks in reach: a story's quiet hours, a few survivors and a hunter's 60 m), the same
+    agent: the blocks are walked in order (and each block's list from the highest id), a later
+    prey at the same distance replacing an earlier one, so ties go to the highest block, then
+    the lowest id."""
+    state, cell, geo, prey_list = agents.state, agents.cell, world.geo, blocks.prey_list
+    best = -1
+    bd = r2
+    bb = -1
+    for k in range(prey_list[-1]):  # ids in increasing order
+        j = prey_list[k]
+        if j == i or not is_prey(state[j]):
+            continue
+        fj, yj, xj = coords(cell[j], geo)
+        if fj != f:
+            continue
+        d2 = float((yj - y) ** 2 + (xj - x) ** 2)
+        if d2 > bd:
+            continue
+        b = world.block_of_cell[cell[j]]
+        if d2 < bd or best < 0 or b > bb:
+            bd = d2
+            best = j
+            bb = b
     return best

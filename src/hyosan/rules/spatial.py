@@ -15,8 +15,9 @@ import math
 
 import numpy as np
 
-from hyosan.rules.consts import BITTEN, HALFBIE, HUMAN, ZOMBIE
+from hyosan.rules.consts import BITTEN, HALFBIE, HUMAN, OPAQUE, T_DOOR, T_WINDOW, ZOMBIE
 from hyosan.rules.jit import kernel, kernel_inline
+from hyosan.rules.state import WorldArrays
 
 
 @kernel_inline
@@ -78,12 +79,16 @@ def is_prey(s):
 
 @kernel
 def rebuild_blocks(agents, world, blocks):
-    """Index agents on the map by block; count prey and threats per block."""
+    """Index agents on the map by block; count prey and threats per block and threats per room;
+    list the prey."""
     head, nxt, prey, threat = blocks.head, blocks.next, blocks.prey, blocks.threat
     head[:] = -1
     prey[:] = 0
     threat[:] = 0
-    state, cell, hostile = agents.state, agents.cell, agents.hostile
+    room_threats = blocks.room_threats
+    room_threats[:] = 0
+    state, cell, hostile, prey_list = agents.state, agents.cell, agents.hostile, blocks.prey_list
+    n_prey = 0
     for i in range(state.shape[0]):
         s = state[i]
         if not on_map(s):
@@ -93,8 +98,14 @@ def rebuild_blocks(agents, world, blocks):
         head[b] = i
         if is_prey(s):
             prey[b] += 1
+            prey_list[n_prey] = i
+            n_prey += 1
         elif is_threat(s, hostile[i]):
             threat[b] += 1
+            room = world.room_of_cell[cell[i]]
+            if room >= 0:
+                room_threats[room] += 1
+    prey_list[-1] = n_prey
 
 
 @kernel
@@ -131,7 +142,7 @@ def rect_total(sat, f, by0, bx0, by1, bx1, bw, bh):
 
 
 @kernel
-def rebuild_cells(agents, idx):
+def rebuild_cells(agents, idx, width):
     """Index the prey (humans, bitten or not) by cell (``idx.touched`` records the heads set, to clear
     them next time).
 
@@ -141,11 +152,17 @@ def rebuild_cells(agents, idx):
     contact needs them (:func:`index_zombies`): late in an outbreak they are most of the agents,
     and most ticks nobody looks for them.
     """
-    cell_head, cell_next, touched, prey_in = idx.head, idx.next, idx.touched, idx.prey_in
+    cell_head, cell_next, touched, prey_in, near = idx.head, idx.next, idx.touched, idx.prey_in, idx.near
     n_touched = touched[-1]
+    W = width
+    top = near.shape[0] - 1
     for k in range(n_touched):
-        cell_head[touched[k]] = -1
-        prey_in[touched[k]] = 0
+        c = touched[k]
+        cell_head[c] = -1
+        prey_in[c] = 0
+        for dy in (-W, 0, W):  # the 3 x 3 stamp around it (see below), bit 1 kept
+            for m in range(max(0, c + dy - 1), min(top, c + dy + 1) + 1):
+                near[m] &= 2
     n_touched = 0
     state, cell = agents.state, agents.cell
     for i in range(state.shape[0]):
@@ -158,6 +175,15 @@ def rebuild_cells(agents, idx):
             prey_in[c] = 1
         cell_next[i] = cell_head[c]
         cell_head[c] = i
+    # Where an attacker may find prey within a step: the 3 x 3 cells around each prey's cell (a
+    # step of the walking graph under 2 m is one of them, or the cell's bit 1 is set): contact
+    # skips every other attacker at the cost of one load (late in a story most have nobody
+    # near). Flat offsets wrap across rows and floors at the edges: more cells, never fewer.
+    for k in range(n_touched):
+        c = touched[k]
+        for dy in (-W, 0, W):
+            for m in range(max(0, c + dy - 1), min(top, c + dy + 1) + 1):
+                near[m] |= 1
     touched[-1] = n_touched
 
 
@@ -181,6 +207,61 @@ def index_zombies(agents, idx):
         cell_next[i] = zombie_head[c]
         zombie_head[c] = i
     touched[-1] = n_touched
+
+
+def sealed_rooms(
+    tiles: np.ndarray, room: np.ndarray, door_of_cell: np.ndarray, room_doors: list
+) -> np.ndarray:
+    """uint8 per room: bit 0 where no human's line of sight (through windows) leaves the room
+    while its doors are shut, bit 1 where no zombie's does (windows stop a zombie's sight).
+
+    ``tiles``, ``room`` and ``door_of_cell`` are (floors, H, W) grids. A room is sealed when each
+    of its cells and their 8 grid neighbours is a cell of the room (no door; no window for bit
+    0), a wall or the void, one of the room's own doors, or (bit 1) a window: a line of sight
+    (rules/senses.py: steps to grid neighbours on one floor) between a cell inside and one
+    outside must pass a neighbour that is not the room's, which stops it unless it is a door
+    left open or the line's far end (someone on a door's tile): the senses check those at run
+    time (:func:`~hyosan.rules.senses.shut_in`)."""
+    n_rooms = len(room_doors)
+    if n_rooms == 0:
+        return np.zeros(1, dtype=np.uint8)
+    sealed = np.full(n_rooms, 3, dtype=np.uint8)
+    own = np.zeros((n_rooms, int(door_of_cell.max()) + 2), dtype=bool)  # own[r, door + 1]
+    for r, doors in enumerate(room_doors):
+        own[r, np.asarray(doors, dtype=np.int64) + 1] = True
+    pad = ((0, 0), (1, 1), (1, 1))
+    t = np.pad(tiles, pad, constant_values=int(np.flatnonzero(OPAQUE)[0]))
+    rm = np.pad(room, pad, constant_values=-1)
+    dr = np.pad(door_of_cell, pad, constant_values=-1)
+    inside = room >= 0
+    f, y, x = np.nonzero(inside)
+    r = room[inside]
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            nt = t[f, y + 1 + dy, x + 1 + dx]
+            nr = rm[f, y + 1 + dy, x + 1 + dx]
+            nd = dr[f, y + 1 + dy, x + 1 + dx]
+            window = nt == T_WINDOW
+            rest = np.where(nt == T_DOOR, own[r, nd + 1], (OPAQUE[nt] == 1) | ((nr == r) & ~window))
+            sealed[r[~(rest & ~window)]] &= 2  # a window lets a human's sight through
+            sealed[r[~(rest | window)]] &= 1
+    return sealed
+
+
+def mark_odd_steps(world: WorldArrays, near: np.ndarray) -> None:
+    """Bit 1 of ``near`` on cells with a step under 2 m (contact's reach) to a cell outside their
+    3 x 3 neighbourhood on the grid (none on maps made of tiles; a user's graph might have some):
+    contact always looks around those."""
+    n_cells = near.shape[0]
+    src = np.repeat(np.arange(n_cells), np.diff(world.nbr_start))
+    dst = world.nbr_idx.astype(np.int64)
+    geo = world.geo
+    far = (
+        (geo[src, 0] != geo[dst, 0])
+        | (np.abs(geo[src, 1] - geo[dst, 1]) > 1)
+        | (np.abs(geo[src, 2] - geo[dst, 2]) > 1)
+    )
+    near[src[(world.nbr_cost < 2.0) & far]] |= 2
 
 
 @kernel

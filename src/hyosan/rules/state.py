@@ -35,6 +35,7 @@ class WorldArrays(NamedTuple):
     geo: np.ndarray  # int32[cells, 3] (floor, y, x) of each cell
     full: np.ndarray  # uint8[cells] 1 where a cell's edges are its 8 grid neighbours
     stair_links: np.ndarray  # int64[links, 2] pairs of stair cells a flight joins, floor to floor
+    sealed: np.ndarray  # uint8[rooms] 1 where a room's doors, once shut, hide it from sight (senses)
 
 
 class Doors(NamedTuple):
@@ -114,6 +115,8 @@ class Blocks(NamedTuple):
     buf_d2: np.ndarray
     sat_prey: np.ndarray
     sat_threat: np.ndarray
+    prey_list: np.ndarray  # int32[n + 1]: the prey on the map, by id (their number in the last entry)
+    room_threats: np.ndarray  # int32[rooms]: threats standing in each room
 
 
 class CellIndex(NamedTuple):
@@ -125,6 +128,8 @@ class CellIndex(NamedTuple):
     prey_in: np.ndarray  # uint8[cells]
     zombie_head: np.ndarray
     zombie_touched: np.ndarray
+    near: np.ndarray  # uint8[cells]: bit 0 where prey may be within a step (3 x 3 around prey); bit 1
+    # where a cell has a step that is no grid neighbour (set once): contact looks nowhere else
 
 
 class EventBuffer(NamedTuple):
@@ -229,7 +234,7 @@ def hunts(rows: int, n_cells: int, n_edges: int) -> Hunts:
     )
 
 
-def block_index(n_agents: int, n_blocks: int, n_sat: int) -> Blocks:
+def block_index(n_agents: int, n_blocks: int, n_sat: int, n_rooms: int = 1) -> Blocks:
     return Blocks(
         np.full(n_blocks, -1, np.int32),
         np.full(n_agents, -1, np.int32),
@@ -239,6 +244,8 @@ def block_index(n_agents: int, n_blocks: int, n_sat: int) -> Blocks:
         np.zeros(64, np.float64),
         np.zeros(n_sat, np.int32),
         np.zeros(n_sat, np.int32),
+        np.zeros(n_agents + 1, np.int32),
+        np.zeros(max(1, n_rooms), np.int32),
     )
 
 
@@ -250,6 +257,37 @@ def cell_index(n_agents: int, n_cells: int) -> CellIndex:
         np.zeros(n_cells, np.uint8),
         np.full(n_cells, -1, np.int32),
         np.zeros(n_agents + 1, np.int64),
+        np.zeros(n_cells, np.uint8),
+    )
+
+
+class Frames(NamedTuple):
+    """Frames the tick kernels record every ``every`` ticks, the engine drains between calls: the
+    kernel returns only when the buffer is full (or the engine has other work), not every frame."""
+
+    every: np.ndarray  # int64[1] ticks between frames (0: the kernels record none)
+    tick: np.ndarray  # int32[K] tick of each frame
+    cell: np.ndarray  # int32[K, n] cells (-1: off the map, escaped or rescued)
+    state: np.ndarray  # int8[K, n]
+    mode: np.ndarray  # int8[K, n]
+    count: np.ndarray  # int64[1] frames held
+
+
+#: Bytes of frames a run's buffer holds at most (a frame is 6 bytes an agent).
+FRAME_BUFFER_BYTES = 4 << 20
+
+
+def frame_buffer(n_agents: int, every: int, ticks: int) -> Frames:
+    """A buffer of frames for a run of ``ticks`` ticks: up to an hour of them, within
+    :data:`FRAME_BUFFER_BYTES` (at least one)."""
+    k = max(1, min(360, ticks // max(1, every) + 1, FRAME_BUFFER_BYTES // (6 * max(1, n_agents))))
+    return Frames(
+        np.full(1, every, np.int64),
+        np.zeros(k, np.int32),
+        np.zeros((k, n_agents), np.int32),
+        np.zeros((k, n_agents), np.int8),
+        np.zeros((k, n_agents), np.int8),
+        np.zeros(1, np.int64),
     )
 
 
@@ -270,4 +308,5 @@ class Run(NamedTuple):
     counts: np.ndarray  # int32[ticks + 1, states, roles]: counts after each tick
     rng_move: np.ndarray  # uint64[4] xoshiro256** state of the movement stream
     rng_contact: np.ndarray  # uint64[4] the contact stream
+    frames: Frames
     mech: tuple = ()  # the arrays of the scenario's mechanics, by name (hyosan.mechanics)

@@ -28,6 +28,7 @@ from hyosan.rules.consts import (
     HIDE,
     HUMAN,
     HUNT,
+    RESCUED,
     SEEK,
     T_EXIT,
     TR_COURAGE,
@@ -43,7 +44,7 @@ from hyosan.rules.log import emit
 from hyosan.rules.movement import builtin, move_all, settle_modes
 from hyosan.rules.noise import heard
 from hyosan.rules.rng import below
-from hyosan.rules.senses import nearest_heard, nearest_seen
+from hyosan.rules.senses import nearest_heard, nearest_seen, shut_in
 from hyosan.rules.spatial import is_threat, rebuild_blocks, rebuild_cells, summed_area
 
 
@@ -57,7 +58,7 @@ def zombie_senses(i, s, now, run, prm):
         agents.mode[i] = WANDER
         return
     sight = prm.z_sight if s == ZOMBIE else agents.traits[i, TR_SIGHT]
-    j = nearest_seen(i, True, sight, agents, run.world, run.doors.state, prm, run.blocks)
+    j = nearest_seen(i, True, sight, agents, run.world, run.doors, prm, run.blocks)
     if j < 0 and s == HALFBIE and prm.hb_hunt > 0.0:
         t = hunt(i, agents, run.world, prm, run.blocks)
         if t >= 0:
@@ -96,7 +97,11 @@ def human_senses(i, s, now, run, prm):
         return
     agents, world, noise = run.agents, run.world, run.noise
     mode, cell, leader = agents.mode, agents.cell, agents.leader
-    j = nearest_seen(i, False, agents.traits[i, TR_SIGHT], agents, world, run.doors.state, prm, run.blocks)
+    room = world.room_of_cell[cell[i]]
+    if room >= 0 and run.blocks.room_threats[room] == 0 and shut_in(room, 1, world, run.doors):
+        j = -1  # behind shut doors, no threat inside: nothing to see (the search would fail)
+    else:
+        j = nearest_seen(i, False, agents.traits[i, TR_SIGHT], agents, world, run.doors, prm, run.blocks)
     agents.target[i] = cell[j] if j >= 0 else -1
     if mode[i] == CALM:
         ldr = leader[i]
@@ -180,19 +185,39 @@ def contact_phase(now, run, prm):
     """Modes settle, then contact."""
     world, agents = run.world, run.agents
     settle_modes(world, agents)
-    rebuild_cells(agents, run.cells)
+    rebuild_cells(agents, run.cells, prm.W)
     offset = below(run.rng_contact, agents.state.shape[0]) if agents.state.shape[0] > 0 else 0
     contact_all(now, offset, world, run.doors, agents, prm, run.noise, run.events, run.cells, run.rng_contact)
 
 
+@kernel
+def record_frame(tick, agents, frames):
+    """Photograph the agents (cell, state, mode; off the map: cell -1) as frame ``tick``; True
+    when the buffer is full."""
+    k = frames.count[0]
+    state, cell, mode = agents.state, agents.cell, agents.mode
+    frames.tick[k] = tick
+    for i in range(state.shape[0]):
+        s = state[i]
+        frames.cell[k, i] = -1 if s == ESCAPED or s == RESCUED else cell[i]
+        frames.state[k, i] = s
+        frames.mode[k, i] = mode[i]
+    frames.count[0] = k + 1
+    return k + 1 == frames.tick.shape[0]
+
+
 @kernel_inline
 def end_tick(now, run, prm):
-    """Exits, counts; True when Python has work (the routes changed or the event buffer is more
-    than half full)."""
-    ev = run.events
+    """Exits, counts, the frame if one is due; True when Python has work (the routes changed,
+    the event buffer is more than half full, or the frame buffer is full)."""
+    ev, frames = run.events, run.frames
     exits_all(now, run.world, run.agents, prm, ev)
     count_states(run.counts[now + 1], run.agents)
-    return run.flags.routes_changed[0] != 0 or 2 * ev.count[0] > ev.tick.shape[0]
+    full = False
+    every = frames.every[0]
+    if every > 0 and (now + 1) % every == 0:
+        full = record_frame(now + 1, run.agents, frames)
+    return full or run.flags.routes_changed[0] != 0 or 2 * ev.count[0] > ev.tick.shape[0]
 
 
 @kernel_inline
