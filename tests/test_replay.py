@@ -897,6 +897,8 @@ def test_huddled_names_are_placed_apart_and_inside(browser, huddle_file, viewpor
                 assert [b["text"] for b in boxes if b["kind"] == "floor"] == ["1F", "2F <b>roof</b>"]
             for _ in range(3):
                 page.click("#replay-zoom-in")
+                # the view is redrawn on the next animation frame: wait for two before measuring
+                page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                 assert_labels_fit(page)
         page.select_option("#replay-floor", "0")
         page.select_option("#replay-follow", "0")  # following: the name is still placed inside
