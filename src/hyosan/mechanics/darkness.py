@@ -25,8 +25,6 @@ from hyosan.rules.clock import time_of_day, within
 from hyosan.rules.consts import (
     BITTEN,
     CHASE,
-    D_BARRICADED,
-    D_CLOSED,
     FLEE,
     HIDDEN,
     HUMAN,
@@ -35,6 +33,7 @@ from hyosan.rules.consts import (
     WANDER,
     ZOMBIE,
 )
+from hyosan.rules.doors import unbar_room
 from hyosan.rules.jit import kernel_inline
 from hyosan.rules.noise import heard
 from hyosan.rules.spatial import euclid
@@ -51,17 +50,6 @@ def dark(c, now, run, prm):
     """Whether cell ``c`` is dark now: night, and its room's light (the corridors' outside
     rooms) off."""
     return night(now, prm) and run.mech.lights[run.world.room_of_cell[c] + 1] == 0
-
-
-@kernel_inline
-def unbar(room, run):
-    """A leaving group takes its barricades down (the doors are shut, not barred)."""
-    world, doors = run.world, run.doors
-    for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
-        d = world.room_door_idx[k]
-        if doors.state[d] == D_BARRICADED:
-            doors.state[d] = D_CLOSED
-            run.flags.routes_changed[0] = 1
 
 
 @kernel_inline
@@ -88,7 +76,7 @@ def sense(i, s, now, run, prm):
         ldr = agents.leader[i]
         if agents.target[i] < 0 and agents.traits[ldr, TR_COURAGE] >= prm.mech.night_moves:
             if ldr == i:
-                unbar(room, run)
+                unbar_room(room, run)
             agents.mode[i] = FLEE
 
 

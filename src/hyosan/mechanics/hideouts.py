@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from hyosan.mechanics import EventKindSpec, Key, Mechanic
-from hyosan.rules.consts import BITTEN, BLOCK, CALM, D_BARRICADED, D_CLOSED, FLEE, HIDDEN, HIDE, HUMAN
+from hyosan.rules.consts import BITTEN, BLOCK, CALM, FLEE, HIDDEN, HIDE, HUMAN
+from hyosan.rules.doors import unbar_room
 from hyosan.rules.jit import kernel_inline
 from hyosan.rules.spatial import coords, rect_total
 from hyosan.states import State
@@ -75,17 +76,6 @@ def route_clear(c, run, prm):
 
 
 @kernel_inline
-def unbar(room, run):
-    """A leaving group takes its barricades down (the doors are shut, not barred)."""
-    world, doors = run.world, run.doors
-    for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
-        d = world.room_door_idx[k]
-        if doors.state[d] == D_BARRICADED:
-            doors.state[d] = D_CLOSED
-            run.flags.routes_changed[0] = 1
-
-
-@kernel_inline
 def sense(i, s, now, run, prm):
     """After a muster: hidden members follow their leader out; a hidden leader (or one whose
     leader is gone) leaves when the route is clear, taking the barricade down."""
@@ -105,7 +95,7 @@ def sense(i, s, now, run, prm):
     if route_clear(c, run, prm):
         room = run.world.room_of_cell[c]
         if room >= 0:
-            unbar(room, run)
+            unbar_room(room, run)
         agents.mode[i] = FLEE
 
 

@@ -48,3 +48,15 @@ def barred(ds):
 def workable(ds):
     """Whether a hidden human can still shut and barricade a door in state ``ds``."""
     return ds >= WORK_LO and ds <= WORK_HI
+
+
+@kernel_inline
+def unbar_room(room, run):
+    """A group leaving room ``room`` takes its barricades down (the doors are shut, not barred);
+    the humans' routes change."""
+    world, doors = run.world, run.doors
+    for k in range(world.room_door_start[room], world.room_door_start[room + 1]):
+        d = world.room_door_idx[k]
+        if doors.state[d] == D_BARRICADED:
+            doors.state[d] = D_CLOSED
+            run.flags.routes_changed[0] = 1
